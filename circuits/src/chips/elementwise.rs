@@ -1,0 +1,376 @@
+//! The element-wise lane: one operation per row, chosen by a per-template selector.
+//!
+//! Columns: advice `a`, `b` (when a template needs it), `c` (result), `t` (the
+//! pre-activation of a fused ReLU, when needed), limbs `l_0..l_{M-1}` each looked up
+//! in the range table `[0, 2^L)`, and a fixed `k` for constant operands.
+//!
+//! Every range check decomposes a value into limbs: `seg(i, m) = Σ_j l_{i+j}·2^(jL)`.
+//! With `s` the scale and `B` the value range:
+//!
+//! | template | constraints (each times its selector) |
+//! |---|---|
+//! | Range | `a + 2^(B-1) = seg` |
+//! | Rescale | `r = a + 2^(s-1) − c·2^s`, `r = seg`, (`2^s − 1 − r = seg` unless `L` divides `s`), `c + 2^(B-1) = seg` |
+//! | RescaleRelu | the remainder with `t` for `c`, `c·(c − t) = 0`, `c = seg`, `c − t = seg` |
+//! | MulRescale | `r = a·b + 2^(s-1) − c·2^s`, as Rescale |
+//! | Max | `(c − a)(c − b) = 0`, `c − a = seg`, `c − b = seg` |
+//! | Min | `(c − a)(c − b) = 0`, `a − c = seg`, `b − c = seg` |
+//! | MaxConst / MinConst | as Max / Min with `k` in place of `b` |
+//!
+//! Together with the lookups these pin `c` to exactly the integer reference
+//! ([`zkinfer_models::arith`], [`zkinfer_models::eval`]) for every input within range.
+
+use halo2_axiom::circuit::{Cell, Region, Value};
+use halo2_axiom::halo2curves::ff::PrimeField;
+use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
+use halo2_axiom::poly::Rotation;
+use zkinfer_models::arith::{rescale, rescale_remainder};
+use zkinfer_models::eval::reduce_step;
+use zkinfer_models::ir::ReduceKind;
+
+use super::range_table::RangeTableConfig;
+use super::{fe, pow2};
+use crate::shape::{Ranges, Template};
+
+/// Columns and selectors of one element-wise lane.
+#[derive(Clone, Debug)]
+pub struct ElemConfig {
+    /// First operand.
+    pub a: Column<Advice>,
+    /// Second operand (templates with two variable operands).
+    pub b: Option<Column<Advice>>,
+    /// Result.
+    pub c: Column<Advice>,
+    /// Intermediate: the pre-activation of a fused ReLU.
+    pub t: Option<Column<Advice>>,
+    /// Limbs, each looked up in the range table.
+    pub limbs: Vec<Column<Advice>>,
+    /// Constant operand of MaxConst/MinConst.
+    pub konst: Option<Column<Fixed>>,
+    /// One selector per present template.
+    pub selectors: Vec<(Template, Selector)>,
+    /// Limb width, value range and scale.
+    pub ranges: Ranges,
+}
+
+/// The integer witness of one row, as plain data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElemRow {
+    /// First operand.
+    pub a: i128,
+    /// Second operand (0 when unused).
+    pub b: i128,
+    /// Result.
+    pub c: i128,
+    /// Intermediate (0 when unused).
+    pub t: i128,
+    /// Limb values.
+    pub limbs: Vec<u64>,
+}
+
+/// Queried cells of a row, for building gate expressions.
+struct Cells<F: PrimeField> {
+    a: Expression<F>,
+    b: Expression<F>,
+    c: Expression<F>,
+    t: Expression<F>,
+    k: Expression<F>,
+    limbs: Vec<Expression<F>>,
+}
+
+/// A value's decomposition into `m` limbs of `bits`, or `None` when it is negative or
+/// does not fit.
+pub fn decompose(v: i128, m: usize, bits: u32) -> Option<Vec<u64>> {
+    let total = m as u32 * bits;
+    if v < 0 || (total < 127 && v >= 1i128 << total) {
+        return None;
+    }
+    let mask = (1u128 << bits) - 1;
+    Some((0..m).map(|j| ((v as u128 >> (j as u32 * bits)) & mask) as u64).collect())
+}
+
+fn constant<F: PrimeField>(v: i128) -> Expression<F> {
+    Expression::Constant(fe(v))
+}
+
+fn constant_pow2<F: PrimeField>(n: u32) -> Expression<F> {
+    Expression::Constant(pow2(n))
+}
+
+impl<F: PrimeField> Cells<F> {
+    fn seg(&self, at: usize, m: usize, bits: u32) -> Expression<F> {
+        (0..m).fold(constant(0), |acc, j| acc + self.limbs[at + j].clone() * constant_pow2(j as u32 * bits))
+    }
+}
+
+/// Names and polynomials of a template's gate (without the selector).
+fn template_polys<F: PrimeField>(t: Template, r: &Ranges, c: &Cells<F>) -> Vec<(&'static str, Expression<F>)> {
+    let (l, v) = (r.lookup_bits, r.value_limbs());
+    let half = constant_pow2::<F>(r.scale - 1);
+    let unit = constant_pow2::<F>(r.scale);
+    let signed_offset = constant_pow2::<F>(r.value_bits - 1);
+    let side = r.remainder_side_limbs();
+    let remainder = |rem: Expression<F>, polys: &mut Vec<(&'static str, Expression<F>)>| -> usize {
+        polys.push(("remainder low", rem.clone() - c.seg(0, side, l)));
+        if r.remainder_one_sided() {
+            side
+        } else {
+            let top = unit.clone() - constant(1);
+            polys.push(("remainder high", top - rem - c.seg(side, side, l)));
+            2 * side
+        }
+    };
+    let mut polys = Vec::new();
+    match t {
+        Template::Range => polys.push(("value range", c.a.clone() + signed_offset - c.seg(0, v, l))),
+        Template::Rescale | Template::MulRescale => {
+            let z = if t == Template::Rescale {
+                c.a.clone()
+            } else {
+                c.a.clone() * c.b.clone()
+            };
+            let at = remainder(z + half - c.c.clone() * unit.clone(), &mut polys);
+            polys.push(("value range", c.c.clone() + signed_offset - c.seg(at, v, l)));
+        }
+        Template::RescaleRelu => {
+            let at = remainder(c.a.clone() + half - c.t.clone() * unit.clone(), &mut polys);
+            polys.push(("relu choice", c.c.clone() * (c.c.clone() - c.t.clone())));
+            polys.push(("relu non-negative", c.c.clone() - c.seg(at, v, l)));
+            polys.push(("relu above input", c.c.clone() - c.t.clone() - c.seg(at + v, v, l)));
+        }
+        Template::Max | Template::Min | Template::MaxConst | Template::MinConst => {
+            let other = if matches!(t, Template::Max | Template::Min) {
+                c.b.clone()
+            } else {
+                c.k.clone()
+            };
+            let (d1, d2) = if matches!(t, Template::Max | Template::MaxConst) {
+                (c.c.clone() - c.a.clone(), c.c.clone() - other.clone())
+            } else {
+                (c.a.clone() - c.c.clone(), other.clone() - c.c.clone())
+            };
+            polys.push(("choice", (c.c.clone() - c.a.clone()) * (c.c.clone() - other)));
+            polys.push(("first difference", d1 - c.seg(0, v, l)));
+            polys.push(("second difference", d2 - c.seg(v, v, l)));
+        }
+    }
+    polys
+}
+
+/// Gate name of a template.
+pub fn gate_name(t: Template) -> &'static str {
+    match t {
+        Template::Range => "range",
+        Template::Rescale => "rescale",
+        Template::RescaleRelu => "rescale_relu",
+        Template::MulRescale => "mul_rescale",
+        Template::Max => "max",
+        Template::Min => "min",
+        Template::MaxConst => "max_const",
+        Template::MinConst => "min_const",
+    }
+}
+
+/// The reference computation of one row: result, intermediate and limbs. Errors
+/// name the value that does not fit the range.
+pub fn elem_row(t: Template, r: &Ranges, a: i128, b: i128, k: i128) -> Result<ElemRow, String> {
+    let (l, v) = (r.lookup_bits, r.value_limbs());
+    let side = r.remainder_side_limbs();
+    let fit = |what: &str, x: i128, m: usize| {
+        decompose(x, m, l).ok_or_else(|| format!("{what} = {x} does not fit in {} bits", m as u32 * l))
+    };
+    let signed_offset = 1i128 << (r.value_bits - 1);
+    let remainder_limbs = |z: i128| -> Result<Vec<u64>, String> {
+        let rem = rescale_remainder(z, r.scale);
+        let mut limbs = fit("remainder", rem, side)?;
+        if !r.remainder_one_sided() {
+            limbs.extend(fit("remainder complement", (1i128 << r.scale) - 1 - rem, side)?);
+        }
+        Ok(limbs)
+    };
+    let row = match t {
+        Template::Range => ElemRow {
+            a,
+            b: 0,
+            c: 0,
+            t: 0,
+            limbs: fit("value", a + signed_offset, v)?,
+        },
+        Template::Rescale | Template::MulRescale => {
+            let z = if t == Template::Rescale { a } else { a * b };
+            let c = rescale(z, r.scale);
+            let mut limbs = remainder_limbs(z)?;
+            limbs.extend(fit("rescaled value", c + signed_offset, v)?);
+            ElemRow {
+                a,
+                b: if t == Template::MulRescale { b } else { 0 },
+                c,
+                t: 0,
+                limbs,
+            }
+        }
+        Template::RescaleRelu => {
+            let y = rescale(a, r.scale);
+            let c = y.max(0);
+            let mut limbs = remainder_limbs(a)?;
+            limbs.extend(fit("relu output", c, v)?);
+            limbs.extend(fit("relu margin", c - y, v)?);
+            ElemRow {
+                a,
+                b: 0,
+                c,
+                t: y,
+                limbs,
+            }
+        }
+        Template::Max | Template::Min | Template::MaxConst | Template::MinConst => {
+            let kind = if matches!(t, Template::Max | Template::MaxConst) {
+                ReduceKind::Max
+            } else {
+                ReduceKind::Min
+            };
+            let other = if t.uses_b() { b } else { k };
+            let (c, d1, d2) = reduce_step(kind, a, other);
+            let mut limbs = fit("difference", d1, v)?;
+            limbs.extend(fit("difference", d2, v)?);
+            ElemRow {
+                a,
+                b: if t.uses_b() { b } else { 0 },
+                c,
+                t: 0,
+                limbs,
+            }
+        }
+    };
+    Ok(row)
+}
+
+impl ElemConfig {
+    /// Allocates one lane for `templates` and builds its gates and lookups.
+    pub fn configure<F: PrimeField>(
+        meta: &mut ConstraintSystem<F>,
+        templates: &[Template],
+        ranges: Ranges,
+        table: &RangeTableConfig,
+    ) -> Self {
+        let n_limbs = templates.iter().map(|t| ranges.limbs(*t)).max().unwrap_or(0);
+        let a = meta.advice_column();
+        let b = templates.iter().any(|t| t.uses_b()).then(|| meta.advice_column());
+        let c = meta.advice_column();
+        let t_col = templates.iter().any(|t| t.uses_t()).then(|| meta.advice_column());
+        let limbs: Vec<_> = (0..n_limbs).map(|_| meta.advice_column()).collect();
+        let konst = templates
+            .iter()
+            .any(|t| matches!(t, Template::MaxConst | Template::MinConst))
+            .then(|| meta.fixed_column());
+        for col in [Some(a), b, Some(c)].into_iter().flatten() {
+            meta.enable_equality(col);
+        }
+        for limb in &limbs {
+            meta.lookup("limb in range table", |m| vec![(m.query_advice(*limb, Rotation::cur()), table.column)]);
+        }
+        let mut selectors = Vec::new();
+        for &template in templates {
+            let q = meta.selector();
+            meta.create_gate(gate_name(template), |m| {
+                // Query only the cells this template uses, so that every queried
+                // cell is one that `assign` fills.
+                let zero = || Expression::Constant(F::ZERO);
+                let uses_k = matches!(template, Template::MaxConst | Template::MinConst);
+                let cells = Cells {
+                    a: m.query_advice(a, Rotation::cur()),
+                    b: match b {
+                        Some(col) if template.uses_b() => m.query_advice(col, Rotation::cur()),
+                        _ => zero(),
+                    },
+                    c: m.query_advice(c, Rotation::cur()),
+                    t: match t_col {
+                        Some(col) if template.uses_t() => m.query_advice(col, Rotation::cur()),
+                        _ => zero(),
+                    },
+                    k: match konst {
+                        Some(col) if uses_k => m.query_fixed(col, Rotation::cur()),
+                        _ => zero(),
+                    },
+                    limbs: limbs
+                        .iter()
+                        .take(ranges.limbs(template))
+                        .map(|l| m.query_advice(*l, Rotation::cur()))
+                        .collect(),
+                };
+                let q = m.query_selector(q);
+                template_polys(template, &ranges, &cells)
+                    .into_iter()
+                    .map(|(name, p)| (name, q.clone() * p))
+                    .collect::<Vec<_>>()
+            });
+            selectors.push((template, q));
+        }
+        ElemConfig {
+            a,
+            b,
+            c,
+            t: t_col,
+            limbs,
+            konst,
+            selectors,
+            ranges,
+        }
+    }
+
+    /// Assigns one row at `row`: enables the template, fixes the constant, assigns
+    /// the witness (unknown at key generation) and copies `a`/`b` from their
+    /// sources. Returns the `a` and `c` cells.
+    #[allow(clippy::too_many_arguments)]
+    pub fn assign<F: PrimeField>(
+        &self,
+        region: &mut Region<'_, F>,
+        row: usize,
+        template: Template,
+        konst: i64,
+        witness: Option<&ElemRow>,
+        src_a: Option<Cell>,
+        src_b: Option<Cell>,
+    ) -> Result<(Cell, Cell), Error> {
+        let (_, q) = self
+            .selectors
+            .iter()
+            .find(|(t, _)| *t == template)
+            .ok_or(Error::Synthesis)?;
+        q.enable(region, row)?;
+        let val = |f: fn(&ElemRow) -> i128| match witness {
+            Some(w) => Value::known(fe::<F>(f(w))),
+            None => Value::unknown(),
+        };
+        let a = region.assign_advice(self.a, row, val(|w| w.a)).cell();
+        if let Some(src) = src_a {
+            region.constrain_equal(src, a);
+        }
+        if template.uses_b() {
+            let col = self.b.ok_or(Error::Synthesis)?;
+            let b = region.assign_advice(col, row, val(|w| w.b)).cell();
+            if let Some(src) = src_b {
+                region.constrain_equal(src, b);
+            }
+        }
+        let c = region.assign_advice(self.c, row, val(|w| w.c)).cell();
+        if template.uses_t() {
+            region.assign_advice(self.t.ok_or(Error::Synthesis)?, row, val(|w| w.t));
+        }
+        if matches!(template, Template::MaxConst | Template::MinConst) {
+            region.assign_fixed(self.konst.ok_or(Error::Synthesis)?, row, fe::<F>(konst as i128));
+        }
+        let n = self.ranges.limbs(template);
+        for (j, col) in self.limbs.iter().take(n).enumerate() {
+            let v = match witness {
+                Some(w) => Value::known(F::from(w.limbs.get(j).copied().unwrap_or(0))),
+                None => Value::unknown(),
+            };
+            region.assign_advice(*col, row, v);
+        }
+        Ok((a, c))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+//! The model circuit: configures the lanes a [`CircuitShape`] describes and
+//! synthesizes a laid-out graph ([`Program`]) with or without a witness.
+
+use std::sync::Arc;
+
+use halo2_axiom::circuit::{Cell, Layouter, SimpleFloorPlanner, Value};
+use halo2_axiom::halo2curves::ff::PrimeField;
+use halo2_axiom::plonk::{Any, Circuit, Column, ConstraintSystem, Error, Instance};
+use zkinfer_models::eval::Trace;
+use zkinfer_models::ir::{Graph, Op};
+
+use crate::chips::dot::DotConfig;
+use crate::chips::elementwise::{elem_row, ElemConfig, ElemRow};
+use crate::chips::fe;
+use crate::chips::range_table::RangeTableConfig;
+use crate::error::CircuitError;
+use crate::layout::{DotSource, ElemIn, Layout, Loc};
+use crate::shape::CircuitShape;
+
+/// The constraint system's degree: 5 keeps the extended domain at 4n (as for
+/// degree 3–4) while letting the permutation argument pack 3 columns per product.
+pub const DEGREE: usize = 5;
+
+/// A graph and its placement.
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// The quantised graph.
+    pub graph: Graph,
+    /// Its placement on the circuit's lanes.
+    pub layout: Layout,
+}
+
+/// The values a proof needs: the integer trace and each element-wise row's witness.
+#[derive(Clone, Debug)]
+pub struct Witness {
+    /// Values of every IR element.
+    pub trace: Trace,
+    /// Witness of each element-wise row, per lane.
+    pub elem_rows: Vec<Vec<ElemRow>>,
+    /// The public outputs, as integers at the graph scale.
+    pub outputs: Vec<i128>,
+}
+
+impl Witness {
+    /// Computes every row's witness from the trace. Fails, naming the node, when a
+    /// value leaves the circuit's range.
+    pub fn generate(program: &Program, shape: &CircuitShape, trace: Trace) -> Result<Witness, CircuitError> {
+        let mut elem_rows = Vec::with_capacity(program.layout.elem.len());
+        for lane in &program.layout.elem {
+            let mut rows: Vec<ElemRow> = Vec::with_capacity(lane.len());
+            for job in lane {
+                let value = |input: ElemIn, prev: Option<&ElemRow>| match input {
+                    ElemIn::None => 0,
+                    ElemIn::Copy(r) | ElemIn::Define(r) => trace.get(r),
+                    ElemIn::Prev => prev.map_or(0, |p| p.c),
+                };
+                let prev = rows.last();
+                let (a, b) = (value(job.a, prev), value(job.b, prev));
+                let row = elem_row(job.template, &shape.ranges, a, b, job.konst as i128).map_err(|detail| {
+                    let node = &program.graph.nodes[job.node as usize];
+                    CircuitError::OutOfRange {
+                        node: node.name.clone(),
+                        op: node.origin.clone(),
+                        detail,
+                        bits: shape.ranges.value_bits,
+                    }
+                })?;
+                rows.push(row);
+            }
+            elem_rows.push(rows);
+        }
+        let outputs = trace.outputs(&program.graph);
+        Ok(Witness {
+            trace,
+            elem_rows,
+            outputs,
+        })
+    }
+
+    /// The public outputs as field elements (the instance column).
+    pub fn instances<F: PrimeField>(&self) -> Vec<F> {
+        self.outputs.iter().map(|v| fe(*v)).collect()
+    }
+}
+
+/// Columns of the whole circuit.
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    /// Dot-product lanes.
+    pub dot: Vec<DotConfig>,
+    /// Element-wise lanes.
+    pub elem: Vec<ElemConfig>,
+    /// The range table.
+    pub table: RangeTableConfig,
+    /// The public outputs.
+    pub instance: Column<Instance>,
+}
+
+impl ModelConfig {
+    /// The cell at a location.
+    pub fn cell(&self, loc: Loc) -> Cell {
+        let (row, column): (u32, Column<Any>) = match loc {
+            Loc::Acc { lane, row } => (row, self.dot[lane as usize].acc.into()),
+            Loc::ElemA { lane, row } => (row, self.elem[lane as usize].a.into()),
+            Loc::ElemC { lane, row } => (row, self.elem[lane as usize].c.into()),
+        };
+        Cell {
+            row_offset: row as usize,
+            column,
+        }
+    }
+}
+
+/// The circuit of one model. Without a program it can only be configured (what a
+/// verifier needs); without a witness it synthesizes for key generation.
+#[derive(Clone, Debug, Default)]
+pub struct ModelCircuit {
+    /// Column layout.
+    pub shape: CircuitShape,
+    /// Graph and placement.
+    pub program: Option<Arc<Program>>,
+    /// Values, when proving.
+    pub witness: Option<Arc<Witness>>,
+}
+
+impl ModelCircuit {
+    /// A circuit for key generation.
+    pub fn new(shape: CircuitShape, program: Arc<Program>) -> Self {
+        ModelCircuit {
+            shape,
+            program: Some(program),
+            witness: None,
+        }
+    }
+
+    /// A circuit for proving.
+    pub fn with_witness(mut self, witness: Arc<Witness>) -> Self {
+        self.witness = Some(witness);
+        self
+    }
+}
+
+impl<F: PrimeField> Circuit<F> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitShape;
+
+    fn without_witnesses(&self) -> Self {
+        ModelCircuit {
+            witness: None,
+            ..self.clone()
+        }
+    }
+
+    fn params(&self) -> CircuitShape {
+        self.shape.clone()
+    }
+
+    fn configure(_meta: &mut ConstraintSystem<F>) -> ModelConfig {
+        // `circuit-params` is always on: halo2 calls `configure_with_params`.
+        unreachable!("ModelCircuit is configured from its CircuitShape")
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<F>, shape: CircuitShape) -> ModelConfig {
+        meta.set_minimum_degree(DEGREE);
+        let table = RangeTableConfig::configure(meta, shape.ranges.lookup_bits);
+        let dot = (0..shape.dot_lanes)
+            .map(|_| DotConfig::configure(meta, shape.dot_width as usize))
+            .collect();
+        let elem = (0..shape.elem_lanes)
+            .map(|_| ElemConfig::configure(meta, &shape.templates, shape.ranges, &table))
+            .collect();
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        ModelConfig {
+            dot,
+            elem,
+            table,
+            instance,
+        }
+    }
+
+    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<F>) -> Result<(), Error> {
+        let program = self.program.as_ref().ok_or(Error::Synthesis)?;
+        let (graph, layout) = (&program.graph, &program.layout);
+        let witness = self.witness.as_deref();
+        let value = |r| match witness {
+            Some(w) => Value::known(fe::<F>(w.trace.get(r))),
+            None => Value::unknown(),
+        };
+        config.table.load(&mut layouter)?;
+        layouter.assign_region(
+            || "model",
+            |mut region| {
+                for (lane, jobs) in layout.dot.iter().enumerate() {
+                    let dot = &config.dot[lane];
+                    if let Some(first) = jobs.first() {
+                        region.assign_advice(dot.acc, first.start as usize, Value::known(F::ZERO));
+                    }
+                    for job in jobs {
+                        let (bias, weights, sources, inputs) = match job.source {
+                            DotSource::Const(c) => (c, Vec::new(), Vec::new(), Vec::new()),
+                            DotSource::Linear { node, row } => {
+                                let Op::Linear(l) = &graph.nodes[node as usize].op else {
+                                    return Err(Error::Synthesis);
+                                };
+                                let terms = l.terms.row(row as usize);
+                                (
+                                    l.bias[row as usize],
+                                    terms.iter().map(|(_, w)| *w).collect(),
+                                    terms.iter().map(|(r, _)| Some(config.cell(layout.home(*r)))).collect(),
+                                    terms.iter().map(|(r, _)| value(*r)).collect(),
+                                )
+                            }
+                        };
+                        let w = dot.witness(bias, &weights, inputs);
+                        dot.assign(&mut region, job.start as usize, bias, &weights, &w, &sources)?;
+                    }
+                }
+                for (lane, jobs) in layout.elem.iter().enumerate() {
+                    let elem = &config.elem[lane];
+                    for (row, job) in jobs.iter().enumerate() {
+                        let source = |input: ElemIn| match input {
+                            ElemIn::Copy(r) => Some(config.cell(layout.home(r))),
+                            ElemIn::Prev => Some(config.cell(Loc::ElemC {
+                                lane: lane as u32,
+                                row: row as u32 - 1,
+                            })),
+                            ElemIn::None | ElemIn::Define(_) => None,
+                        };
+                        let w = witness.map(|w| &w.elem_rows[lane][row]);
+                        elem.assign(&mut region, row, job.template, job.konst, w, source(job.a), source(job.b))?;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        for (i, loc) in layout.outputs.iter().enumerate() {
+            layouter.constrain_instance(config.cell(*loc), config.instance, i);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,196 @@
+//! From a lowered float graph to a quantised graph and a circuit plan, choosing the
+//! fixed-point scale by a quick calibration: every scale in range is quantised and
+//! evaluated on the calibration input; the most accurate one among those that give
+//! the cheapest circuit wins.
+
+use serde::{Deserialize, Serialize};
+use zkinfer_models::arith::dequantize;
+use zkinfer_models::eval::evaluate;
+use zkinfer_models::fgraph::FGraph;
+use zkinfer_models::ir::Graph;
+use zkinfer_models::optimize::compose_linear;
+use zkinfer_models::quantize::quantize_graph;
+use zkinfer_models::quantize_inputs;
+
+use crate::error::CircuitError;
+use crate::layout::Layout;
+use crate::plan::{Lanes, Plan, Planner};
+
+/// Scales tried when none is given.
+pub const AUTO_SCALES: std::ops::RangeInclusive<u32> = 4..=16;
+/// Below this scale a candidate is only chosen if nothing else works.
+pub const MIN_PREFERRED_SCALE: u32 = 6;
+/// Dot width assumed when deciding whether to compose linear layers.
+const NOMINAL_DOT_WIDTH: usize = 8;
+
+/// Compilation settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompileOptions {
+    /// Fixed-point scale (fractional bits); calibrated when `None`.
+    pub scale: Option<u32>,
+    /// Bits of the value range; calibrated (plus headroom) when `None`.
+    pub value_bits: Option<u32>,
+    /// Extra bits over what the calibration input needs, so that other inputs fit.
+    pub headroom_bits: u32,
+    /// Largest circuit size considered.
+    pub max_k: u32,
+    /// Force lane counts.
+    pub lanes: Option<Lanes>,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions {
+            scale: None,
+            value_bits: None,
+            headroom_bits: 1,
+            max_k: 24,
+            lanes: None,
+        }
+    }
+}
+
+/// One scale tried by the calibration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScaleTrial {
+    /// The scale.
+    pub scale: u32,
+    /// Largest |circuit output − float output| on the calibration input.
+    pub max_abs_error: Option<f64>,
+    /// Bits the value range needs (with headroom).
+    pub value_bits: Option<u32>,
+    /// Circuit size the planner chose.
+    pub k: Option<u32>,
+    /// Relative proving cost.
+    pub cost: Option<f64>,
+    /// Why the scale is unusable, if it is.
+    pub failure: Option<String>,
+}
+
+/// A compiled model.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The quantised graph at the chosen scale.
+    pub graph: Graph,
+    /// The chosen circuit.
+    pub plan: Plan,
+    /// Error on the calibration input at the chosen scale.
+    pub max_abs_error: f64,
+    /// Every scale tried.
+    pub trials: Vec<ScaleTrial>,
+}
+
+fn max_abs_error(graph: &Graph, outputs: &[i128], reference: &[Vec<f64>]) -> f64 {
+    let want: Vec<f64> = reference.concat();
+    outputs
+        .iter()
+        .zip(&want)
+        .map(|(o, w)| (dequantize(*o, graph.scale) - w).abs())
+        .fold(0.0, f64::max)
+}
+
+struct Trial {
+    record: ScaleTrial,
+    ok: Option<(Graph, Plan, f64)>,
+}
+
+fn try_scale(
+    g: &FGraph,
+    planner: &Planner,
+    scale: u32,
+    inputs: &[Vec<f64>],
+    reference: &[Vec<f64>],
+    opts: &CompileOptions,
+) -> Trial {
+    let mut record = ScaleTrial {
+        scale,
+        max_abs_error: None,
+        value_bits: None,
+        k: None,
+        cost: None,
+        failure: None,
+    };
+    let result = (|| -> Result<(Graph, Plan, f64), CircuitError> {
+        let graph = quantize_graph(g, scale)?;
+        let trace = evaluate(&graph, &quantize_inputs(inputs, scale)?)?;
+        let outputs = trace.outputs(&graph);
+        if outputs.len() != reference.iter().map(|r| r.len()).sum::<usize>() {
+            return Err(CircuitError::Settings("output count differs from the float reference".into()));
+        }
+        let err = max_abs_error(&graph, &outputs, reference);
+        record.max_abs_error = Some(err);
+        let need = trace.range_need().bits() + opts.headroom_bits;
+        let bits = match opts.value_bits {
+            Some(b) if b < trace.range_need().bits() => {
+                return Err(CircuitError::Settings(format!(
+                    "--value-bits {b} is too small: the calibration input needs {} bits",
+                    trace.range_need().bits()
+                )))
+            }
+            Some(b) => b,
+            None => need,
+        };
+        record.value_bits = Some(bits);
+        let plan = planner.plan(scale, bits, opts.max_k)?;
+        record.k = Some(plan.shape.k);
+        record.cost = Some(plan.estimate.cost);
+        Ok((graph, plan, err))
+    })();
+    match result {
+        Ok(ok) => Trial { record, ok: Some(ok) },
+        Err(e) => {
+            record.failure = Some(e.to_string());
+            Trial { record, ok: None }
+        }
+    }
+}
+
+/// Compiles `g` for the calibration `inputs` whose float outputs are `reference`.
+pub fn compile(g: &FGraph, inputs: &[Vec<f64>], reference: &[Vec<f64>], opts: &CompileOptions) -> Result<Compiled, CircuitError> {
+    let mut g = g.clone();
+    compose_linear(&mut g, NOMINAL_DOT_WIDTH);
+    let scales: Vec<u32> = match opts.scale {
+        Some(s) => vec![s],
+        None => AUTO_SCALES.collect(),
+    };
+    // The structure does not depend on the scale: lay out once.
+    let structure = quantize_graph(&g, scales[0])?;
+    let planner = Planner::new(&structure, opts.lanes);
+    let mut trials: Vec<Trial> = scales
+        .iter()
+        .map(|&s| try_scale(&g, &planner, s, inputs, reference, opts))
+        .collect();
+    let usable: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].ok.is_some()).collect();
+    let preferred: Vec<usize> = usable
+        .iter()
+        .copied()
+        .filter(|&i| trials[i].record.scale >= MIN_PREFERRED_SCALE)
+        .collect();
+    let pool = if preferred.is_empty() { usable } else { preferred };
+    let cost = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.1.estimate.cost);
+    let error = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.2);
+    let cheapest = pool.iter().map(|&i| cost(i)).fold(f64::INFINITY, f64::min);
+    let chosen = pool
+        .iter()
+        .copied()
+        .filter(|&i| cost(i) <= cheapest * (1.0 + 1e-9))
+        .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(a.cmp(&b)));
+    let Some(chosen) = chosen else {
+        let reasons: Vec<String> = trials
+            .iter()
+            .map(|t| format!("scale {}: {}", t.record.scale, t.record.failure.clone().unwrap_or_default()))
+            .collect();
+        return Err(CircuitError::Settings(format!("no usable scale:\n  {}", reasons.join("\n  "))));
+    };
+    let (graph, mut plan, max_abs_error) = trials[chosen].ok.take().ok_or(CircuitError::Settings("internal".into()))?;
+    // The planner's layouts came from the structure graph; constants (outputs that
+    // are constant, max/min constants) depend on the scale: lay out the final graph.
+    let s = &plan.shape;
+    plan.layout = Layout::build(&graph, s.dot_lanes as usize, s.dot_width as usize, s.elem_lanes as usize);
+    Ok(Compiled {
+        graph,
+        plan,
+        max_abs_error,
+        trials: trials.into_iter().map(|t| t.record).collect(),
+    })
+}

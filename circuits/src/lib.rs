@@ -1,0 +1,24 @@
+//! # zkinfer-circuits
+//!
+//! halo2 (KZG over BN254, via `halo2-axiom`) chips and the model circuit that
+//! proves zkinfer's quantised graph IR. Never depends on tract.
+//!
+//! - [`chips`]: the dot-product lane, the element-wise lane and the range table;
+//! - [`layout`]: placement of a graph onto lanes and rows;
+//! - [`plan`]: choosing lanes, k and limb width by a cost model;
+//! - [`circuit`]: the halo2 `Circuit` and its witness.
+
+#![deny(missing_docs)]
+
+pub mod chips;
+pub mod circuit;
+pub mod compile;
+pub mod error;
+pub mod layout;
+pub mod plan;
+pub mod shape;
+
+pub use circuit::{ModelCircuit, Program, Witness};
+pub use error::CircuitError;
+pub use halo2_axiom;
+pub use shape::CircuitShape;

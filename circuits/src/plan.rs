@@ -1,0 +1,238 @@
+//! Choosing the circuit: lane counts, k and the range table's limb width, by a cost
+//! model of halo2 proving (work ≈ committed columns × 2^k, lookups and the
+//! permutation weighted by the polynomials they add).
+
+use std::sync::OnceLock;
+
+use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::plonk::{Circuit, ConstraintSystem};
+use serde::{Deserialize, Serialize};
+use zkinfer_models::ir::Graph;
+
+use crate::circuit::{ModelCircuit, DEGREE};
+use crate::error::CircuitError;
+use crate::layout::Layout;
+use crate::shape::{CircuitShape, Ranges, Template};
+
+/// Largest limb width considered (a 2^16-row table).
+pub const MAX_LOOKUP_BITS: u32 = 16;
+
+/// Lane counts and widths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lanes {
+    /// Dot-product lanes.
+    pub dot_lanes: u32,
+    /// Terms per dot row.
+    pub dot_width: u32,
+    /// Element-wise lanes.
+    pub elem_lanes: u32,
+}
+
+/// The planner's estimate for a shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Rows used by the tallest lane.
+    pub rows: usize,
+    /// Rows available at this k.
+    pub usable_rows: usize,
+    /// Advice columns.
+    pub advice_columns: usize,
+    /// Fixed columns (before selector compression).
+    pub fixed_columns: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Permutation grand-product polynomials.
+    pub permutation_products: usize,
+    /// Relative proving cost (column-equivalents × 2^k).
+    pub cost: f64,
+}
+
+/// A chosen circuit.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The shape to configure.
+    pub shape: CircuitShape,
+    /// The placement of the graph.
+    pub layout: Layout,
+    /// The estimate that chose it.
+    pub estimate: Estimate,
+}
+
+/// Rows halo2 reserves at the end of the domain (blinding factors plus one),
+/// measured from the constraint system itself.
+pub fn reserved_rows() -> usize {
+    static RESERVED: OnceLock<usize> = OnceLock::new();
+    *RESERVED.get_or_init(|| {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        let shape = CircuitShape {
+            templates: Template::ALL.to_vec(),
+            ..CircuitShape::default()
+        };
+        <ModelCircuit as Circuit<Fr>>::configure_with_params(&mut cs, shape);
+        cs.blinding_factors() + 1
+    })
+}
+
+/// Rows usable for assignments at `k`.
+pub fn usable_rows(k: u32) -> usize {
+    (1usize << k).saturating_sub(reserved_rows())
+}
+
+/// Estimates the cost of a shape whose tallest lane uses `rows` rows.
+pub fn estimate(shape: &CircuitShape, rows: usize) -> Estimate {
+    let advice = shape.advice_columns();
+    let fixed = shape.fixed_columns();
+    let lookups = shape.lookups();
+    let permutation_products = shape.equality_columns().div_ceil(DEGREE - 2);
+    let per_row = advice as f64 + 0.5 * fixed as f64 + 4.0 * lookups as f64 + 2.0 * permutation_products as f64;
+    Estimate {
+        rows,
+        usable_rows: usable_rows(shape.k),
+        advice_columns: advice,
+        fixed_columns: fixed,
+        lookups,
+        permutation_products,
+        cost: per_row * (1u64 << shape.k) as f64,
+    }
+}
+
+/// The limb width for `k`: the one needing the fewest limb columns, the widest on
+/// ties; `None` when no width fits.
+pub fn choose_ranges(k: u32, scale: u32, value_bits: u32, templates: &[Template]) -> Option<Ranges> {
+    let usable = usable_rows(k);
+    let mut best: Option<(usize, Ranges)> = None;
+    for bits in (2..=MAX_LOOKUP_BITS.min(k.saturating_sub(1))).rev() {
+        if (1usize << bits) > usable {
+            continue;
+        }
+        let ranges = Ranges {
+            lookup_bits: bits,
+            value_bits: value_bits.max(2).div_ceil(bits) * bits,
+            scale,
+        };
+        let limbs = templates.iter().map(|t| ranges.limbs(*t)).max().unwrap_or(0);
+        if best.as_ref().is_none_or(|(l, _)| limbs < *l) {
+            best = Some((limbs, ranges));
+        }
+    }
+    best.map(|(_, r)| r)
+}
+
+fn candidate_lanes(graph: &Graph) -> Vec<Lanes> {
+    let has_dot = graph.linear_terms() > 0 || graph.outputs.iter().any(|o| {
+        o.elems
+            .iter()
+            .any(|e| matches!(e, zkinfer_models::ir::Operand::Const(_)))
+    });
+    let mut out = Vec::new();
+    let dots: Vec<(u32, u32)> = if has_dot {
+        [1u32, 2, 4, 8]
+            .iter()
+            .flat_map(|&g| [2u32, 4, 8, 16, 32].iter().map(move |&w| (g, w)))
+            .filter(|(g, w)| g * w <= 64)
+            .collect()
+    } else {
+        vec![(1, 1)]
+    };
+    for (dot_lanes, dot_width) in dots {
+        for elem_lanes in [1u32, 2, 4, 8] {
+            out.push(Lanes {
+                dot_lanes,
+                dot_width,
+                elem_lanes,
+            });
+        }
+    }
+    out
+}
+
+/// Plans circuits for one graph structure. Layouts depend only on the structure,
+/// not on the scale, so calibration can try many scales against the same layouts.
+pub struct Planner {
+    layouts: Vec<(Lanes, Layout)>,
+    outputs: usize,
+}
+
+impl Planner {
+    /// Lays `graph` out on every candidate lane configuration (or only `lanes`).
+    pub fn new(graph: &Graph, lanes: Option<Lanes>) -> Planner {
+        let candidates = match lanes {
+            Some(l) => vec![l],
+            None => candidate_lanes(graph),
+        };
+        let layouts = candidates
+            .into_iter()
+            .map(|l| {
+                let layout = Layout::build(graph, l.dot_lanes as usize, l.dot_width as usize, l.elem_lanes as usize);
+                (l, layout)
+            })
+            .collect();
+        Planner {
+            layouts,
+            outputs: graph.output_len(),
+        }
+    }
+
+    /// The cheapest circuit for values of `value_bits` bits at `scale`, up to `max_k`.
+    pub fn plan(&self, scale: u32, value_bits: u32, max_k: u32) -> Result<Plan, CircuitError> {
+        let mut best: Option<(Lanes, usize, CircuitShape, Estimate)> = None;
+        let mut fewest_rows = usize::MAX;
+        for (i, (l, layout)) in self.layouts.iter().enumerate() {
+            let rows = layout.rows().max(self.outputs);
+            fewest_rows = fewest_rows.min(rows);
+            let k_min = (rows + reserved_rows()).next_power_of_two().trailing_zeros().max(4);
+            for k in k_min..=max_k.min(k_min + 2) {
+                if usable_rows(k) < rows {
+                    continue;
+                }
+                let Some(ranges) = choose_ranges(k, scale, value_bits, &layout.templates) else {
+                    continue;
+                };
+                let shape = CircuitShape {
+                    k,
+                    ranges,
+                    dot_lanes: l.dot_lanes,
+                    dot_width: l.dot_width,
+                    elem_lanes: l.elem_lanes,
+                    templates: layout.templates.clone(),
+                    outputs: self.outputs as u32,
+                };
+                let est = estimate(&shape, rows);
+                if best.as_ref().is_none_or(|b| (est.cost, shape.k) < (b.3.cost, b.2.k)) {
+                    best = Some((*l, i, shape, est));
+                }
+            }
+        }
+        let (_, i, shape, estimate) = best.ok_or(CircuitError::TooLarge {
+            rows: fewest_rows,
+            max_k,
+        })?;
+        shape.validate().map_err(CircuitError::Settings)?;
+        Ok(Plan {
+            shape,
+            layout: self.layouts[i].1.clone(),
+            estimate,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_rows_match_halo2() {
+        // acc is queried at two rotations: max(3, 2) + 2 blinding factors, plus one.
+        assert_eq!(reserved_rows(), 6);
+    }
+
+    #[test]
+    fn limb_width_prefers_alignment_and_fits_the_table() {
+        let t = [Template::Rescale, Template::RescaleRelu];
+        let r = choose_ranges(12, 8, 14, &t).unwrap();
+        assert_eq!(r.lookup_bits, 8, "8 divides the scale: one-sided remainders, 2-limb values");
+        assert_eq!(r.value_bits, 16);
+        let r = choose_ranges(8, 7, 14, &t).unwrap();
+        assert!((1usize << r.lookup_bits) <= usable_rows(8));
+    }
+}

@@ -1,0 +1,261 @@
+//! The shape of a model circuit: everything `configure` needs, as plain data.
+//!
+//! The verifier rebuilds the constraint system from this alone, so it is stored
+//! in the verifying-key file. It fixes the column layout (dot-product lanes,
+//! element-wise lanes and their limb columns), the fixed-point scale, the range
+//! table's limb width and the value range.
+
+use serde::{Deserialize, Serialize};
+
+/// The row templates of the element-wise lanes; each is one gate (see
+/// [`crate::chips::elementwise`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Template {
+    /// `a` is a signed value in `[-2^(B-1), 2^(B-1))` (private inputs).
+    Range,
+    /// `c = floor((a + 2^(s-1)) / 2^s)`, `c` signed-range-checked.
+    Rescale,
+    /// `c = max(0, floor((a + 2^(s-1)) / 2^s))`, with the pre-activation in `t`.
+    RescaleRelu,
+    /// `c = floor((a·b + 2^(s-1)) / 2^s)`, `c` signed-range-checked.
+    MulRescale,
+    /// `c = max(a, b)`.
+    Max,
+    /// `c = min(a, b)`.
+    Min,
+    /// `c = max(a, k)` for a fixed constant `k` (ReLU when `k = 0`).
+    MaxConst,
+    /// `c = min(a, k)` for a fixed constant `k`.
+    MinConst,
+}
+
+impl Template {
+    /// Every template, in a fixed order (the order of selectors in `configure`).
+    pub const ALL: [Template; 8] = [
+        Template::Range,
+        Template::Rescale,
+        Template::RescaleRelu,
+        Template::MulRescale,
+        Template::Max,
+        Template::Min,
+        Template::MaxConst,
+        Template::MinConst,
+    ];
+
+    /// Whether the template reads a second operand from column `b`.
+    pub fn uses_b(self) -> bool {
+        matches!(self, Template::MulRescale | Template::Max | Template::Min)
+    }
+
+    /// Whether the template keeps an intermediate in column `t`.
+    pub fn uses_t(self) -> bool {
+        self == Template::RescaleRelu
+    }
+}
+
+/// Limb arithmetic of a range configuration: limb width `L`, value range `B` (a
+/// multiple of `L`) and rescaling shift `s`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ranges {
+    /// Bits per limb: the range table holds `[0, 2^L)`.
+    pub lookup_bits: u32,
+    /// Bits of the value range `B`; signed values lie in `[-2^(B-1), 2^(B-1))`.
+    pub value_bits: u32,
+    /// Rescaling shift `s` (the fixed-point scale).
+    pub scale: u32,
+}
+
+impl Ranges {
+    /// Limbs of a value-range check (`B / L`).
+    pub fn value_limbs(&self) -> usize {
+        (self.value_bits / self.lookup_bits) as usize
+    }
+
+    /// Whether a remainder in `[0, 2^s)` is checked by its limbs alone (`L | s`);
+    /// otherwise `2^s - 1 - r` is checked too.
+    pub fn remainder_one_sided(&self) -> bool {
+        self.scale % self.lookup_bits == 0
+    }
+
+    /// Limbs of one side of a remainder check (`ceil(s / L)`).
+    pub fn remainder_side_limbs(&self) -> usize {
+        self.scale.div_ceil(self.lookup_bits) as usize
+    }
+
+    /// Limbs of a whole remainder check.
+    pub fn remainder_limbs(&self) -> usize {
+        self.remainder_side_limbs() * if self.remainder_one_sided() { 1 } else { 2 }
+    }
+
+    /// Limb columns a template needs.
+    pub fn limbs(&self, t: Template) -> usize {
+        let v = self.value_limbs();
+        let r = self.remainder_limbs();
+        match t {
+            Template::Range => v,
+            Template::Rescale | Template::MulRescale => r + v,
+            Template::RescaleRelu => r + 2 * v,
+            Template::Max | Template::Min | Template::MaxConst | Template::MinConst => 2 * v,
+        }
+    }
+}
+
+/// Everything `configure` needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitShape {
+    /// log2 of the number of rows.
+    pub k: u32,
+    /// Limb width, value range and scale.
+    pub ranges: Ranges,
+    /// Number of dot-product lanes.
+    pub dot_lanes: u32,
+    /// Multiply-accumulate terms per dot row.
+    pub dot_width: u32,
+    /// Number of element-wise lanes.
+    pub elem_lanes: u32,
+    /// Templates present, in [`Template::ALL`] order.
+    pub templates: Vec<Template>,
+    /// Number of public outputs (instance cells).
+    pub outputs: u32,
+}
+
+impl Default for CircuitShape {
+    /// A minimal shape (used only where halo2 asks for a default).
+    fn default() -> Self {
+        CircuitShape {
+            k: 4,
+            ranges: Ranges {
+                lookup_bits: 2,
+                value_bits: 4,
+                scale: 2,
+            },
+            dot_lanes: 1,
+            dot_width: 1,
+            elem_lanes: 1,
+            templates: vec![Template::Range],
+            outputs: 1,
+        }
+    }
+}
+
+impl CircuitShape {
+    /// Limb columns per element-wise lane: the most any present template needs.
+    pub fn limbs(&self) -> usize {
+        self.templates
+            .iter()
+            .map(|t| self.ranges.limbs(*t))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether any present template uses column `b`.
+    pub fn uses_b(&self) -> bool {
+        self.templates.iter().any(|t| t.uses_b())
+    }
+
+    /// Whether any present template uses column `t`.
+    pub fn uses_t(&self) -> bool {
+        self.templates.iter().any(|t| t.uses_t())
+    }
+
+    /// Advice columns of the circuit.
+    pub fn advice_columns(&self) -> usize {
+        let dot = self.dot_lanes as usize * (self.dot_width as usize + 1);
+        let elem = 2 + self.uses_b() as usize + self.uses_t() as usize + self.limbs();
+        dot + self.elem_lanes as usize * elem
+    }
+
+    /// Lookup arguments (one per limb column).
+    pub fn lookups(&self) -> usize {
+        self.elem_lanes as usize * self.limbs()
+    }
+
+    /// Columns in the copy-constraint permutation.
+    pub fn equality_columns(&self) -> usize {
+        let dot = self.dot_lanes as usize * (self.dot_width as usize + 1);
+        let elem = 2 + self.uses_b() as usize;
+        dot + self.elem_lanes as usize * elem + 1
+    }
+
+    /// Fixed columns before selector compression.
+    pub fn fixed_columns(&self) -> usize {
+        let dot = self.dot_lanes as usize * (self.dot_width as usize + 3);
+        let konst = self
+            .templates
+            .iter()
+            .any(|t| matches!(t, Template::MaxConst | Template::MinConst)) as usize;
+        dot + self.elem_lanes as usize * konst + 1
+    }
+
+    /// Checks the invariants `configure` relies on; returns the first violation.
+    pub fn validate(&self) -> Result<(), String> {
+        let r = &self.ranges;
+        if !(1..=28).contains(&self.k) {
+            return Err(format!("k = {} is outside 1..=28", self.k));
+        }
+        if r.lookup_bits == 0 || r.lookup_bits >= self.k {
+            return Err(format!("lookup bits {} must be in 1..k", r.lookup_bits));
+        }
+        if r.value_bits == 0 || r.value_bits % r.lookup_bits != 0 || r.value_bits > 120 {
+            return Err(format!(
+                "value bits {} must be a positive multiple of the lookup bits {} (at most 120)",
+                r.value_bits, r.lookup_bits
+            ));
+        }
+        if !(1..=60).contains(&r.scale) {
+            return Err(format!("scale {} is outside 1..=60", r.scale));
+        }
+        if self.dot_lanes == 0 || self.dot_width == 0 || self.elem_lanes == 0 {
+            return Err("lane counts and widths must be positive".into());
+        }
+        if self.templates.is_empty() {
+            return Err("no element-wise templates".into());
+        }
+        let mut sorted = self.templates.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted != self.templates {
+            return Err("templates must be distinct and in canonical order".into());
+        }
+        if self.dot_lanes > 64 || self.dot_width > 256 || self.elem_lanes > 64 || self.limbs() > 64 {
+            return Err("too many columns".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limb_counts_follow_alignment() {
+        let aligned = Ranges {
+            lookup_bits: 8,
+            value_bits: 16,
+            scale: 8,
+        };
+        assert!(aligned.remainder_one_sided());
+        assert_eq!(aligned.limbs(Template::Rescale), 1 + 2);
+        assert_eq!(aligned.limbs(Template::RescaleRelu), 1 + 4);
+        let unaligned = Ranges {
+            lookup_bits: 10,
+            value_bits: 20,
+            scale: 7,
+        };
+        assert!(!unaligned.remainder_one_sided());
+        assert_eq!(unaligned.limbs(Template::Rescale), 2 + 2);
+        assert_eq!(unaligned.limbs(Template::Max), 4);
+    }
+
+    #[test]
+    fn validation_rejects_bad_shapes() {
+        let mut s = CircuitShape::default();
+        assert!(s.validate().is_ok());
+        s.ranges.value_bits = 5;
+        assert!(s.validate().is_err());
+        let mut s = CircuitShape::default();
+        s.templates = vec![Template::Max, Template::Range];
+        assert!(s.validate().is_err());
+    }
+}

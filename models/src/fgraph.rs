@@ -1,0 +1,430 @@
+//! The float element graph: what an ONNX model lowers to before quantisation.
+//!
+//! Same shape as the quantised IR ([`crate::ir`]) but with `f64` weights and no
+//! rescaling. Tensors flowing between lowerings are [`View`]s: a shape plus, per
+//! element, either a reference to a computed element or a constant. Data movement
+//! therefore never creates nodes, and constants fold into biases.
+
+use std::collections::HashMap;
+
+use crate::ir::{Csr, ReduceKind, Ref};
+
+/// An element of a view: computed, or a compile-time constant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Elem {
+    /// A computed element.
+    Ref(Ref),
+    /// A constant.
+    Const(f64),
+}
+
+/// A logical tensor: shape and one [`Elem`] per element (row-major).
+#[derive(Clone, Debug, PartialEq)]
+pub struct View {
+    /// Tensor shape.
+    pub shape: Vec<usize>,
+    /// Elements, row-major.
+    pub elems: Vec<Elem>,
+}
+
+impl View {
+    /// A view over a whole node output of the given shape.
+    pub fn of_node(node: usize, shape: Vec<usize>) -> View {
+        let n: usize = shape.iter().product();
+        View {
+            elems: (0..n).map(|i| Elem::Ref(Ref::new(node, i))).collect(),
+            shape,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.elems.len()
+    }
+
+    /// True when the view has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.elems.is_empty()
+    }
+}
+
+/// A float affine map (see [`crate::ir::Linear`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FLinear {
+    /// Per-output constant.
+    pub bias: Vec<f64>,
+    /// Per-output terms.
+    pub terms: Csr<(Ref, f64)>,
+}
+
+/// A float operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FOp {
+    /// Model input `index`.
+    Input {
+        /// Position among the model inputs.
+        index: usize,
+    },
+    /// Affine map.
+    Linear(FLinear),
+    /// Elementwise product of two computed elements.
+    Mul {
+        /// Left factors.
+        a: Vec<Ref>,
+        /// Right factors.
+        b: Vec<Ref>,
+    },
+    /// Max/min over sets plus optional constants.
+    Reduce {
+        /// Max or min.
+        kind: ReduceKind,
+        /// Sets of computed elements, non-empty.
+        sets: Csr<Ref>,
+        /// Optional constant joining each set.
+        konst: Vec<Option<f64>>,
+    },
+}
+
+impl FOp {
+    /// Calls `f` on every element this operation reads.
+    pub fn for_each_ref(&self, mut f: impl FnMut(Ref)) {
+        match self {
+            FOp::Input { .. } => {}
+            FOp::Linear(l) => l.terms.items.iter().for_each(|(r, _)| f(*r)),
+            FOp::Mul { a, b } => a.iter().chain(b).copied().for_each(f),
+            FOp::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
+        }
+    }
+
+    /// Calls `f` on every element reference so that it can be rewritten.
+    pub fn for_each_ref_mut(&mut self, mut f: impl FnMut(&mut Ref)) {
+        match self {
+            FOp::Input { .. } => {}
+            FOp::Linear(l) => l.terms.items.iter_mut().for_each(|(r, _)| f(r)),
+            FOp::Mul { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
+            FOp::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
+        }
+    }
+}
+
+/// A float node with provenance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FNode {
+    /// ONNX node name (with a suffix where one ONNX node made several).
+    pub name: String,
+    /// Operator it came from.
+    pub origin: String,
+    /// Number of output elements.
+    pub len: usize,
+    /// What it computes.
+    pub op: FOp,
+}
+
+/// A model input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FInput {
+    /// Input name.
+    pub name: String,
+    /// Concrete shape.
+    pub shape: Vec<usize>,
+    /// Its [`FOp::Input`] node.
+    pub node: usize,
+}
+
+/// The float graph of a model.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FGraph {
+    /// Nodes in topological order.
+    pub nodes: Vec<FNode>,
+    /// Model inputs.
+    pub inputs: Vec<FInput>,
+    /// Model outputs.
+    pub outputs: Vec<View>,
+}
+
+/// One row of an affine map under construction: `bias + Σ w · elem`.
+#[derive(Clone, Debug, Default)]
+pub struct AffineRow {
+    /// Constant part.
+    pub bias: f64,
+    /// Terms, possibly with constants and repeated references.
+    pub terms: Vec<(Elem, f64)>,
+}
+
+impl FGraph {
+    /// Adds a model input of the given shape and returns its view.
+    pub fn add_input(&mut self, name: &str, shape: Vec<usize>) -> View {
+        let index = self.inputs.len();
+        let node = self.push(FNode {
+            name: name.to_string(),
+            origin: "Input".into(),
+            len: shape.iter().product(),
+            op: FOp::Input { index },
+        });
+        self.inputs.push(FInput {
+            name: name.to_string(),
+            shape: shape.clone(),
+            node,
+        });
+        View::of_node(node, shape)
+    }
+
+    fn push(&mut self, node: FNode) -> usize {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    /// Adds affine rows (one per output element). Constants fold into the bias,
+    /// repeated references merge, zero weights drop; rows that are plain copies of
+    /// one element or constants do not create computation.
+    pub fn affine(&mut self, name: &str, origin: &str, shape: Vec<usize>, rows: Vec<AffineRow>) -> View {
+        debug_assert_eq!(rows.len(), shape.iter().product::<usize>());
+        let mut lin = FLinear {
+            bias: Vec::new(),
+            terms: Csr::new(),
+        };
+        let mut elems = Vec::with_capacity(rows.len());
+        let mut pending: Vec<(usize, usize)> = Vec::new(); // (elem slot, linear row)
+        for row in rows {
+            let (bias, terms) = normalize_row(row);
+            match terms.as_slice() {
+                [] => elems.push(Elem::Const(bias)),
+                [(r, w)] if *w == 1.0 && bias == 0.0 => elems.push(Elem::Ref(*r)),
+                _ => {
+                    pending.push((elems.len(), lin.bias.len()));
+                    elems.push(Elem::Const(0.0));
+                    lin.bias.push(bias);
+                    lin.terms.push_row(terms);
+                }
+            }
+        }
+        if !lin.bias.is_empty() {
+            let len = lin.bias.len();
+            let node = self.push(FNode {
+                name: name.to_string(),
+                origin: origin.to_string(),
+                len,
+                op: FOp::Linear(lin),
+            });
+            for (slot, row) in pending {
+                elems[slot] = Elem::Ref(Ref::new(node, row));
+            }
+        }
+        View { shape, elems }
+    }
+
+    /// Elementwise products. Products with a constant become affine rows; products
+    /// of two computed elements become a [`FOp::Mul`] node.
+    pub fn multiply(&mut self, name: &str, origin: &str, shape: Vec<usize>, pairs: Vec<(Elem, Elem)>) -> View {
+        let mut rows = Vec::with_capacity(pairs.len());
+        let (mut a, mut b, mut slots) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, (x, y)) in pairs.into_iter().enumerate() {
+            match (x, y) {
+                (Elem::Ref(x), Elem::Ref(y)) => {
+                    a.push(x);
+                    b.push(y);
+                    slots.push(i);
+                    rows.push(AffineRow::default());
+                }
+                (Elem::Const(c), e) | (e, Elem::Const(c)) => rows.push(AffineRow {
+                    bias: 0.0,
+                    terms: vec![(e, c)],
+                }),
+            }
+        }
+        let mut view = self.affine(name, origin, shape, rows);
+        if !a.is_empty() {
+            let node = self.push(FNode {
+                name: format!("{name}.mul"),
+                origin: origin.to_string(),
+                len: a.len(),
+                op: FOp::Mul { a, b },
+            });
+            for (k, slot) in slots.into_iter().enumerate() {
+                view.elems[slot] = Elem::Ref(Ref::new(node, k));
+            }
+        }
+        view
+    }
+
+    /// Max/min over sets of elements (one set per output element). Constants in a
+    /// set combine into one; a set of one element with no constant is that element.
+    pub fn reduce(&mut self, name: &str, origin: &str, kind: ReduceKind, shape: Vec<usize>, sets: Vec<Vec<Elem>>) -> View {
+        let pick = |a: f64, b: f64| match kind {
+            ReduceKind::Max => a.max(b),
+            ReduceKind::Min => a.min(b),
+        };
+        let mut csr = Csr::new();
+        let mut konst = Vec::new();
+        let mut elems = Vec::with_capacity(sets.len());
+        let mut pending = Vec::new();
+        for set in sets {
+            let mut refs: Vec<Ref> = Vec::new();
+            let mut k: Option<f64> = None;
+            for e in set {
+                match e {
+                    Elem::Ref(r) => {
+                        if !refs.contains(&r) {
+                            refs.push(r)
+                        }
+                    }
+                    Elem::Const(c) => k = Some(k.map_or(c, |k| pick(k, c))),
+                }
+            }
+            match (refs.as_slice(), k) {
+                ([], Some(c)) => elems.push(Elem::Const(c)),
+                ([], None) => elems.push(Elem::Const(0.0)),
+                ([r], None) => elems.push(Elem::Ref(*r)),
+                _ => {
+                    pending.push((elems.len(), konst.len()));
+                    elems.push(Elem::Const(0.0));
+                    csr.push_row(refs);
+                    konst.push(k);
+                }
+            }
+        }
+        if !konst.is_empty() {
+            let len = konst.len();
+            let node = self.push(FNode {
+                name: name.to_string(),
+                origin: origin.to_string(),
+                len,
+                op: FOp::Reduce { kind, sets: csr, konst },
+            });
+            for (slot, row) in pending {
+                elems[slot] = Elem::Ref(Ref::new(node, row));
+            }
+        }
+        View { shape, elems }
+    }
+
+    /// Evaluates the graph in floating point (the quantiser's calibration and the
+    /// lowering's self-check against tract).
+    pub fn evaluate(&self, inputs: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let mut values: Vec<Vec<f64>> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let get = |r: &Ref| values[r.node as usize][r.index as usize];
+            let out = match &node.op {
+                FOp::Input { index } => inputs[*index].clone(),
+                FOp::Linear(l) => l
+                    .terms
+                    .rows()
+                    .zip(&l.bias)
+                    .map(|(row, b)| b + row.iter().map(|(r, w)| get(r) * w).sum::<f64>())
+                    .collect(),
+                FOp::Mul { a, b } => a.iter().zip(b).map(|(x, y)| get(x) * get(y)).collect(),
+                FOp::Reduce { kind, sets, konst } => sets
+                    .rows()
+                    .zip(konst)
+                    .map(|(set, k)| {
+                        let it = set.iter().map(get).chain(*k);
+                        match kind {
+                            ReduceKind::Max => it.fold(f64::NEG_INFINITY, f64::max),
+                            ReduceKind::Min => it.fold(f64::INFINITY, f64::min),
+                        }
+                    })
+                    .collect(),
+            };
+            values.push(out);
+        }
+        values
+    }
+
+    /// Reads the model outputs from node values computed by [`FGraph::evaluate`].
+    pub fn outputs_of(&self, values: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        self.outputs
+            .iter()
+            .map(|v| {
+                v.elems
+                    .iter()
+                    .map(|e| match e {
+                        Elem::Ref(r) => values[r.node as usize][r.index as usize],
+                        Elem::Const(c) => *c,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Folds constants into the bias, merges repeated references (keeping first-seen
+/// order) and drops zero weights.
+pub fn normalize_row(row: AffineRow) -> (f64, Vec<(Ref, f64)>) {
+    let mut bias = row.bias;
+    let mut order: Vec<Ref> = Vec::new();
+    let mut weight: HashMap<Ref, f64> = HashMap::new();
+    for (e, w) in row.terms {
+        match e {
+            Elem::Const(c) => bias += c * w,
+            Elem::Ref(r) => {
+                let slot = weight.entry(r).or_insert_with(|| {
+                    order.push(r);
+                    0.0
+                });
+                *slot += w;
+            }
+        }
+    }
+    let terms = order
+        .into_iter()
+        .filter_map(|r| {
+            let w = weight[&r];
+            (w != 0.0).then_some((r, w))
+        })
+        .collect();
+    (bias, terms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn affine_folds_constants_and_aliases_copies() {
+        let mut g = FGraph::default();
+        let x = g.add_input("x", vec![2]);
+        let rows = vec![
+            AffineRow {
+                bias: 0.0,
+                terms: vec![(x.elems[1], 1.0)],
+            },
+            AffineRow {
+                bias: 1.0,
+                terms: vec![(Elem::Const(2.0), 3.0)],
+            },
+            AffineRow {
+                bias: 0.5,
+                terms: vec![(x.elems[0], 1.0), (x.elems[0], 1.0), (x.elems[1], 0.0)],
+            },
+        ];
+        let v = g.affine("a", "Add", vec![3], rows);
+        assert_eq!(v.elems[0], x.elems[1]);
+        assert_eq!(v.elems[1], Elem::Const(7.0));
+        assert_eq!(g.nodes.len(), 2, "only the third row computes");
+        let out = g.evaluate(&[vec![2.0, 5.0]]);
+        assert_eq!(out[1], vec![4.5]);
+    }
+
+    #[test]
+    fn reduce_and_multiply_fold_constants() {
+        let mut g = FGraph::default();
+        let x = g.add_input("x", vec![2]);
+        let r = g.reduce(
+            "relu",
+            "Max",
+            ReduceKind::Max,
+            vec![3],
+            vec![
+                vec![x.elems[0], Elem::Const(0.0)],
+                vec![Elem::Const(1.0), Elem::Const(3.0)],
+                vec![x.elems[1]],
+            ],
+        );
+        assert_eq!(r.elems[1], Elem::Const(3.0));
+        assert_eq!(r.elems[2], x.elems[1]);
+        let m = g.multiply("sq", "Square", vec![2], vec![(x.elems[0], x.elems[0]), (x.elems[1], Elem::Const(2.0))]);
+        g.outputs = vec![r, m];
+        let vals = g.evaluate(&[vec![-2.0, 5.0]]);
+        assert_eq!(g.outputs_of(&vals), vec![vec![0.0, 3.0, 5.0], vec![4.0, 10.0]]);
+    }
+}

@@ -1,0 +1,262 @@
+//! The lowering driver: classifies every node (constant, supported, unsupported),
+//! reports all unsupported operators at once, then lowers node by node through the
+//! operator registry in [`super::ops`].
+
+use std::collections::HashMap;
+
+use tract_onnx::prelude::*;
+
+use super::ops::registry;
+use super::value::Value;
+use crate::error::{Error, Result, UnsupportedOp};
+use crate::fgraph::{FGraph, View};
+
+/// Lowering context of one node.
+pub(crate) struct Ctx<'a> {
+    /// The graph under construction.
+    pub g: &'a mut FGraph,
+    /// The tract node.
+    pub node: &'a TypedNode,
+    /// Concrete output shapes.
+    pub out_shapes: Vec<Vec<usize>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Node name.
+    pub fn name(&self) -> &'a str {
+        &self.node.name
+    }
+
+    /// Operator name.
+    pub fn op_name(&self) -> String {
+        self.node.op.name().to_string()
+    }
+
+    /// A lowering error for this node.
+    pub fn fail(&self, message: impl Into<String>) -> Error {
+        Error::Lowering {
+            node: self.node.name.clone(),
+            op: self.op_name(),
+            message: message.into(),
+        }
+    }
+
+    /// Shape of output 0.
+    pub fn out_shape(&self) -> Vec<usize> {
+        self.out_shapes.first().cloned().unwrap_or_default()
+    }
+}
+
+/// How one operator lowers.
+pub(crate) trait Lowering: Sync {
+    /// Whether this lowering is the one for `node`'s operator.
+    fn handles(&self, node: &TypedNode) -> bool;
+
+    /// Whether this use can be lowered, given which inputs are compile-time
+    /// constants; `Err` gives the reason.
+    fn supports(&self, _node: &TypedNode, _const_inputs: &[bool]) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
+    /// Lowers the node. At least one input is not a constant.
+    fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>>;
+}
+
+/// How zkinfer treats one operator of the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpStatus {
+    /// Proven by the circuit.
+    Supported,
+    /// Computed at compile time (all its inputs are constants).
+    Constant,
+    /// Not expressible yet, with the reason.
+    Unsupported(String),
+}
+
+/// One row of the operator table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpRow {
+    /// Node name.
+    pub node: String,
+    /// Operator name as tract prints it.
+    pub op: String,
+    /// Treatment.
+    pub status: OpStatus,
+}
+
+fn is_source(node: &TypedNode) -> bool {
+    node.op_is::<tract_onnx::tract_core::ops::source::TypedSource>()
+}
+
+fn is_const(node: &TypedNode) -> bool {
+    node.op_is::<tract_onnx::tract_core::ops::konst::Const>()
+}
+
+/// Classifies every node in evaluation order.
+pub(crate) fn op_table(model: &TypedModel) -> Vec<OpRow> {
+    let order = match model.eval_order() {
+        Ok(o) => o,
+        Err(e) => {
+            return vec![OpRow {
+                node: "(model)".into(),
+                op: "graph".into(),
+                status: OpStatus::Unsupported(format!("cannot order the graph: {e}")),
+            }]
+        }
+    };
+    let mut constant: HashMap<OutletId, bool> = HashMap::new();
+    let mut rows = Vec::new();
+    for id in order {
+        let node = model.node(id);
+        let const_inputs: Vec<bool> = node
+            .inputs
+            .iter()
+            .map(|o| constant.get(o).copied().unwrap_or(false))
+            .collect();
+        let (is_constant, status) = if is_source(node) {
+            (false, OpStatus::Supported)
+        } else if is_const(node) || const_inputs.iter().all(|&c| c) {
+            (true, OpStatus::Constant)
+        } else {
+            let status = match registry().iter().find(|l| l.handles(node)) {
+                None => OpStatus::Unsupported("no lowering for this operator".into()),
+                Some(l) => match l.supports(node, &const_inputs) {
+                    Ok(()) => OpStatus::Supported,
+                    Err(reason) => OpStatus::Unsupported(reason),
+                },
+            };
+            (false, status)
+        };
+        for slot in 0..node.outputs.len() {
+            constant.insert(OutletId::new(id, slot), is_constant);
+        }
+        if !is_const(node) {
+            rows.push(OpRow {
+                node: node.name.clone(),
+                op: node.op.name().to_string(),
+                status,
+            });
+        }
+    }
+    rows
+}
+
+fn concrete_shape(model: &TypedModel, o: OutletId) -> std::result::Result<Vec<usize>, String> {
+    let fact = model.outlet_fact(o).map_err(|e| e.to_string())?;
+    fact.shape
+        .as_concrete()
+        .map(|s| s.to_vec())
+        .ok_or_else(|| format!("shape {:?} is not fully known", fact.shape))
+}
+
+/// Lowers a decluttered model whose input shapes are concrete.
+pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<FGraph> {
+    let table = op_table(model);
+    let unsupported: Vec<UnsupportedOp> = table
+        .iter()
+        .filter_map(|r| match &r.status {
+            OpStatus::Unsupported(reason) => Some(UnsupportedOp {
+                node: r.node.clone(),
+                op: r.op.clone(),
+                reason: reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(Error::Unsupported(unsupported));
+    }
+    let graph_err = |node: &str, op: &str, e: String| Error::Lowering {
+        node: node.to_string(),
+        op: op.to_string(),
+        message: e,
+    };
+    let mut g = FGraph::default();
+    let mut values: HashMap<OutletId, Value> = HashMap::new();
+    for (i, outlet) in model.input_outlets().iter().flat_map(|o| o.iter()).enumerate() {
+        let node = model.node(outlet.node);
+        let shape = concrete_shape(model, *outlet).map_err(|e| graph_err(&node.name, "input", e))?;
+        let name = input_names.get(i).cloned().unwrap_or_else(|| node.name.clone());
+        values.insert(*outlet, Value::View(g.add_input(&name, shape)));
+    }
+    let order = model
+        .eval_order()
+        .map_err(|e| graph_err("(model)", "graph", e.to_string()))?;
+    for id in order {
+        let node = model.node(id);
+        if is_source(node) {
+            continue;
+        }
+        let op_name = node.op.name().to_string();
+        let outputs: Vec<Value> = if let Some(k) = node.op_as::<tract_onnx::tract_core::ops::konst::Const>() {
+            vec![Value::Const(k.val().clone())]
+        } else {
+            let inputs: Vec<Value> = node
+                .inputs
+                .iter()
+                .map(|o| {
+                    values
+                        .get(o)
+                        .cloned()
+                        .ok_or_else(|| graph_err(&node.name, &op_name, format!("input {o:?} was not computed")))
+                })
+                .collect::<Result<_>>()?;
+            if inputs.iter().all(|v| v.as_const().is_some()) {
+                fold_constant(node, &inputs).map_err(|e| graph_err(&node.name, &op_name, e))?
+            } else {
+                let out_shapes = (0..node.outputs.len())
+                    .map(|slot| concrete_shape(model, OutletId::new(id, slot)))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| graph_err(&node.name, &op_name, e))?;
+                let lowering = registry()
+                    .iter()
+                    .find(|l| l.handles(node))
+                    .ok_or_else(|| graph_err(&node.name, &op_name, "no lowering".into()))?;
+                let mut ctx = Ctx {
+                    g: &mut g,
+                    node,
+                    out_shapes,
+                };
+                let out = lowering.lower(&mut ctx, &inputs)?;
+                for (slot, v) in out.iter().enumerate() {
+                    let want = &ctx.out_shapes[slot];
+                    if &v.shape() != want {
+                        return Err(ctx.fail(format!(
+                            "lowered output {slot} has shape {:?}, tract expects {want:?}",
+                            v.shape()
+                        )));
+                    }
+                }
+                out
+            }
+        };
+        for (slot, v) in outputs.into_iter().enumerate() {
+            values.insert(OutletId::new(id, slot), v);
+        }
+    }
+    for o in model.output_outlets().map_err(|e| graph_err("(model)", "graph", e.to_string()))? {
+        let v = values
+            .get(o)
+            .ok_or_else(|| graph_err("(model)", "output", format!("output {o:?} was not computed")))?;
+        let view: View = v
+            .to_view()
+            .map_err(|e| graph_err("(model)", "output", e.to_string()))?;
+        g.outputs.push(view);
+    }
+    Ok(g)
+}
+
+/// Evaluates a node whose inputs are all constants with tract itself.
+fn fold_constant(node: &TypedNode, inputs: &[Value]) -> std::result::Result<Vec<Value>, String> {
+    let tensors: TVec<TValue> = inputs
+        .iter()
+        .filter_map(|v| v.as_const())
+        .map(|t| t.clone().into_tvalue())
+        .collect();
+    let out = node
+        .op
+        .eval_out_of_plan(tensors)
+        .map_err(|e| format!("constant folding failed: {e}"))?
+        .ok_or_else(|| "operator cannot be evaluated at compile time".to_string())?;
+    Ok(out.into_iter().map(|t| Value::Const(t.into_arc_tensor())).collect())
+}

@@ -1,0 +1,197 @@
+//! Loading ONNX models with tract: fixing input shapes, decluttering, the float
+//! reference run, and the operator table. Lowering to the float graph lives in
+//! [`lower`], one operator per file under [`ops`].
+
+mod lower;
+mod ops;
+mod value;
+
+use std::path::{Path, PathBuf};
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::{Factoid, GenericFactoid, InferenceFact};
+use tract_onnx::tract_hir::internal::DimLike;
+
+use crate::error::{Error, Result};
+use crate::fgraph::FGraph;
+pub use lower::OpRow;
+
+/// A model loaded by tract with concrete input shapes, decluttered.
+pub struct OnnxModel {
+    path: PathBuf,
+    typed: TypedModel,
+    /// Concrete shape of each input, in model order.
+    pub input_shapes: Vec<Vec<usize>>,
+    /// Name of each input.
+    pub input_names: Vec<String>,
+    input_types: Vec<DatumType>,
+}
+
+fn analyse(path: &Path) -> impl Fn(TractError) -> Error + '_ {
+    move |e| Error::Analyse {
+        path: path.to_path_buf(),
+        message: format!("{e:#}"),
+    }
+}
+
+/// Decides the concrete shape of one input from the ONNX fact and the number of
+/// values the input file gives: known dimensions stay, unknown ones (the batch) are
+/// 1, except that a single unknown dimension absorbs a length that needs more.
+fn concrete_shape(dims: &[Option<usize>], len: usize) -> std::result::Result<Vec<usize>, String> {
+    let known: usize = dims.iter().flatten().product();
+    let unknown = dims.iter().filter(|d| d.is_none()).count();
+    let fill = if unknown == 1 && known > 0 && len % known == 0 && len / known > 1 {
+        len / known
+    } else {
+        1
+    };
+    let shape: Vec<usize> = dims.iter().map(|d| d.unwrap_or(fill)).collect();
+    let n: usize = shape.iter().product();
+    if n != len {
+        return Err(format!("the model expects shape {shape:?} ({n} values) but {len} were given"));
+    }
+    Ok(shape)
+}
+
+impl OnnxModel {
+    /// Loads `path`. Input shapes come from `shapes` when given (e.g. `input_shapes`
+    /// of the input file), otherwise from the model with symbolic dimensions set from
+    /// `lens` (the number of values per input).
+    pub fn load(path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut model = tract_onnx::onnx()
+            .model_for_read(&mut bytes.as_slice())
+            .map_err(|e| Error::NotOnnx {
+                path: path.to_path_buf(),
+                message: format!("{e:#}"),
+            })?;
+        let n_inputs = model.inputs.len();
+        if lens.len() != n_inputs {
+            return Err(Error::InputCount {
+                expected: n_inputs,
+                got: lens.len(),
+            });
+        }
+        let mut input_shapes = Vec::with_capacity(n_inputs);
+        let mut input_types = Vec::with_capacity(n_inputs);
+        let mut input_names = Vec::with_capacity(n_inputs);
+        for i in 0..n_inputs {
+            let fact = model.input_fact(i).map_err(analyse(path))?.clone();
+            let name = model.node(model.inputs[i].node).name.clone();
+            let dt = fact.datum_type.concretize().unwrap_or(DatumType::F32);
+            let shape = match shapes {
+                Some(s) => s[i].clone(),
+                None => {
+                    let dims: Vec<Option<usize>> = if fact.shape.is_open() && fact.shape.dims().count() == 0 {
+                        vec![None]
+                    } else {
+                        fact.shape
+                            .dims()
+                            .map(|d| match d {
+                                GenericFactoid::Only(d) => d.to_usize().ok(),
+                                GenericFactoid::Any => None,
+                            })
+                            .collect()
+                    };
+                    concrete_shape(&dims, lens[i]).map_err(|message| Error::InputShape {
+                        input: i,
+                        name: name.clone(),
+                        message,
+                    })?
+                }
+            };
+            model
+                .set_input_fact(i, InferenceFact::dt_shape(dt, shape.clone()))
+                .map_err(analyse(path))?;
+            input_shapes.push(shape);
+            input_types.push(dt);
+            input_names.push(name);
+        }
+        let typed = model
+            .into_typed()
+            .and_then(|m| m.into_decluttered())
+            .map_err(analyse(path))?;
+        Ok(OnnxModel {
+            path: path.to_path_buf(),
+            typed,
+            input_shapes,
+            input_names,
+            input_types,
+        })
+    }
+
+    /// The model file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every operator of the decluttered model with whether zkinfer can prove it.
+    pub fn op_table(&self) -> Vec<OpRow> {
+        lower::op_table(&self.typed)
+    }
+
+    /// Lowers to the float graph. Every unsupported operator is reported at once.
+    pub fn lower(&self) -> Result<FGraph> {
+        lower::lower_model(&self.typed, &self.input_names)
+    }
+
+    /// Runs tract in floating point: the reference the circuit's accuracy is measured
+    /// against. Returns each output flattened.
+    pub fn run_float(&self, inputs: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
+        let err = analyse(&self.path);
+        if inputs.len() != self.input_shapes.len() {
+            return Err(Error::InputCount {
+                expected: self.input_shapes.len(),
+                got: inputs.len(),
+            });
+        }
+        let mut tensors: TVec<TValue> = tvec![];
+        for (i, data) in inputs.iter().enumerate() {
+            let shape = &self.input_shapes[i];
+            if data.len() != shape.iter().product::<usize>() {
+                return Err(Error::InputLength {
+                    input: i,
+                    name: self.input_names[i].clone(),
+                    shape: shape.clone(),
+                    expected: shape.iter().product(),
+                    got: data.len(),
+                });
+            }
+            let t = tract_ndarray::ArrayD::from_shape_vec(shape.as_slice(), data.clone())
+                .map_err(|e| Error::Analyse {
+                    path: self.path.clone(),
+                    message: e.to_string(),
+                })?;
+            let t: Tensor = t.into();
+            let t = t.cast_to_dt(self.input_types[i]).map_err(&err)?.into_owned();
+            tensors.push(t.into_tvalue());
+        }
+        let plan = self.typed.clone().into_runnable().map_err(&err)?;
+        let outputs = plan.run(tensors).map_err(&err)?;
+        outputs
+            .iter()
+            .map(|t| {
+                let t = t.cast_to::<f64>().map_err(&err)?;
+                let view = t.to_plain_array_view::<f64>().map_err(&err)?;
+                Ok(view.iter().copied().collect())
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::concrete_shape;
+
+    #[test]
+    fn symbolic_batch_becomes_one_or_absorbs_the_length() {
+        assert_eq!(concrete_shape(&[None, Some(3)], 3).unwrap(), vec![1, 3]);
+        assert_eq!(concrete_shape(&[None, Some(3)], 6).unwrap(), vec![2, 3]);
+        assert_eq!(concrete_shape(&[Some(2), Some(3)], 6).unwrap(), vec![2, 3]);
+        assert!(concrete_shape(&[Some(2), Some(3)], 5).is_err());
+        assert!(concrete_shape(&[None, Some(4)], 6).is_err());
+    }
+}

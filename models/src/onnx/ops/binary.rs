@@ -1,0 +1,78 @@
+//! Broadcasting binary operators: Add, Sub, Mul, Div (by a constant), Max, Min.
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
+
+use super::super::lower::{Ctx, Lowering};
+use super::super::value::{broadcast_indices, broadcast_shape, Value};
+use crate::error::Result;
+use crate::fgraph::{AffineRow, Elem};
+use crate::ir::ReduceKind;
+
+pub(crate) struct BinaryLowering;
+
+const SUPPORTED: [&str; 6] = ["Add", "Sub", "Mul", "Div", "Max", "Min"];
+
+impl Lowering for BinaryLowering {
+    fn handles(&self, node: &TypedNode) -> bool {
+        node.op_is::<TypedBinOp>()
+    }
+
+    fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
+        let name = node.op.name();
+        if !SUPPORTED.contains(&name.as_ref()) {
+            return Err(format!("binary operator {name} is not supported yet"));
+        }
+        if name == "Div" && !const_inputs.get(1).copied().unwrap_or(false) {
+            return Err("division by a variable tensor is not supported yet".into());
+        }
+        Ok(())
+    }
+
+    fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
+        let name = ctx.op_name();
+        let a = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+        let b = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+        let shape = broadcast_shape(&a.shape, &b.shape)
+            .ok_or_else(|| ctx.fail(format!("shapes {:?} and {:?} do not broadcast", a.shape, b.shape)))?;
+        let ia = broadcast_indices(&a.shape, &shape);
+        let ib = broadcast_indices(&b.shape, &shape);
+        let pairs: Vec<(Elem, Elem)> = ia.iter().zip(&ib).map(|(&i, &j)| (a.elems[i], b.elems[j])).collect();
+        let node = ctx.name().to_string();
+        let view = match name.as_str() {
+            "Add" | "Sub" => {
+                let sign = if name == "Add" { 1.0 } else { -1.0 };
+                let rows = pairs
+                    .into_iter()
+                    .map(|(x, y)| AffineRow {
+                        bias: 0.0,
+                        terms: vec![(x, 1.0), (y, sign)],
+                    })
+                    .collect();
+                ctx.g.affine(&node, &name, shape, rows)
+            }
+            "Mul" => ctx.g.multiply(&node, &name, shape, pairs),
+            "Div" => {
+                let mut rows = Vec::with_capacity(pairs.len());
+                for (x, y) in pairs {
+                    let Elem::Const(d) = y else { return Err(ctx.fail("variable divisor")) };
+                    if d == 0.0 {
+                        return Err(ctx.fail("division by zero"));
+                    }
+                    rows.push(AffineRow {
+                        bias: 0.0,
+                        terms: vec![(x, 1.0 / d)],
+                    });
+                }
+                ctx.g.affine(&node, &name, shape, rows)
+            }
+            "Max" | "Min" => {
+                let kind = if name == "Max" { ReduceKind::Max } else { ReduceKind::Min };
+                let sets = pairs.into_iter().map(|(x, y)| vec![x, y]).collect();
+                ctx.g.reduce(&node, &name, kind, shape, sets)
+            }
+            other => return Err(ctx.fail(format!("binary operator {other} is not supported"))),
+        };
+        Ok(vec![Value::View(view)])
+    }
+}

@@ -1,0 +1,102 @@
+//! `Conv` (any spatial rank, stride, padding, dilation, groups, bias) → affine rows.
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::cnn::Conv;
+
+use super::super::lower::{Ctx, Lowering};
+use super::super::value::{tensor_to_f64, Value};
+use super::geometry::{Layout, Windows};
+use crate::error::Result;
+use crate::fgraph::AffineRow;
+
+pub(crate) struct ConvLowering;
+
+impl Lowering for ConvLowering {
+    fn handles(&self, node: &TypedNode) -> bool {
+        node.op_is::<Conv>()
+    }
+
+    fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
+        let Some(conv) = node.op_as::<Conv>() else { return Err("not a Conv".into()) };
+        if conv.q_params.is_some() {
+            return Err("integer-quantised (QLinear) convolutions are not supported yet".into());
+        }
+        if const_inputs.get(1) != Some(&true) || const_inputs.get(2).is_some_and(|c| !c) {
+            return Err("the kernel and bias must be constants (weights known at compile time)".into());
+        }
+        if const_inputs[0] {
+            return Err("constant input".into());
+        }
+        Ok(())
+    }
+
+    fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
+        let conv = ctx
+            .node
+            .op_as::<Conv>()
+            .ok_or_else(|| ctx.fail("not a Conv"))?
+            .clone();
+        let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+        let kernel = inputs[1].as_const().ok_or_else(|| ctx.fail("kernel is not constant"))?;
+        let spec = &conv.pool_spec;
+        let group = conv.group.max(1);
+        let k = conv
+            .kernel_fmt
+            .kernel_as_group_o_i_hw(kernel, group)
+            .map_err(|e| ctx.fail(format!("kernel: {e}")))?;
+        let k_shape = k.shape().to_vec(); // [G, O/G, I/G, HW]
+        let kvals = tensor_to_f64(&k).map_err(|e| ctx.fail(e.to_string()))?;
+        let (o_per_g, i_per_g, n_k) = (k_shape[1], k_shape[2], k_shape[3]);
+        let out_channels = group * o_per_g;
+        let bias: Vec<f64> = match inputs.get(2).and_then(|b| b.as_const()) {
+            None => vec![0.0; out_channels],
+            Some(b) => {
+                let b = tensor_to_f64(b).map_err(|e| ctx.fail(e.to_string()))?;
+                match b.len() {
+                    1 => vec![b[0]; out_channels],
+                    n if n == out_channels => b,
+                    n => return Err(ctx.fail(format!("bias has {n} values for {out_channels} output channels"))),
+                }
+            }
+        };
+        let input = Layout::of(spec, &x.shape).map_err(|e| ctx.fail(e.to_string()))?;
+        if input.c != group * i_per_g {
+            return Err(ctx.fail(format!(
+                "input has {} channels, kernel expects {}",
+                input.c,
+                group * i_per_g
+            )));
+        }
+        let out_shape = ctx.out_shape();
+        let output = Layout::of(spec, &out_shape).map_err(|e| ctx.fail(e.to_string()))?;
+        let windows = Windows::new(spec, &input);
+        if windows.out_hw != output.hw || windows.kernel.iter().product::<usize>() != n_k {
+            return Err(ctx.fail("window geometry does not match tract's output shape"));
+        }
+        let out_spatial = output.spatial_offsets();
+        let mut rows = vec![AffineRow::default(); out_shape.iter().product()];
+        for n in 0..input.n {
+            for g in 0..group {
+                for o in 0..o_per_g {
+                    let oc = g * o_per_g + o;
+                    for (pos, taps) in windows.taps.iter().enumerate() {
+                        let row = &mut rows[output.index(n, oc, out_spatial[pos])];
+                        row.bias = bias[oc];
+                        for i in 0..i_per_g {
+                            let ic = g * i_per_g + i;
+                            let wbase = (oc * i_per_g + i) * n_k;
+                            for (tap, off) in taps.iter().enumerate() {
+                                if let Some(off) = off {
+                                    let w = kvals[wbase + tap];
+                                    row.terms.push((x.elems[input.index(n, ic, *off)], w));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let view = ctx.g.affine(ctx.name(), "Conv", out_shape, rows);
+        Ok(vec![Value::View(view)])
+    }
+}

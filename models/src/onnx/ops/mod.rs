@@ -1,0 +1,27 @@
+//! One lowering per tract operator, behind a registry.
+
+mod binary;
+mod conv;
+mod data_movement;
+mod einsum;
+mod element_wise;
+mod geometry;
+mod max_pool;
+mod pad;
+mod sum_pool;
+
+use super::lower::Lowering;
+
+/// Every lowering, in lookup order.
+pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
+    &[
+        &einsum::EinSumLowering,
+        &conv::ConvLowering,
+        &binary::BinaryLowering,
+        &element_wise::ElementWiseLowering,
+        &sum_pool::SumPoolLowering,
+        &max_pool::MaxPoolLowering,
+        &pad::PadLowering,
+        &data_movement::DataMovementLowering,
+    ]
+}

@@ -1,0 +1,328 @@
+//! Float graph → quantised IR at one fixed-point scale.
+//!
+//! Inputs, weights and activations all use `scale` fractional bits. A linear map with
+//! fractional weights produces values at twice the scale and is followed by a
+//! [`Op::Rescale`]; one with integer weights (sums, copies, additions) stays at the
+//! scale. Products are rescaled at once ([`Op::MulRescale`]). A rescale whose only
+//! consumer is a ReLU absorbs it.
+
+use std::collections::HashMap;
+
+use crate::arith::quantize;
+use crate::error::{Error, Result};
+use crate::fgraph::{Elem, FGraph, FOp};
+use crate::ir::{Csr, Graph, Input, Linear, Node, Op, Operand, Output, ReduceKind, Ref};
+
+/// Largest integer weight kept at scale 0 (beyond it, weights are treated as fractional).
+const MAX_INTEGER_WEIGHT: f64 = (1u64 << 24) as f64;
+
+fn q(x: f64, scale: u32, what: impl FnOnce() -> String) -> Result<i64> {
+    quantize(x, scale).ok_or_else(|| Error::Quantize {
+        what: what(),
+        value: x,
+        scale,
+    })
+}
+
+/// Quantises `g` at `scale` fractional bits.
+pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
+    let mut nodes: Vec<Node> = Vec::with_capacity(g.nodes.len());
+    // float node -> IR node holding its (rescaled) outputs
+    let mut map: Vec<u32> = Vec::with_capacity(g.nodes.len());
+    let remap = |map: &Vec<u32>, r: Ref| Ref {
+        node: map[r.node as usize],
+        index: r.index,
+    };
+    for fnode in &g.nodes {
+        let name = fnode.name.clone();
+        let origin = fnode.origin.clone();
+        let shape = vec![fnode.len];
+        let what = |kind: &str| format!("{kind} of node `{}` ({})", fnode.name, fnode.origin);
+        match &fnode.op {
+            FOp::Input { index } => {
+                nodes.push(Node {
+                    name,
+                    origin,
+                    shape,
+                    op: Op::Input { index: *index },
+                });
+            }
+            FOp::Linear(l) => {
+                let integral = l
+                    .terms
+                    .items
+                    .iter()
+                    .all(|(_, w)| w.fract() == 0.0 && w.abs() <= MAX_INTEGER_WEIGHT);
+                let (w_scale, b_scale) = if integral { (0, scale) } else { (scale, 2 * scale) };
+                let mut terms = Csr::new();
+                for row in l.terms.rows() {
+                    let mut qrow = Vec::with_capacity(row.len());
+                    // Weights that round to zero stay, so that the graph's structure
+                    // (and with it the circuit layout) does not depend on the scale.
+                    for &(r, w) in row {
+                        qrow.push((remap(&map, r), q(w, w_scale, || what("a weight"))?));
+                    }
+                    terms.push_row(qrow);
+                }
+                let bias = l
+                    .bias
+                    .iter()
+                    .map(|&b| q(b, b_scale, || what("a bias")))
+                    .collect::<Result<Vec<_>>>()?;
+                nodes.push(Node {
+                    name: name.clone(),
+                    origin: origin.clone(),
+                    shape: shape.clone(),
+                    op: Op::Linear(Linear {
+                        bias,
+                        terms,
+                        weight_scale: w_scale,
+                    }),
+                });
+                if !integral {
+                    let lin = (nodes.len() - 1) as u32;
+                    nodes.push(Node {
+                        name,
+                        origin,
+                        shape,
+                        op: Op::Rescale {
+                            src: (0..fnode.len).map(|i| Ref::new(lin as usize, i)).collect(),
+                            relu: false,
+                        },
+                    });
+                }
+            }
+            FOp::Mul { a, b } => nodes.push(Node {
+                name,
+                origin,
+                shape,
+                op: Op::MulRescale {
+                    a: a.iter().map(|r| remap(&map, *r)).collect(),
+                    b: b.iter().map(|r| remap(&map, *r)).collect(),
+                },
+            }),
+            FOp::Reduce { kind, sets, konst } => {
+                let mut qsets = Csr::new();
+                for row in sets.rows() {
+                    qsets.push_row(row.iter().map(|r| remap(&map, *r)));
+                }
+                let konst = konst
+                    .iter()
+                    .map(|k| k.map(|k| q(k, scale, || what("a constant"))).transpose())
+                    .collect::<Result<Vec<_>>>()?;
+                nodes.push(Node {
+                    name,
+                    origin,
+                    shape,
+                    op: Op::Reduce {
+                        kind: *kind,
+                        sets: qsets,
+                        konst,
+                    },
+                });
+            }
+        }
+        map.push((nodes.len() - 1) as u32);
+    }
+    let inputs = g
+        .inputs
+        .iter()
+        .map(|i| Input {
+            name: i.name.clone(),
+            shape: i.shape.clone(),
+            node: map[i.node],
+        })
+        .collect();
+    // Input nodes carry the model's shape rather than a flat one.
+    let mut graph = Graph {
+        scale,
+        nodes,
+        inputs,
+        outputs: Vec::new(),
+    };
+    for input in &graph.inputs {
+        graph.nodes[input.node as usize].shape = input.shape.clone();
+    }
+    for (i, v) in g.outputs.iter().enumerate() {
+        let elems = v
+            .elems
+            .iter()
+            .map(|e| match e {
+                Elem::Ref(r) => Ok(Operand::Ref(remap(&map, *r))),
+                Elem::Const(c) => q(*c, scale, || format!("constant element of output {i}")).map(Operand::Const),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        graph.outputs.push(Output {
+            shape: v.shape.clone(),
+            elems,
+        });
+    }
+    fuse_rescale_relu(&mut graph);
+    Ok(graph)
+}
+
+/// Rewrites `Rescale → ReLU` into one `Rescale { relu: true }` where the ReLU reads
+/// every element of the rescale exactly once and nothing else reads them.
+pub fn fuse_rescale_relu(g: &mut Graph) {
+    let mut uses: Vec<usize> = g.nodes.iter().map(|_| 0).collect();
+    let mut elem_uses: HashMap<Ref, usize> = HashMap::new();
+    for node in &g.nodes {
+        node.op.for_each_ref(|r| {
+            uses[r.node as usize] += 1;
+            *elem_uses.entry(r).or_default() += 1;
+        });
+    }
+    for out in &g.outputs {
+        for e in &out.elems {
+            if let Operand::Ref(r) = e {
+                uses[r.node as usize] += 1;
+                *elem_uses.entry(*r).or_default() += 1;
+            }
+        }
+    }
+    let mut alias: HashMap<u32, (u32, Vec<u32>)> = HashMap::new(); // relu node -> (rescale node, index map)
+    for y in 0..g.nodes.len() {
+        let Op::Reduce {
+            kind: ReduceKind::Max,
+            sets,
+            konst,
+        } = &g.nodes[y].op
+        else {
+            continue;
+        };
+        if !konst.iter().all(|k| *k == Some(0)) || sets.rows().any(|s| s.len() != 1) || sets.is_empty() {
+            continue;
+        }
+        let x = sets.items[0].node;
+        let Op::Rescale { src, relu: false } = &g.nodes[x as usize].op else { continue };
+        let covers_once = sets.items.iter().all(|r| r.node == x && elem_uses.get(r) == Some(&1));
+        if !covers_once || sets.len() != src.len() || uses[x as usize] != src.len() {
+            continue;
+        }
+        alias.insert(y as u32, (x, sets.items.iter().map(|r| r.index).collect()));
+    }
+    if alias.is_empty() {
+        return;
+    }
+    for (x, _) in alias.values() {
+        if let Op::Rescale { relu, .. } = &mut g.nodes[*x as usize].op {
+            *relu = true;
+        }
+    }
+    let redirect = |r: &mut Ref| {
+        if let Some((x, idx)) = alias.get(&r.node) {
+            *r = Ref {
+                node: *x,
+                index: idx[r.index as usize],
+            };
+        }
+    };
+    for node in &mut g.nodes {
+        node.op.for_each_ref_mut(redirect);
+    }
+    for out in &mut g.outputs {
+        for e in &mut out.elems {
+            if let Operand::Ref(r) = e {
+                redirect(r);
+            }
+        }
+    }
+    eliminate_dead(g);
+}
+
+/// Removes IR nodes no output depends on (inputs stay) and renumbers references.
+pub fn eliminate_dead(g: &mut Graph) {
+    let n = g.nodes.len();
+    let mut live = vec![false; n];
+    for i in &g.inputs {
+        live[i.node as usize] = true;
+    }
+    for out in &g.outputs {
+        for e in &out.elems {
+            if let Operand::Ref(r) = e {
+                live[r.node as usize] = true;
+            }
+        }
+    }
+    for id in (0..n).rev() {
+        if live[id] {
+            g.nodes[id].op.for_each_ref(|r| live[r.node as usize] = true);
+        }
+    }
+    let mut remap = vec![u32::MAX; n];
+    let old = std::mem::take(&mut g.nodes);
+    for (id, mut node) in old.into_iter().enumerate() {
+        if live[id] {
+            node.op.for_each_ref_mut(|r| r.node = remap[r.node as usize]);
+            remap[id] = g.nodes.len() as u32;
+            g.nodes.push(node);
+        }
+    }
+    for i in &mut g.inputs {
+        i.node = remap[i.node as usize];
+    }
+    for out in &mut g.outputs {
+        for e in &mut out.elems {
+            if let Operand::Ref(r) = e {
+                r.node = remap[r.node as usize];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::evaluate;
+    use crate::fgraph::AffineRow;
+
+    #[test]
+    fn quantised_graph_tracks_float_and_fuses_relu() {
+        let mut g = FGraph::default();
+        let x = g.add_input("x", vec![2]);
+        let rows = vec![
+            AffineRow {
+                bias: 0.25,
+                terms: vec![(x.elems[0], 0.75), (x.elems[1], -1.5)],
+            },
+            AffineRow {
+                bias: -0.125,
+                terms: vec![(x.elems[0], -0.5), (x.elems[1], 0.5)],
+            },
+        ];
+        let h = g.affine("fc", "Gemm", vec![2], rows);
+        let relu = g.reduce("relu", "Max", ReduceKind::Max, vec![2], h.elems.iter().map(|e| vec![*e, Elem::Const(0.0)]).collect());
+        g.outputs = vec![relu];
+        let graph = quantize_graph(&g, 8).unwrap();
+        graph.validate().unwrap();
+        assert!(graph.nodes.iter().any(|n| matches!(n.op, Op::Rescale { relu: true, .. })));
+        assert!(!graph.nodes.iter().any(|n| matches!(n.op, Op::Reduce { .. })), "relu fused away");
+        let input = [0.6, -0.3];
+        let want = g.outputs_of(&g.evaluate(&[input.to_vec()]));
+        let qin: Vec<i64> = input.iter().map(|v| quantize(*v, 8).unwrap()).collect();
+        let got = evaluate(&graph, &[qin]).unwrap().outputs(&graph);
+        for (w, g) in want[0].iter().zip(&got) {
+            assert!((w - *g as f64 / 256.0).abs() < 4.0 / 256.0, "{w} vs {g}");
+        }
+    }
+
+    #[test]
+    fn integer_weights_need_no_rescale() {
+        let mut g = FGraph::default();
+        let x = g.add_input("x", vec![2]);
+        let sum = g.affine(
+            "add",
+            "Add",
+            vec![1],
+            vec![AffineRow {
+                bias: 0.5,
+                terms: vec![(x.elems[0], 1.0), (x.elems[1], 1.0)],
+            }],
+        );
+        g.outputs = vec![sum];
+        let graph = quantize_graph(&g, 6).unwrap();
+        assert_eq!(graph.nodes.len(), 2);
+        let t = evaluate(&graph, &[vec![64, 32]]).unwrap();
+        assert_eq!(t.outputs(&graph), vec![64 + 32 + 32]);
+    }
+}
