@@ -36,6 +36,10 @@ pub struct CompileOptions {
     pub max_k: u32,
     /// Force lane counts.
     pub lanes: Option<Lanes>,
+    /// When set, calibration picks the cheapest scale whose error on the
+    /// calibration input is at most this (instead of the most accurate scale
+    /// among the cheapest circuits).
+    pub target_error: Option<f64>,
 }
 
 impl Default for CompileOptions {
@@ -46,6 +50,7 @@ impl Default for CompileOptions {
             headroom_bits: 1,
             max_k: 24,
             lanes: None,
+            target_error: None,
         }
     }
 }
@@ -169,12 +174,27 @@ pub fn compile(g: &FGraph, inputs: &[Vec<f64>], reference: &[Vec<f64>], opts: &C
     let pool = if preferred.is_empty() { usable } else { preferred };
     let cost = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.1.estimate.cost);
     let error = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.2);
-    let cheapest = pool.iter().map(|&i| cost(i)).fold(f64::INFINITY, f64::min);
-    let chosen = pool
-        .iter()
-        .copied()
-        .filter(|&i| cost(i) <= cheapest * (1.0 + 1e-9))
-        .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(a.cmp(&b)));
+    let chosen = match opts.target_error {
+        Some(target) => {
+            let within: Vec<usize> = pool.iter().copied().filter(|&i| error(i) <= target).collect();
+            if within.is_empty() {
+                let best = pool.iter().map(|&i| error(i)).fold(f64::INFINITY, f64::min);
+                return Err(CircuitError::Settings(format!(
+                    "no scale reaches a max abs error of {target:e} on the calibration input (best: {best:e})\n  hint: allow a larger error, or pass --scale explicitly"
+                )));
+            }
+            within
+                .into_iter()
+                .min_by(|&a, &b| cost(a).total_cmp(&cost(b)).then(error(a).total_cmp(&error(b))))
+        }
+        None => {
+            let cheapest = pool.iter().map(|&i| cost(i)).fold(f64::INFINITY, f64::min);
+            pool.iter()
+                .copied()
+                .filter(|&i| cost(i) <= cheapest * (1.0 + 1e-9))
+                .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(a.cmp(&b)))
+        }
+    };
     let Some(chosen) = chosen else {
         let reasons: Vec<String> = trials
             .iter()

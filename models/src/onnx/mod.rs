@@ -14,7 +14,7 @@ use tract_onnx::tract_hir::internal::DimLike;
 
 use crate::error::{Error, Result};
 use crate::fgraph::FGraph;
-pub use lower::OpRow;
+pub use lower::{OpRow, OpStatus};
 
 /// A model loaded by tract with concrete input shapes, decluttered.
 pub struct OnnxModel {

@@ -1,0 +1,9 @@
+//! One file per subcommand.
+
+pub mod bench;
+pub mod compile;
+pub mod inspect;
+pub mod prove;
+pub mod run;
+pub mod setup;
+pub mod verify;

@@ -1,0 +1,74 @@
+//! `zkinfer prove`: a proof of one inference.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use zkinfer_prover::fs;
+use zkinfer_prover::keys::ProvingKey;
+use zkinfer_prover::prove::{check_compatible, prove, witness};
+use zkinfer_verifier::Proof;
+
+use crate::pipeline::{load_srs, read_compiled, read_input, SrsFlags, Workdir};
+use crate::ui::Ui;
+
+/// Arguments of `prove`.
+#[derive(Args, Debug)]
+pub struct ProveArgs {
+    /// Working directory with model.compiled and pk.bin; the proof is written there.
+    pub dir: Option<PathBuf>,
+    /// Input file (EZKL layout).
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// The compiled model [default: DIR/model.compiled].
+    #[arg(long)]
+    pub compiled: Option<PathBuf>,
+    /// The proving key [default: DIR/pk.bin].
+    #[arg(long)]
+    pub pk: Option<PathBuf>,
+    /// Where to write the proof [default: DIR/proof.bin, with DIR/proof.json].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// SRS source.
+    #[command(flatten)]
+    pub srs: SrsFlags,
+}
+
+/// The readable companion of a proof file.
+pub fn proof_json(proof: &Proof) -> serde_json::Value {
+    serde_json::json!({
+        "scale": proof.scale,
+        "output_shapes": proof.output_shapes,
+        "outputs": proof.outputs_f64(),
+        "outputs_fixed_point": proof.outputs().map(|v| v.iter().map(|x| x.to_string()).collect::<Vec<_>>()),
+        "proof_bytes": proof.proof.len(),
+    })
+}
+
+/// Runs `prove`.
+pub fn run(args: ProveArgs, ui: &Ui) -> Result<()> {
+    let dir = Workdir(args.dir.clone().unwrap_or_else(|| PathBuf::from(".")));
+    let compiled = read_compiled(&args.compiled.clone().unwrap_or_else(|| dir.compiled()))?;
+    let pk_path = args.pk.clone().unwrap_or_else(|| dir.pk());
+    let step = ui.step("loading the proving key");
+    let pk = ProvingKey::from_bytes(&fs::read(&pk_path)?, &pk_path.display().to_string())?;
+    step.done();
+    let input = read_input(&args.input)?;
+    let srs = load_srs(&args.srs, compiled.shape.k, ui)?;
+    check_compatible(&compiled, &pk, &srs.params)?;
+    let step = ui.step("proving");
+    let w = witness(&compiled, &input.tensors)?;
+    let proof = prove(&compiled, &pk, &srs.params, w)?;
+    let secs = step.done();
+    let out = args.out.clone().unwrap_or_else(|| dir.proof());
+    fs::write_atomic(&out, &proof.to_bytes())?;
+    let json_path = out.with_extension("json");
+    fs::write_atomic(&json_path, &serde_json::to_vec_pretty(&proof_json(&proof))?)?;
+    println!(
+        "proved in {secs:.2} s: {} ({} byte proof), outputs {:?}",
+        out.display(),
+        proof.proof.len(),
+        proof.outputs_f64().unwrap_or_default()
+    );
+    Ok(())
+}

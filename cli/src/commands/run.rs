@@ -1,0 +1,142 @@
+//! `zkinfer run`: compile, set up, prove and verify in one go, writing every
+//! artifact and `report.json`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{ensure, Result};
+use clap::Args;
+use zkinfer_prover::fs::{self, peak_rss_mib};
+use zkinfer_prover::keys::keygen;
+use zkinfer_prover::prove::{prove, witness};
+use zkinfer_verifier::{verify, Proof, VerifierParams, VerifyingKey};
+
+use super::prove::proof_json;
+use crate::pipeline::{
+    compile_loaded, input_path, load, load_srs, max_abs_diff, read_input, write_compiled, CompileFlags, SrsFlags, Workdir,
+};
+use crate::report::Report;
+use crate::ui::Ui;
+
+/// Arguments of `run`.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Input file (EZKL layout) [default: input.json next to the model].
+    #[arg(long, short)]
+    pub input: Option<PathBuf>,
+    /// Output directory [default: out/<model name>].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Compilation settings.
+    #[command(flatten)]
+    pub flags: CompileFlags,
+    /// SRS source.
+    #[command(flatten)]
+    pub srs: SrsFlags,
+}
+
+/// Runs the whole flow and returns its report (also written to `report.json`).
+pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
+    let input = read_input(&input_path(&args.model, args.input.as_deref())?)?;
+
+    let step = ui.step("loading, lowering and calibrating the model");
+    let loaded = load(&args.model, input)?;
+    let compiled = compile_loaded(&args.model, &loaded, &args.flags.options())?;
+    let compile_s = step.done();
+    let dir = Workdir(
+        args.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)),
+    );
+    write_compiled(&dir, &compiled)?;
+
+    let t = Instant::now();
+    let srs = load_srs(&args.srs, compiled.shape.k, ui)?;
+    let srs_s = t.elapsed().as_secs_f64();
+
+    let step = ui.step(&format!("generating keys (k = {})", compiled.shape.k));
+    let pk = keygen(&compiled, &srs)?;
+    let setup_s = step.done();
+    let pk_bytes = pk.to_bytes();
+    let vk_bytes = pk.verifying_key().to_bytes();
+    fs::write_atomic(&dir.pk(), &pk_bytes)?;
+    fs::write_atomic(&dir.vk(), &vk_bytes)?;
+    fs::write_atomic(&dir.params(), &srs.verifier_params().to_bytes())?;
+
+    let step = ui.step("proving");
+    let w = witness(&compiled, &loaded.input.tensors)?;
+    let proof = prove(&compiled, &pk, &srs.params, w)?;
+    let prove_s = step.done();
+    fs::write_atomic(&dir.proof(), &proof.to_bytes())?;
+    fs::write_atomic(&dir.proof_json(), &serde_json::to_vec_pretty(&proof_json(&proof))?)?;
+    drop(pk);
+
+    // Verify as a separate party would: from the files just written.
+    let vk = VerifyingKey::from_bytes(&fs::read(&dir.vk())?, &dir.vk().display().to_string())?;
+    let params = VerifierParams::from_bytes(&fs::read(&dir.params())?, &dir.params().display().to_string())?;
+    let proof = Proof::from_bytes(&fs::read(&dir.proof())?, &dir.proof().display().to_string())?;
+    let step = ui.step("verifying");
+    let verified = verify(&vk, &params, &proof);
+    let verify_s = step.done();
+
+    let outputs = proof.outputs_f64().unwrap_or_default();
+    let float_outputs: Vec<f64> = loaded.reference.concat();
+    ensure!(outputs.len() == float_outputs.len(), "proof outputs and float outputs differ in length");
+    let est = &compiled.settings.estimate;
+    let report = Report {
+        model: compiled.model.name.clone(),
+        k: compiled.shape.k,
+        rows: est.rows,
+        advice_columns: est.advice_columns,
+        fixed_columns: est.fixed_columns,
+        lookups: est.lookups,
+        scale: compiled.graph.scale,
+        value_bits: compiled.shape.ranges.value_bits,
+        lookup_bits: compiled.shape.ranges.lookup_bits,
+        linear_terms: compiled.graph.linear_terms(),
+        compile_s,
+        srs_s,
+        setup_s,
+        prove_s,
+        verify_s,
+        proof_bytes: proof.proof.len(),
+        pk_bytes: pk_bytes.len(),
+        vk_bytes: vk_bytes.len(),
+        peak_rss_mib: peak_rss_mib().unwrap_or(0.0),
+        max_abs_error: max_abs_diff(&outputs, &float_outputs),
+        verified: verified.is_ok(),
+        srs_testing_only: srs.origin.is_testing_only(),
+        outputs,
+        float_outputs,
+        zkinfer_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    fs::write_atomic(&dir.report(), &serde_json::to_vec_pretty(&report)?)?;
+    verified?;
+    Ok(report)
+}
+
+/// Runs `run` and prints a summary.
+pub fn run(args: RunArgs, ui: &Ui) -> Result<()> {
+    let out = args.out.clone();
+    let r = execute(&args, ui)?;
+    let dir = out.unwrap_or_else(|| PathBuf::from("out").join(&r.model));
+    println!(
+        "{}: verified = {} | k = {} rows = {} advice columns = {} | setup {:.2} s, prove {:.2} s, verify {:.1} ms | proof {} B, pk {} B | peak {:.0} MiB | max abs error {:.2e}",
+        r.model,
+        r.verified,
+        r.k,
+        r.rows,
+        r.advice_columns,
+        r.setup_s,
+        r.prove_s,
+        r.verify_s * 1e3,
+        r.proof_bytes,
+        r.pk_bytes,
+        r.peak_rss_mib,
+        r.max_abs_error
+    );
+    println!("report: {}", Workdir(dir).report().display());
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! # zkinfer-cli
+//!
+//! The `zkinfer` command. One file per subcommand under [`commands`]; the steps they
+//! share live in [`pipeline`].
+
+#![deny(missing_docs)]
+
+pub mod commands;
+pub mod pipeline;
+pub mod report;
+pub mod ui;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use commands::{bench, compile, inspect, prove, run as run_cmd, setup, verify};
+
+/// Prove machine-learning inference with zero-knowledge proofs (halo2, KZG/BN254).
+#[derive(Parser, Debug)]
+#[command(name = "zkinfer", version, about, long_about = None)]
+pub struct Cli {
+    /// Do not show progress.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compile, set up, prove and verify in one go; writes report.json.
+    Run(run_cmd::RunArgs),
+    /// Lower and quantise an ONNX model and plan its circuit.
+    Compile(compile::CompileArgs),
+    /// Generate (or load) the SRS and the proving and verifying keys.
+    Setup(setup::SetupArgs),
+    /// Prove one inference.
+    Prove(prove::ProveArgs),
+    /// Verify a proof.
+    Verify(verify::VerifyArgs),
+    /// Show the operator table, rows per layer and the circuit for a model.
+    Inspect(inspect::InspectArgs),
+    /// Benchmark models (optionally side by side with EZKL) and write JSON.
+    Bench(bench::BenchArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let ui = ui::Ui { quiet: cli.quiet };
+    match cli.command {
+        Command::Run(a) => run_cmd::run(a, &ui),
+        Command::Compile(a) => compile::run(a, &ui),
+        Command::Setup(a) => setup::run(a, &ui),
+        Command::Prove(a) => prove::run(a, &ui),
+        Command::Verify(a) => verify::run(a, &ui),
+        Command::Inspect(a) => inspect::run(a, &ui),
+        Command::Bench(a) => bench::run(a, &ui),
+    }
+}
+
+/// The error chain as one message.
+pub fn describe(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
+}

@@ -1,0 +1,232 @@
+//! The steps every command is built from: load and compile a model, obtain an SRS,
+//! generate keys, prove, verify; plus the file names of a working directory.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use zkinfer_circuits::compile::{compile, CompileOptions};
+use zkinfer_circuits::plan::Lanes;
+use zkinfer_models::input::{read_input_file, InputData};
+use zkinfer_models::onnx::OnnxModel;
+use zkinfer_prover::compiled::CompiledModel;
+use zkinfer_prover::fs;
+use zkinfer_prover::srs::{LoadedSrs, SrsStore};
+
+use crate::ui::Ui;
+
+/// Files of a working directory.
+#[derive(Clone, Debug)]
+pub struct Workdir(pub PathBuf);
+
+impl Workdir {
+    /// The compiled model.
+    pub fn compiled(&self) -> PathBuf {
+        self.0.join("model.compiled")
+    }
+    /// Human-readable settings.
+    pub fn settings(&self) -> PathBuf {
+        self.0.join("settings.json")
+    }
+    /// Proving key.
+    pub fn pk(&self) -> PathBuf {
+        self.0.join("pk.bin")
+    }
+    /// Verifying key.
+    pub fn vk(&self) -> PathBuf {
+        self.0.join("vk.bin")
+    }
+    /// Verifier parameters.
+    pub fn params(&self) -> PathBuf {
+        self.0.join("verifier.params")
+    }
+    /// Proof.
+    pub fn proof(&self) -> PathBuf {
+        self.0.join("proof.bin")
+    }
+    /// Public outputs of the proof, readable.
+    pub fn proof_json(&self) -> PathBuf {
+        self.0.join("proof.json")
+    }
+    /// Figures of a run.
+    pub fn report(&self) -> PathBuf {
+        self.0.join("report.json")
+    }
+}
+
+/// Compilation flags shared by `compile`, `run`, `inspect` and `bench`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct CompileFlags {
+    /// Fixed-point scale in fractional bits (default: calibrated on the input).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub scale: Option<u32>,
+    /// Choose the cheapest scale whose max abs error on the input is at most this
+    /// (e.g. 2e-4 for a precise circuit).
+    #[arg(long)]
+    pub target_error: Option<f64>,
+    /// Bits of the checked value range (default: what the input needs, plus headroom).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=100))]
+    pub value_bits: Option<u32>,
+    /// Extra range bits over what the calibration input needs, so other inputs fit.
+    #[arg(long, default_value_t = 1)]
+    pub headroom_bits: u32,
+    /// Largest circuit size (log2 rows) to consider.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(4..=26))]
+    pub max_k: u32,
+    /// Advanced: force the column layout as DOT_LANES:DOT_WIDTH:ELEM_LANES
+    /// (e.g. 2:32:2) instead of letting the planner choose.
+    #[arg(long, value_parser = parse_lanes)]
+    pub lanes: Option<Lanes>,
+}
+
+fn parse_lanes(s: &str) -> Result<Lanes, String> {
+    let parts: Vec<u32> = s
+        .split(':')
+        .map(|p| p.parse::<u32>().map_err(|_| format!("`{p}` is not a number")))
+        .collect::<Result<_, _>>()?;
+    match parts.as_slice() {
+        [d, w, e] if *d >= 1 && *w >= 1 && *e >= 1 && *d <= 64 && *w <= 256 && *e <= 64 => Ok(Lanes {
+            dot_lanes: *d,
+            dot_width: *w,
+            elem_lanes: *e,
+        }),
+        _ => Err("expected DOT_LANES:DOT_WIDTH:ELEM_LANES, each positive (e.g. 2:32:2)".into()),
+    }
+}
+
+impl CompileFlags {
+    /// As compiler options.
+    pub fn options(&self) -> CompileOptions {
+        CompileOptions {
+            scale: self.scale,
+            value_bits: self.value_bits,
+            headroom_bits: self.headroom_bits,
+            max_k: self.max_k,
+            lanes: self.lanes,
+            target_error: self.target_error,
+        }
+    }
+}
+
+/// SRS flags shared by `setup`, `prove` and `run`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct SrsFlags {
+    /// KZG parameters file (zkinfer or halo2 format, e.g. from a ceremony); a larger
+    /// one is downsized. Default: the local cache, generating a testing-only SRS.
+    #[arg(long)]
+    pub srs: Option<PathBuf>,
+    /// SRS cache directory (default: $ZKINFER_SRS_DIR or ~/.cache/zkinfer/srs).
+    #[arg(long)]
+    pub srs_dir: Option<PathBuf>,
+}
+
+/// Loads the SRS for `k`, warning when it is a locally generated testing SRS.
+pub fn load_srs(flags: &SrsFlags, k: u32, ui: &Ui) -> Result<LoadedSrs> {
+    let srs = match &flags.srs {
+        Some(path) => {
+            let step = ui.step(&format!("loading SRS {}", path.display()));
+            let srs = SrsStore::from_file(path, k)?;
+            step.done();
+            srs
+        }
+        None => {
+            let store = SrsStore::new(flags.srs_dir.clone().unwrap_or_else(SrsStore::default_dir));
+            let step = ui.step(&format!("loading or generating SRS for k = {k}"));
+            let srs = store.get(k)?;
+            step.done();
+            srs
+        }
+    };
+    if srs.origin.is_testing_only() {
+        ui.warn("using a locally generated SRS: fine for testing, but whoever generated it could forge proofs; pass --srs with a ceremony SRS for production");
+    }
+    Ok(srs)
+}
+
+/// A model name for reports: the file stem, or the directory name for generic stems.
+pub fn model_name(path: &Path) -> String {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
+    if matches!(stem, "network" | "model") {
+        if let Some(dir) = path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()) {
+            return dir.to_string();
+        }
+    }
+    stem.to_string()
+}
+
+/// The input file: the one given, or `input.json` next to the model.
+pub fn input_path(model: &Path, input: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = input {
+        return Ok(p.to_path_buf());
+    }
+    let guess = model.with_file_name("input.json");
+    anyhow::ensure!(
+        guess.exists(),
+        "no input file given and {} does not exist\n  hint: pass --input FILE (EZKL layout: {{\"input_data\": [[...]]}})",
+        guess.display()
+    );
+    Ok(guess)
+}
+
+/// Reads an input file.
+pub fn read_input(path: &Path) -> Result<InputData> {
+    Ok(read_input_file(path)?)
+}
+
+/// A model loaded for the input's shapes, with tract's float outputs on the input.
+pub struct Loaded {
+    /// The tract model.
+    pub onnx: OnnxModel,
+    /// The input.
+    pub input: InputData,
+    /// tract's outputs on the input, flattened per output.
+    pub reference: Vec<Vec<f64>>,
+}
+
+/// Loads `model` for `input` and runs tract on it.
+pub fn load(model: &Path, input: InputData) -> Result<Loaded> {
+    anyhow::ensure!(
+        model.exists(),
+        "model file {} does not exist\n  hint: pass the path of an .onnx file",
+        model.display()
+    );
+    let lens: Vec<usize> = input.tensors.iter().map(|t| t.len()).collect();
+    let onnx = OnnxModel::load(model, input.shapes.as_deref(), &lens)?;
+    let reference = onnx.run_float(&input.tensors)?;
+    Ok(Loaded {
+        onnx,
+        input,
+        reference,
+    })
+}
+
+/// Lowers and compiles a loaded model.
+pub fn compile_loaded(model: &Path, loaded: &Loaded, opts: &CompileOptions) -> Result<CompiledModel> {
+    let fgraph = loaded.onnx.lower()?;
+    let compiled = compile(&fgraph, &loaded.input.tensors, &loaded.reference, opts)?;
+    Ok(CompiledModel::new(
+        compiled,
+        &model_name(model),
+        &model.display().to_string(),
+        loaded.onnx.input_shapes.clone(),
+        opts.clone(),
+    ))
+}
+
+/// Writes the compiled model and its settings into `dir`.
+pub fn write_compiled(dir: &Workdir, compiled: &CompiledModel) -> Result<()> {
+    fs::write_atomic(&dir.compiled(), &compiled.to_bytes())?;
+    let settings = serde_json::to_vec_pretty(&compiled.settings).context("encoding settings")?;
+    fs::write_atomic(&dir.settings(), &settings)?;
+    Ok(())
+}
+
+/// Reads a compiled model.
+pub fn read_compiled(path: &Path) -> Result<CompiledModel> {
+    Ok(CompiledModel::from_bytes(&fs::read(path)?, &path.display().to_string())?)
+}
+
+/// Largest absolute difference of two equally long lists.
+pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}

@@ -1,0 +1,141 @@
+//! The compiled-model file: the quantised graph, the circuit shape and the settings
+//! that produced them. Everything `setup` and `prove` need; no ONNX or tract.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha3::{Digest, Keccak256};
+use zkinfer_circuits::compile::{CompileOptions, Compiled, ScaleTrial};
+use zkinfer_circuits::layout::Layout;
+use zkinfer_circuits::plan::Estimate;
+use zkinfer_circuits::{CircuitShape, Program};
+use zkinfer_models::ir::Graph;
+use zkinfer_verifier::artifact::{self, ArtifactError, Kind};
+use zkinfer_verifier::ModelInfo;
+
+/// Who sees what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visibility {
+    /// Model inputs.
+    pub input: String,
+    /// Model outputs.
+    pub output: String,
+    /// Weights.
+    pub weights: String,
+}
+
+impl Default for Visibility {
+    fn default() -> Self {
+        Visibility {
+            input: "private".into(),
+            output: "public".into(),
+            weights: "fixed".into(),
+        }
+    }
+}
+
+/// Settings of a compilation, as recorded in `settings.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The model file compiled.
+    pub source: String,
+    /// Fixed-point scale (fractional bits).
+    pub scale: u32,
+    /// Bits of the value range.
+    pub value_bits: u32,
+    /// Bits per range-table limb.
+    pub lookup_bits: u32,
+    /// log2 of the circuit's rows.
+    pub k: u32,
+    /// Rows used by the tallest lane.
+    pub rows: usize,
+    /// Largest |circuit − float| output error on the calibration input.
+    pub calibration_max_abs_error: f64,
+    /// Visibility of inputs, outputs and weights.
+    pub visibility: Visibility,
+    /// The planner's estimate.
+    pub estimate: Estimate,
+    /// Options given to the compiler.
+    pub options: CompileOptions,
+    /// Scales tried by calibration.
+    pub trials: Vec<ScaleTrial>,
+}
+
+/// A compiled model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CompiledModel {
+    /// Model metadata.
+    pub model: ModelInfo,
+    /// The quantised graph.
+    pub graph: Graph,
+    /// The circuit shape.
+    pub shape: CircuitShape,
+    /// How it was compiled.
+    pub settings: Settings,
+}
+
+impl CompiledModel {
+    /// Packages a compilation.
+    pub fn new(compiled: Compiled, name: &str, source: &str, input_shapes: Vec<Vec<usize>>, options: CompileOptions) -> Self {
+        let output_shapes = compiled.graph.outputs.iter().map(|o| o.shape.clone()).collect();
+        let shape = compiled.plan.shape.clone();
+        let settings = Settings {
+            source: source.to_string(),
+            scale: compiled.graph.scale,
+            value_bits: shape.ranges.value_bits,
+            lookup_bits: shape.ranges.lookup_bits,
+            k: shape.k,
+            rows: compiled.plan.estimate.rows,
+            calibration_max_abs_error: compiled.max_abs_error,
+            visibility: Visibility::default(),
+            estimate: compiled.plan.estimate.clone(),
+            options,
+            trials: compiled.trials,
+        };
+        CompiledModel {
+            model: ModelInfo {
+                name: name.to_string(),
+                scale: compiled.graph.scale,
+                input_shapes,
+                output_shapes,
+            },
+            graph: compiled.graph,
+            shape,
+            settings,
+        }
+    }
+
+    /// Identity of the graph and circuit shape (what keys are bound to).
+    pub fn digest(&self) -> [u8; 32] {
+        let body = artifact::encode(Kind::CompiledModel, &(&self.graph, &self.shape));
+        Keccak256::digest(body).into()
+    }
+
+    /// The graph with its placement on the circuit.
+    pub fn program(&self) -> Arc<Program> {
+        let s = &self.shape;
+        let layout = Layout::build(&self.graph, s.dot_lanes as usize, s.dot_width as usize, s.elem_lanes as usize);
+        Arc::new(Program {
+            graph: self.graph.clone(),
+            layout,
+        })
+    }
+
+    /// Encodes the file.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        artifact::encode(Kind::CompiledModel, self)
+    }
+
+    /// Decodes and checks a file named `what`.
+    pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Self, ArtifactError> {
+        let m: CompiledModel = artifact::decode(Kind::CompiledModel, bytes, what)?;
+        let corrupt = |reason: String| ArtifactError::Corrupt {
+            what: what.to_string(),
+            kind: Kind::CompiledModel,
+            reason,
+        };
+        m.graph.validate().map_err(&corrupt)?;
+        m.shape.validate().map_err(&corrupt)?;
+        Ok(m)
+    }
+}

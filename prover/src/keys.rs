@@ -1,0 +1,118 @@
+//! Key generation and the proving-key file.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use halo2_axiom::halo2curves::bn256::G1Affine;
+use halo2_axiom::plonk::{keygen_pk2, ProvingKey as Halo2Pk};
+use halo2_axiom::SerdeFormat;
+use serde::{Deserialize, Serialize};
+use zkinfer_circuits::{CircuitShape, ModelCircuit};
+use zkinfer_verifier::artifact::{self, ArtifactError, Kind};
+use zkinfer_verifier::{ModelInfo, VerifyingKey};
+
+use crate::compiled::CompiledModel;
+use crate::error::{ProverError, Result};
+use crate::srs::LoadedSrs;
+
+#[derive(Serialize, Deserialize)]
+struct PkBody {
+    model_digest: [u8; 32],
+    shape: CircuitShape,
+    model: ModelInfo,
+    srs_digest: [u8; 32],
+    srs_testing_only: bool,
+    halo2: Vec<u8>,
+}
+
+/// A proving key with its metadata.
+pub struct ProvingKey {
+    /// Digest of the compiled model it was made for.
+    pub model_digest: [u8; 32],
+    /// Circuit shape.
+    pub shape: CircuitShape,
+    /// Model metadata.
+    pub model: ModelInfo,
+    /// Digest of the SRS it was made with.
+    pub srs_digest: [u8; 32],
+    /// Whether that SRS was generated locally (testing only).
+    pub srs_testing_only: bool,
+    /// halo2's key.
+    pub pk: Halo2Pk<G1Affine>,
+}
+
+impl ProvingKey {
+    /// The verifying key that goes with it.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        VerifyingKey {
+            shape: self.shape.clone(),
+            model: self.model.clone(),
+            srs_digest: self.srs_digest,
+            vk: self.pk.get_vk().clone(),
+        }
+    }
+
+    /// Encodes the file.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let body = PkBody {
+            model_digest: self.model_digest,
+            shape: self.shape.clone(),
+            model: self.model.clone(),
+            srs_digest: self.srs_digest,
+            srs_testing_only: self.srs_testing_only,
+            halo2: self.pk.to_bytes(SerdeFormat::RawBytes),
+        };
+        artifact::encode(Kind::ProvingKey, &body)
+    }
+
+    /// Decodes and checks a file named `what`.
+    pub fn from_bytes(bytes: &[u8], what: &str) -> std::result::Result<Self, ArtifactError> {
+        let body: PkBody = artifact::decode(Kind::ProvingKey, bytes, what)?;
+        let corrupt = |reason: String| ArtifactError::Corrupt {
+            what: what.to_string(),
+            kind: Kind::ProvingKey,
+            reason,
+        };
+        body.shape.validate().map_err(&corrupt)?;
+        // halo2 panics on some malformed keys; the checksum above makes that
+        // unreachable for damaged files, this guards against crafted ones.
+        let shape = body.shape.clone();
+        let parsed = catch_unwind(AssertUnwindSafe(|| {
+            Halo2Pk::<G1Affine>::from_bytes::<ModelCircuit>(&body.halo2, SerdeFormat::RawBytes, shape)
+        }))
+        .map_err(|_| corrupt("malformed halo2 proving key".into()))?
+        .map_err(|e| corrupt(format!("invalid halo2 proving key: {e}")))?;
+        Ok(ProvingKey {
+            model_digest: body.model_digest,
+            shape: body.shape,
+            model: body.model,
+            srs_digest: body.srs_digest,
+            srs_testing_only: body.srs_testing_only,
+            pk: parsed,
+        })
+    }
+}
+
+/// Generates the proving (and with it the verifying) key of a compiled model.
+pub fn keygen(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
+    use halo2_axiom::poly::commitment::Params;
+    if srs.params.k() != compiled.shape.k {
+        return Err(ProverError::Mismatch(format!(
+            "the SRS is for k = {} but the circuit needs k = {}",
+            srs.params.k(),
+            compiled.shape.k
+        )));
+    }
+    let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program());
+    let pk = keygen_pk2(&srs.params, &circuit, true).map_err(|e| ProverError::Halo2 {
+        stage: "key generation",
+        message: format!("{e:?}"),
+    })?;
+    Ok(ProvingKey {
+        model_digest: compiled.digest(),
+        shape: compiled.shape.clone(),
+        model: compiled.model.clone(),
+        srs_digest: srs.verifier_params().srs_digest(),
+        srs_testing_only: srs.origin.is_testing_only(),
+        pk,
+    })
+}

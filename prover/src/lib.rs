@@ -1,0 +1,17 @@
+//! # zkinfer-prover
+//!
+//! Proving for zkinfer model circuits: SRS files and cache ([`srs`]), the compiled
+//! model file ([`compiled`]), key generation and the proving-key file ([`keys`]), and
+//! SHPLONK proving with the EVM-compatible transcript ([`prove`]). Every file is
+//! written atomically ([`fs`]).
+
+#![deny(missing_docs)]
+
+pub mod compiled;
+pub mod error;
+pub mod fs;
+pub mod keys;
+pub mod prove;
+pub mod srs;
+
+pub use error::{ProverError, Result};

@@ -1,0 +1,74 @@
+//! Proving: witness from the integer reference, then halo2's SHPLONK prover with the
+//! EVM-compatible Keccak transcript.
+
+use std::sync::Arc;
+
+use halo2_axiom::halo2curves::bn256::{Bn256, Fr};
+use halo2_axiom::plonk::create_proof;
+use halo2_axiom::poly::commitment::Params;
+use halo2_axiom::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_axiom::poly::kzg::multiopen::ProverSHPLONK;
+use halo2_axiom::transcript::TranscriptWriterBuffer;
+use zkinfer_circuits::{ModelCircuit, Witness};
+use zkinfer_models::eval::evaluate;
+use zkinfer_models::quantize_inputs;
+use zkinfer_verifier::transcript::{ChallengeEvm, EvmTranscript};
+use zkinfer_verifier::Proof;
+
+use crate::compiled::CompiledModel;
+use crate::error::{ProverError, Result};
+use crate::keys::ProvingKey;
+
+/// Quantises `inputs`, runs the integer reference and builds the witness. Fails with
+/// the node name when a value leaves the circuit's range.
+pub fn witness(compiled: &CompiledModel, inputs: &[Vec<f64>]) -> Result<Witness> {
+    let q = quantize_inputs(inputs, compiled.graph.scale)?;
+    let trace = evaluate(&compiled.graph, &q)?;
+    Ok(Witness::generate(&compiled.program(), &compiled.shape, trace)?)
+}
+
+/// Checks that the key, model and parameters belong together.
+pub fn check_compatible(compiled: &CompiledModel, pk: &ProvingKey, params: &ParamsKZG<Bn256>) -> Result<()> {
+    if pk.model_digest != compiled.digest() {
+        return Err(ProverError::Mismatch(
+            "the proving key was made for a different compiled model\n  hint: run `zkinfer setup` on this compiled model".into(),
+        ));
+    }
+    if params.k() != pk.shape.k {
+        return Err(ProverError::Mismatch(format!(
+            "the SRS is for k = {} but the key needs k = {}",
+            params.k(),
+            pk.shape.k
+        )));
+    }
+    if zkinfer_verifier::VerifierParams::from_kzg(params).srs_digest() != pk.srs_digest {
+        return Err(ProverError::Mismatch(
+            "the SRS differs from the one the proving key was made with\n  hint: use the same --srs (or SRS cache) as `zkinfer setup`".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Proves `witness` for the compiled model with key `pk`.
+pub fn prove(compiled: &CompiledModel, pk: &ProvingKey, params: &ParamsKZG<Bn256>, witness: Witness) -> Result<Proof> {
+    check_compatible(compiled, pk, params)?;
+    let instances: Vec<Fr> = witness.instances();
+    let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program()).with_witness(Arc::new(witness));
+    let mut transcript = EvmTranscript::<Vec<u8>>::init(Vec::new());
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm, _, _, _>(
+        params,
+        &pk.pk,
+        &[circuit],
+        &[&[&instances]],
+        rand::rngs::OsRng,
+        &mut transcript,
+    )
+    .map_err(|e| ProverError::Halo2 {
+        stage: "proving",
+        message: format!("{e:?}"),
+    })?;
+    let bytes = transcript.finalize();
+    let digest = zkinfer_verifier::vk::circuit_digest(pk.pk.get_vk());
+    let shapes = compiled.model.output_shapes.clone();
+    Ok(Proof::new(digest, &instances, bytes, compiled.graph.scale, shapes))
+}
