@@ -70,11 +70,7 @@ impl Witness {
             elem_rows.push(rows);
         }
         let outputs = trace.outputs(&program.graph);
-        Ok(Witness {
-            trace,
-            elem_rows,
-            outputs,
-        })
+        Ok(Witness { trace, elem_rows, outputs })
     }
 
     /// The public outputs as field elements (the instance column).
@@ -104,10 +100,7 @@ impl ModelConfig {
             Loc::ElemA { lane, row } => (row, self.elem[lane as usize].a.into()),
             Loc::ElemC { lane, row } => (row, self.elem[lane as usize].c.into()),
         };
-        Cell {
-            row_offset: row as usize,
-            column,
-        }
+        Cell { row_offset: row as usize, column }
     }
 }
 
@@ -126,11 +119,7 @@ pub struct ModelCircuit {
 impl ModelCircuit {
     /// A circuit for key generation.
     pub fn new(shape: CircuitShape, program: Arc<Program>) -> Self {
-        ModelCircuit {
-            shape,
-            program: Some(program),
-            witness: None,
-        }
+        ModelCircuit { shape, program: Some(program), witness: None }
     }
 
     /// A circuit for proving.
@@ -146,10 +135,7 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
     type Params = CircuitShape;
 
     fn without_witnesses(&self) -> Self {
-        ModelCircuit {
-            witness: None,
-            ..self.clone()
-        }
+        ModelCircuit { witness: None, ..self.clone() }
     }
 
     fn params(&self) -> CircuitShape {
@@ -164,20 +150,13 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
     fn configure_with_params(meta: &mut ConstraintSystem<F>, shape: CircuitShape) -> ModelConfig {
         meta.set_minimum_degree(DEGREE);
         let table = RangeTableConfig::configure(meta, shape.ranges.lookup_bits);
-        let dot = (0..shape.dot_lanes)
-            .map(|_| DotConfig::configure(meta, shape.dot_width as usize))
-            .collect();
+        let dot = (0..shape.dot_lanes).map(|_| DotConfig::configure(meta, shape.dot_width as usize)).collect();
         let elem = (0..shape.elem_lanes)
             .map(|_| ElemConfig::configure(meta, &shape.templates, shape.ranges, &table))
             .collect();
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        ModelConfig {
-            dot,
-            elem,
-            table,
-            instance,
-        }
+        ModelConfig { dot, elem, table, instance }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<F>) -> Result<(), Error> {
@@ -222,10 +201,7 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
                     for (row, job) in jobs.iter().enumerate() {
                         let source = |input: ElemIn| match input {
                             ElemIn::Copy(r) => Some(config.cell(layout.home(r))),
-                            ElemIn::Prev => Some(config.cell(Loc::ElemC {
-                                lane: lane as u32,
-                                row: row as u32 - 1,
-                            })),
+                            ElemIn::Prev => Some(config.cell(Loc::ElemC { lane: lane as u32, row: row as u32 - 1 })),
                             ElemIn::None | ElemIn::Define(_) => None,
                         };
                         let w = witness.map(|w| &w.elem_rows[lane][row]);

@@ -1,7 +1,8 @@
 //! From a lowered float graph to a quantised graph and a circuit plan, choosing the
 //! fixed-point scale by a quick calibration: every scale in range is quantised and
-//! evaluated on the calibration input; the most accurate one among those that give
-//! the cheapest circuit wins.
+//! evaluated on the calibration input; the most accurate one among those whose
+//! circuit is (within [`COST_TOLERANCE`]) the cheapest wins. With a target error,
+//! the cheapest scale meeting it wins instead.
 
 use serde::{Deserialize, Serialize};
 use zkinfer_models::arith::dequantize;
@@ -22,6 +23,13 @@ pub const AUTO_SCALES: std::ops::RangeInclusive<u32> = 4..=16;
 pub const MIN_PREFERRED_SCALE: u32 = 6;
 /// Dot width assumed when deciding whether to compose linear layers.
 const NOMINAL_DOT_WIDTH: usize = 8;
+/// Scales whose circuit costs at most this factor more than the cheapest count as
+/// "not bigger than needed": calibration takes the most accurate among them.
+pub const COST_TOLERANCE: f64 = 1.15;
+/// Circuits cheaper than this (estimate units; roughly k = 11 with 32 committed
+/// polynomials, well under a second to prove) count as equally cheap: below it,
+/// calibration buys accuracy rather than shaving milliseconds.
+pub const NEGLIGIBLE_COST: f64 = 32.0 * ((1u64 << 11) as f64 + 4096.0);
 
 /// Compilation settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,14 +52,7 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions {
-            scale: None,
-            value_bits: None,
-            headroom_bits: 1,
-            max_k: 24,
-            lanes: None,
-            target_error: None,
-        }
+        CompileOptions { scale: None, value_bits: None, headroom_bits: 1, max_k: 24, lanes: None, target_error: None }
     }
 }
 
@@ -87,11 +88,7 @@ pub struct Compiled {
 
 fn max_abs_error(graph: &Graph, outputs: &[i128], reference: &[Vec<f64>]) -> f64 {
     let want: Vec<f64> = reference.concat();
-    outputs
-        .iter()
-        .zip(&want)
-        .map(|(o, w)| (dequantize(*o, graph.scale) - w).abs())
-        .fold(0.0, f64::max)
+    outputs.iter().zip(&want).map(|(o, w)| (dequantize(*o, graph.scale) - w).abs()).fold(0.0, f64::max)
 }
 
 struct Trial {
@@ -107,14 +104,7 @@ fn try_scale(
     reference: &[Vec<f64>],
     opts: &CompileOptions,
 ) -> Trial {
-    let mut record = ScaleTrial {
-        scale,
-        max_abs_error: None,
-        value_bits: None,
-        k: None,
-        cost: None,
-        failure: None,
-    };
+    let mut record = ScaleTrial { scale, max_abs_error: None, value_bits: None, k: None, cost: None, failure: None };
     let result = (|| -> Result<(Graph, Plan, f64), CircuitError> {
         let graph = quantize_graph(g, scale)?;
         let trace = evaluate(&graph, &quantize_inputs(inputs, scale)?)?;
@@ -151,7 +141,12 @@ fn try_scale(
 }
 
 /// Compiles `g` for the calibration `inputs` whose float outputs are `reference`.
-pub fn compile(g: &FGraph, inputs: &[Vec<f64>], reference: &[Vec<f64>], opts: &CompileOptions) -> Result<Compiled, CircuitError> {
+pub fn compile(
+    g: &FGraph,
+    inputs: &[Vec<f64>],
+    reference: &[Vec<f64>],
+    opts: &CompileOptions,
+) -> Result<Compiled, CircuitError> {
     let mut g = g.clone();
     compose_linear(&mut g, NOMINAL_DOT_WIDTH);
     let scales: Vec<u32> = match opts.scale {
@@ -161,18 +156,12 @@ pub fn compile(g: &FGraph, inputs: &[Vec<f64>], reference: &[Vec<f64>], opts: &C
     // The structure does not depend on the scale: lay out once.
     let structure = quantize_graph(&g, scales[0])?;
     let planner = Planner::new(&structure, opts.lanes);
-    let mut trials: Vec<Trial> = scales
-        .iter()
-        .map(|&s| try_scale(&g, &planner, s, inputs, reference, opts))
-        .collect();
+    let mut trials: Vec<Trial> = scales.iter().map(|&s| try_scale(&g, &planner, s, inputs, reference, opts)).collect();
     let usable: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].ok.is_some()).collect();
-    let preferred: Vec<usize> = usable
-        .iter()
-        .copied()
-        .filter(|&i| trials[i].record.scale >= MIN_PREFERRED_SCALE)
-        .collect();
+    let preferred: Vec<usize> =
+        usable.iter().copied().filter(|&i| trials[i].record.scale >= MIN_PREFERRED_SCALE).collect();
     let pool = if preferred.is_empty() { usable } else { preferred };
-    let cost = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.1.estimate.cost);
+    let cost = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.1.estimate.cost.max(NEGLIGIBLE_COST));
     let error = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.2);
     let chosen = match opts.target_error {
         Some(target) => {
@@ -183,15 +172,13 @@ pub fn compile(g: &FGraph, inputs: &[Vec<f64>], reference: &[Vec<f64>], opts: &C
                     "no scale reaches a max abs error of {target:e} on the calibration input (best: {best:e})\n  hint: allow a larger error, or pass --scale explicitly"
                 )));
             }
-            within
-                .into_iter()
-                .min_by(|&a, &b| cost(a).total_cmp(&cost(b)).then(error(a).total_cmp(&error(b))))
+            within.into_iter().min_by(|&a, &b| cost(a).total_cmp(&cost(b)).then(error(a).total_cmp(&error(b))))
         }
         None => {
             let cheapest = pool.iter().map(|&i| cost(i)).fold(f64::INFINITY, f64::min);
             pool.iter()
                 .copied()
-                .filter(|&i| cost(i) <= cheapest * (1.0 + 1e-9))
+                .filter(|&i| cost(i) <= cheapest * COST_TOLERANCE)
                 .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(a.cmp(&b)))
         }
     };
@@ -207,10 +194,5 @@ pub fn compile(g: &FGraph, inputs: &[Vec<f64>], reference: &[Vec<f64>], opts: &C
     // are constant, max/min constants) depend on the scale: lay out the final graph.
     let s = &plan.shape;
     plan.layout = Layout::build(&graph, s.dot_lanes as usize, s.dot_width as usize, s.elem_lanes as usize);
-    Ok(Compiled {
-        graph,
-        plan,
-        max_abs_error,
-        trials: trials.into_iter().map(|t| t.record).collect(),
-    })
+    Ok(Compiled { graph, plan, max_abs_error, trials: trials.into_iter().map(|t| t.record).collect() })
 }

@@ -173,28 +173,16 @@ impl Layout {
                         let start = dot_rows[lane];
                         dot_rows[lane] += job_rows(terms.len(), dot_width);
                         lay.dot[lane].push(DotJob {
-                            source: DotSource::Linear {
-                                node: id as u32,
-                                row: i as u32,
-                            },
+                            source: DotSource::Linear { node: id as u32, row: i as u32 },
                             start: start as u32,
                         });
-                        lay.homes[base + i] = Loc::Acc {
-                            lane: lane as u32,
-                            row: dot_rows[lane] as u32,
-                        };
+                        lay.homes[base + i] = Loc::Acc { lane: lane as u32, row: dot_rows[lane] as u32 };
                     }
                 }
                 Op::Rescale { src, relu } => {
                     let template = if *relu { Template::RescaleRelu } else { Template::Rescale };
                     for (i, r) in src.iter().enumerate() {
-                        let job = ElemJob {
-                            template,
-                            a: ElemIn::Copy(*r),
-                            b: ElemIn::None,
-                            konst: 0,
-                            node: id as u32,
-                        };
+                        let job = ElemJob { template, a: ElemIn::Copy(*r), b: ElemIn::None, konst: 0, node: id as u32 };
                         let (lane, row) = lay.push_elem(&[job], &mut used);
                         lay.homes[base + i] = Loc::ElemC { lane, row };
                     }
@@ -221,13 +209,7 @@ impl Layout {
                         let mut chain = Vec::with_capacity(set.len());
                         let mut a = ElemIn::Copy(set[0]);
                         for r in &set[1..] {
-                            chain.push(ElemJob {
-                                template: pair,
-                                a,
-                                b: ElemIn::Copy(*r),
-                                konst: 0,
-                                node: id as u32,
-                            });
+                            chain.push(ElemJob { template: pair, a, b: ElemIn::Copy(*r), konst: 0, node: id as u32 });
                             a = ElemIn::Prev;
                         }
                         if let Some(k) = k {
@@ -257,29 +239,16 @@ impl Layout {
                         let lane = least(&dot_rows);
                         let start = dot_rows[lane];
                         dot_rows[lane] += 1;
-                        lay.dot[lane].push(DotJob {
-                            source: DotSource::Const(*c),
-                            start: start as u32,
-                        });
-                        Loc::Acc {
-                            lane: lane as u32,
-                            row: dot_rows[lane] as u32,
-                        }
+                        lay.dot[lane].push(DotJob { source: DotSource::Const(*c), start: start as u32 });
+                        Loc::Acc { lane: lane as u32, row: dot_rows[lane] as u32 }
                     }
                 };
                 lay.outputs.push(loc);
             }
         }
-        lay.dot_heights = dot_rows
-            .iter()
-            .zip(&lay.dot)
-            .map(|(h, jobs)| if jobs.is_empty() { 0 } else { h + 1 })
-            .collect();
-        lay.templates = Template::ALL
-            .iter()
-            .zip(used)
-            .filter_map(|(t, u)| u.then_some(*t))
-            .collect();
+        lay.dot_heights =
+            dot_rows.iter().zip(&lay.dot).map(|(h, jobs)| if jobs.is_empty() { 0 } else { h + 1 }).collect();
+        lay.templates = Template::ALL.iter().zip(used).filter_map(|(t, u)| u.then_some(*t)).collect();
         lay
     }
 
@@ -309,47 +278,16 @@ mod tests {
         let mut sets = Csr::new();
         sets.push_row([Ref::new(2, 0), Ref::new(2, 1), Ref::new(0, 3)]);
         sets.push_row([Ref::new(2, 1)]);
-        let node = |name: &str, len: usize, op: Op| Node {
-            name: name.into(),
-            origin: name.into(),
-            shape: vec![len],
-            op,
-        };
+        let node =
+            |name: &str, len: usize, op: Op| Node { name: name.into(), origin: name.into(), shape: vec![len], op };
         Graph {
             scale: 4,
-            inputs: vec![Input {
-                name: "x".into(),
-                shape: vec![4],
-                node: 0,
-            }],
+            inputs: vec![Input { name: "x".into(), shape: vec![4], node: 0 }],
             nodes: vec![
                 node("x", 4, Op::Input { index: 0 }),
-                node(
-                    "lin",
-                    2,
-                    Op::Linear(Linear {
-                        bias: vec![0, 1],
-                        terms,
-                        weight_scale: 4,
-                    }),
-                ),
-                node(
-                    "rs",
-                    2,
-                    Op::Rescale {
-                        src: vec![Ref::new(1, 0), Ref::new(1, 1)],
-                        relu: false,
-                    },
-                ),
-                node(
-                    "max",
-                    2,
-                    Op::Reduce {
-                        kind: ReduceKind::Max,
-                        sets,
-                        konst: vec![Some(0), None],
-                    },
-                ),
+                node("lin", 2, Op::Linear(Linear { bias: vec![0, 1], terms, weight_scale: 4 })),
+                node("rs", 2, Op::Rescale { src: vec![Ref::new(1, 0), Ref::new(1, 1)], relu: false }),
+                node("max", 2, Op::Reduce { kind: ReduceKind::Max, sets, konst: vec![Some(0), None] }),
             ],
             outputs: vec![Output {
                 shape: vec![3],

@@ -74,7 +74,7 @@ impl Ranges {
     /// Whether a remainder in `[0, 2^s)` is checked by its limbs alone (`L | s`);
     /// otherwise `2^s - 1 - r` is checked too.
     pub fn remainder_one_sided(&self) -> bool {
-        self.scale % self.lookup_bits == 0
+        self.scale.is_multiple_of(self.lookup_bits)
     }
 
     /// Limbs of one side of a remainder check (`ceil(s / L)`).
@@ -124,11 +124,7 @@ impl Default for CircuitShape {
     fn default() -> Self {
         CircuitShape {
             k: 4,
-            ranges: Ranges {
-                lookup_bits: 2,
-                value_bits: 4,
-                scale: 2,
-            },
+            ranges: Ranges { lookup_bits: 2, value_bits: 4, scale: 2 },
             dot_lanes: 1,
             dot_width: 1,
             elem_lanes: 1,
@@ -141,11 +137,7 @@ impl Default for CircuitShape {
 impl CircuitShape {
     /// Limb columns per element-wise lane: the most any present template needs.
     pub fn limbs(&self) -> usize {
-        self.templates
-            .iter()
-            .map(|t| self.ranges.limbs(*t))
-            .max()
-            .unwrap_or(0)
+        self.templates.iter().map(|t| self.ranges.limbs(*t)).max().unwrap_or(0)
     }
 
     /// Whether any present template uses column `b`.
@@ -180,10 +172,7 @@ impl CircuitShape {
     /// Fixed columns before selector compression.
     pub fn fixed_columns(&self) -> usize {
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 3);
-        let konst = self
-            .templates
-            .iter()
-            .any(|t| matches!(t, Template::MaxConst | Template::MinConst)) as usize;
+        let konst = self.templates.iter().any(|t| matches!(t, Template::MaxConst | Template::MinConst)) as usize;
         dot + self.elem_lanes as usize * konst + 1
     }
 
@@ -196,7 +185,7 @@ impl CircuitShape {
         if r.lookup_bits == 0 || r.lookup_bits >= self.k {
             return Err(format!("lookup bits {} must be in 1..k", r.lookup_bits));
         }
-        if r.value_bits == 0 || r.value_bits % r.lookup_bits != 0 || r.value_bits > 120 {
+        if r.value_bits == 0 || !r.value_bits.is_multiple_of(r.lookup_bits) || r.value_bits > 120 {
             return Err(format!(
                 "value bits {} must be a positive multiple of the lookup bits {} (at most 120)",
                 r.value_bits, r.lookup_bits
@@ -230,19 +219,11 @@ mod tests {
 
     #[test]
     fn limb_counts_follow_alignment() {
-        let aligned = Ranges {
-            lookup_bits: 8,
-            value_bits: 16,
-            scale: 8,
-        };
+        let aligned = Ranges { lookup_bits: 8, value_bits: 16, scale: 8 };
         assert!(aligned.remainder_one_sided());
         assert_eq!(aligned.limbs(Template::Rescale), 1 + 2);
         assert_eq!(aligned.limbs(Template::RescaleRelu), 1 + 4);
-        let unaligned = Ranges {
-            lookup_bits: 10,
-            value_bits: 20,
-            scale: 7,
-        };
+        let unaligned = Ranges { lookup_bits: 10, value_bits: 20, scale: 7 };
         assert!(!unaligned.remainder_one_sided());
         assert_eq!(unaligned.limbs(Template::Rescale), 2 + 2);
         assert_eq!(unaligned.limbs(Template::Max), 4);
@@ -254,8 +235,7 @@ mod tests {
         assert!(s.validate().is_ok());
         s.ranges.value_bits = 5;
         assert!(s.validate().is_err());
-        let mut s = CircuitShape::default();
-        s.templates = vec![Template::Max, Template::Range];
+        let s = CircuitShape { templates: vec![Template::Max, Template::Range], ..Default::default() };
         assert!(s.validate().is_err());
     }
 }

@@ -85,11 +85,9 @@ fn parse_lanes(s: &str) -> Result<Lanes, String> {
         .map(|p| p.parse::<u32>().map_err(|_| format!("`{p}` is not a number")))
         .collect::<Result<_, _>>()?;
     match parts.as_slice() {
-        [d, w, e] if *d >= 1 && *w >= 1 && *e >= 1 && *d <= 64 && *w <= 256 && *e <= 64 => Ok(Lanes {
-            dot_lanes: *d,
-            dot_width: *w,
-            elem_lanes: *e,
-        }),
+        [d, w, e] if *d >= 1 && *w >= 1 && *e >= 1 && *d <= 64 && *w <= 256 && *e <= 64 => {
+            Ok(Lanes { dot_lanes: *d, dot_width: *w, elem_lanes: *e })
+        }
         _ => Err("expected DOT_LANES:DOT_WIDTH:ELEM_LANES, each positive (e.g. 2:32:2)".into()),
     }
 }
@@ -193,11 +191,7 @@ pub fn load(model: &Path, input: InputData) -> Result<Loaded> {
     let lens: Vec<usize> = input.tensors.iter().map(|t| t.len()).collect();
     let onnx = OnnxModel::load(model, input.shapes.as_deref(), &lens)?;
     let reference = onnx.run_float(&input.tensors)?;
-    Ok(Loaded {
-        onnx,
-        input,
-        reference,
-    })
+    Ok(Loaded { onnx, input, reference })
 }
 
 /// Lowers and compiles a loaded model.

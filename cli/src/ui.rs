@@ -21,11 +21,7 @@ pub struct Step {
 impl Ui {
     /// Starts a step named `msg`.
     pub fn step(&self, msg: &str) -> Step {
-        let target = if self.quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
+        let target = if self.quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
             ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
@@ -33,10 +29,7 @@ impl Ui {
         );
         bar.set_message(msg.to_string());
         bar.enable_steady_tick(Duration::from_millis(120));
-        Step {
-            bar,
-            start: Instant::now(),
-        }
+        Step { bar, start: Instant::now() }
     }
 
     /// A warning, always shown on stderr.

@@ -133,10 +133,7 @@ pub enum Error {
 }
 
 fn list(ops: &[UnsupportedOp]) -> String {
-    ops.iter()
-        .map(|o| o.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    ops.iter().map(|o| o.to_string()).collect::<Vec<_>>().join("\n")
 }
 
 /// Result alias of this crate.

@@ -54,11 +54,7 @@ impl Trace {
 
     /// The model outputs as integers, concatenated in output order.
     pub fn outputs(&self, graph: &Graph) -> Vec<i128> {
-        graph
-            .outputs
-            .iter()
-            .flat_map(|o| o.elems.iter().map(|e| self.operand(*e)))
-            .collect()
+        graph.outputs.iter().flat_map(|o| o.elems.iter().map(|e| self.operand(*e))).collect()
     }
 
     /// The widest range requirement over the whole graph.
@@ -105,19 +101,13 @@ pub fn reduce_step(kind: ReduceKind, acc: i128, x: i128) -> (i128, i128, i128) {
 
 fn overflow(graph: &Graph, id: usize) -> Error {
     let node = &graph.nodes[id];
-    Error::Overflow {
-        node: node.name.clone(),
-        op: node.origin.clone(),
-    }
+    Error::Overflow { node: node.name.clone(), op: node.origin.clone() }
 }
 
 /// Evaluates `graph` on quantised inputs (one vector per model input, row-major).
 pub fn evaluate(graph: &Graph, inputs: &[Vec<i64>]) -> Result<Trace> {
     if inputs.len() != graph.inputs.len() {
-        return Err(Error::InputCount {
-            expected: graph.inputs.len(),
-            got: inputs.len(),
-        });
+        return Err(Error::InputCount { expected: graph.inputs.len(), got: inputs.len() });
     }
     let scale = graph.scale;
     let mut values: Vec<Vec<i128>> = Vec::with_capacity(graph.nodes.len());
@@ -148,9 +138,7 @@ pub fn evaluate(graph: &Graph, inputs: &[Vec<i64>]) -> Result<Trace> {
                 for (row, &b) in l.terms.rows().zip(&l.bias) {
                     let mut acc = b as i128;
                     for (r, w) in row {
-                        let term = get(r)
-                            .checked_mul(*w as i128)
-                            .ok_or_else(|| overflow(graph, id))?;
+                        let term = get(r).checked_mul(*w as i128).ok_or_else(|| overflow(graph, id))?;
                         acc = acc.checked_add(term).ok_or_else(|| overflow(graph, id))?;
                     }
                     out.push(acc);
@@ -215,52 +203,29 @@ mod tests {
         sets.push_row([Ref::new(2, 0), Ref::new(0, 0)]);
         Graph {
             scale: 4,
-            inputs: vec![Input {
-                name: "x".into(),
-                shape: vec![2],
-                node: 0,
-            }],
+            inputs: vec![Input { name: "x".into(), shape: vec![2], node: 0 }],
             nodes: vec![
-                Node {
-                    name: "x".into(),
-                    origin: "Source".into(),
-                    shape: vec![2],
-                    op: Op::Input { index: 0 },
-                },
+                Node { name: "x".into(), origin: "Source".into(), shape: vec![2], op: Op::Input { index: 0 } },
                 Node {
                     name: "lin".into(),
                     origin: "Gemm".into(),
                     shape: vec![1],
-                    op: Op::Linear(Linear {
-                        bias: vec![3 << 8],
-                        terms,
-                        weight_scale: 4,
-                    }),
+                    op: Op::Linear(Linear { bias: vec![3 << 8], terms, weight_scale: 4 }),
                 },
                 Node {
                     name: "relu".into(),
                     origin: "Relu".into(),
                     shape: vec![1],
-                    op: Op::Rescale {
-                        src: vec![Ref::new(1, 0)],
-                        relu: true,
-                    },
+                    op: Op::Rescale { src: vec![Ref::new(1, 0)], relu: true },
                 },
                 Node {
                     name: "max".into(),
                     origin: "Max".into(),
                     shape: vec![1],
-                    op: Op::Reduce {
-                        kind: ReduceKind::Max,
-                        sets,
-                        konst: vec![Some(-5)],
-                    },
+                    op: Op::Reduce { kind: ReduceKind::Max, sets, konst: vec![Some(-5)] },
                 },
             ],
-            outputs: vec![Output {
-                shape: vec![1],
-                elems: vec![Operand::Ref(Ref::new(3, 0))],
-            }],
+            outputs: vec![Output { shape: vec![1], elems: vec![Operand::Ref(Ref::new(3, 0))] }],
         }
     }
 

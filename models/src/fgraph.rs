@@ -31,10 +31,7 @@ impl View {
     /// A view over a whole node output of the given shape.
     pub fn of_node(node: usize, shape: Vec<usize>) -> View {
         let n: usize = shape.iter().product();
-        View {
-            elems: (0..n).map(|i| Elem::Ref(Ref::new(node, i))).collect(),
-            shape,
-        }
+        View { elems: (0..n).map(|i| Elem::Ref(Ref::new(node, i))).collect(), shape }
     }
 
     /// Number of elements.
@@ -161,11 +158,7 @@ impl FGraph {
             len: shape.iter().product(),
             op: FOp::Input { index },
         });
-        self.inputs.push(FInput {
-            name: name.to_string(),
-            shape: shape.clone(),
-            node,
-        });
+        self.inputs.push(FInput { name: name.to_string(), shape: shape.clone(), node });
         View::of_node(node, shape)
     }
 
@@ -179,10 +172,7 @@ impl FGraph {
     /// one element or constants do not create computation.
     pub fn affine(&mut self, name: &str, origin: &str, shape: Vec<usize>, rows: Vec<AffineRow>) -> View {
         debug_assert_eq!(rows.len(), shape.iter().product::<usize>());
-        let mut lin = FLinear {
-            bias: Vec::new(),
-            terms: Csr::new(),
-        };
+        let mut lin = FLinear { bias: Vec::new(), terms: Csr::new() };
         let mut elems = Vec::with_capacity(rows.len());
         let mut pending: Vec<(usize, usize)> = Vec::new(); // (elem slot, linear row)
         for row in rows {
@@ -200,12 +190,8 @@ impl FGraph {
         }
         if !lin.bias.is_empty() {
             let len = lin.bias.len();
-            let node = self.push(FNode {
-                name: name.to_string(),
-                origin: origin.to_string(),
-                len,
-                op: FOp::Linear(lin),
-            });
+            let node =
+                self.push(FNode { name: name.to_string(), origin: origin.to_string(), len, op: FOp::Linear(lin) });
             for (slot, row) in pending {
                 elems[slot] = Elem::Ref(Ref::new(node, row));
             }
@@ -226,10 +212,7 @@ impl FGraph {
                     slots.push(i);
                     rows.push(AffineRow::default());
                 }
-                (Elem::Const(c), e) | (e, Elem::Const(c)) => rows.push(AffineRow {
-                    bias: 0.0,
-                    terms: vec![(e, c)],
-                }),
+                (Elem::Const(c), e) | (e, Elem::Const(c)) => rows.push(AffineRow { bias: 0.0, terms: vec![(e, c)] }),
             }
         }
         let mut view = self.affine(name, origin, shape, rows);
@@ -249,7 +232,14 @@ impl FGraph {
 
     /// Max/min over sets of elements (one set per output element). Constants in a
     /// set combine into one; a set of one element with no constant is that element.
-    pub fn reduce(&mut self, name: &str, origin: &str, kind: ReduceKind, shape: Vec<usize>, sets: Vec<Vec<Elem>>) -> View {
+    pub fn reduce(
+        &mut self,
+        name: &str,
+        origin: &str,
+        kind: ReduceKind,
+        shape: Vec<usize>,
+        sets: Vec<Vec<Elem>>,
+    ) -> View {
         let pick = |a: f64, b: f64| match kind {
             ReduceKind::Max => a.max(b),
             ReduceKind::Min => a.min(b),
@@ -384,18 +374,9 @@ mod tests {
         let mut g = FGraph::default();
         let x = g.add_input("x", vec![2]);
         let rows = vec![
-            AffineRow {
-                bias: 0.0,
-                terms: vec![(x.elems[1], 1.0)],
-            },
-            AffineRow {
-                bias: 1.0,
-                terms: vec![(Elem::Const(2.0), 3.0)],
-            },
-            AffineRow {
-                bias: 0.5,
-                terms: vec![(x.elems[0], 1.0), (x.elems[0], 1.0), (x.elems[1], 0.0)],
-            },
+            AffineRow { bias: 0.0, terms: vec![(x.elems[1], 1.0)] },
+            AffineRow { bias: 1.0, terms: vec![(Elem::Const(2.0), 3.0)] },
+            AffineRow { bias: 0.5, terms: vec![(x.elems[0], 1.0), (x.elems[0], 1.0), (x.elems[1], 0.0)] },
         ];
         let v = g.affine("a", "Add", vec![3], rows);
         assert_eq!(v.elems[0], x.elems[1]);
@@ -414,11 +395,7 @@ mod tests {
             "Max",
             ReduceKind::Max,
             vec![3],
-            vec![
-                vec![x.elems[0], Elem::Const(0.0)],
-                vec![Elem::Const(1.0), Elem::Const(3.0)],
-                vec![x.elems[1]],
-            ],
+            vec![vec![x.elems[0], Elem::Const(0.0)], vec![Elem::Const(1.0), Elem::Const(3.0)], vec![x.elems[1]]],
         );
         assert_eq!(r.elems[1], Elem::Const(3.0));
         assert_eq!(r.elems[2], x.elems[1]);

@@ -18,10 +18,7 @@ pub struct InputData {
 
 /// Reads and parses an input file.
 pub fn read_input_file(path: &Path) -> Result<InputData> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     parse_input_json(&text, path)
 }
 
@@ -55,20 +52,12 @@ fn kind(v: &Value) -> &'static str {
 
 /// Parses the JSON text of an input file; `path` is used in error messages.
 pub fn parse_input_json(text: &str, path: &Path) -> Result<InputData> {
-    let bad = |message: String| Error::InputFile {
-        path: path.to_path_buf(),
-        message,
-    };
+    let bad = |message: String| Error::InputFile { path: path.to_path_buf(), message };
     let root: Value = serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON ({e})")))?;
-    let obj = root
-        .as_object()
-        .ok_or_else(|| bad(format!("the top level is {}, expected an object", kind(&root))))?;
-    let data = obj
-        .get("input_data")
-        .ok_or_else(|| bad("missing the \"input_data\" key".into()))?;
-    let list = data
-        .as_array()
-        .ok_or_else(|| bad(format!("\"input_data\" is {}, expected a list of inputs", kind(data))))?;
+    let obj = root.as_object().ok_or_else(|| bad(format!("the top level is {}, expected an object", kind(&root))))?;
+    let data = obj.get("input_data").ok_or_else(|| bad("missing the \"input_data\" key".into()))?;
+    let list =
+        data.as_array().ok_or_else(|| bad(format!("\"input_data\" is {}, expected a list of inputs", kind(data))))?;
     if list.is_empty() {
         return Err(bad("\"input_data\" is empty".into()));
     }
@@ -96,10 +85,7 @@ pub fn parse_input_json(text: &str, path: &Path) -> Result<InputData> {
             for (i, (s, t)) in parsed.iter().zip(&tensors).enumerate() {
                 let n: usize = s.iter().product();
                 if n != t.len() {
-                    return Err(bad(format!(
-                        "input {i}: shape {s:?} holds {n} values but {} were given",
-                        t.len()
-                    )));
+                    return Err(bad(format!("input {i}: shape {s:?} holds {n} values but {} were given", t.len())));
                 }
             }
             Some(parsed)

@@ -30,10 +30,7 @@ pub struct Ref {
 impl Ref {
     /// Builds a reference to element `index` of node `node`.
     pub fn new(node: usize, index: usize) -> Self {
-        Ref {
-            node: node as u32,
-            index: index as u32,
-        }
+        Ref { node: node as u32, index: index as u32 }
     }
 }
 
@@ -68,10 +65,7 @@ pub struct Csr<T> {
 impl<T> Csr<T> {
     /// An empty table with no rows.
     pub fn new() -> Self {
-        Csr {
-            offsets: vec![0],
-            items: Vec::new(),
-        }
+        Csr { offsets: vec![0], items: Vec::new() }
     }
 
     /// Appends one row.
@@ -159,14 +153,8 @@ impl Op {
             Op::Rescale { relu: false, .. } => "Rescale",
             Op::Rescale { relu: true, .. } => "RescaleRelu",
             Op::MulRescale { .. } => "MulRescale",
-            Op::Reduce {
-                kind: ReduceKind::Max,
-                ..
-            } => "Max",
-            Op::Reduce {
-                kind: ReduceKind::Min,
-                ..
-            } => "Min",
+            Op::Reduce { kind: ReduceKind::Max, .. } => "Max",
+            Op::Reduce { kind: ReduceKind::Min, .. } => "Min",
         }
     }
 
@@ -304,15 +292,11 @@ impl Graph {
                 }
             };
             if rows != n {
-                return Err(format!(
-                    "node {id} ({}) has {rows} rows but shape {:?}",
-                    node.name, node.shape
-                ));
+                return Err(format!("node {id} ({}) has {rows} rows but shape {:?}", node.name, node.shape));
             }
             let mut bad = None;
             node.op.for_each_ref(|r| {
-                let ok = (r.node as usize) < id
-                    && (r.index as usize) < self.nodes[r.node as usize].len();
+                let ok = (r.node as usize) < id && (r.index as usize) < self.nodes[r.node as usize].len();
                 if !ok && bad.is_none() {
                     bad = Some(r);
                 }
@@ -327,8 +311,8 @@ impl Graph {
             }
             for e in &out.elems {
                 if let Operand::Ref(r) = e {
-                    let ok = (r.node as usize) < self.nodes.len()
-                        && (r.index as usize) < self.nodes[r.node as usize].len();
+                    let ok =
+                        (r.node as usize) < self.nodes.len() && (r.index as usize) < self.nodes[r.node as usize].len();
                     if !ok {
                         return Err(format!("output {i} reads missing element {r:?}"));
                     }

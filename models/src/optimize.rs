@@ -49,30 +49,20 @@ fn uses(g: &FGraph) -> Uses {
         c.sort_unstable();
         c.dedup();
     }
-    Uses {
-        consumers,
-        by_output,
-    }
+    Uses { consumers, by_output }
 }
 
 /// Composes `outer ∘ inner` (`inner` = node `a`), or returns `None` when the result
 /// would have more than `limit` terms.
 fn compose(outer: &FLinear, a: usize, inner: &FLinear, limit: usize) -> Option<FLinear> {
-    let mut out = FLinear {
-        bias: Vec::with_capacity(outer.bias.len()),
-        terms: Csr::new(),
-    };
+    let mut out = FLinear { bias: Vec::with_capacity(outer.bias.len()), terms: Csr::new() };
     for (row, &b) in outer.terms.rows().zip(&outer.bias) {
-        let mut acc = AffineRow {
-            bias: b,
-            terms: Vec::new(),
-        };
+        let mut acc = AffineRow { bias: b, terms: Vec::new() };
         for &(r, w) in row {
             if r.node as usize == a {
                 let i = r.index as usize;
                 acc.bias += w * inner.bias[i];
-                acc.terms
-                    .extend(inner.terms.row(i).iter().map(|&(t, v)| (Elem::Ref(t), w * v)));
+                acc.terms.extend(inner.terms.row(i).iter().map(|&(t, v)| (Elem::Ref(t), w * v)));
             } else {
                 acc.terms.push((Elem::Ref(r), w));
             }
@@ -87,39 +77,40 @@ fn compose(outer: &FLinear, a: usize, inner: &FLinear, limit: usize) -> Option<F
     Some(out)
 }
 
+/// Composes into linear node `b` one linear producer that feeds only `b`, when
+/// that does not increase the cost estimate. Returns whether it did.
+fn compose_one(g: &mut FGraph, b: usize, width: usize) -> bool {
+    let FOp::Linear(outer) = &g.nodes[b].op else { return false };
+    let u = uses(g);
+    let mut producers: Vec<usize> = outer.terms.items.iter().map(|(r, _)| r.node as usize).collect();
+    producers.sort_unstable();
+    producers.dedup();
+    for a in producers {
+        let FOp::Linear(inner) = &g.nodes[a].op else { continue };
+        if u.by_output[a] || u.consumers[a] != [b] {
+            continue;
+        }
+        let before = linear_cost(inner, width) + linear_cost(outer, width);
+        let limit = inner.terms.items.len() + outer.terms.items.len();
+        if let Some(c) = compose(outer, a, inner, limit) {
+            if linear_cost(&c, width) <= before {
+                g.nodes[b].op = FOp::Linear(c);
+                g.nodes[a].op = FOp::Linear(FLinear::default());
+                g.nodes[a].len = 0;
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// Composes affine chains wherever that does not increase the cost estimate.
 /// Returns how many compositions were made.
 pub fn compose_linear(g: &mut FGraph, width: usize) -> usize {
     let mut merged = 0;
     for b in 0..g.nodes.len() {
-        loop {
-            let FOp::Linear(outer) = &g.nodes[b].op else { break };
-            let u = uses(g);
-            let mut producers: Vec<usize> = outer.terms.items.iter().map(|(r, _)| r.node as usize).collect();
-            producers.sort_unstable();
-            producers.dedup();
-            let mut changed = false;
-            for a in producers {
-                let FOp::Linear(inner) = &g.nodes[a].op else { continue };
-                if u.by_output[a] || u.consumers[a] != [b] {
-                    continue;
-                }
-                let before = linear_cost(inner, width) + linear_cost(outer, width);
-                let limit = inner.terms.items.len() + outer.terms.items.len();
-                if let Some(c) = compose(outer, a, inner, limit) {
-                    if linear_cost(&c, width) <= before {
-                        g.nodes[b].op = FOp::Linear(c);
-                        g.nodes[a].op = FOp::Linear(FLinear::default());
-                        g.nodes[a].len = 0;
-                        merged += 1;
-                        changed = true;
-                        break;
-                    }
-                }
-            }
-            if !changed {
-                break;
-            }
+        while compose_one(g, b, width) {
+            merged += 1;
         }
     }
     eliminate_dead(g);
@@ -181,10 +172,7 @@ mod tests {
         let rows = w
             .iter()
             .zip(b)
-            .map(|(wr, &bias)| AffineRow {
-                bias,
-                terms: wr.iter().zip(&x.elems).map(|(&w, &e)| (e, w)).collect(),
-            })
+            .map(|(wr, &bias)| AffineRow { bias, terms: wr.iter().zip(&x.elems).map(|(&w, &e)| (e, w)).collect() })
             .collect();
         g.affine(name, "Gemm", vec![w.len()], rows)
     }
@@ -193,7 +181,13 @@ mod tests {
     fn composes_dense_chain_and_keeps_semantics() {
         let mut g = FGraph::default();
         let x = g.add_input("x", vec![3]);
-        let h = dense(&mut g, "fc1", &x, &[&[0.5, 1.0, -1.0], &[0.25, 0.0, 2.0], &[1.5, -0.5, 0.0], &[0.1, 0.2, 0.3]], &[0.1, 0.2, 0.3, 0.4]);
+        let h = dense(
+            &mut g,
+            "fc1",
+            &x,
+            &[&[0.5, 1.0, -1.0], &[0.25, 0.0, 2.0], &[1.5, -0.5, 0.0], &[0.1, 0.2, 0.3]],
+            &[0.1, 0.2, 0.3, 0.4],
+        );
         let y = dense(&mut g, "fc2", &h, &[&[1.0, -1.0, 0.5, 2.0]], &[0.05]);
         g.outputs = vec![y];
         let input = vec![vec![0.3, -1.2, 2.0]];
@@ -216,7 +210,13 @@ mod tests {
         let w_inner: Vec<Vec<f64>> = (0..64).map(|i| (0..64).map(|j| ((i + j) % 7) as f64 * 0.1).collect()).collect();
         let w_ref: Vec<&[f64]> = w_inner.iter().map(|r| r.as_slice()).collect();
         let h = dense(&mut g, "wide", &x, &w_ref, &[0.0; 64]);
-        let r1 = g.reduce("relu", "Max", crate::ir::ReduceKind::Max, vec![64], h.elems.iter().map(|e| vec![*e, Elem::Const(0.0)]).collect());
+        let r1 = g.reduce(
+            "relu",
+            "Max",
+            crate::ir::ReduceKind::Max,
+            vec![64],
+            h.elems.iter().map(|e| vec![*e, Elem::Const(0.0)]).collect(),
+        );
         let scaled = g.affine(
             "scale",
             "Mul",

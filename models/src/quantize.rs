@@ -17,11 +17,7 @@ use crate::ir::{Csr, Graph, Input, Linear, Node, Op, Operand, Output, ReduceKind
 const MAX_INTEGER_WEIGHT: f64 = (1u64 << 24) as f64;
 
 fn q(x: f64, scale: u32, what: impl FnOnce() -> String) -> Result<i64> {
-    quantize(x, scale).ok_or_else(|| Error::Quantize {
-        what: what(),
-        value: x,
-        scale,
-    })
+    quantize(x, scale).ok_or_else(|| Error::Quantize { what: what(), value: x, scale })
 }
 
 /// Quantises `g` at `scale` fractional bits.
@@ -29,10 +25,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
     let mut nodes: Vec<Node> = Vec::with_capacity(g.nodes.len());
     // float node -> IR node holding its (rescaled) outputs
     let mut map: Vec<u32> = Vec::with_capacity(g.nodes.len());
-    let remap = |map: &Vec<u32>, r: Ref| Ref {
-        node: map[r.node as usize],
-        index: r.index,
-    };
+    let remap = |map: &Vec<u32>, r: Ref| Ref { node: map[r.node as usize], index: r.index };
     for fnode in &g.nodes {
         let name = fnode.name.clone();
         let origin = fnode.origin.clone();
@@ -40,19 +33,10 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
         let what = |kind: &str| format!("{kind} of node `{}` ({})", fnode.name, fnode.origin);
         match &fnode.op {
             FOp::Input { index } => {
-                nodes.push(Node {
-                    name,
-                    origin,
-                    shape,
-                    op: Op::Input { index: *index },
-                });
+                nodes.push(Node { name, origin, shape, op: Op::Input { index: *index } });
             }
             FOp::Linear(l) => {
-                let integral = l
-                    .terms
-                    .items
-                    .iter()
-                    .all(|(_, w)| w.fract() == 0.0 && w.abs() <= MAX_INTEGER_WEIGHT);
+                let integral = l.terms.items.iter().all(|(_, w)| w.fract() == 0.0 && w.abs() <= MAX_INTEGER_WEIGHT);
                 let (w_scale, b_scale) = if integral { (0, scale) } else { (scale, 2 * scale) };
                 let mut terms = Csr::new();
                 for row in l.terms.rows() {
@@ -64,20 +48,12 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     }
                     terms.push_row(qrow);
                 }
-                let bias = l
-                    .bias
-                    .iter()
-                    .map(|&b| q(b, b_scale, || what("a bias")))
-                    .collect::<Result<Vec<_>>>()?;
+                let bias = l.bias.iter().map(|&b| q(b, b_scale, || what("a bias"))).collect::<Result<Vec<_>>>()?;
                 nodes.push(Node {
                     name: name.clone(),
                     origin: origin.clone(),
                     shape: shape.clone(),
-                    op: Op::Linear(Linear {
-                        bias,
-                        terms,
-                        weight_scale: w_scale,
-                    }),
+                    op: Op::Linear(Linear { bias, terms, weight_scale: w_scale }),
                 });
                 if !integral {
                     let lin = (nodes.len() - 1) as u32;
@@ -110,36 +86,15 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     .iter()
                     .map(|k| k.map(|k| q(k, scale, || what("a constant"))).transpose())
                     .collect::<Result<Vec<_>>>()?;
-                nodes.push(Node {
-                    name,
-                    origin,
-                    shape,
-                    op: Op::Reduce {
-                        kind: *kind,
-                        sets: qsets,
-                        konst,
-                    },
-                });
+                nodes.push(Node { name, origin, shape, op: Op::Reduce { kind: *kind, sets: qsets, konst } });
             }
         }
         map.push((nodes.len() - 1) as u32);
     }
-    let inputs = g
-        .inputs
-        .iter()
-        .map(|i| Input {
-            name: i.name.clone(),
-            shape: i.shape.clone(),
-            node: map[i.node],
-        })
-        .collect();
+    let inputs =
+        g.inputs.iter().map(|i| Input { name: i.name.clone(), shape: i.shape.clone(), node: map[i.node] }).collect();
     // Input nodes carry the model's shape rather than a flat one.
-    let mut graph = Graph {
-        scale,
-        nodes,
-        inputs,
-        outputs: Vec::new(),
-    };
+    let mut graph = Graph { scale, nodes, inputs, outputs: Vec::new() };
     for input in &graph.inputs {
         graph.nodes[input.node as usize].shape = input.shape.clone();
     }
@@ -152,10 +107,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 Elem::Const(c) => q(*c, scale, || format!("constant element of output {i}")).map(Operand::Const),
             })
             .collect::<Result<Vec<_>>>()?;
-        graph.outputs.push(Output {
-            shape: v.shape.clone(),
-            elems,
-        });
+        graph.outputs.push(Output { shape: v.shape.clone(), elems });
     }
     fuse_rescale_relu(&mut graph);
     Ok(graph)
@@ -182,12 +134,7 @@ pub fn fuse_rescale_relu(g: &mut Graph) {
     }
     let mut alias: HashMap<u32, (u32, Vec<u32>)> = HashMap::new(); // relu node -> (rescale node, index map)
     for y in 0..g.nodes.len() {
-        let Op::Reduce {
-            kind: ReduceKind::Max,
-            sets,
-            konst,
-        } = &g.nodes[y].op
-        else {
+        let Op::Reduce { kind: ReduceKind::Max, sets, konst } = &g.nodes[y].op else {
             continue;
         };
         if !konst.iter().all(|k| *k == Some(0)) || sets.rows().any(|s| s.len() != 1) || sets.is_empty() {
@@ -211,10 +158,7 @@ pub fn fuse_rescale_relu(g: &mut Graph) {
     }
     let redirect = |r: &mut Ref| {
         if let Some((x, idx)) = alias.get(&r.node) {
-            *r = Ref {
-                node: *x,
-                index: idx[r.index as usize],
-            };
+            *r = Ref { node: *x, index: idx[r.index as usize] };
         }
     };
     for node in &mut g.nodes {
@@ -281,17 +225,17 @@ mod tests {
         let mut g = FGraph::default();
         let x = g.add_input("x", vec![2]);
         let rows = vec![
-            AffineRow {
-                bias: 0.25,
-                terms: vec![(x.elems[0], 0.75), (x.elems[1], -1.5)],
-            },
-            AffineRow {
-                bias: -0.125,
-                terms: vec![(x.elems[0], -0.5), (x.elems[1], 0.5)],
-            },
+            AffineRow { bias: 0.25, terms: vec![(x.elems[0], 0.75), (x.elems[1], -1.5)] },
+            AffineRow { bias: -0.125, terms: vec![(x.elems[0], -0.5), (x.elems[1], 0.5)] },
         ];
         let h = g.affine("fc", "Gemm", vec![2], rows);
-        let relu = g.reduce("relu", "Max", ReduceKind::Max, vec![2], h.elems.iter().map(|e| vec![*e, Elem::Const(0.0)]).collect());
+        let relu = g.reduce(
+            "relu",
+            "Max",
+            ReduceKind::Max,
+            vec![2],
+            h.elems.iter().map(|e| vec![*e, Elem::Const(0.0)]).collect(),
+        );
         g.outputs = vec![relu];
         let graph = quantize_graph(&g, 8).unwrap();
         graph.validate().unwrap();
@@ -314,10 +258,7 @@ mod tests {
             "add",
             "Add",
             vec![1],
-            vec![AffineRow {
-                bias: 0.5,
-                terms: vec![(x.elems[0], 1.0), (x.elems[1], 1.0)],
-            }],
+            vec![AffineRow { bias: 0.5, terms: vec![(x.elems[0], 1.0), (x.elems[1], 1.0)] }],
         );
         g.outputs = vec![sum];
         let graph = quantize_graph(&g, 6).unwrap();

@@ -2,6 +2,8 @@
 //! output, before and after simplification, and the quantised integer reference must
 //! track it within the quantisation error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::input::read_input_file;
 use zkinfer_models::onnx::OnnxModel;
@@ -37,11 +39,7 @@ fn check(name: &str, scale: u32, tolerance: f64) {
     graph.validate().unwrap();
     let q = quantize_inputs(&data.tensors, scale).unwrap();
     let trace = evaluate(&graph, &q).unwrap();
-    let got: Vec<f64> = trace
-        .outputs(&graph)
-        .iter()
-        .map(|v| *v as f64 / (1u64 << scale) as f64)
-        .collect();
+    let got: Vec<f64> = trace.outputs(&graph).iter().map(|v| *v as f64 / (1u64 << scale) as f64).collect();
     let flat_want: Vec<f64> = want.concat();
     let err = max_diff(&[flat_want], &[got]);
     assert!(err < tolerance, "{name}: quantised error {err} at scale {scale}");

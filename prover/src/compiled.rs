@@ -26,11 +26,7 @@ pub struct Visibility {
 
 impl Default for Visibility {
     fn default() -> Self {
-        Visibility {
-            input: "private".into(),
-            output: "public".into(),
-            weights: "fixed".into(),
-        }
+        Visibility { input: "private".into(), output: "public".into(), weights: "fixed".into() }
     }
 }
 
@@ -76,7 +72,13 @@ pub struct CompiledModel {
 
 impl CompiledModel {
     /// Packages a compilation.
-    pub fn new(compiled: Compiled, name: &str, source: &str, input_shapes: Vec<Vec<usize>>, options: CompileOptions) -> Self {
+    pub fn new(
+        compiled: Compiled,
+        name: &str,
+        source: &str,
+        input_shapes: Vec<Vec<usize>>,
+        options: CompileOptions,
+    ) -> Self {
         let output_shapes = compiled.graph.outputs.iter().map(|o| o.shape.clone()).collect();
         let shape = compiled.plan.shape.clone();
         let settings = Settings {
@@ -93,12 +95,7 @@ impl CompiledModel {
             trials: compiled.trials,
         };
         CompiledModel {
-            model: ModelInfo {
-                name: name.to_string(),
-                scale: compiled.graph.scale,
-                input_shapes,
-                output_shapes,
-            },
+            model: ModelInfo { name: name.to_string(), scale: compiled.graph.scale, input_shapes, output_shapes },
             graph: compiled.graph,
             shape,
             settings,
@@ -115,10 +112,7 @@ impl CompiledModel {
     pub fn program(&self) -> Arc<Program> {
         let s = &self.shape;
         let layout = Layout::build(&self.graph, s.dot_lanes as usize, s.dot_width as usize, s.elem_lanes as usize);
-        Arc::new(Program {
-            graph: self.graph.clone(),
-            layout,
-        })
+        Arc::new(Program { graph: self.graph.clone(), layout })
     }
 
     /// Encodes the file.
@@ -129,11 +123,8 @@ impl CompiledModel {
     /// Decodes and checks a file named `what`.
     pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Self, ArtifactError> {
         let m: CompiledModel = artifact::decode(Kind::CompiledModel, bytes, what)?;
-        let corrupt = |reason: String| ArtifactError::Corrupt {
-            what: what.to_string(),
-            kind: Kind::CompiledModel,
-            reason,
-        };
+        let corrupt =
+            |reason: String| ArtifactError::Corrupt { what: what.to_string(), kind: Kind::CompiledModel, reason };
         m.graph.validate().map_err(&corrupt)?;
         m.shape.validate().map_err(&corrupt)?;
         Ok(m)

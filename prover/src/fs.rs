@@ -9,20 +9,12 @@ use crate::error::{ProverError, Result};
 
 /// Reads a whole file.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| ProverError::Io {
-        action: "cannot read",
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::read(path).map_err(|source| ProverError::Io { action: "cannot read", path: path.to_path_buf(), source })
 }
 
 /// Writes `bytes` to `path` atomically, creating parent directories.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| ProverError::Io {
-        action: "cannot write",
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| ProverError::Io { action: "cannot write", path: path.to_path_buf(), source };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

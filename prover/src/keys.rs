@@ -67,11 +67,8 @@ impl ProvingKey {
     /// Decodes and checks a file named `what`.
     pub fn from_bytes(bytes: &[u8], what: &str) -> std::result::Result<Self, ArtifactError> {
         let body: PkBody = artifact::decode(Kind::ProvingKey, bytes, what)?;
-        let corrupt = |reason: String| ArtifactError::Corrupt {
-            what: what.to_string(),
-            kind: Kind::ProvingKey,
-            reason,
-        };
+        let corrupt =
+            |reason: String| ArtifactError::Corrupt { what: what.to_string(), kind: Kind::ProvingKey, reason };
         body.shape.validate().map_err(&corrupt)?;
         // halo2 panics on some malformed keys; the checksum above makes that
         // unreachable for damaged files, this guards against crafted ones.
@@ -103,10 +100,8 @@ pub fn keygen(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
         )));
     }
     let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program());
-    let pk = keygen_pk2(&srs.params, &circuit, true).map_err(|e| ProverError::Halo2 {
-        stage: "key generation",
-        message: format!("{e:?}"),
-    })?;
+    let pk = keygen_pk2(&srs.params, &circuit, true)
+        .map_err(|e| ProverError::Halo2 { stage: "key generation", message: format!("{e:?}") })?;
     Ok(ProvingKey {
         model_digest: compiled.digest(),
         shape: compiled.shape.clone(),

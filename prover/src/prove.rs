@@ -63,10 +63,7 @@ pub fn prove(compiled: &CompiledModel, pk: &ProvingKey, params: &ParamsKZG<Bn256
         rand::rngs::OsRng,
         &mut transcript,
     )
-    .map_err(|e| ProverError::Halo2 {
-        stage: "proving",
-        message: format!("{e:?}"),
-    })?;
+    .map_err(|e| ProverError::Halo2 { stage: "proving", message: format!("{e:?}") })?;
     let bytes = transcript.finalize();
     let digest = zkinfer_verifier::vk::circuit_digest(pk.pk.get_vk());
     let shapes = compiled.model.output_shapes.clone();

@@ -51,22 +51,12 @@ pub fn to_bytes(params: &ParamsKZG<Bn256>, origin: &SrsOrigin) -> Vec<u8> {
     let mut halo2 = Vec::new();
     // Writing to a Vec cannot fail.
     let _ = params.write_custom(&mut halo2, SerdeFormat::RawBytes);
-    artifact::encode(
-        Kind::Srs,
-        &SrsBody {
-            k: params.k(),
-            origin: origin.clone(),
-            halo2,
-        },
-    )
+    artifact::encode(Kind::Srs, &SrsBody { k: params.k(), origin: origin.clone(), halo2 })
 }
 
 /// Parses an SRS file: zkinfer's format, or halo2's raw `ParamsKZG` format.
 pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<(ParamsKZG<Bn256>, Option<SrsOrigin>)> {
-    let bad = |reason: String| ProverError::Srs {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let bad = |reason: String| ProverError::Srs { path: path.to_path_buf(), reason };
     let (raw, origin): (&[u8], Option<SrsOrigin>);
     let body: SrsBody;
     if bytes.starts_with(&MAGIC) {
@@ -133,7 +123,7 @@ impl SrsStore {
         let cache = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(|| std::env::temp_dir());
+            .unwrap_or_else(std::env::temp_dir);
         cache.join("zkinfer").join("srs")
     }
 
@@ -169,20 +159,12 @@ impl SrsStore {
                 params.downsize(k);
                 fs::write_atomic(&self.path(k), &to_bytes(&params, &origin))?;
             }
-            return Ok(LoadedSrs {
-                params,
-                origin,
-                generated: false,
-            });
+            return Ok(LoadedSrs { params, origin, generated: false });
         }
         let params = ParamsKZG::<Bn256>::setup(k, rand::rngs::OsRng);
         let origin = SrsOrigin::LocalTesting;
         fs::write_atomic(&self.path(k), &to_bytes(&params, &origin))?;
-        Ok(LoadedSrs {
-            params,
-            origin,
-            generated: true,
-        })
+        Ok(LoadedSrs { params, origin, generated: true })
     }
 
     /// Parameters for `k` from a user-given file, downsized when larger.
@@ -197,11 +179,7 @@ impl SrsStore {
         if params.k() > k {
             params.downsize(k);
         }
-        Ok(LoadedSrs {
-            params,
-            origin: origin.unwrap_or(SrsOrigin::File(path.to_path_buf())),
-            generated: false,
-        })
+        Ok(LoadedSrs { params, origin: origin.unwrap_or(SrsOrigin::File(path.to_path_buf())), generated: false })
     }
 }
 

@@ -145,16 +145,9 @@ pub fn encode<T: Serialize>(kind: Kind, body: &T) -> Vec<u8> {
 
 /// Checks the envelope of a `kind` file named `what` and decodes its body.
 pub fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8], what: &str) -> Result<T, ArtifactError> {
-    let corrupt = |reason: String| ArtifactError::Corrupt {
-        what: what.to_string(),
-        kind,
-        reason,
-    };
+    let corrupt = |reason: String| ArtifactError::Corrupt { what: what.to_string(), kind, reason };
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
-        return Err(ArtifactError::NotZkinfer {
-            what: what.to_string(),
-            expected: kind,
-        });
+        return Err(ArtifactError::NotZkinfer { what: what.to_string(), expected: kind });
     }
     if bytes.len() < HEADER_LEN {
         return Err(corrupt(format!("the header is truncated ({} bytes)", bytes.len())));
@@ -169,12 +162,7 @@ pub fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8], what: &str) -> Resu
     }
     let version = u16::from_le_bytes([bytes[9], bytes[10]]);
     if version != kind.version() {
-        return Err(ArtifactError::Version {
-            what: what.to_string(),
-            kind,
-            found: version,
-            supported: kind.version(),
-        });
+        return Err(ArtifactError::Version { what: what.to_string(), kind, found: version, supported: kind.version() });
     }
     let mut len = [0u8; 8];
     len.copy_from_slice(&bytes[11..19]);
@@ -190,10 +178,7 @@ pub fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8], what: &str) -> Resu
     if digest[..] != bytes[19..51] {
         return Err(corrupt("the checksum does not match (the file was modified or damaged)".into()));
     }
-    options()
-        .with_limit(len)
-        .deserialize(body)
-        .map_err(|e| corrupt(format!("cannot decode: {e}")))
+    options().with_limit(len).deserialize(body).map_err(|e| corrupt(format!("cannot decode: {e}")))
 }
 
 #[cfg(test)]
@@ -213,14 +198,23 @@ mod tests {
 
         let mut flipped = bytes.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert!(matches!(decode::<(u32, Vec<u8>, String)>(Kind::Proof, &flipped, "p"), Err(ArtifactError::Corrupt { .. })));
+        assert!(matches!(
+            decode::<(u32, Vec<u8>, String)>(Kind::Proof, &flipped, "p"),
+            Err(ArtifactError::Corrupt { .. })
+        ));
 
         let truncated = &bytes[..bytes.len() - 1];
-        assert!(matches!(decode::<(u32, Vec<u8>, String)>(Kind::Proof, truncated, "p"), Err(ArtifactError::Corrupt { .. })));
+        assert!(matches!(
+            decode::<(u32, Vec<u8>, String)>(Kind::Proof, truncated, "p"),
+            Err(ArtifactError::Corrupt { .. })
+        ));
 
         let mut old = bytes.clone();
         old[9] = 0;
-        assert!(matches!(decode::<(u32, Vec<u8>, String)>(Kind::Proof, &old, "p"), Err(ArtifactError::Version { found: 0, .. })));
+        assert!(matches!(
+            decode::<(u32, Vec<u8>, String)>(Kind::Proof, &old, "p"),
+            Err(ArtifactError::Version { found: 0, .. })
+        ));
 
         let err = decode::<(u32, Vec<u8>, String)>(Kind::Proof, b"{\"json\": true}", "p.json").unwrap_err();
         assert!(matches!(err, ArtifactError::NotZkinfer { .. }));

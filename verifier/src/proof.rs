@@ -25,10 +25,16 @@ pub struct Proof {
 
 impl Proof {
     /// Builds a proof record from field-element instances.
-    pub fn new(circuit_digest: [u8; 32], instances: &[Fr], proof: Vec<u8>, scale: u32, output_shapes: Vec<Vec<usize>>) -> Self {
+    pub fn new(
+        circuit_digest: [u8; 32],
+        instances: &[Fr],
+        proof: Vec<u8>,
+        scale: u32,
+        output_shapes: Vec<Vec<usize>>,
+    ) -> Self {
         Proof {
             circuit_digest,
-            instances: instances.iter().map(|f| f.to_repr().into()).collect(),
+            instances: instances.iter().map(|f| f.to_repr()).collect(),
             proof,
             scale,
             output_shapes,
@@ -37,10 +43,7 @@ impl Proof {
 
     /// The instances as field elements; `None` for a non-canonical encoding.
     pub fn instances_fr(&self) -> Option<Vec<Fr>> {
-        self.instances
-            .iter()
-            .map(|b| Option::from(Fr::from_repr(*b)))
-            .collect()
+        self.instances.iter().map(|b| Option::from(Fr::from_repr(*b))).collect()
     }
 
     /// The outputs as signed integers at the proof's scale (instances outside

@@ -53,10 +53,7 @@ pub struct EvmTranscript<S> {
 impl<S> EvmTranscript<S> {
     /// Starts a transcript over `stream`.
     pub fn new(stream: S) -> Self {
-        EvmTranscript {
-            stream,
-            buf: Vec::new(),
-        }
+        EvmTranscript { stream, buf: Vec::new() }
     }
 
     /// The underlying stream.
@@ -74,8 +71,8 @@ fn point_bytes(point: &G1Affine) -> io::Result<[u8; 64]> {
     let coords: Coordinates<G1Affine> = Option::from(point.coordinates())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "point at infinity in the transcript"))?;
     let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&be(coords.x().to_repr().into()));
-    out[32..].copy_from_slice(&be(coords.y().to_repr().into()));
+    out[..32].copy_from_slice(&be(coords.x().to_repr()));
+    out[32..].copy_from_slice(&be(coords.y().to_repr()));
     Ok(out)
 }
 
@@ -96,7 +93,7 @@ impl<S> Transcript<G1Affine, ChallengeEvm> for EvmTranscript<S> {
     }
 
     fn common_scalar(&mut self, scalar: Fr) -> io::Result<()> {
-        self.buf.extend_from_slice(&be(scalar.to_repr().into()));
+        self.buf.extend_from_slice(&be(scalar.to_repr()));
         Ok(())
     }
 }
@@ -142,7 +139,7 @@ impl<W: Write> TranscriptWrite<G1Affine, ChallengeEvm> for EvmTranscript<W> {
 
     fn write_scalar(&mut self, scalar: Fr) -> io::Result<()> {
         self.common_scalar(scalar)?;
-        self.stream.write_all(&be(scalar.to_repr().into()))
+        self.stream.write_all(&be(scalar.to_repr()))
     }
 }
 

@@ -51,10 +51,7 @@ fn hex(d: &[u8; 32]) -> String {
 pub fn verify(vk: &VerifyingKey, params: &VerifierParams, proof: &Proof) -> Result<(), VerifyError> {
     let digest = vk.digest();
     if proof.circuit_digest != digest {
-        return Err(VerifyError::CircuitMismatch {
-            proof: hex(&proof.circuit_digest),
-            vk: hex(&digest),
-        });
+        return Err(VerifyError::CircuitMismatch { proof: hex(&proof.circuit_digest), vk: hex(&digest) });
     }
     if params.srs_digest() != vk.srs_digest {
         return Err(VerifyError::ParamsMismatch("they come from another SRS".into()));
@@ -67,17 +64,19 @@ pub fn verify(vk: &VerifyingKey, params: &VerifierParams, proof: &Proof) -> Resu
     }
     let instances = proof.instances_fr().ok_or(VerifyError::BadInstance)?;
     if instances.len() != vk.shape.outputs as usize {
-        return Err(VerifyError::InstanceCount {
-            expected: vk.shape.outputs as usize,
-            got: instances.len(),
-        });
+        return Err(VerifyError::InstanceCount { expected: vk.shape.outputs as usize, got: instances.len() });
     }
     let kzg = params.to_kzg().map_err(VerifyError::ParamsMismatch)?;
     verify_raw(&kzg, &vk.vk, &instances, &proof.proof)
 }
 
 /// halo2 verification alone: no metadata checks. The whole proof must be consumed.
-pub fn verify_raw(params: &ParamsKZG<Bn256>, vk: &Halo2Vk<G1Affine>, instances: &[Fr], proof: &[u8]) -> Result<(), VerifyError> {
+pub fn verify_raw(
+    params: &ParamsKZG<Bn256>,
+    vk: &Halo2Vk<G1Affine>,
+    instances: &[Fr],
+    proof: &[u8],
+) -> Result<(), VerifyError> {
     let mut transcript = EvmTranscript::new(proof);
     verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
         params,

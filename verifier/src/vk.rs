@@ -38,7 +38,7 @@ pub struct VerifyingKey {
 /// constraint system, fixed and permutation commitments).
 pub fn circuit_digest(vk: &Halo2Vk<G1Affine>) -> [u8; 32] {
     let repr: Fr = vk.transcript_repr();
-    repr.to_repr().into()
+    repr.to_repr()
 }
 
 impl VerifyingKey {
@@ -61,22 +61,15 @@ impl VerifyingKey {
     /// Decodes and checks a file named `what`.
     pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Self, ArtifactError> {
         let body: VkBody = artifact::decode(Kind::VerifyingKey, bytes, what)?;
-        let corrupt = |reason: String| ArtifactError::Corrupt {
-            what: what.to_string(),
-            kind: Kind::VerifyingKey,
-            reason,
-        };
+        let corrupt =
+            |reason: String| ArtifactError::Corrupt { what: what.to_string(), kind: Kind::VerifyingKey, reason };
         body.shape.validate().map_err(|e| corrupt(format!("invalid circuit shape: {e}")))?;
-        let vk = Halo2Vk::<G1Affine>::from_bytes::<ModelCircuit>(&body.halo2, SerdeFormat::RawBytes, body.shape.clone())
-            .map_err(|e| corrupt(format!("invalid halo2 verifying key: {e}")))?;
+        let vk =
+            Halo2Vk::<G1Affine>::from_bytes::<ModelCircuit>(&body.halo2, SerdeFormat::RawBytes, body.shape.clone())
+                .map_err(|e| corrupt(format!("invalid halo2 verifying key: {e}")))?;
         if vk.get_domain().k() != body.shape.k {
             return Err(corrupt("halo2 key size does not match its shape".into()));
         }
-        Ok(VerifyingKey {
-            shape: body.shape,
-            model: body.model,
-            srs_digest: body.srs_digest,
-            vk,
-        })
+        Ok(VerifyingKey { shape: body.shape, model: body.model, srs_digest: body.srs_digest, vk })
     }
 }

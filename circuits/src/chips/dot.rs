@@ -72,14 +72,7 @@ impl DotConfig {
             }
             vec![q * next - sum]
         });
-        DotConfig {
-            x,
-            acc,
-            w,
-            q,
-            keep,
-            bias,
-        }
+        DotConfig { x, acc, w, q, keep, bias }
     }
 
     /// Terms per row.
@@ -175,10 +168,7 @@ mod tests {
         fn configure(meta: &mut ConstraintSystem<Fr>) -> Cfg {
             let src = meta.advice_column();
             meta.enable_equality(src);
-            Cfg {
-                dot: DotConfig::configure(meta, 3),
-                src,
-            }
+            Cfg { dot: DotConfig::configure(meta, 3), src }
         }
 
         fn synthesize(&self, cfg: Cfg, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -191,7 +181,8 @@ mod tests {
                         let sources: Vec<Option<Cell>> = xs
                             .iter()
                             .map(|x| {
-                                let c = region.assign_advice(cfg.src, src_row, Value::known(fe::<Fr>(*x as i128))).cell();
+                                let c =
+                                    region.assign_advice(cfg.src, src_row, Value::known(fe::<Fr>(*x as i128))).cell();
                                 src_row += 1;
                                 Some(c)
                             })
@@ -256,9 +247,6 @@ mod tests {
         let mut c = circuit();
         c.tamper_input = Some((0, 3));
         let errs = MockProver::run(6, &c, vec![]).unwrap().verify().unwrap_err();
-        assert!(
-            errs.iter().any(|e| matches!(e, VerifyFailure::Permutation { .. })),
-            "{errs:?}"
-        );
+        assert!(errs.iter().any(|e| matches!(e, VerifyFailure::Permutation { .. })), "{errs:?}");
     }
 }

@@ -124,11 +124,7 @@ fn template_polys<F: PrimeField>(t: Template, r: &Ranges, c: &Cells<F>) -> Vec<(
     match t {
         Template::Range => polys.push(("value range", c.a.clone() + signed_offset - c.seg(0, v, l))),
         Template::Rescale | Template::MulRescale => {
-            let z = if t == Template::Rescale {
-                c.a.clone()
-            } else {
-                c.a.clone() * c.b.clone()
-            };
+            let z = if t == Template::Rescale { c.a.clone() } else { c.a.clone() * c.b.clone() };
             let at = remainder(z + half - c.c.clone() * unit.clone(), &mut polys);
             polys.push(("value range", c.c.clone() + signed_offset - c.seg(at, v, l)));
         }
@@ -139,11 +135,7 @@ fn template_polys<F: PrimeField>(t: Template, r: &Ranges, c: &Cells<F>) -> Vec<(
             polys.push(("relu above input", c.c.clone() - c.t.clone() - c.seg(at + v, v, l)));
         }
         Template::Max | Template::Min | Template::MaxConst | Template::MinConst => {
-            let other = if matches!(t, Template::Max | Template::Min) {
-                c.b.clone()
-            } else {
-                c.k.clone()
-            };
+            let other = if matches!(t, Template::Max | Template::Min) { c.b.clone() } else { c.k.clone() };
             let (d1, d2) = if matches!(t, Template::Max | Template::MaxConst) {
                 (c.c.clone() - c.a.clone(), c.c.clone() - other.clone())
             } else {
@@ -189,25 +181,13 @@ pub fn elem_row(t: Template, r: &Ranges, a: i128, b: i128, k: i128) -> Result<El
         Ok(limbs)
     };
     let row = match t {
-        Template::Range => ElemRow {
-            a,
-            b: 0,
-            c: 0,
-            t: 0,
-            limbs: fit("value", a + signed_offset, v)?,
-        },
+        Template::Range => ElemRow { a, b: 0, c: 0, t: 0, limbs: fit("value", a + signed_offset, v)? },
         Template::Rescale | Template::MulRescale => {
             let z = if t == Template::Rescale { a } else { a * b };
             let c = rescale(z, r.scale);
             let mut limbs = remainder_limbs(z)?;
             limbs.extend(fit("rescaled value", c + signed_offset, v)?);
-            ElemRow {
-                a,
-                b: if t == Template::MulRescale { b } else { 0 },
-                c,
-                t: 0,
-                limbs,
-            }
+            ElemRow { a, b: if t == Template::MulRescale { b } else { 0 }, c, t: 0, limbs }
         }
         Template::RescaleRelu => {
             let y = rescale(a, r.scale);
@@ -215,31 +195,15 @@ pub fn elem_row(t: Template, r: &Ranges, a: i128, b: i128, k: i128) -> Result<El
             let mut limbs = remainder_limbs(a)?;
             limbs.extend(fit("relu output", c, v)?);
             limbs.extend(fit("relu margin", c - y, v)?);
-            ElemRow {
-                a,
-                b: 0,
-                c,
-                t: y,
-                limbs,
-            }
+            ElemRow { a, b: 0, c, t: y, limbs }
         }
         Template::Max | Template::Min | Template::MaxConst | Template::MinConst => {
-            let kind = if matches!(t, Template::Max | Template::MaxConst) {
-                ReduceKind::Max
-            } else {
-                ReduceKind::Min
-            };
+            let kind = if matches!(t, Template::Max | Template::MaxConst) { ReduceKind::Max } else { ReduceKind::Min };
             let other = if t.uses_b() { b } else { k };
             let (c, d1, d2) = reduce_step(kind, a, other);
             let mut limbs = fit("difference", d1, v)?;
             limbs.extend(fit("difference", d2, v)?);
-            ElemRow {
-                a,
-                b: if t.uses_b() { b } else { 0 },
-                c,
-                t: 0,
-                limbs,
-            }
+            ElemRow { a, b: if t.uses_b() { b } else { 0 }, c, t: 0, limbs }
         }
     };
     Ok(row)
@@ -259,10 +223,8 @@ impl ElemConfig {
         let c = meta.advice_column();
         let t_col = templates.iter().any(|t| t.uses_t()).then(|| meta.advice_column());
         let limbs: Vec<_> = (0..n_limbs).map(|_| meta.advice_column()).collect();
-        let konst = templates
-            .iter()
-            .any(|t| matches!(t, Template::MaxConst | Template::MinConst))
-            .then(|| meta.fixed_column());
+        let konst =
+            templates.iter().any(|t| matches!(t, Template::MaxConst | Template::MinConst)).then(|| meta.fixed_column());
         for col in [Some(a), b, Some(c)].into_iter().flatten() {
             meta.enable_equality(col);
         }
@@ -306,16 +268,7 @@ impl ElemConfig {
             });
             selectors.push((template, q));
         }
-        ElemConfig {
-            a,
-            b,
-            c,
-            t: t_col,
-            limbs,
-            konst,
-            selectors,
-            ranges,
-        }
+        ElemConfig { a, b, c, t: t_col, limbs, konst, selectors, ranges }
     }
 
     /// Assigns one row at `row`: enables the template, fixes the constant, assigns
@@ -332,11 +285,7 @@ impl ElemConfig {
         src_a: Option<Cell>,
         src_b: Option<Cell>,
     ) -> Result<(Cell, Cell), Error> {
-        let (_, q) = self
-            .selectors
-            .iter()
-            .find(|(t, _)| *t == template)
-            .ok_or(Error::Synthesis)?;
+        let (_, q) = self.selectors.iter().find(|(t, _)| *t == template).ok_or(Error::Synthesis)?;
         q.enable(region, row)?;
         let val = |f: fn(&ElemRow) -> i128| match witness {
             Some(w) => Value::known(fe::<F>(f(w))),

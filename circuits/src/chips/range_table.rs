@@ -17,10 +17,7 @@ pub struct RangeTableConfig {
 impl RangeTableConfig {
     /// Allocates the table column.
     pub fn configure<F: PrimeField>(meta: &mut ConstraintSystem<F>, bits: u32) -> Self {
-        RangeTableConfig {
-            column: meta.lookup_table_column(),
-            bits,
-        }
+        RangeTableConfig { column: meta.lookup_table_column(), bits }
     }
 
     /// Fills the table.

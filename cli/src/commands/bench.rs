@@ -119,10 +119,7 @@ fn machine() -> Machine {
 
 /// Today's UTC date, `YYYY-MM-DD`.
 pub fn utc_date() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let days = (secs / 86_400) as i64;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -140,10 +137,7 @@ pub fn utc_date() -> String {
 impl CompileFlags {
     /// The flags as command-line arguments.
     pub fn to_args(&self) -> Vec<String> {
-        let mut a = vec![
-            format!("--headroom-bits={}", self.headroom_bits),
-            format!("--max-k={}", self.max_k),
-        ];
+        let mut a = vec![format!("--headroom-bits={}", self.headroom_bits), format!("--max-k={}", self.max_k)];
         if let Some(s) = self.scale {
             a.push(format!("--scale={s}"));
         }
@@ -228,7 +222,8 @@ fn run_ezkl(dir: &Path, args: &BenchArgs, shared: &Path) -> Result<serde_json::V
     let out = cmd.output().context("starting EZKL")?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or("");
-    serde_json::from_str(line).with_context(|| format!("EZKL printed no result: {}", String::from_utf8_lossy(&out.stderr)))
+    serde_json::from_str(line)
+        .with_context(|| format!("EZKL printed no result: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 fn ratios(z: &Report, e: &serde_json::Value) -> Option<serde_json::Value> {
@@ -246,7 +241,9 @@ fn markdown(results: &BenchResults) -> String {
         "Machine: {} ({} CPUs, {:.0} GiB), {}\n\n",
         results.machine.cpu, results.machine.cpus, results.machine.memory_gib, results.date
     );
-    s.push_str("| model | tool | k | rows | setup s | prove s | verify ms | peak MiB | pk MB | proof B | max abs err |\n");
+    s.push_str(
+        "| model | tool | k | rows | setup s | prove s | verify ms | peak MiB | pk MB | proof B | max abs err |\n",
+    );
     s.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in &results.rows {
         match &r.zkinfer {
@@ -263,13 +260,16 @@ fn markdown(results: &BenchResults) -> String {
                 z.proof_bytes,
                 z.max_abs_error
             )),
-            None => s.push_str(&format!("| {} | zkinfer | failed: {} |\n", r.model, r.zkinfer_error.clone().unwrap_or_default())),
+            None => s.push_str(&format!(
+                "| {} | zkinfer | failed: {} |\n",
+                r.model,
+                r.zkinfer_error.clone().unwrap_or_default()
+            )),
         }
         if let Some(e) = &r.ezkl {
             let f = |k: &str| e.get(k).cloned().unwrap_or(serde_json::Value::Null);
             let num = |k: &str, scale: f64, prec: usize| {
-                f(k).as_f64()
-                    .map_or("–".to_string(), |v| format!("{:.*}", prec, v * scale))
+                f(k).as_f64().map_or("–".to_string(), |v| format!("{:.*}", prec, v * scale))
             };
             s.push_str(&format!(
                 "| {} | EZKL | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
@@ -317,13 +317,7 @@ pub fn run(args: BenchArgs, ui: &Ui) -> Result<()> {
             (Some(z), Some(e)) => ratios(z, e),
             _ => None,
         };
-        rows.push(BenchRow {
-            model,
-            zkinfer,
-            zkinfer_error,
-            ezkl,
-            ratios,
-        });
+        rows.push(BenchRow { model, zkinfer, zkinfer_error, ezkl, ratios });
     }
     let results = BenchResults {
         date: utc_date(),
@@ -335,12 +329,7 @@ pub fn run(args: BenchArgs, ui: &Ui) -> Result<()> {
     fs::write_atomic(&args.out, &serde_json::to_vec_pretty(&results)?)?;
     println!("{}", markdown(&results));
     println!("results: {}", args.out.display());
-    let failed: Vec<&str> = results
-        .rows
-        .iter()
-        .filter(|r| r.zkinfer.is_none())
-        .map(|r| r.model.as_str())
-        .collect();
+    let failed: Vec<&str> = results.rows.iter().filter(|r| r.zkinfer.is_none()).map(|r| r.model.as_str()).collect();
     if !failed.is_empty() {
         bail!("zkinfer failed on: {}", failed.join(", "));
     }

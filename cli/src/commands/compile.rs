@@ -32,10 +32,7 @@ pub fn run(args: CompileArgs, ui: &Ui) -> Result<()> {
     let loaded = load(&args.model, input)?;
     let compiled = compile_loaded(&args.model, &loaded, &args.flags.options())?;
     step.done();
-    let dir = Workdir(
-        args.out
-            .unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)),
-    );
+    let dir = Workdir(args.out.unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;
     let s = &compiled.settings;
     println!(

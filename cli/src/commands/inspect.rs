@@ -65,10 +65,7 @@ fn layers(compiled: &CompiledModel) -> Vec<LayerRow> {
     let mut out: Vec<LayerRow> = Vec::new();
     for (id, node) in compiled.graph.nodes.iter().enumerate() {
         let (terms, dot_rows) = match &node.op {
-            Op::Linear(l) => (
-                l.terms.items.len(),
-                l.terms.rows().map(|r| job_rows(r.len(), width)).sum(),
-            ),
+            Op::Linear(l) => (l.terms.items.len(), l.terms.rows().map(|r| job_rows(r.len(), width)).sum()),
             _ => (0, 0),
         };
         let row = LayerRow {
@@ -163,19 +160,21 @@ pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
             for t in &c.settings.trials {
                 let chosen = if t.scale == s.ranges.scale { " <- chosen" } else { "" };
                 match (&t.max_abs_error, &t.k, &t.failure) {
-                    (Some(err), Some(k), _) => println!("  scale {:>2}: error {err:.2e}, k = {k}, cost {:.2e}{chosen}", t.scale, t.cost.unwrap_or(0.0)),
-                    (_, _, Some(f)) => println!("  scale {:>2}: unusable ({})", t.scale, f.lines().next().unwrap_or("")),
+                    (Some(err), Some(k), _) => println!(
+                        "  scale {:>2}: error {err:.2e}, k = {k}, cost {:.2e}{chosen}",
+                        t.scale,
+                        t.cost.unwrap_or(0.0)
+                    ),
+                    (_, _, Some(f)) => {
+                        println!("  scale {:>2}: unusable ({})", t.scale, f.lines().next().unwrap_or(""))
+                    }
                     _ => {}
                 }
             }
         }
     }
     if !unsupported.is_empty() {
-        anyhow::bail!(
-            "{} operator(s) cannot be proven yet:\n  {}",
-            unsupported.len(),
-            unsupported.join("\n  ")
-        );
+        anyhow::bail!("{} operator(s) cannot be proven yet:\n  {}", unsupported.len(), unsupported.join("\n  "));
     }
     Ok(())
 }

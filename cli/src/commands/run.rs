@@ -13,7 +13,8 @@ use zkinfer_verifier::{verify, Proof, VerifierParams, VerifyingKey};
 
 use super::prove::proof_json;
 use crate::pipeline::{
-    compile_loaded, input_path, load, load_srs, max_abs_diff, read_input, write_compiled, CompileFlags, SrsFlags, Workdir,
+    compile_loaded, input_path, load, load_srs, max_abs_diff, read_input, write_compiled, CompileFlags, SrsFlags,
+    Workdir,
 };
 use crate::report::Report;
 use crate::ui::Ui;
@@ -45,11 +46,7 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
     let loaded = load(&args.model, input)?;
     let compiled = compile_loaded(&args.model, &loaded, &args.flags.options())?;
     let compile_s = step.done();
-    let dir = Workdir(
-        args.out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)),
-    );
+    let dir = Workdir(args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;
 
     let t = Instant::now();

@@ -32,12 +32,11 @@ pub fn run(args: SetupArgs, ui: &Ui) -> Result<()> {
     let base = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let compiled_path = args.compiled.clone().unwrap_or_else(|| Workdir(base.clone()).compiled());
     let compiled = read_compiled(&compiled_path)?;
-    let out = Workdir(args.out.clone().unwrap_or_else(|| {
-        compiled_path
-            .parent()
-            .map(|p| p.to_path_buf())
-            .unwrap_or_else(|| base.clone())
-    }));
+    let out = Workdir(
+        args.out
+            .clone()
+            .unwrap_or_else(|| compiled_path.parent().map(|p| p.to_path_buf()).unwrap_or_else(|| base.clone())),
+    );
     let srs = load_srs(&args.srs, compiled.shape.k, ui)?;
     let step = ui.step(&format!("generating keys (k = {})", compiled.shape.k));
     let pk = keygen(&compiled, &srs)?;

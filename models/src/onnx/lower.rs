@@ -34,11 +34,7 @@ impl<'a> Ctx<'a> {
 
     /// A lowering error for this node.
     pub fn fail(&self, message: impl Into<String>) -> Error {
-        Error::Lowering {
-            node: self.node.name.clone(),
-            op: self.op_name(),
-            message: message.into(),
-        }
+        Error::Lowering { node: self.node.name.clone(), op: self.op_name(), message: message.into() }
     }
 
     /// Shape of output 0.
@@ -108,11 +104,7 @@ pub(crate) fn op_table(model: &TypedModel) -> Vec<OpRow> {
     let mut rows = Vec::new();
     for id in order {
         let node = model.node(id);
-        let const_inputs: Vec<bool> = node
-            .inputs
-            .iter()
-            .map(|o| constant.get(o).copied().unwrap_or(false))
-            .collect();
+        let const_inputs: Vec<bool> = node.inputs.iter().map(|o| constant.get(o).copied().unwrap_or(false)).collect();
         let (is_constant, status) = if is_source(node) {
             (false, OpStatus::Supported)
         } else if is_const(node) || const_inputs.iter().all(|&c| c) {
@@ -131,11 +123,7 @@ pub(crate) fn op_table(model: &TypedModel) -> Vec<OpRow> {
             constant.insert(OutletId::new(id, slot), is_constant);
         }
         if !is_const(node) {
-            rows.push(OpRow {
-                node: node.name.clone(),
-                op: node.op.name().to_string(),
-                status,
-            });
+            rows.push(OpRow { node: node.name.clone(), op: node.op.name().to_string(), status });
         }
     }
     rows
@@ -143,10 +131,7 @@ pub(crate) fn op_table(model: &TypedModel) -> Vec<OpRow> {
 
 fn concrete_shape(model: &TypedModel, o: OutletId) -> std::result::Result<Vec<usize>, String> {
     let fact = model.outlet_fact(o).map_err(|e| e.to_string())?;
-    fact.shape
-        .as_concrete()
-        .map(|s| s.to_vec())
-        .ok_or_else(|| format!("shape {:?} is not fully known", fact.shape))
+    fact.shape.as_concrete().map(|s| s.to_vec()).ok_or_else(|| format!("shape {:?} is not fully known", fact.shape))
 }
 
 /// Lowers a decluttered model whose input shapes are concrete.
@@ -155,22 +140,17 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
     let unsupported: Vec<UnsupportedOp> = table
         .iter()
         .filter_map(|r| match &r.status {
-            OpStatus::Unsupported(reason) => Some(UnsupportedOp {
-                node: r.node.clone(),
-                op: r.op.clone(),
-                reason: reason.clone(),
-            }),
+            OpStatus::Unsupported(reason) => {
+                Some(UnsupportedOp { node: r.node.clone(), op: r.op.clone(), reason: reason.clone() })
+            }
             _ => None,
         })
         .collect();
     if !unsupported.is_empty() {
         return Err(Error::Unsupported(unsupported));
     }
-    let graph_err = |node: &str, op: &str, e: String| Error::Lowering {
-        node: node.to_string(),
-        op: op.to_string(),
-        message: e,
-    };
+    let graph_err =
+        |node: &str, op: &str, e: String| Error::Lowering { node: node.to_string(), op: op.to_string(), message: e };
     let mut g = FGraph::default();
     let mut values: HashMap<OutletId, Value> = HashMap::new();
     for (i, outlet) in model.input_outlets().iter().flat_map(|o| o.iter()).enumerate() {
@@ -179,9 +159,7 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
         let name = input_names.get(i).cloned().unwrap_or_else(|| node.name.clone());
         values.insert(*outlet, Value::View(g.add_input(&name, shape)));
     }
-    let order = model
-        .eval_order()
-        .map_err(|e| graph_err("(model)", "graph", e.to_string()))?;
+    let order = model.eval_order().map_err(|e| graph_err("(model)", "graph", e.to_string()))?;
     for id in order {
         let node = model.node(id);
         if is_source(node) {
@@ -212,19 +190,13 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
                     .iter()
                     .find(|l| l.handles(node))
                     .ok_or_else(|| graph_err(&node.name, &op_name, "no lowering".into()))?;
-                let mut ctx = Ctx {
-                    g: &mut g,
-                    node,
-                    out_shapes,
-                };
+                let mut ctx = Ctx { g: &mut g, node, out_shapes };
                 let out = lowering.lower(&mut ctx, &inputs)?;
                 for (slot, v) in out.iter().enumerate() {
                     let want = &ctx.out_shapes[slot];
                     if &v.shape() != want {
-                        return Err(ctx.fail(format!(
-                            "lowered output {slot} has shape {:?}, tract expects {want:?}",
-                            v.shape()
-                        )));
+                        return Err(ctx
+                            .fail(format!("lowered output {slot} has shape {:?}, tract expects {want:?}", v.shape())));
                     }
                 }
                 out
@@ -235,12 +207,9 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
         }
     }
     for o in model.output_outlets().map_err(|e| graph_err("(model)", "graph", e.to_string()))? {
-        let v = values
-            .get(o)
-            .ok_or_else(|| graph_err("(model)", "output", format!("output {o:?} was not computed")))?;
-        let view: View = v
-            .to_view()
-            .map_err(|e| graph_err("(model)", "output", e.to_string()))?;
+        let v =
+            values.get(o).ok_or_else(|| graph_err("(model)", "output", format!("output {o:?} was not computed")))?;
+        let view: View = v.to_view().map_err(|e| graph_err("(model)", "output", e.to_string()))?;
         g.outputs.push(view);
     }
     Ok(g)
@@ -248,11 +217,7 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
 
 /// Evaluates a node whose inputs are all constants with tract itself.
 fn fold_constant(node: &TypedNode, inputs: &[Value]) -> std::result::Result<Vec<Value>, String> {
-    let tensors: TVec<TValue> = inputs
-        .iter()
-        .filter_map(|v| v.as_const())
-        .map(|t| t.clone().into_tvalue())
-        .collect();
+    let tensors: TVec<TValue> = inputs.iter().filter_map(|v| v.as_const()).map(|t| t.clone().into_tvalue()).collect();
     let out = node
         .op
         .eval_out_of_plan(tensors)

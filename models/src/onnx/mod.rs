@@ -28,10 +28,7 @@ pub struct OnnxModel {
 }
 
 fn analyse(path: &Path) -> impl Fn(TractError) -> Error + '_ {
-    move |e| Error::Analyse {
-        path: path.to_path_buf(),
-        message: format!("{e:#}"),
-    }
+    move |e| Error::Analyse { path: path.to_path_buf(), message: format!("{e:#}") }
 }
 
 /// Decides the concrete shape of one input from the ONNX fact and the number of
@@ -40,11 +37,7 @@ fn analyse(path: &Path) -> impl Fn(TractError) -> Error + '_ {
 fn concrete_shape(dims: &[Option<usize>], len: usize) -> std::result::Result<Vec<usize>, String> {
     let known: usize = dims.iter().flatten().product();
     let unknown = dims.iter().filter(|d| d.is_none()).count();
-    let fill = if unknown == 1 && known > 0 && len % known == 0 && len / known > 1 {
-        len / known
-    } else {
-        1
-    };
+    let fill = if unknown == 1 && known > 0 && len.is_multiple_of(known) && len / known > 1 { len / known } else { 1 };
     let shape: Vec<usize> = dims.iter().map(|d| d.unwrap_or(fill)).collect();
     let n: usize = shape.iter().product();
     if n != len {
@@ -58,22 +51,13 @@ impl OnnxModel {
     /// of the input file), otherwise from the model with symbolic dimensions set from
     /// `lens` (the number of values per input).
     pub fn load(path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
         let mut model = tract_onnx::onnx()
             .model_for_read(&mut bytes.as_slice())
-            .map_err(|e| Error::NotOnnx {
-                path: path.to_path_buf(),
-                message: format!("{e:#}"),
-            })?;
+            .map_err(|e| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") })?;
         let n_inputs = model.inputs.len();
         if lens.len() != n_inputs {
-            return Err(Error::InputCount {
-                expected: n_inputs,
-                got: lens.len(),
-            });
+            return Err(Error::InputCount { expected: n_inputs, got: lens.len() });
         }
         let mut input_shapes = Vec::with_capacity(n_inputs);
         let mut input_types = Vec::with_capacity(n_inputs);
@@ -103,24 +87,34 @@ impl OnnxModel {
                     })?
                 }
             };
-            model
-                .set_input_fact(i, InferenceFact::dt_shape(dt, shape.clone()))
-                .map_err(analyse(path))?;
+            model.set_input_fact(i, InferenceFact::dt_shape(dt, shape.clone())).map_err(analyse(path))?;
             input_shapes.push(shape);
             input_types.push(dt);
             input_names.push(name);
         }
-        let typed = model
-            .into_typed()
-            .and_then(|m| m.into_decluttered())
-            .map_err(analyse(path))?;
-        Ok(OnnxModel {
-            path: path.to_path_buf(),
-            typed,
-            input_shapes,
-            input_names,
-            input_types,
-        })
+        let typed = model.into_typed().and_then(|m| m.into_decluttered()).map_err(analyse(path))?;
+        Ok(OnnxModel { path: path.to_path_buf(), typed, input_shapes, input_names, input_types })
+    }
+
+    /// Wraps a typed model built in code (tests, generated cases). Input shapes
+    /// must be concrete; the model is decluttered as a loaded one would be.
+    pub fn from_typed(label: &str, model: TypedModel) -> Result<OnnxModel> {
+        let path = PathBuf::from(label);
+        let typed = model.into_decluttered().map_err(analyse(&path))?;
+        let mut input_shapes = Vec::new();
+        let mut input_types = Vec::new();
+        let mut input_names = Vec::new();
+        for outlet in typed.input_outlets().map_err(analyse(&path))? {
+            let fact = typed.outlet_fact(*outlet).map_err(analyse(&path))?;
+            let shape = fact.shape.as_concrete().ok_or_else(|| Error::Analyse {
+                path: path.clone(),
+                message: "input shapes must be concrete".into(),
+            })?;
+            input_shapes.push(shape.to_vec());
+            input_types.push(fact.datum_type);
+            input_names.push(typed.node(outlet.node).name.clone());
+        }
+        Ok(OnnxModel { path, typed, input_shapes, input_names, input_types })
     }
 
     /// The model file.
@@ -143,10 +137,7 @@ impl OnnxModel {
     pub fn run_float(&self, inputs: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
         let err = analyse(&self.path);
         if inputs.len() != self.input_shapes.len() {
-            return Err(Error::InputCount {
-                expected: self.input_shapes.len(),
-                got: inputs.len(),
-            });
+            return Err(Error::InputCount { expected: self.input_shapes.len(), got: inputs.len() });
         }
         let mut tensors: TVec<TValue> = tvec![];
         for (i, data) in inputs.iter().enumerate() {
@@ -161,10 +152,7 @@ impl OnnxModel {
                 });
             }
             let t = tract_ndarray::ArrayD::from_shape_vec(shape.as_slice(), data.clone())
-                .map_err(|e| Error::Analyse {
-                    path: self.path.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| Error::Analyse { path: self.path.clone(), message: e.to_string() })?;
             let t: Tensor = t.into();
             let t = t.cast_to_dt(self.input_types[i]).map_err(&err)?.into_owned();
             tensors.push(t.into_tvalue());

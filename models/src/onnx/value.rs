@@ -37,10 +37,9 @@ impl Value {
     pub fn to_view(&self) -> TractResult<View> {
         match self {
             Value::View(v) => Ok(v.clone()),
-            Value::Const(t) => Ok(View {
-                shape: t.shape().to_vec(),
-                elems: tensor_to_f64(t)?.into_iter().map(Elem::Const).collect(),
-            }),
+            Value::Const(t) => {
+                Ok(View { shape: t.shape().to_vec(), elems: tensor_to_f64(t)?.into_iter().map(Elem::Const).collect() })
+            }
         }
     }
 }

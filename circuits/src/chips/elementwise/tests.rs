@@ -19,13 +19,7 @@ struct Row {
 }
 
 fn row(template: Template, a: i128, b: i128, k: i64) -> Row {
-    Row {
-        template,
-        a,
-        b,
-        k,
-        witness: None,
-    }
+    Row { template, a, b, k, witness: None }
 }
 
 #[derive(Clone, Debug)]
@@ -71,7 +65,9 @@ impl Circuit<Fr> for TestCircuit {
                 for (i, r) in self.rows.iter().enumerate() {
                     let w = match &r.witness {
                         Some(w) => w.clone(),
-                        None => elem_row(r.template, &self.ranges, r.a, r.b, r.k as i128).map_err(|_| Error::Synthesis)?,
+                        None => {
+                            elem_row(r.template, &self.ranges, r.a, r.b, r.k as i128).map_err(|_| Error::Synthesis)?
+                        }
                     };
                     cfg.elem.assign(&mut region, i, r.template, r.k, Some(&w), None, None)?;
                 }
@@ -88,17 +84,9 @@ impl Default for Ranges {
 }
 
 /// L = 4 divides s = 4: one-sided remainders.
-const ALIGNED: Ranges = Ranges {
-    lookup_bits: 4,
-    value_bits: 8,
-    scale: 4,
-};
+const ALIGNED: Ranges = Ranges { lookup_bits: 4, value_bits: 8, scale: 4 };
 /// L = 4 does not divide s = 3: two-sided remainders.
-const UNALIGNED: Ranges = Ranges {
-    lookup_bits: 4,
-    value_bits: 8,
-    scale: 3,
-};
+const UNALIGNED: Ranges = Ranges { lookup_bits: 4, value_bits: 8, scale: 3 };
 
 fn run(ranges: Ranges, rows: Vec<Row>) -> Result<(), Vec<VerifyFailure>> {
     let c = TestCircuit { ranges, rows };
@@ -160,19 +148,17 @@ fn reference_matches_the_integer_evaluator() {
     assert!(elem_row(Template::Range, &ALIGNED, 128, 0, 0).is_err(), "out of range is refused");
 }
 
-fn tampered(ranges: Ranges, template: Template, a: i128, b: i128, k: i64, f: impl FnOnce(&mut ElemRow)) -> Result<(), Vec<VerifyFailure>> {
+fn tampered(
+    ranges: Ranges,
+    template: Template,
+    a: i128,
+    b: i128,
+    k: i64,
+    f: impl FnOnce(&mut ElemRow),
+) -> Result<(), Vec<VerifyFailure>> {
     let mut w = elem_row(template, &ranges, a, b, k as i128).unwrap();
     f(&mut w);
-    run(
-        ranges,
-        vec![Row {
-            template,
-            a,
-            b,
-            k,
-            witness: Some(w),
-        }],
-    )
+    run(ranges, vec![Row { template, a, b, k, witness: Some(w) }])
 }
 
 #[test]

@@ -42,13 +42,8 @@ impl Lowering for BinaryLowering {
         let view = match name.as_str() {
             "Add" | "Sub" => {
                 let sign = if name == "Add" { 1.0 } else { -1.0 };
-                let rows = pairs
-                    .into_iter()
-                    .map(|(x, y)| AffineRow {
-                        bias: 0.0,
-                        terms: vec![(x, 1.0), (y, sign)],
-                    })
-                    .collect();
+                let rows =
+                    pairs.into_iter().map(|(x, y)| AffineRow { bias: 0.0, terms: vec![(x, 1.0), (y, sign)] }).collect();
                 ctx.g.affine(&node, &name, shape, rows)
             }
             "Mul" => ctx.g.multiply(&node, &name, shape, pairs),
@@ -59,10 +54,7 @@ impl Lowering for BinaryLowering {
                     if d == 0.0 {
                         return Err(ctx.fail("division by zero"));
                     }
-                    rows.push(AffineRow {
-                        bias: 0.0,
-                        terms: vec![(x, 1.0 / d)],
-                    });
+                    rows.push(AffineRow { bias: 0.0, terms: vec![(x, 1.0 / d)] });
                 }
                 ctx.g.affine(&node, &name, shape, rows)
             }

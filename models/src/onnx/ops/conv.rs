@@ -31,19 +31,12 @@ impl Lowering for ConvLowering {
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
-        let conv = ctx
-            .node
-            .op_as::<Conv>()
-            .ok_or_else(|| ctx.fail("not a Conv"))?
-            .clone();
+        let conv = ctx.node.op_as::<Conv>().ok_or_else(|| ctx.fail("not a Conv"))?.clone();
         let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         let kernel = inputs[1].as_const().ok_or_else(|| ctx.fail("kernel is not constant"))?;
         let spec = &conv.pool_spec;
         let group = conv.group.max(1);
-        let k = conv
-            .kernel_fmt
-            .kernel_as_group_o_i_hw(kernel, group)
-            .map_err(|e| ctx.fail(format!("kernel: {e}")))?;
+        let k = conv.kernel_fmt.kernel_as_group_o_i_hw(kernel, group).map_err(|e| ctx.fail(format!("kernel: {e}")))?;
         let k_shape = k.shape().to_vec(); // [G, O/G, I/G, HW]
         let kvals = tensor_to_f64(&k).map_err(|e| ctx.fail(e.to_string()))?;
         let (o_per_g, i_per_g, n_k) = (k_shape[1], k_shape[2], k_shape[3]);
@@ -61,11 +54,7 @@ impl Lowering for ConvLowering {
         };
         let input = Layout::of(spec, &x.shape).map_err(|e| ctx.fail(e.to_string()))?;
         if input.c != group * i_per_g {
-            return Err(ctx.fail(format!(
-                "input has {} channels, kernel expects {}",
-                input.c,
-                group * i_per_g
-            )));
+            return Err(ctx.fail(format!("input has {} channels, kernel expects {}", input.c, group * i_per_g)));
         }
         let out_shape = ctx.out_shape();
         let output = Layout::of(spec, &out_shape).map_err(|e| ctx.fail(e.to_string()))?;

@@ -39,11 +39,7 @@ impl Lowering for EinSumLowering {
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
-        let op = ctx
-            .node
-            .op_as::<EinSum>()
-            .ok_or_else(|| ctx.fail("not an EinSum"))?
-            .clone();
+        let op = ctx.node.op_as::<EinSum>().ok_or_else(|| ctx.fail("not an EinSum"))?.clone();
         let var = if inputs[0].as_const().is_none() { 0 } else { 1 };
         let x = inputs[var].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         let w = tensor_to_f64(inputs[1 - var].as_const().ok_or_else(|| ctx.fail("no constant operand"))?)
@@ -73,10 +69,7 @@ impl Lowering for EinSumLowering {
         let n_sum: usize = summed.iter().map(|ax| ax.size).product();
         let n_out: usize = out_shape.iter().product();
         let offset = |ax: &AxisUse, v: usize| -> (usize, usize) {
-            (
-                ax.a.iter().map(|&p| v * sa[p]).sum(),
-                ax.b.iter().map(|&p| v * sb[p]).sum(),
-            )
+            (ax.a.iter().map(|&p| v * sa[p]).sum(), ax.b.iter().map(|&p| v * sb[p]).sum())
         };
         let mut rows = Vec::with_capacity(n_out);
         for o in 0..n_out {

@@ -14,13 +14,7 @@ pub(crate) struct ElementWiseLowering;
 const SUPPORTED: [&str; 3] = ["Square", "Neg", "Abs"];
 
 fn negated(ctx: &mut Ctx<'_>, x: &[Elem], shape: Vec<usize>, name: &str) -> Vec<Elem> {
-    let rows = x
-        .iter()
-        .map(|e| AffineRow {
-            bias: 0.0,
-            terms: vec![(*e, -1.0)],
-        })
-        .collect();
+    let rows = x.iter().map(|e| AffineRow { bias: 0.0, terms: vec![(*e, -1.0)] }).collect();
     ctx.g.affine(name, "Neg", shape, rows).elems
 }
 

@@ -47,13 +47,7 @@ impl Layout {
     pub fn spatial_offsets(&self) -> Vec<usize> {
         let n: usize = self.hw.iter().product();
         let rm = strides(&self.hw);
-        (0..n)
-            .map(|p| {
-                (0..self.hw.len())
-                    .map(|d| ((p / rm[d]) % self.hw[d]) * self.hw_strides[d])
-                    .sum()
-            })
-            .collect()
+        (0..n).map(|p| (0..self.hw.len()).map(|d| ((p / rm[d]) % self.hw[d]) * self.hw_strides[d]).sum()).collect()
     }
 }
 
@@ -113,11 +107,6 @@ impl Windows {
             taps.push(row);
             padded_counts.push(counted);
         }
-        Windows {
-            out_hw,
-            kernel,
-            taps,
-            padded_counts,
-        }
+        Windows { out_hw, kernel, taps, padded_counts }
     }
 }

@@ -25,11 +25,7 @@ impl Lowering for MaxPoolLowering {
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
-        let op = ctx
-            .node
-            .op_as::<MaxPool>()
-            .ok_or_else(|| ctx.fail("not a MaxPool"))?
-            .clone();
+        let op = ctx.node.op_as::<MaxPool>().ok_or_else(|| ctx.fail("not a MaxPool"))?.clone();
         let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         let input = Layout::of(&op.pool_spec, &x.shape).map_err(|e| ctx.fail(e.to_string()))?;
         let out_shape = ctx.out_shape();

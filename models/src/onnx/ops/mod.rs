@@ -8,6 +8,7 @@ mod element_wise;
 mod geometry;
 mod max_pool;
 mod pad;
+mod reduce;
 mod sum_pool;
 
 use super::lower::Lowering;
@@ -22,6 +23,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &sum_pool::SumPoolLowering,
         &max_pool::MaxPoolLowering,
         &pad::PadLowering,
+        &reduce::ReduceLowering,
         &data_movement::DataMovementLowering,
     ]
 }

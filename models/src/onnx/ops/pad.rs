@@ -40,11 +40,9 @@ impl Lowering for PadLowering {
         let op = ctx.node.op_as::<Pad>().ok_or_else(|| ctx.fail("not a Pad"))?.clone();
         let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         let fill = match &op.mode {
-            PadMode::Constant(t) => tensor_to_f64(t)
-                .map_err(|e| ctx.fail(e.to_string()))?
-                .first()
-                .copied()
-                .unwrap_or(0.0),
+            PadMode::Constant(t) => {
+                tensor_to_f64(t).map_err(|e| ctx.fail(e.to_string()))?.first().copied().unwrap_or(0.0)
+            }
             _ => 0.0,
         };
         let out_shape = ctx.out_shape();
@@ -62,10 +60,7 @@ impl Lowering for PadLowering {
             }
             elems.push(src.map_or(Elem::Const(fill), |i| x.elems[i]));
         }
-        Ok(vec![Value::View(View {
-            shape: out_shape,
-            elems,
-        })])
+        Ok(vec![Value::View(View { shape: out_shape, elems })])
     }
 }
 

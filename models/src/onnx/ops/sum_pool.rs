@@ -17,11 +17,7 @@ impl Lowering for SumPoolLowering {
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
-        let op = ctx
-            .node
-            .op_as::<SumPool>()
-            .ok_or_else(|| ctx.fail("not a SumPool"))?
-            .clone();
+        let op = ctx.node.op_as::<SumPool>().ok_or_else(|| ctx.fail("not a SumPool"))?.clone();
         let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         let input = Layout::of(&op.pool_spec, &x.shape).map_err(|e| ctx.fail(e.to_string()))?;
         let out_shape = ctx.out_shape();
@@ -44,10 +40,7 @@ impl Lowering for SumPoolLowering {
                         1.0 / valid.len().max(1) as f64
                     };
                     let row = &mut rows[output.index(n, c, out_spatial[pos])];
-                    row.terms = valid
-                        .iter()
-                        .map(|off| (x.elems[input.index(n, c, *off)], weight))
-                        .collect();
+                    row.terms = valid.iter().map(|off| (x.elems[input.index(n, c, *off)], weight)).collect();
                 }
             }
         }

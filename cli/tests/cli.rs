@@ -1,0 +1,188 @@
+//! The `zkinfer` binary as a user runs it: the step-by-step flow on the bundled demo
+//! model, and bad input — each must end with a clear message and a non-zero exit,
+//! never a panic.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn demo() -> PathBuf {
+    repo().join("examples/demo_cnn/network.onnx")
+}
+
+fn peer(name: &str) -> PathBuf {
+    zkinfer_models_peer_dir().join(name)
+}
+
+fn zkinfer_models_peer_dir() -> PathBuf {
+    std::env::var_os("ZKINFER_PEER_MODELS").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared/peer-models"))
+}
+
+/// Runs zkinfer with a private SRS cache; stdin/stdout/stderr are pipes, so it is
+/// not attended by a terminal.
+fn zkinfer(srs: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).env("ZKINFER_SRS_DIR", srs).output().expect("zkinfer runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// Asserts failure with a message containing every one of `needles`, and no panic.
+fn assert_fails(o: &Output, needles: &[&str]) {
+    let (out, err) = text(o);
+    assert!(!o.status.success(), "expected failure, got success:\n{out}\n{err}");
+    assert!(!err.contains("panicked"), "panic instead of an error:\n{err}");
+    assert!(err.starts_with("error: ") || err.contains("\nerror: "), "no error line:\n{err}");
+    for n in needles {
+        assert!(err.contains(n), "expected `{n}` in:\n{err}");
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn step_by_step_flow_on_the_demo_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let dir = tmp.path().join("work");
+    let input = repo().join("examples/demo_cnn/input.json");
+
+    let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&input), "--out", s(&dir)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("settings.json")).unwrap()).unwrap();
+    assert!(settings["k"].as_u64().unwrap() <= 12);
+
+    let o = zkinfer(&srs, &["setup", s(&dir)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (_, err) = text(&o);
+    assert!(err.contains("testing"), "the testing-only SRS is announced: {err}");
+    assert!(!err.contains('✓') && !err.contains('⠁'), "no progress output without a terminal: {err}");
+
+    let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&input)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let proof_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("proof.json")).unwrap()).unwrap();
+    assert_eq!(proof_json["outputs"].as_array().unwrap().len(), 10);
+
+    let o = zkinfer(&srs, &["verify", s(&dir)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("verified"));
+
+    // A corrupt proof, a proof of another input, a file of the wrong kind.
+    let proof = std::fs::read(dir.join("proof.bin")).unwrap();
+    let mut bad = proof.clone();
+    let n = bad.len();
+    bad[n - 7] ^= 0x10;
+    std::fs::write(dir.join("bad.bin"), &bad).unwrap();
+    let o = zkinfer(&srs, &["verify", s(&dir), "--proof", s(&dir.join("bad.bin"))]);
+    assert_fails(&o, &["bad.bin", "corrupt"]);
+
+    let o = zkinfer(&srs, &["verify", s(&dir), "--proof", s(&dir.join("vk.bin"))]);
+    assert_fails(&o, &["is a zkinfer verifying key, but a proof is needed"]);
+
+    let mut vk = std::fs::read(dir.join("vk.bin")).unwrap();
+    vk.truncate(vk.len() / 2);
+    std::fs::write(dir.join("short_vk.bin"), &vk).unwrap();
+    let o = zkinfer(&srs, &["verify", s(&dir), "--vk", s(&dir.join("short_vk.bin"))]);
+    assert_fails(&o, &["short_vk.bin", "corrupt"]);
+
+    let o = zkinfer(&srs, &["verify", s(&dir), "--params", s(&dir.join("settings.json"))]);
+    assert_fails(&o, &["settings.json", "is not a zkinfer verifier parameters file"]);
+
+    // inspect: operator table, layers and the circuit.
+    let o = zkinfer(&srs, &["inspect", s(&demo())]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    for needle in ["operators", "Conv", "MaxPool", "layers", "conv1", "k = ", "columns:"] {
+        assert!(out.contains(needle), "inspect output lacks `{needle}`:\n{out}");
+    }
+}
+
+#[test]
+fn run_writes_a_complete_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let o = zkinfer(&tmp.path().join("srs"), &["run", s(&demo()), "--out", s(&dir)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    for key in [
+        "k",
+        "rows",
+        "advice_columns",
+        "scale",
+        "setup_s",
+        "prove_s",
+        "verify_s",
+        "proof_bytes",
+        "pk_bytes",
+        "peak_rss_mib",
+        "max_abs_error",
+        "verified",
+    ] {
+        assert!(r.get(key).is_some(), "report lacks {key}: {r}");
+    }
+    assert_eq!(r["verified"], true);
+    assert!(r["max_abs_error"].as_f64().unwrap() < 0.05);
+}
+
+#[test]
+fn bad_input_gives_clear_errors_and_no_panics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let out = tmp.path().join("out");
+
+    // Missing model file.
+    let o = zkinfer(
+        &srs,
+        &["run", s(&tmp.path().join("nope.onnx")), "--input", s(&repo().join("examples/demo_cnn/input.json"))],
+    );
+    assert_fails(&o, &["nope.onnx", "does not exist"]);
+
+    // A file that is not ONNX.
+    let fake = tmp.path().join("fake.onnx");
+    std::fs::write(&fake, b"this is not a protobuf").unwrap();
+    let o = zkinfer(
+        &srs,
+        &["compile", s(&fake), "--input", s(&repo().join("examples/demo_cnn/input.json")), "--out", s(&out)],
+    );
+    assert_fails(&o, &["fake.onnx", "not a readable ONNX model"]);
+
+    // Input of the wrong length.
+    let short = tmp.path().join("short.json");
+    std::fs::write(&short, br#"{"input_data": [[0.5, 0.25, 1.0]]}"#).unwrap();
+    let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&short), "--out", s(&out)]);
+    assert_fails(&o, &["144 values", "3 were given"]);
+
+    // A malformed input file.
+    let broken = tmp.path().join("broken.json");
+    std::fs::write(&broken, br#"{"data": [1, 2]}"#).unwrap();
+    let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&broken), "--out", s(&out)]);
+    assert_fails(&o, &["broken.json", "input_data"]);
+
+    // A model with an unsupported operator: all of them, by node, before proving.
+    let softmax = peer("1l_softmax");
+    let o = zkinfer(
+        &srs,
+        &["run", s(&softmax.join("network.onnx")), "--input", s(&softmax.join("input.json")), "--out", s(&out)],
+    );
+    assert_fails(&o, &["unsupported operator", "Softmax", "/layer/Softmax"]);
+    assert!(!out.join("proof.bin").exists(), "nothing is proven");
+
+    // Missing keys for prove.
+    let o = zkinfer(&srs, &["prove", s(&tmp.path().join("empty")), "--input", s(&short)]);
+    assert_fails(&o, &["cannot read", "model.compiled"]);
+
+    // Flags out of range are usage errors.
+    let o = zkinfer(&srs, &["compile", s(&demo()), "--scale", "99"]);
+    assert!(!o.status.success());
+    assert!(!text(&o).1.contains("panicked"));
+}

@@ -1,0 +1,69 @@
+//! Real third-party models: lowering matches tract, the integer reference stays
+//! within the reported error of tract's float output, and the circuit equals the
+//! integer reference (MockProver; lenet_5 is checked by real proving in
+//! `end_to_end`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use zkinfer_circuits::compile::CompileOptions;
+use zkinfer_circuits::shape::Template;
+use zkinfer_tests::{load_peer, max_diff, prepare};
+
+const MODELS: [&str; 6] = ["1l_mlp", "1l_conv", "1l_max_pool", "1l_average", "4l_relu_conv_fc", "lenet_5"];
+
+#[test]
+fn integer_reference_tracks_tract_within_the_reported_error() {
+    for name in MODELS {
+        let (model, inputs) = load_peer(name);
+        let p = prepare(model, inputs, &CompileOptions::default());
+        assert!(p.lowering_error < 1e-4, "{name}: lowering error {}", p.lowering_error);
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        assert!(err <= p.compiled.settings.calibration_max_abs_error + 1e-12, "{name}");
+        // No worse than EZKL's default flow on the same model (its measured errors
+        // range from 2.4e-3 to 1.0e-2).
+        assert!(err < 2.4e-3, "{name}: error {err}");
+        if name.starts_with("1l_") {
+            assert!(p.compiled.shape.k <= 11, "{name}: k = {}", p.compiled.shape.k);
+        }
+    }
+}
+
+#[test]
+fn circuits_equal_the_integer_reference() {
+    for name in ["1l_mlp", "1l_conv", "1l_max_pool", "1l_average", "4l_relu_conv_fc"] {
+        let (model, inputs) = load_peer(name);
+        let p = prepare(model, inputs, &CompileOptions::default());
+        p.assert_circuit_equals_reference(name);
+    }
+}
+
+#[test]
+fn a_wrong_activation_inside_the_network_is_rejected() {
+    let (model, inputs) = load_peer("4l_relu_conv_fc");
+    let p = prepare(model, inputs, &CompileOptions::default());
+    let program = p.compiled.program();
+    let (lane, row) = program
+        .layout
+        .elem
+        .iter()
+        .enumerate()
+        .flat_map(|(l, rows)| rows.iter().enumerate().map(move |(r, j)| (l, r, j.template)))
+        .filter(|(_, _, t)| *t == Template::RescaleRelu)
+        .map(|(l, r, _)| (l, r))
+        .nth(100)
+        .expect("the network has ReLU rows");
+    let w = p.witness();
+    let good = w.instances();
+    let mut bad = w.clone();
+    bad.elem_rows[lane][row].c += 1;
+    assert!(p.mock(bad, good).is_err(), "corrupted activation accepted");
+}
+
+#[test]
+fn precise_mode_reaches_the_target_error_on_lenet() {
+    let (model, inputs) = load_peer("lenet_5");
+    let opts = CompileOptions { target_error: Some(2e-4), ..Default::default() };
+    let p = prepare(model, inputs, &opts);
+    let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+    assert!(err <= 2e-4, "precise lenet error {err}");
+}

@@ -1,0 +1,425 @@
+//! Small models built in code with tract's own operators — the shared suite every
+//! layer runs against (tract float, zkinfer float lowering, integer reference,
+//! circuit). One case per supported operator pattern, plus random generators for
+//! property tests.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::axes::AxesMapping;
+use tract_onnx::tract_core::ops::array::{Gather, Pad, PadMode, Slice, TypedConcat};
+use tract_onnx::tract_core::ops::change_axes::AxisOp;
+use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec, PoolSpec, SumPool};
+use tract_onnx::tract_core::ops::einsum::EinSum;
+use tract_onnx::tract_core::ops::math;
+use tract_onnx::tract_core::ops::nn::DataFormat;
+use zkinfer_models::onnx::OnnxModel;
+
+/// A model and an input for it.
+pub struct Case {
+    /// Case name.
+    pub name: String,
+    /// The model (decluttered like a loaded one).
+    pub model: OnnxModel,
+    /// One flattened tensor per model input.
+    pub inputs: Vec<Vec<f64>>,
+}
+
+/// Builds a typed model step by step with random weights.
+pub struct Builder {
+    model: TypedModel,
+    rng: ChaCha20Rng,
+    inputs: Vec<Vec<f64>>,
+    count: usize,
+}
+
+impl Builder {
+    /// A builder whose random weights and inputs come from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Builder { model: TypedModel::default(), rng: ChaCha20Rng::seed_from_u64(seed), inputs: Vec::new(), count: 0 }
+    }
+
+    fn name(&mut self, what: &str) -> String {
+        self.count += 1;
+        format!("{what}_{}", self.count)
+    }
+
+    fn random(&mut self, n: usize, scale: f32) -> Vec<f32> {
+        (0..n).map(|_| self.rng.gen_range(-scale..scale)).collect()
+    }
+
+    /// A model input of `shape` with random values in `[-scale, scale)`.
+    pub fn input(&mut self, shape: &[usize], scale: f32) -> OutletId {
+        let name = self.name("input");
+        let data = self.random(shape.iter().product(), scale);
+        self.inputs.push(data.iter().map(|v| *v as f64).collect());
+        self.model.add_source(name, f32::fact(shape)).expect("source")
+    }
+
+    /// A constant tensor of `shape` with random values in `[-scale, scale)`.
+    pub fn konst(&mut self, shape: &[usize], scale: f32) -> OutletId {
+        let data = self.random(shape.iter().product(), scale);
+        self.tensor(tract_ndarray::ArrayD::from_shape_vec(shape, data).expect("shape").into())
+    }
+
+    /// A constant tensor.
+    pub fn tensor(&mut self, t: Tensor) -> OutletId {
+        let name = self.name("const");
+        self.model.add_const(name, t).expect("const")
+    }
+
+    /// A constant scalar broadcastable against a tensor of rank `rank`.
+    pub fn scalar(&mut self, v: f32, rank: usize) -> OutletId {
+        self.tensor(tract_ndarray::ArrayD::from_elem(vec![1; rank], v).into())
+    }
+
+    /// Wires an operator.
+    pub fn op(&mut self, what: &str, op: impl Into<Box<dyn TypedOp>>, inputs: &[OutletId]) -> OutletId {
+        let name = self.name(what);
+        self.model.wire_node(name, op.into(), inputs).expect("wire")[0]
+    }
+
+    /// A convolution (OIHW kernel, NCHW data) with random weights and bias.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv(
+        &mut self,
+        x: OutletId,
+        in_channels: usize,
+        out_channels: usize,
+        kernel: &[usize],
+        strides: &[usize],
+        dilations: &[usize],
+        pads: (&[usize], &[usize]),
+        group: usize,
+    ) -> OutletId {
+        let mut kshape = vec![out_channels, in_channels / group];
+        kshape.extend_from_slice(kernel);
+        let k = self.konst(&kshape, 0.5);
+        let b = self.konst(&[out_channels], 0.5);
+        let spec = PoolSpec {
+            data_format: DataFormat::NCHW,
+            kernel_shape: kernel.into(),
+            padding: PaddingSpec::Explicit(pads.0.into(), pads.1.into()),
+            dilations: Some(dilations.into()),
+            strides: Some(strides.into()),
+            input_channels: in_channels,
+            output_channels: out_channels,
+        };
+        let conv = Conv { pool_spec: spec, kernel_fmt: KernelFormat::OIHW, group, q_params: None };
+        self.op("conv", conv, &[x, k, b])
+    }
+
+    /// `max(x, 0)`.
+    pub fn relu(&mut self, x: OutletId, rank: usize) -> OutletId {
+        let zero = self.scalar(0.0, rank);
+        self.op("relu", math::max(), &[x, zero])
+    }
+
+    /// A pooling spec over NCHW data.
+    pub fn pool_spec(channels: usize, kernel: &[usize], strides: &[usize], padding: PaddingSpec) -> PoolSpec {
+        PoolSpec {
+            data_format: DataFormat::NCHW,
+            kernel_shape: kernel.into(),
+            padding,
+            dilations: None,
+            strides: Some(strides.into()),
+            input_channels: channels,
+            output_channels: channels,
+        }
+    }
+
+    /// Finishes with the given outputs.
+    pub fn finish(mut self, name: &str, outputs: &[OutletId]) -> Case {
+        self.model.select_output_outlets(outputs).expect("outputs");
+        let model = OnnxModel::from_typed(name, self.model).expect("declutters");
+        Case { name: name.to_string(), model, inputs: self.inputs }
+    }
+}
+
+fn einsum(expr_in: &[&str], expr_out: &str) -> EinSum {
+    EinSum::new(AxesMapping::from_strs(expr_in, &[expr_out]).expect("axes"), f32::datum_type())
+}
+
+/// Dense layer `x·Wᵀ + b` then ReLU, then a second dense layer.
+pub fn dense(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 6], 2.0);
+    let w = b.konst(&[5, 6], 0.6);
+    let h = b.op("gemm", einsum(&["mk", "nk"], "mn"), &[x, w]);
+    let bias = b.konst(&[1, 5], 0.5);
+    let h = b.op("bias", math::add(), &[h, bias]);
+    let h = b.relu(h, 2);
+    let w2 = b.konst(&[3, 5], 0.6);
+    let y = b.op("gemm", einsum(&["mk", "nk"], "mn"), &[h, w2]);
+    b.finish("dense", &[y])
+}
+
+/// The constant on the left of a matrix product.
+pub fn matmul_constant_left(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[4, 3], 1.5);
+    let w = b.konst(&[2, 4], 0.7);
+    let y = b.op("matmul", einsum(&["ik", "kj"], "ij"), &[w, x]);
+    b.finish("matmul_constant_left", &[y])
+}
+
+/// Strided, padded convolution with bias and ReLU.
+pub fn conv_stride_pad(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 2, 7, 6], 1.5);
+    let y = b.conv(x, 2, 3, &[3, 3], &[2, 2], &[1, 1], (&[1, 0], &[1, 2]), 1);
+    let y = b.relu(y, 4);
+    b.finish("conv_stride_pad", &[y])
+}
+
+/// Depthwise (grouped) dilated convolution.
+pub fn conv_grouped_dilated(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 4, 7, 7], 1.5);
+    let y = b.conv(x, 4, 4, &[2, 3], &[1, 1], &[2, 1], (&[1, 1], &[1, 1]), 4);
+    let y = b.conv(y, 4, 2, &[1, 1], &[1, 1], &[1, 1], (&[0, 0], &[0, 0]), 2);
+    b.finish("conv_grouped_dilated", &[y])
+}
+
+/// One-dimensional convolution.
+pub fn conv_1d(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 2, 9], 1.5);
+    let y = b.conv(x, 2, 3, &[3], &[2], &[1], (&[1], &[1]), 1);
+    b.finish("conv_1d", &[y])
+}
+
+/// Convolution followed by a per-channel affine map (BatchNormalization after
+/// tract's simplification), which composes into the convolution.
+pub fn conv_batchnorm(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 3, 5, 5], 1.5);
+    let y = b.conv(x, 3, 4, &[3, 3], &[1, 1], &[1, 1], (&[1, 1], &[1, 1]), 1);
+    let gamma = b.konst(&[1, 4, 1, 1], 1.5);
+    let beta = b.konst(&[1, 4, 1, 1], 0.5);
+    let y = b.op("bn_mul", math::mul(), &[y, gamma]);
+    let y = b.op("bn_add", math::add(), &[y, beta]);
+    let y = b.relu(y, 4);
+    b.finish("conv_batchnorm", &[y])
+}
+
+/// Max pooling with padding and stride.
+pub fn max_pool(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 2, 6, 5], 2.0);
+    let spec = Builder::pool_spec(2, &[3, 3], &[2, 2], PaddingSpec::Explicit(tvec![1, 1], tvec![1, 1]));
+    let y = b.op("maxpool", MaxPool { pool_spec: spec, with_index_outputs: None }, &[x]);
+    b.finish("max_pool", &[y])
+}
+
+/// Average pooling with padding, counting and not counting the padding, and
+/// global average pooling.
+pub fn average_pools(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 3, 5, 6], 2.0);
+    let pads = PaddingSpec::Explicit(tvec![1, 1], tvec![1, 0]);
+    let a = b.op(
+        "avg_incl",
+        SumPool {
+            pool_spec: Builder::pool_spec(3, &[2, 3], &[2, 2], pads.clone()),
+            count_include_pad: true,
+            normalize: true,
+        },
+        &[x],
+    );
+    let c = b.op(
+        "avg_excl",
+        SumPool { pool_spec: Builder::pool_spec(3, &[2, 3], &[2, 2], pads), count_include_pad: false, normalize: true },
+        &[x],
+    );
+    let g = b.op(
+        "global_avg",
+        SumPool {
+            pool_spec: Builder::pool_spec(3, &[5, 6], &[1, 1], PaddingSpec::Valid),
+            count_include_pad: false,
+            normalize: true,
+        },
+        &[x],
+    );
+    b.finish("average_pools", &[a, c, g])
+}
+
+/// Broadcasting arithmetic: by constants and between two variable tensors, and
+/// a product of two variable tensors.
+pub fn broadcast_arithmetic(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 3, 4], 1.5);
+    let c = b.konst(&[1, 3, 1], 1.0);
+    let y = b.op("add_const", math::add(), &[x, c]);
+    let d = b.konst(&[1, 1, 4], 1.0);
+    let z = b.op("mul_const", math::mul(), &[x, d]);
+    let s = b.op("sub", math::sub(), &[y, z]);
+    let p = b.op("mul_vars", math::mul(), &[s, x]);
+    let two = b.scalar(2.5, 3);
+    let q = b.op("div_const", math::div(), &[p, two]);
+    b.finish("broadcast_arithmetic", &[q])
+}
+
+/// Clip as Max and Min with constants, Min of two tensors, Neg, Abs and Square.
+pub fn clip_and_unary(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[2, 5], 2.0);
+    let lo = b.scalar(-0.5, 2);
+    let hi = b.scalar(0.75, 2);
+    let y = b.op("clip_lo", math::max(), &[x, lo]);
+    let y = b.op("clip_hi", math::min(), &[y, hi]);
+    let n = b.op("neg", math::neg(), &[x]);
+    let m = b.op("min", math::min(), &[y, n]);
+    let a = b.op("abs", math::abs(), &[m]);
+    let sq = b.op("square", math::square(), &[x]);
+    let out = b.op("sum", math::add(), &[a, sq]);
+    b.finish("clip_and_unary", &[out])
+}
+
+/// Padding in every mode, then a sum so that every padded cell matters.
+pub fn pads(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 2, 3, 4], 1.5);
+    let mut outs = Vec::new();
+    for mode in [PadMode::Constant(tensor0(1.5f32).into_arc_tensor()), PadMode::Reflect, PadMode::Edge] {
+        let p = b.op("pad", Pad { pads: vec![(0, 0), (0, 0), (2, 1), (1, 2)], mode }, &[x]);
+        outs.push(p);
+    }
+    let s = b.op("sum1", math::add(), &[outs[0], outs[1]]);
+    let s = b.op("sum2", math::add(), &[s, outs[2]]);
+    b.finish("pads", &[s])
+}
+
+/// Reshape, transpose, squeeze/unsqueeze, slice, concat and a constant gather.
+pub fn data_movement(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 2, 3, 4], 1.5);
+    let t = b.op("transpose", AxisOp::Move(1, 3), &[x]);
+    let r = b.op(
+        "reshape",
+        AxisOp::Reshape(1, tvec![3.to_dim(), 4.to_dim(), 2.to_dim()], tvec![6.to_dim(), 4.to_dim()]),
+        &[t],
+    );
+    let s = b.op("squeeze", AxisOp::Rm(0), &[r]);
+    let u = b.op("unsqueeze", AxisOp::Add(1), &[s]);
+    let lo = b.op("slice_lo", Slice::new(0, 0, 2), &[u]);
+    let hi = b.op("slice_hi", Slice::new(0, 4, 6), &[u]);
+    let cat = b.op("concat", TypedConcat::new(0), &[hi, lo]);
+    let idx = b.tensor(tensor1(&[3i64, 0, 2, 2]));
+    let g = b.op("gather", Gather::new(2), &[cat, idx]);
+    let w = b.konst(&[4, 4], 0.5);
+    let y = b.op("dense", einsum(&["abk", "nk"], "abn"), &[g, w]);
+    b.finish("data_movement", &[y])
+}
+
+/// LeNet-style activation: `x² + x`, then average pooling.
+pub fn square_activation(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 1, 6, 6], 1.5);
+    let y = b.conv(x, 1, 2, &[3, 3], &[1, 1], &[1, 1], (&[0, 0], &[0, 0]), 1);
+    let sq = b.op("square", math::square(), &[y]);
+    let act = b.op("add", math::add(), &[sq, y]);
+    let p = b.op(
+        "pool",
+        SumPool {
+            pool_spec: Builder::pool_spec(2, &[2, 2], &[2, 2], PaddingSpec::Valid),
+            count_include_pad: true,
+            normalize: true,
+        },
+        &[act],
+    );
+    b.finish("square_activation", &[p])
+}
+
+/// Every named case.
+pub fn all(seed: u64) -> Vec<Case> {
+    vec![
+        dense(seed),
+        matmul_constant_left(seed),
+        conv_stride_pad(seed),
+        conv_grouped_dilated(seed),
+        conv_1d(seed),
+        conv_batchnorm(seed),
+        max_pool(seed),
+        average_pools(seed),
+        broadcast_arithmetic(seed),
+        clip_and_unary(seed),
+        pads(seed),
+        data_movement(seed),
+        square_activation(seed),
+    ]
+}
+
+/// A random small CNN: convolution (random geometry), ReLU, a pooling, a dense
+/// layer. Parameters come from the caller (a property-test strategy).
+#[derive(Clone, Debug)]
+pub struct RandomCnn {
+    /// Input channels.
+    pub channels: usize,
+    /// Input height and width.
+    pub hw: (usize, usize),
+    /// Output channels per group.
+    pub out_per_group: usize,
+    /// Groups.
+    pub group: usize,
+    /// Kernel height and width.
+    pub kernel: (usize, usize),
+    /// Strides.
+    pub stride: (usize, usize),
+    /// Dilations.
+    pub dilation: (usize, usize),
+    /// Padding before and after, per axis.
+    pub pad: (usize, usize, usize, usize),
+    /// Max pooling (else average).
+    pub max_pool: bool,
+    /// Dense output size.
+    pub dense: usize,
+    /// Random seed for weights and inputs.
+    pub seed: u64,
+}
+
+impl RandomCnn {
+    /// Builds the model, or `None` when the geometry leaves no output.
+    pub fn build(&self) -> Option<Case> {
+        let (h, w) = self.hw;
+        let ce = |n: usize, k: usize, d: usize, s: usize, p: usize| -> Option<usize> {
+            let span = (k - 1) * d + 1;
+            (n + p >= span).then(|| (n + p - span) / s + 1)
+        };
+        let oh = ce(h, self.kernel.0, self.dilation.0, self.stride.0, self.pad.0 + self.pad.2)?;
+        let ow = ce(w, self.kernel.1, self.dilation.1, self.stride.1, self.pad.1 + self.pad.3)?;
+        if oh < 2 || ow < 2 {
+            return None;
+        }
+        let mut b = Builder::new(self.seed);
+        let cin = self.channels * self.group;
+        let cout = self.out_per_group * self.group;
+        let x = b.input(&[1, cin, h, w], 1.5);
+        let y = b.conv(
+            x,
+            cin,
+            cout,
+            &[self.kernel.0, self.kernel.1],
+            &[self.stride.0, self.stride.1],
+            &[self.dilation.0, self.dilation.1],
+            (&[self.pad.0, self.pad.1], &[self.pad.2, self.pad.3]),
+            self.group,
+        );
+        let y = b.relu(y, 4);
+        let spec = Builder::pool_spec(cout, &[2, 2], &[1, 1], PaddingSpec::Valid);
+        let p = if self.max_pool {
+            b.op("maxpool", MaxPool { pool_spec: spec, with_index_outputs: None }, &[y])
+        } else {
+            b.op("avgpool", SumPool { pool_spec: spec, count_include_pad: false, normalize: true }, &[y])
+        };
+        let flat = cout * (oh - 1) * (ow - 1);
+        let f = b.op(
+            "flatten",
+            AxisOp::Reshape(1, tvec![cout.to_dim(), (oh - 1).to_dim(), (ow - 1).to_dim()], tvec![flat.to_dim()]),
+            &[p],
+        );
+        let wd = b.konst(&[self.dense, flat], 0.4);
+        let out = b.op("dense", einsum(&["mk", "nk"], "mn"), &[f, wd]);
+        Some(b.finish("random_cnn", &[out]))
+    }
+}
