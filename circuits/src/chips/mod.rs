@@ -11,10 +11,30 @@ use halo2_axiom::halo2curves::ff::PrimeField;
 
 /// A signed integer as a field element (`-v` maps to `p - v`).
 pub fn fe<F: PrimeField>(v: i128) -> F {
-    if v >= 0 {
-        F::from_u128(v as u128)
+    let magnitude = v.unsigned_abs();
+    // `from_u128` goes through 64 doublings; almost every value fits a u64.
+    let f = match u64::try_from(magnitude) {
+        Ok(small) => F::from(small),
+        Err(_) => F::from_u128(magnitude),
+    };
+    if v < 0 {
+        -f
     } else {
-        -F::from_u128(v.unsigned_abs())
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use halo2_axiom::halo2curves::bn256::Fr;
+
+    #[test]
+    fn signed_integers_map_to_the_field() {
+        for v in [0i128, 1, -1, 12345, -12345, (1 << 64) - 1, 1 << 64, -(1 << 64), (1 << 100) + 7, i128::MIN + 1] {
+            let want = if v >= 0 { Fr::from_u128(v as u128) } else { -Fr::from_u128(v.unsigned_abs()) };
+            assert_eq!(fe::<Fr>(v), want, "{v}");
+        }
     }
 }
 
