@@ -14,7 +14,6 @@ use zkinfer_models::quantize::quantize_graph;
 use zkinfer_models::quantize_inputs;
 
 use crate::error::CircuitError;
-use crate::layout::Layout;
 use crate::plan::{Lanes, Plan, Planner};
 
 /// Scales tried when none is given.
@@ -189,10 +188,6 @@ pub fn compile(
             .collect();
         return Err(CircuitError::Settings(format!("no usable scale:\n  {}", reasons.join("\n  "))));
     };
-    let (graph, mut plan, max_abs_error) = trials[chosen].ok.take().ok_or(CircuitError::Settings("internal".into()))?;
-    // The planner's layouts came from the structure graph; constants (outputs that
-    // are constant, max/min constants) depend on the scale: lay out the final graph.
-    let s = &plan.shape;
-    plan.layout = Layout::build(&graph, s.dot_lanes as usize, s.dot_width as usize, s.elem_lanes as usize);
+    let (graph, plan, max_abs_error) = trials[chosen].ok.take().ok_or(CircuitError::Settings("internal".into()))?;
     Ok(Compiled { graph, plan, max_abs_error, trials: trials.into_iter().map(|t| t.record).collect() })
 }

@@ -47,15 +47,22 @@ pub struct Estimate {
     pub cost: f64,
 }
 
-/// A chosen circuit.
+/// A chosen circuit. Its placement is [`Layout::build`] of the graph with the
+/// shape's lanes.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The shape to configure.
     pub shape: CircuitShape,
-    /// The placement of the graph.
-    pub layout: Layout,
     /// The estimate that chose it.
     pub estimate: Estimate,
+}
+
+/// What the planner keeps of one candidate placement.
+#[derive(Clone, Debug)]
+struct Footprint {
+    lanes: Lanes,
+    rows: usize,
+    templates: Vec<Template>,
 }
 
 /// Rows halo2 reserves at the end of the domain (blinding factors plus one),
@@ -149,9 +156,11 @@ fn candidate_lanes(graph: &Graph) -> Vec<Lanes> {
 }
 
 /// Plans circuits for one graph structure. Layouts depend only on the structure,
-/// not on the scale, so calibration can try many scales against the same layouts.
+/// not on the scale, so calibration can try many scales against the same
+/// footprints. Only the rows and templates of each candidate are kept, so memory
+/// stays at one layout however many candidates there are.
 pub struct Planner {
-    layouts: Vec<(Lanes, Layout)>,
+    footprints: Vec<Footprint>,
     outputs: usize,
 }
 
@@ -162,29 +171,30 @@ impl Planner {
             Some(l) => vec![l],
             None => candidate_lanes(graph),
         };
-        let layouts = candidates
+        let footprints = candidates
             .into_iter()
-            .map(|l| {
-                let layout = Layout::build(graph, l.dot_lanes as usize, l.dot_width as usize, l.elem_lanes as usize);
-                (l, layout)
+            .map(|lanes| {
+                let layout =
+                    Layout::build(graph, lanes.dot_lanes as usize, lanes.dot_width as usize, lanes.elem_lanes as usize);
+                Footprint { lanes, rows: layout.rows(), templates: layout.templates }
             })
             .collect();
-        Planner { layouts, outputs: graph.output_len() }
+        Planner { footprints, outputs: graph.output_len() }
     }
 
     /// The cheapest circuit for values of `value_bits` bits at `scale`, up to `max_k`.
     pub fn plan(&self, scale: u32, value_bits: u32, max_k: u32) -> Result<Plan, CircuitError> {
-        let mut best: Option<(Lanes, usize, CircuitShape, Estimate)> = None;
+        let mut best: Option<(CircuitShape, Estimate)> = None;
         let mut fewest_rows = usize::MAX;
-        for (i, (l, layout)) in self.layouts.iter().enumerate() {
-            let rows = layout.rows().max(self.outputs);
+        for Footprint { lanes: l, rows, templates } in &self.footprints {
+            let rows = (*rows).max(self.outputs);
             fewest_rows = fewest_rows.min(rows);
             let k_min = (rows + reserved_rows()).next_power_of_two().trailing_zeros().max(4);
             for k in k_min..=max_k.min(k_min + 2) {
                 if usable_rows(k) < rows {
                     continue;
                 }
-                let Some(ranges) = choose_ranges(k, scale, value_bits, &layout.templates) else {
+                let Some(ranges) = choose_ranges(k, scale, value_bits, templates) else {
                     continue;
                 };
                 let shape = CircuitShape {
@@ -193,18 +203,18 @@ impl Planner {
                     dot_lanes: l.dot_lanes,
                     dot_width: l.dot_width,
                     elem_lanes: l.elem_lanes,
-                    templates: layout.templates.clone(),
+                    templates: templates.clone(),
                     outputs: self.outputs as u32,
                 };
                 let est = estimate(&shape, rows);
-                if best.as_ref().is_none_or(|b| (est.cost, shape.k) < (b.3.cost, b.2.k)) {
-                    best = Some((*l, i, shape, est));
+                if best.as_ref().is_none_or(|b| (est.cost, shape.k) < (b.1.cost, b.0.k)) {
+                    best = Some((shape, est));
                 }
             }
         }
-        let (_, i, shape, estimate) = best.ok_or(CircuitError::TooLarge { rows: fewest_rows, max_k })?;
+        let (shape, estimate) = best.ok_or(CircuitError::TooLarge { rows: fewest_rows, max_k })?;
         shape.validate().map_err(CircuitError::Settings)?;
-        Ok(Plan { shape, layout: self.layouts[i].1.clone(), estimate })
+        Ok(Plan { shape, estimate })
     }
 }
 

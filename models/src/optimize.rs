@@ -78,10 +78,10 @@ fn compose(outer: &FLinear, a: usize, inner: &FLinear, limit: usize) -> Option<F
 }
 
 /// Composes into linear node `b` one linear producer that feeds only `b`, when
-/// that does not increase the cost estimate. Returns whether it did.
-fn compose_one(g: &mut FGraph, b: usize, width: usize) -> bool {
+/// that does not increase the cost estimate, and keeps `u` up to date. Returns
+/// whether it did.
+fn compose_one(g: &mut FGraph, u: &mut Uses, b: usize, width: usize) -> bool {
     let FOp::Linear(outer) = &g.nodes[b].op else { return false };
-    let u = uses(g);
     let mut producers: Vec<usize> = outer.terms.items.iter().map(|(r, _)| r.node as usize).collect();
     producers.sort_unstable();
     producers.dedup();
@@ -92,14 +92,26 @@ fn compose_one(g: &mut FGraph, b: usize, width: usize) -> bool {
         }
         let before = linear_cost(inner, width) + linear_cost(outer, width);
         let limit = inner.terms.items.len() + outer.terms.items.len();
-        if let Some(c) = compose(outer, a, inner, limit) {
-            if linear_cost(&c, width) <= before {
-                g.nodes[b].op = FOp::Linear(c);
-                g.nodes[a].op = FOp::Linear(FLinear::default());
-                g.nodes[a].len = 0;
-                return true;
+        let Some(c) = compose(outer, a, inner, limit) else { continue };
+        if linear_cost(&c, width) > before {
+            continue;
+        }
+        // `a`'s producers now feed `b`; `a` feeds nothing.
+        let mut inner_producers: Vec<usize> = inner.terms.items.iter().map(|(r, _)| r.node as usize).collect();
+        inner_producers.sort_unstable();
+        inner_producers.dedup();
+        for p in inner_producers {
+            let list = &mut u.consumers[p];
+            list.retain(|&x| x != a);
+            if let Err(pos) = list.binary_search(&b) {
+                list.insert(pos, b);
             }
         }
+        u.consumers[a].clear();
+        g.nodes[b].op = FOp::Linear(c);
+        g.nodes[a].op = FOp::Linear(FLinear::default());
+        g.nodes[a].len = 0;
+        return true;
     }
     false
 }
@@ -107,9 +119,10 @@ fn compose_one(g: &mut FGraph, b: usize, width: usize) -> bool {
 /// Composes affine chains wherever that does not increase the cost estimate.
 /// Returns how many compositions were made.
 pub fn compose_linear(g: &mut FGraph, width: usize) -> usize {
+    let mut u = uses(g);
     let mut merged = 0;
     for b in 0..g.nodes.len() {
-        while compose_one(g, b, width) {
+        while compose_one(g, &mut u, b, width) {
             merged += 1;
         }
     }

@@ -24,6 +24,11 @@ pub fn fe<F: PrimeField>(v: i128) -> F {
     }
 }
 
+/// `2^n` as a field element.
+pub fn pow2<F: PrimeField>(n: u32) -> F {
+    F::from(2).pow_vartime([n as u64])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,9 +41,4 @@ mod tests {
             assert_eq!(fe::<Fr>(v), want, "{v}");
         }
     }
-}
-
-/// `2^n` as a field element.
-pub fn pow2<F: PrimeField>(n: u32) -> F {
-    F::from(2).pow_vartime([n as u64])
 }
