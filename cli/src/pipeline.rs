@@ -54,6 +54,25 @@ impl Workdir {
     }
 }
 
+/// A model and the input that fixes its shapes and calibrates it (`compile`,
+/// `run`, `inspect`).
+#[derive(Args, Clone, Debug)]
+pub struct ModelArgs {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Input file (EZKL layout) [default: input.json next to the model].
+    #[arg(long, short)]
+    pub input: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// Reads the input, loads the model for it and runs tract on it.
+    pub fn load(&self) -> Result<Loaded> {
+        let input = read_input(&input_path(&self.model, self.input.as_deref())?)?;
+        load(&self.model, input)
+    }
+}
+
 /// Compilation flags shared by `compile`, `run`, `inspect` and `bench`.
 #[derive(Args, Clone, Debug, Default)]
 pub struct CompileFlags {

@@ -181,6 +181,26 @@ impl Op {
     }
 }
 
+/// Liveness in a graph of `n` nodes in topological order: `roots` are live, and
+/// so is every node a live node reads (`reads(id, mark)` calls `mark` on each node
+/// that node `id` reads). Shared by the float graph and the IR.
+pub fn live_nodes(
+    n: usize,
+    roots: impl IntoIterator<Item = usize>,
+    mut reads: impl FnMut(usize, &mut dyn FnMut(usize)),
+) -> Vec<bool> {
+    let mut live = vec![false; n];
+    for r in roots {
+        live[r] = true;
+    }
+    for id in (0..n).rev() {
+        if live[id] {
+            reads(id, &mut |r| live[r] = true);
+        }
+    }
+    live
+}
+
 /// One operation of the graph with its provenance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {

@@ -8,10 +8,8 @@
 //!   activation-free stacks of dense layers; it also removes a rescaling step and
 //!   its rounding error each time.
 
-use std::collections::HashMap;
-
 use crate::fgraph::{normalize_row, AffineRow, Elem, FGraph, FLinear, FOp};
-use crate::ir::{Csr, Ref};
+use crate::ir::{live_nodes, Csr};
 
 /// Row-count estimate of proving a linear node with dot products `width` terms wide:
 /// the dot rows, plus one rescaling row per output when weights are fractional.
@@ -133,44 +131,36 @@ pub fn compose_linear(g: &mut FGraph, width: usize) -> usize {
 /// Removes nodes that no output depends on (inputs always stay) and renumbers
 /// references.
 pub fn eliminate_dead(g: &mut FGraph) {
-    let n = g.nodes.len();
-    let mut live = vec![false; n];
-    for input in &g.inputs {
-        live[input.node] = true;
-    }
-    for v in &g.outputs {
-        for e in &v.elems {
-            if let Elem::Ref(r) = e {
-                live[r.node as usize] = true;
-            }
-        }
-    }
-    for id in (0..n).rev() {
-        if live[id] {
-            g.nodes[id].op.for_each_ref(|r| live[r.node as usize] = true);
-        }
-    }
+    let roots: Vec<usize> = g
+        .inputs
+        .iter()
+        .map(|i| i.node)
+        .chain(g.outputs.iter().flat_map(|v| v.elems.iter()).filter_map(|e| match e {
+            Elem::Ref(r) => Some(r.node as usize),
+            Elem::Const(_) => None,
+        }))
+        .collect();
+    let nodes = &g.nodes;
+    let live = live_nodes(nodes.len(), roots, |id, mark| nodes[id].op.for_each_ref(|r| mark(r.node as usize)));
     if live.iter().all(|&l| l) {
         return;
     }
-    let mut remap: HashMap<usize, usize> = HashMap::new();
+    let mut remap = vec![u32::MAX; live.len()];
     let old = std::mem::take(&mut g.nodes);
     for (id, mut node) in old.into_iter().enumerate() {
-        if !live[id] {
-            continue;
+        if live[id] {
+            node.op.for_each_ref_mut(|r| r.node = remap[r.node as usize]);
+            remap[id] = g.nodes.len() as u32;
+            g.nodes.push(node);
         }
-        node.op.for_each_ref_mut(|r| r.node = remap[&(r.node as usize)] as u32);
-        remap.insert(id, g.nodes.len());
-        g.nodes.push(node);
     }
-    let fix = |r: &mut Ref| r.node = remap[&(r.node as usize)] as u32;
     for input in &mut g.inputs {
-        input.node = remap[&input.node];
+        input.node = remap[input.node] as usize;
     }
     for v in &mut g.outputs {
         for e in &mut v.elems {
             if let Elem::Ref(r) = e {
-                fix(r);
+                r.node = remap[r.node as usize];
             }
         }
     }

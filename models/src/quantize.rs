@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use crate::arith::quantize;
 use crate::error::{Error, Result};
 use crate::fgraph::{Elem, FGraph, FOp};
-use crate::ir::{Csr, Graph, Input, Linear, Node, Op, Operand, Output, ReduceKind, Ref};
+use crate::ir::{live_nodes, Csr, Graph, Input, Linear, Node, Op, Operand, Output, ReduceKind, Ref};
 
 /// Largest integer weight kept at scale 0 (beyond it, weights are treated as fractional).
 const MAX_INTEGER_WEIGHT: f64 = (1u64 << 24) as f64;
@@ -176,24 +176,18 @@ pub fn fuse_rescale_relu(g: &mut Graph) {
 
 /// Removes IR nodes no output depends on (inputs stay) and renumbers references.
 pub fn eliminate_dead(g: &mut Graph) {
-    let n = g.nodes.len();
-    let mut live = vec![false; n];
-    for i in &g.inputs {
-        live[i.node as usize] = true;
-    }
-    for out in &g.outputs {
-        for e in &out.elems {
-            if let Operand::Ref(r) = e {
-                live[r.node as usize] = true;
-            }
-        }
-    }
-    for id in (0..n).rev() {
-        if live[id] {
-            g.nodes[id].op.for_each_ref(|r| live[r.node as usize] = true);
-        }
-    }
-    let mut remap = vec![u32::MAX; n];
+    let roots: Vec<usize> = g
+        .inputs
+        .iter()
+        .map(|i| i.node as usize)
+        .chain(g.outputs.iter().flat_map(|o| o.elems.iter()).filter_map(|e| match e {
+            Operand::Ref(r) => Some(r.node as usize),
+            Operand::Const(_) => None,
+        }))
+        .collect();
+    let nodes = &g.nodes;
+    let live = live_nodes(nodes.len(), roots, |id, mark| nodes[id].op.for_each_ref(|r| mark(r.node as usize)));
+    let mut remap = vec![u32::MAX; live.len()];
     let old = std::mem::take(&mut g.nodes);
     for (id, mut node) in old.into_iter().enumerate() {
         if live[id] {

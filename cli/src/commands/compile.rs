@@ -5,18 +5,15 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::pipeline::{compile_loaded, input_path, load, read_input, write_compiled, CompileFlags, Workdir};
+use crate::pipeline::{compile_loaded, write_compiled, CompileFlags, ModelArgs, Workdir};
 use crate::ui::Ui;
 
 /// Arguments of `compile`.
 #[derive(Args, Debug)]
 pub struct CompileArgs {
-    /// The ONNX model.
-    pub model: PathBuf,
-    /// Input file (EZKL layout) fixing input shapes and calibrating the scale
-    /// [default: input.json next to the model].
-    #[arg(long, short)]
-    pub input: Option<PathBuf>,
+    /// The model and its calibration input.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Output directory [default: out/<model name>].
     #[arg(long, short)]
     pub out: Option<PathBuf>,
@@ -27,10 +24,9 @@ pub struct CompileArgs {
 
 /// Runs `compile`.
 pub fn run(args: CompileArgs, ui: &Ui) -> Result<()> {
-    let input = read_input(&input_path(&args.model, args.input.as_deref())?)?;
     let step = ui.step("loading and compiling the model");
-    let loaded = load(&args.model, input)?;
-    let compiled = compile_loaded(&args.model, &loaded, &args.flags.options())?;
+    let loaded = args.model.load()?;
+    let compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
     step.done();
     let dir = Workdir(args.out.unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;

@@ -2,7 +2,6 @@
 //! table, the quantised graph with rows per layer, and the circuit it would use.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
@@ -11,17 +10,15 @@ use zkinfer_models::ir::Op;
 use zkinfer_models::onnx::{OnnxModel, OpStatus};
 use zkinfer_prover::compiled::CompiledModel;
 
-use crate::pipeline::{compile_loaded, input_path, load, read_input, CompileFlags};
+use crate::pipeline::{compile_loaded, CompileFlags, ModelArgs};
 use crate::ui::Ui;
 
 /// Arguments of `inspect`.
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// The ONNX model.
-    pub model: PathBuf,
-    /// Input file (EZKL layout) [default: input.json next to the model].
-    #[arg(long, short)]
-    pub input: Option<PathBuf>,
+    /// The model and its input.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -92,14 +89,13 @@ fn layers(compiled: &CompiledModel) -> Vec<LayerRow> {
 
 /// Runs `inspect`.
 pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
-    let input = read_input(&input_path(&args.model, args.input.as_deref())?)?;
     let step = ui.step("loading the model");
-    let loaded = load(&args.model, input)?;
+    let loaded = args.model.load()?;
     step.done();
     let (ops, unsupported) = op_table(&loaded.onnx);
     let compiled = if unsupported.is_empty() {
         let step = ui.step("compiling");
-        let c = compile_loaded(&args.model, &loaded, &args.flags.options())?;
+        let c = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
         step.done();
         Some(c)
     } else {
@@ -107,7 +103,7 @@ pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
     };
     if args.json {
         let doc = serde_json::json!({
-            "model": args.model.display().to_string(),
+            "model": args.model.model.display().to_string(),
             "inputs": loaded.onnx.input_names.iter().zip(&loaded.onnx.input_shapes).map(|(n, s)| serde_json::json!({"name": n, "shape": s})).collect::<Vec<_>>(),
             "operators": ops.iter().map(|(op, n, s)| serde_json::json!({"op": op, "count": n, "status": s})).collect::<Vec<_>>(),
             "unsupported": unsupported,
@@ -117,7 +113,7 @@ pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        println!("model {}", args.model.display());
+        println!("model {}", args.model.model.display());
         for (n, s) in loaded.onnx.input_names.iter().zip(&loaded.onnx.input_shapes) {
             println!("  input {n}: {s:?}");
         }

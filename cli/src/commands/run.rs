@@ -13,8 +13,7 @@ use zkinfer_verifier::{verify, Proof, VerifierParams, VerifyingKey};
 
 use super::prove::proof_json;
 use crate::pipeline::{
-    compile_loaded, input_path, load, load_srs, max_abs_diff, read_input, write_compiled, CompileFlags, SrsFlags,
-    Workdir,
+    compile_loaded, load_srs, max_abs_diff, write_compiled, CompileFlags, ModelArgs, SrsFlags, Workdir,
 };
 use crate::report::Report;
 use crate::ui::Ui;
@@ -22,11 +21,9 @@ use crate::ui::Ui;
 /// Arguments of `run`.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// The ONNX model.
-    pub model: PathBuf,
-    /// Input file (EZKL layout) [default: input.json next to the model].
-    #[arg(long, short)]
-    pub input: Option<PathBuf>,
+    /// The model and its input.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Output directory [default: out/<model name>].
     #[arg(long, short)]
     pub out: Option<PathBuf>,
@@ -40,11 +37,9 @@ pub struct RunArgs {
 
 /// Runs the whole flow and returns its report (also written to `report.json`).
 pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
-    let input = read_input(&input_path(&args.model, args.input.as_deref())?)?;
-
     let step = ui.step("loading, lowering and calibrating the model");
-    let loaded = load(&args.model, input)?;
-    let compiled = compile_loaded(&args.model, &loaded, &args.flags.options())?;
+    let loaded = args.model.load()?;
+    let compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
     let compile_s = step.done();
     let dir = Workdir(args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;

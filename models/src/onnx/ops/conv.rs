@@ -5,7 +5,7 @@ use tract_onnx::tract_core::ops::cnn::Conv;
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{tensor_to_f64, Value};
-use super::geometry::{Layout, Windows};
+use super::geometry::Geometry;
 use crate::error::Result;
 use crate::fgraph::AffineRow;
 
@@ -52,17 +52,15 @@ impl Lowering for ConvLowering {
                 }
             }
         };
-        let input = Layout::of(spec, &x.shape).map_err(|e| ctx.fail(e.to_string()))?;
+        let out_shape = ctx.out_shape();
+        let Geometry { input, output, windows, out_spatial } =
+            Geometry::new(spec, &x.shape, &out_shape).map_err(|e| ctx.fail(e))?;
         if input.c != group * i_per_g {
             return Err(ctx.fail(format!("input has {} channels, kernel expects {}", input.c, group * i_per_g)));
         }
-        let out_shape = ctx.out_shape();
-        let output = Layout::of(spec, &out_shape).map_err(|e| ctx.fail(e.to_string()))?;
-        let windows = Windows::new(spec, &input);
-        if windows.out_hw != output.hw || windows.kernel.iter().product::<usize>() != n_k {
-            return Err(ctx.fail("window geometry does not match tract's output shape"));
+        if windows.kernel.iter().product::<usize>() != n_k {
+            return Err(ctx.fail("kernel size does not match the pooling spec"));
         }
-        let out_spatial = output.spatial_offsets();
         let mut rows = vec![AffineRow::default(); out_shape.iter().product()];
         for n in 0..input.n {
             for g in 0..group {

@@ -110,3 +110,30 @@ impl Windows {
         Windows { out_hw, kernel, taps, padded_counts }
     }
 }
+
+/// Input and output layouts of a sliding-window operator and its windows, checked
+/// against the output shape tract computed.
+pub(crate) struct Geometry {
+    /// Input layout.
+    pub input: Layout,
+    /// Output layout.
+    pub output: Layout,
+    /// The windows.
+    pub windows: Windows,
+    /// Flat spatial offset in the output of each window (row-major order).
+    pub out_spatial: Vec<usize>,
+}
+
+impl Geometry {
+    /// Geometry of `spec` from `in_shape` to `out_shape`.
+    pub fn new(spec: &PoolSpec, in_shape: &[usize], out_shape: &[usize]) -> Result<Geometry, String> {
+        let input = Layout::of(spec, in_shape).map_err(|e| e.to_string())?;
+        let output = Layout::of(spec, out_shape).map_err(|e| e.to_string())?;
+        let windows = Windows::new(spec, &input);
+        if windows.out_hw != output.hw {
+            return Err("window geometry does not match tract's output shape".into());
+        }
+        let out_spatial = output.spatial_offsets();
+        Ok(Geometry { input, output, windows, out_spatial })
+    }
+}

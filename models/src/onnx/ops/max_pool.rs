@@ -5,7 +5,7 @@ use tract_onnx::tract_core::ops::cnn::MaxPool;
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::Value;
-use super::geometry::{Layout, Windows};
+use super::geometry::Geometry;
 use crate::error::Result;
 use crate::fgraph::Elem;
 use crate::ir::ReduceKind;
@@ -27,14 +27,9 @@ impl Lowering for MaxPoolLowering {
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
         let op = ctx.node.op_as::<MaxPool>().ok_or_else(|| ctx.fail("not a MaxPool"))?.clone();
         let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-        let input = Layout::of(&op.pool_spec, &x.shape).map_err(|e| ctx.fail(e.to_string()))?;
         let out_shape = ctx.out_shape();
-        let output = Layout::of(&op.pool_spec, &out_shape).map_err(|e| ctx.fail(e.to_string()))?;
-        let windows = Windows::new(&op.pool_spec, &input);
-        if windows.out_hw != output.hw {
-            return Err(ctx.fail("window geometry does not match tract's output shape"));
-        }
-        let out_spatial = output.spatial_offsets();
+        let Geometry { input, output, windows, out_spatial } =
+            Geometry::new(&op.pool_spec, &x.shape, &out_shape).map_err(|e| ctx.fail(e))?;
         let mut sets: Vec<Vec<Elem>> = vec![Vec::new(); out_shape.iter().product()];
         for n in 0..input.n {
             for c in 0..input.c {
