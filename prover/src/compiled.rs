@@ -33,6 +33,10 @@ impl Default for Visibility {
 /// Settings of a compilation, as recorded in `settings.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
+    /// Format version of the compiled model these settings describe.
+    pub format_version: u16,
+    /// Version of zkinfer that compiled it.
+    pub zkinfer_version: String,
     /// The model file compiled.
     pub source: String,
     /// Fixed-point scale (fractional bits).
@@ -82,6 +86,8 @@ impl CompiledModel {
         let output_shapes = compiled.graph.outputs.iter().map(|o| o.shape.clone()).collect();
         let shape = compiled.plan.shape.clone();
         let settings = Settings {
+            format_version: Kind::CompiledModel.version(),
+            zkinfer_version: env!("CARGO_PKG_VERSION").to_string(),
             source: source.to_string(),
             scale: compiled.graph.scale,
             value_bits: shape.ranges.value_bits,
