@@ -6,7 +6,8 @@
 //! - [`chips`]: the dot-product lane, the element-wise lane and the range table;
 //! - [`layout`]: placement of a graph onto lanes and rows;
 //! - [`plan`]: choosing lanes, k and limb width by a cost model;
-//! - [`circuit`]: the halo2 `Circuit` and its witness.
+//! - [`circuit`]: the halo2 `Circuit` and its witness;
+//! - [`mutation`]: witness-mutation testing of whole circuits.
 
 #![deny(missing_docs)]
 
@@ -15,6 +16,7 @@ pub mod circuit;
 pub mod compile;
 pub mod error;
 pub mod layout;
+pub mod mutation;
 pub mod plan;
 pub mod shape;
 
