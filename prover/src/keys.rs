@@ -8,6 +8,7 @@ use halo2_axiom::SerdeFormat;
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::{CircuitShape, ModelCircuit};
 use zkinfer_verifier::artifact::{self, ArtifactError, Kind};
+use zkinfer_verifier::vk::read_halo2_vk;
 use zkinfer_verifier::{ModelInfo, VerifyingKey};
 
 use crate::compiled::CompiledModel;
@@ -70,8 +71,12 @@ impl ProvingKey {
         let corrupt =
             |reason: String| ArtifactError::Corrupt { what: what.to_string(), kind: Kind::ProvingKey, reason };
         body.shape.validate().map_err(&corrupt)?;
-        // halo2 panics on some malformed keys; the checksum above makes that
-        // unreachable for damaged files, this guards against crafted ones.
+        let n = 1usize << body.shape.k;
+        let (_, vk_len) = read_halo2_vk(&body.halo2, &body.shape).map_err(&corrupt)?;
+        check_pk_layout(&body.halo2[vk_len..], n).map_err(&corrupt)?;
+        // halo2 panics on some malformed keys; the layout check above keeps
+        // lengths and counts sane and the checksum keeps damaged files away, this
+        // guards against crafted contents.
         let shape = body.shape.clone();
         let parsed = catch_unwind(AssertUnwindSafe(|| {
             Halo2Pk::<G1Affine>::from_bytes::<ModelCircuit>(&body.halo2, SerdeFormat::RawBytes, shape)
@@ -87,6 +92,44 @@ impl ProvingKey {
             pk: parsed,
         })
     }
+}
+
+/// Walks halo2's proving-key polynomials (after its verifying key) and checks every
+/// length field before halo2 allocates from it: three polynomials, then four
+/// vectors of polynomials, each polynomial `n` field elements (32 bytes each).
+fn check_pk_layout(bytes: &[u8], n: usize) -> std::result::Result<(), String> {
+    const ELEM: usize = 32;
+    const MAX_POLYS: usize = 4096;
+    fn read_u32(bytes: &[u8], at: &mut usize) -> std::result::Result<usize, String> {
+        let b = bytes.get(*at..*at + 4).ok_or("the proving key is truncated")?;
+        *at += 4;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    }
+    let poly = |at: &mut usize| -> std::result::Result<(), String> {
+        let len = read_u32(bytes, at)?;
+        if len != n {
+            return Err(format!("a polynomial has {len} coefficients, the circuit needs {n}"));
+        }
+        *at = at.checked_add(len * ELEM).filter(|e| *e <= bytes.len()).ok_or("the proving key is truncated")?;
+        Ok(())
+    };
+    let mut at = 0usize;
+    for _ in 0..3 {
+        poly(&mut at)?;
+    }
+    for _ in 0..4 {
+        let count = read_u32(bytes, &mut at)?;
+        if count > MAX_POLYS {
+            return Err(format!("implausible polynomial count {count}"));
+        }
+        for _ in 0..count {
+            poly(&mut at)?;
+        }
+    }
+    if at != bytes.len() {
+        return Err(format!("{} unexpected bytes after the proving key", bytes.len() - at));
+    }
+    Ok(())
 }
 
 /// Generates the proving (and with it the verifying) key of a compiled model.

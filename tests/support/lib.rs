@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod cases;
+pub mod fuzz;
 
 use std::sync::Arc;
 
@@ -96,5 +97,50 @@ impl Prepared {
             bad[i] += Fr::one();
             assert!(self.mock(w.clone(), bad).is_err(), "{what}: output {i} changed by one was accepted");
         }
+    }
+}
+
+/// The bundled demo model and every artifact of its flow, as bytes.
+pub struct DemoArtifacts {
+    /// The ONNX model.
+    pub onnx: Vec<u8>,
+    /// Its input file.
+    pub input_json: Vec<u8>,
+    /// The compiled model file.
+    pub compiled: Vec<u8>,
+    /// The proving-key file.
+    pub pk: Vec<u8>,
+    /// The verifying-key file.
+    pub vk: Vec<u8>,
+    /// The verifier-parameters file.
+    pub params: Vec<u8>,
+    /// The proof file.
+    pub proof: Vec<u8>,
+    /// An SRS file (zkinfer format) for the circuit's size.
+    pub srs: Vec<u8>,
+}
+
+/// Runs the demo model's whole flow in memory (SRS in a temporary directory).
+pub fn demo_artifacts() -> DemoArtifacts {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/demo_cnn");
+    let onnx = std::fs::read(root.join("network.onnx")).expect("demo model");
+    let input_json = std::fs::read(root.join("input.json")).expect("demo input");
+    let data = zkinfer_models::input::parse_input_json(&String::from_utf8_lossy(&input_json), &root).expect("input");
+    let lens: Vec<usize> = data.tensors.iter().map(|t| t.len()).collect();
+    let model = OnnxModel::load_bytes(&onnx, &root.join("network.onnx"), None, &lens).expect("model");
+    let p = prepare(model, data.tensors, &CompileOptions::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srs = zkinfer_prover::srs::SrsStore::new(dir.path()).get(p.compiled.shape.k).expect("srs");
+    let pk = zkinfer_prover::keys::keygen(&p.compiled, &srs).expect("keygen");
+    let proof = zkinfer_prover::prove::prove(&p.compiled, &pk, &srs.params, p.witness()).expect("prove");
+    DemoArtifacts {
+        onnx,
+        input_json,
+        compiled: p.compiled.to_bytes(),
+        vk: pk.verifying_key().to_bytes(),
+        pk: pk.to_bytes(),
+        params: srs.verifier_params().to_bytes(),
+        proof: proof.to_bytes(),
+        srs: zkinfer_prover::srs::to_bytes(&srs.params, &srs.origin),
     }
 }

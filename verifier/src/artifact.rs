@@ -181,6 +181,21 @@ pub fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8], what: &str) -> Resu
     options().with_limit(len).deserialize(body).map_err(|e| corrupt(format!("cannot decode: {e}")))
 }
 
+/// Recomputes the length and checksum of an envelope whose body was changed, so
+/// that the body's own decoder sees it (fuzzing the decoders behind the checksum).
+/// Returns `None` when `bytes` is too short to hold a header.
+pub fn reseal(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.len() < HEADER_LEN {
+        return None;
+    }
+    let body = &bytes[HEADER_LEN..];
+    let mut out = bytes[..11].to_vec();
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&Keccak256::digest(body));
+    out.extend_from_slice(body);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,9 @@ pub enum VerifyError {
         /// Proof's count.
         got: usize,
     },
+    /// The proof's scale or output shapes differ from the key's.
+    #[error("the proof's output scale or shapes differ from the verifying key's (the proof file was edited or belongs to another model)")]
+    MetadataMismatch,
     /// A public value is not a field element.
     #[error("a public value in the proof is not a valid field element")]
     BadInstance,
@@ -61,6 +64,11 @@ pub fn verify(vk: &VerifyingKey, params: &VerifierParams, proof: &Proof) -> Resu
             "they are for k = {}, the circuit has k = {}",
             params.k, vk.shape.k
         )));
+    }
+    // The proof file's metadata must agree with the key: outputs are interpreted
+    // with the key's scale and shapes, which the proof alone does not bind.
+    if proof.scale != vk.model.scale || proof.output_shapes != vk.model.output_shapes {
+        return Err(VerifyError::MetadataMismatch);
     }
     let instances = proof.instances_fr().ok_or(VerifyError::BadInstance)?;
     if instances.len() != vk.shape.outputs as usize {

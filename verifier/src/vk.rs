@@ -41,6 +41,40 @@ pub fn circuit_digest(vk: &Halo2Vk<G1Affine>) -> [u8; 32] {
     repr.to_repr()
 }
 
+/// Checks the header of halo2's verifying-key encoding before halo2 parses it:
+/// version byte, circuit size equal to the shape's (halo2 allocates `2^k`-sized
+/// selector tables from it) and a sane fixed-column count.
+pub fn check_halo2_header(bytes: &[u8], k: u32) -> Result<(), String> {
+    if bytes.len() < 10 {
+        return Err("the halo2 verifying key is truncated".into());
+    }
+    if bytes[0] != 0x02 {
+        return Err(format!("unknown halo2 verifying-key version {}", bytes[0]));
+    }
+    let key_k = u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    if key_k != k {
+        return Err(format!("the halo2 key is for k = {key_k} but the circuit shape says k = {k}"));
+    }
+    if bytes[5] > 1 {
+        return Err("invalid selector-compression flag".into());
+    }
+    let fixed = u32::from_le_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);
+    if fixed > 4096 {
+        return Err(format!("implausible fixed-column count {fixed}"));
+    }
+    Ok(())
+}
+
+/// Parses halo2's verifying key from the front of `bytes` (after
+/// [`check_halo2_header`]); returns it and the number of bytes it took.
+pub fn read_halo2_vk(bytes: &[u8], shape: &CircuitShape) -> Result<(Halo2Vk<G1Affine>, usize), String> {
+    check_halo2_header(bytes, shape.k)?;
+    let mut reader = std::io::Cursor::new(bytes);
+    let vk = Halo2Vk::<G1Affine>::read::<_, ModelCircuit>(&mut reader, SerdeFormat::RawBytes, shape.clone())
+        .map_err(|e| format!("invalid halo2 verifying key: {e}"))?;
+    Ok((vk, reader.position() as usize))
+}
+
 impl VerifyingKey {
     /// The circuit digest.
     pub fn digest(&self) -> [u8; 32] {
@@ -64,11 +98,9 @@ impl VerifyingKey {
         let corrupt =
             |reason: String| ArtifactError::Corrupt { what: what.to_string(), kind: Kind::VerifyingKey, reason };
         body.shape.validate().map_err(|e| corrupt(format!("invalid circuit shape: {e}")))?;
-        let vk =
-            Halo2Vk::<G1Affine>::from_bytes::<ModelCircuit>(&body.halo2, SerdeFormat::RawBytes, body.shape.clone())
-                .map_err(|e| corrupt(format!("invalid halo2 verifying key: {e}")))?;
-        if vk.get_domain().k() != body.shape.k {
-            return Err(corrupt("halo2 key size does not match its shape".into()));
+        let (vk, used) = read_halo2_vk(&body.halo2, &body.shape).map_err(&corrupt)?;
+        if used != body.halo2.len() {
+            return Err(corrupt(format!("{} unexpected bytes after the halo2 verifying key", body.halo2.len() - used)));
         }
         Ok(VerifyingKey { shape: body.shape, model: body.model, srs_digest: body.srs_digest, vk })
     }

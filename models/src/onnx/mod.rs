@@ -52,8 +52,25 @@ impl OnnxModel {
     /// `lens` (the number of values per input).
     pub fn load(path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        Self::load_bytes(&bytes, path, shapes, lens)
+    }
+
+    /// Like [`OnnxModel::load`], from the bytes of a model file (`path` names it in
+    /// messages). A panic inside tract on a malformed file becomes an error.
+    pub fn load_bytes(bytes: &[u8], path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
+        if let Some(s) = shapes {
+            if s.len() != lens.len() {
+                return Err(Error::InputCount { expected: s.len(), got: lens.len() });
+            }
+        }
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::parse(bytes, path, shapes, lens))).unwrap_or_else(
+            |_| Err(Error::NotOnnx { path: path.to_path_buf(), message: "the ONNX parser failed on malformed data".into() }),
+        )
+    }
+
+    fn parse(bytes: &[u8], path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
         let mut model = tract_onnx::onnx()
-            .model_for_read(&mut bytes.as_slice())
+            .model_for_read(&mut &bytes[..])
             .map_err(|e| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") })?;
         let n_inputs = model.inputs.len();
         if lens.len() != n_inputs {
