@@ -100,6 +100,13 @@ impl Ranges {
     }
 }
 
+/// Most dot-product lanes a circuit may have.
+pub const MAX_DOT_LANES: u32 = 16;
+/// Most terms per dot row.
+pub const MAX_DOT_WIDTH: u32 = 128;
+/// Most element-wise lanes.
+pub const MAX_ELEM_LANES: u32 = 16;
+
 /// Everything `configure` needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CircuitShape {
@@ -206,8 +213,14 @@ impl CircuitShape {
         if sorted != self.templates {
             return Err("templates must be distinct and in canonical order".into());
         }
-        if self.dot_lanes > 64 || self.dot_width > 256 || self.elem_lanes > 64 || self.limbs() > 64 {
-            return Err("too many columns".into());
+        if self.dot_lanes > MAX_DOT_LANES
+            || self.dot_width > MAX_DOT_WIDTH
+            || self.elem_lanes > MAX_ELEM_LANES
+            || self.limbs() > 64
+        {
+            return Err(format!(
+                "too many columns: at most {MAX_DOT_LANES} dot lanes of {MAX_DOT_WIDTH} terms and {MAX_ELEM_LANES} element lanes"
+            ));
         }
         Ok(())
     }

@@ -13,7 +13,7 @@ pub mod ui;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use commands::{bench, compile, inspect, prove, run as run_cmd, setup, verify};
+use commands::{bench, compile, import_srs, inspect, prove, run as run_cmd, setup, verify};
 
 /// Prove machine-learning inference with zero-knowledge proofs (halo2, KZG/BN254).
 #[derive(Parser, Debug)]
@@ -44,6 +44,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Benchmark models (optionally side by side with EZKL) and write JSON.
     Bench(bench::BenchArgs),
+    /// Import a ceremony SRS (.ptau, zkinfer or halo2 format) into the SRS cache.
+    ImportSrs(import_srs::ImportSrsArgs),
 }
 
 /// Runs a parsed command line.
@@ -57,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(a) => verify::run(a, &ui),
         Command::Inspect(a) => inspect::run(a, &ui),
         Command::Bench(a) => bench::run(a, &ui),
+        Command::ImportSrs(a) => import_srs::run(a, &ui),
     }
 }
 

@@ -103,11 +103,16 @@ fn parse_lanes(s: &str) -> Result<Lanes, String> {
         .split(':')
         .map(|p| p.parse::<u32>().map_err(|_| format!("`{p}` is not a number")))
         .collect::<Result<_, _>>()?;
+    use zkinfer_circuits::shape::{MAX_DOT_LANES, MAX_DOT_WIDTH, MAX_ELEM_LANES};
     match parts.as_slice() {
-        [d, w, e] if *d >= 1 && *w >= 1 && *e >= 1 && *d <= 64 && *w <= 256 && *e <= 64 => {
+        [d, w, e]
+            if (1..=MAX_DOT_LANES).contains(d) && (1..=MAX_DOT_WIDTH).contains(w) && (1..=MAX_ELEM_LANES).contains(e) =>
+        {
             Ok(Lanes { dot_lanes: *d, dot_width: *w, elem_lanes: *e })
         }
-        _ => Err("expected DOT_LANES:DOT_WIDTH:ELEM_LANES, each positive (e.g. 2:32:2)".into()),
+        _ => Err(format!(
+            "expected DOT_LANES:DOT_WIDTH:ELEM_LANES (e.g. 2:32:2), at most {MAX_DOT_LANES}:{MAX_DOT_WIDTH}:{MAX_ELEM_LANES}"
+        )),
     }
 }
 
@@ -135,6 +140,38 @@ pub struct SrsFlags {
     /// SRS cache directory (default: $ZKINFER_SRS_DIR or ~/.cache/zkinfer/srs).
     #[arg(long)]
     pub srs_dir: Option<PathBuf>,
+}
+
+/// The resource guard's switch, shared by `setup`, `prove` and `run`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct GuardFlags {
+    /// Run even when the estimated peak memory exceeds what the machine has.
+    #[arg(long)]
+    pub ignore_memory_estimate: bool,
+}
+
+impl GuardFlags {
+    /// Refuses `what` when the circuit would not fit in memory (unless overridden).
+    pub fn check(&self, shape: &zkinfer_circuits::CircuitShape, what: &str) -> Result<()> {
+        if !self.ignore_memory_estimate {
+            zkinfer_prover::resources::check_memory(shape, what, zkinfer_prover::resources::available_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// Records in `settings.json` (next to the compiled model) which SRS the keys use.
+pub fn record_srs(dir: &Workdir, compiled: &mut CompiledModel, srs: &LoadedSrs) -> Result<()> {
+    compiled.settings.srs = Some(zkinfer_prover::compiled::SrsRecord {
+        origin: match &srs.origin {
+            zkinfer_prover::srs::SrsOrigin::LocalTesting => "generated locally".into(),
+            zkinfer_prover::srs::SrsOrigin::File(p) => p.display().to_string(),
+        },
+        testing_only: srs.origin.is_testing_only(),
+    });
+    let settings = serde_json::to_vec_pretty(&compiled.settings).context("encoding settings")?;
+    fs::write_atomic(&dir.settings(), &settings)?;
+    Ok(())
 }
 
 /// Loads the SRS for `k`, warning when it is a locally generated testing SRS.

@@ -181,6 +181,23 @@ fn bad_input_gives_clear_errors_and_no_panics() {
     let o = zkinfer(&srs, &["prove", s(&tmp.path().join("empty")), "--input", s(&short)]);
     assert_fails(&o, &["cannot read", "model.compiled"]);
 
+    // A circuit larger than the memory available is refused before key generation,
+    // with the estimate; the guard can be overridden.
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["run", s(&demo()), "--out", s(&out)])
+        .env("ZKINFER_SRS_DIR", &srs)
+        .env("ZKINFER_MEMORY_LIMIT_MIB", "8")
+        .output()
+        .unwrap();
+    assert_fails(&o, &["needs about", "GiB", "--ignore-memory-estimate"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["run", s(&demo()), "--out", s(&out), "--ignore-memory-estimate"])
+        .env("ZKINFER_SRS_DIR", &srs)
+        .env("ZKINFER_MEMORY_LIMIT_MIB", "8")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+
     // Flags out of range are usage errors.
     let o = zkinfer(&srs, &["compile", s(&demo()), "--scale", "99"]);
     assert!(!o.status.success());

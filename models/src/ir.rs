@@ -93,6 +93,19 @@ impl<T> Csr<T> {
     pub fn rows(&self) -> impl Iterator<Item = &[T]> + '_ {
         (0..self.len()).map(move |i| self.row(i))
     }
+
+    /// Checks the row boundaries: they start at 0, never decrease and end at the
+    /// item count (a decoded table may be anything).
+    pub fn check(&self) -> Result<(), String> {
+        let ok = self.offsets.first() == Some(&0)
+            && self.offsets.windows(2).all(|w| w[0] <= w[1])
+            && self.offsets.last().map(|&l| l as usize) == Some(self.items.len());
+        if ok {
+            Ok(())
+        } else {
+            Err("row boundaries of a table are inconsistent".into())
+        }
+    }
 }
 
 /// A sparse affine map: output `i` is `bias[i] + Σ_j weight_ij · term_ij`.
@@ -281,6 +294,12 @@ impl Graph {
     pub fn validate(&self) -> Result<(), String> {
         for (id, node) in self.nodes.iter().enumerate() {
             let n = node.len();
+            match &node.op {
+                Op::Linear(l) => l.terms.check(),
+                Op::Reduce { sets, .. } => sets.check(),
+                _ => Ok(()),
+            }
+            .map_err(|e| format!("node {id} ({}): {e}", node.name))?;
             let rows = match &node.op {
                 Op::Input { index } => {
                     if *index >= self.inputs.len() {

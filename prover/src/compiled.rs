@@ -30,6 +30,15 @@ impl Default for Visibility {
     }
 }
 
+/// The SRS the keys of a compiled model were made with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SrsRecord {
+    /// Where it came from: a file, or generated locally.
+    pub origin: String,
+    /// Whether it is a locally generated SRS, fit for testing only.
+    pub testing_only: bool,
+}
+
 /// Settings of a compilation, as recorded in `settings.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -59,6 +68,9 @@ pub struct Settings {
     pub options: CompileOptions,
     /// Scales tried by calibration.
     pub trials: Vec<ScaleTrial>,
+    /// The SRS of the keys, once `setup` has run.
+    #[serde(default)]
+    pub srs: Option<SrsRecord>,
 }
 
 /// A compiled model.
@@ -99,6 +111,7 @@ impl CompiledModel {
             estimate: compiled.plan.estimate.clone(),
             options,
             trials: compiled.trials,
+            srs: None,
         };
         CompiledModel {
             model: ModelInfo { name: name.to_string(), scale: compiled.graph.scale, input_shapes, output_shapes },

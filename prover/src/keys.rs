@@ -8,7 +8,7 @@ use halo2_axiom::SerdeFormat;
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::{CircuitShape, ModelCircuit};
 use zkinfer_verifier::artifact::{self, ArtifactError, Kind};
-use zkinfer_verifier::vk::read_halo2_vk;
+use zkinfer_verifier::vk::{max_fixed_polys, read_halo2_vk};
 use zkinfer_verifier::{ModelInfo, VerifyingKey};
 
 use crate::compiled::CompiledModel;
@@ -73,7 +73,8 @@ impl ProvingKey {
         body.shape.validate().map_err(&corrupt)?;
         let n = 1usize << body.shape.k;
         let (_, vk_len) = read_halo2_vk(&body.halo2, &body.shape).map_err(&corrupt)?;
-        check_pk_layout(&body.halo2[vk_len..], n).map_err(&corrupt)?;
+        let max_polys = max_fixed_polys(&body.shape) + body.shape.equality_columns();
+        check_pk_layout(&body.halo2[vk_len..], n, max_polys).map_err(&corrupt)?;
         // halo2 panics on some malformed keys; the layout check above keeps
         // lengths and counts sane and the checksum keeps damaged files away, this
         // guards against crafted contents.
@@ -97,9 +98,8 @@ impl ProvingKey {
 /// Walks halo2's proving-key polynomials (after its verifying key) and checks every
 /// length field before halo2 allocates from it: three polynomials, then four
 /// vectors of polynomials, each polynomial `n` field elements (32 bytes each).
-fn check_pk_layout(bytes: &[u8], n: usize) -> std::result::Result<(), String> {
+fn check_pk_layout(bytes: &[u8], n: usize, max_polys: usize) -> std::result::Result<(), String> {
     const ELEM: usize = 32;
-    const MAX_POLYS: usize = 4096;
     fn read_u32(bytes: &[u8], at: &mut usize) -> std::result::Result<usize, String> {
         let b = bytes.get(*at..*at + 4).ok_or("the proving key is truncated")?;
         *at += 4;
@@ -119,7 +119,7 @@ fn check_pk_layout(bytes: &[u8], n: usize) -> std::result::Result<(), String> {
     }
     for _ in 0..4 {
         let count = read_u32(bytes, &mut at)?;
-        if count > MAX_POLYS {
+        if count > max_polys {
             return Err(format!("implausible polynomial count {count}"));
         }
         for _ in 0..count {

@@ -1,9 +1,10 @@
 //! # zkinfer-prover
 //!
-//! Proving for zkinfer model circuits: SRS files and cache ([`srs`]), the compiled
+//! Proving for zkinfer model circuits: SRS files and cache ([`srs`]) with ceremony
+//! import ([`ptau`]), the compiled
 //! model file ([`compiled`]), key generation and the proving-key file ([`keys`]), and
-//! SHPLONK proving with the EVM-compatible transcript ([`prove`]). Every file is
-//! written atomically ([`fs`]).
+//! SHPLONK proving with the EVM-compatible transcript ([`prove`]), a memory guard
+//! ([`resources`]). Every file is written atomically ([`fs`]).
 
 #![deny(missing_docs)]
 
@@ -12,6 +13,8 @@ pub mod error;
 pub mod fs;
 pub mod keys;
 pub mod prove;
+pub mod ptau;
+pub mod resources;
 pub mod srs;
 
 pub use error::{ProverError, Result};

@@ -1,6 +1,7 @@
 //! Proving: witness from the integer reference, then halo2's SHPLONK prover with the
 //! EVM-compatible Keccak transcript.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use halo2_axiom::halo2curves::bn256::{Bn256, Fr};
@@ -55,15 +56,18 @@ pub fn prove(compiled: &CompiledModel, pk: &ProvingKey, params: &ParamsKZG<Bn256
     let instances: Vec<Fr> = witness.instances();
     let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program()).with_witness(Arc::new(witness));
     let mut transcript = EvmTranscript::<Vec<u8>>::init(Vec::new());
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm, _, _, _>(
-        params,
-        &pk.pk,
-        &[circuit],
-        &[&[&instances]],
-        rand::rngs::OsRng,
-        &mut transcript,
-    )
-    .map_err(|e| ProverError::Halo2 { stage: "proving", message: format!("{e:?}") })?;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm, _, _, _>(
+            params,
+            &pk.pk,
+            &[circuit],
+            &[&[&instances]],
+            rand::rngs::OsRng,
+            &mut transcript,
+        )
+    }))
+    .map_err(|_| ProverError::Halo2 { stage: "proving", message: "internal panic in halo2".into() })?;
+    result.map_err(|e| ProverError::Halo2 { stage: "proving", message: format!("{e:?}") })?;
     let bytes = transcript.finalize();
     let digest = zkinfer_verifier::vk::circuit_digest(pk.pk.get_vk());
     let shapes = compiled.model.output_shapes.clone();

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use halo2_axiom::halo2curves::bn256::Bn256;
-use halo2_axiom::poly::commitment::Params;
+use halo2_axiom::poly::commitment::{Params, ParamsProver};
 use halo2_axiom::poly::kzg::commitment::ParamsKZG;
 use halo2_axiom::SerdeFormat;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use zkinfer_verifier::artifact::{self, Kind, MAGIC};
 use zkinfer_verifier::VerifierParams;
 
 use crate::error::{ProverError, Result};
-use crate::fs;
+use crate::{fs, ptau};
 
 /// Largest SRS size accepted from a file.
 pub const MAX_K: u32 = 28;
@@ -167,19 +167,38 @@ impl SrsStore {
         Ok(LoadedSrs { params, origin, generated: true })
     }
 
-    /// Parameters for `k` from a user-given file, downsized when larger.
+    /// Parameters for `k` from a user-given file — a `.ptau` ceremony file,
+    /// zkinfer's SRS format or halo2's raw format — downsized when larger. Every
+    /// point is checked to be on the curve and the powers to be consistent (a
+    /// pairing check); halo2-format Lagrange bases are recomputed, not trusted.
     pub fn from_file(path: &Path, k: u32) -> Result<LoadedSrs> {
-        let (mut params, origin) = from_bytes(&fs::read(path)?, path)?;
+        let bytes = fs::read(path)?;
+        let origin = SrsOrigin::File(path.to_path_buf());
+        if ptau::is_ptau(&bytes) {
+            let params = ptau::read_ptau(&bytes, path, k)?;
+            return Ok(LoadedSrs { params, origin, generated: false });
+        }
+        let (params, file_origin) = from_bytes(&bytes, path)?;
         if params.k() < k {
             return Err(ProverError::Srs {
                 path: path.to_path_buf(),
                 reason: format!("it supports circuits up to k = {}, this one needs k = {k}", params.k()),
             });
         }
-        if params.k() > k {
-            params.downsize(k);
-        }
-        Ok(LoadedSrs { params, origin: origin.unwrap_or(SrsOrigin::File(path.to_path_buf())), generated: false })
+        let g = params.get_g()[..1usize << k].to_vec();
+        let params = params.from_parts(k, g, None, params.g2(), params.s_g2());
+        ptau::check_powers(&params).map_err(|reason| ProverError::Srs { path: path.to_path_buf(), reason })?;
+        Ok(LoadedSrs { params, origin: file_origin.unwrap_or(origin), generated: false })
+    }
+
+    /// Imports a ceremony SRS (or any SRS file [`SrsStore::from_file`] reads) for
+    /// circuits up to `k` into the store, so that later runs use it instead of a
+    /// testing SRS. Returns the path written.
+    pub fn import(&self, path: &Path, k: u32) -> Result<PathBuf> {
+        let loaded = Self::from_file(path, k)?;
+        let target = self.path(k);
+        fs::write_atomic(&target, &to_bytes(&loaded.params, &loaded.origin))?;
+        Ok(target)
     }
 }
 

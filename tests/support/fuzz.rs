@@ -160,6 +160,8 @@ pub fn all_targets(a: &crate::DemoArtifacts, iterations: usize, seed: u64) -> Ve
     };
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let original_proof = Proof::from_bytes(&a.proof, "proof.bin").expect("demo proof");
+    let ptau =
+        std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/pot6.ptau")).expect("ptau");
     vec![
         fuzz("input JSON", std::slice::from_ref(&a.input_json), iterations, seed, false, |d| {
             zkinfer_models::input::parse_input_json(&String::from_utf8_lossy(d), Path::new("input.json"))
@@ -190,10 +192,20 @@ pub fn all_targets(a: &crate::DemoArtifacts, iterations: usize, seed: u64) -> Ve
         fuzz("SRS (zkinfer and halo2 formats)", &[a.srs.clone(), raw_srs], iterations, seed, true, |d| {
             zkinfer_prover::srs::from_bytes(d, Path::new("srs")).map(|_| ()).map_err(|e| err(&e))
         }),
-        fuzz("ONNX model (load and lower)", std::slice::from_ref(&a.onnx), (iterations / 4).max(20), seed, false, |d| {
-            let m = zkinfer_models::onnx::OnnxModel::load_bytes(d, Path::new("network.onnx"), None, &[144])
-                .map_err(|e| err(&e))?;
-            m.lower().map(|_| ()).map_err(|e| err(&e))
+        fuzz("ceremony SRS (.ptau)", std::slice::from_ref(&ptau), (iterations / 4).max(20), seed, false, |d| {
+            zkinfer_prover::ptau::read_ptau(d, Path::new("pot.ptau"), 5).map(|_| ()).map_err(|e| err(&e))
         }),
+        fuzz(
+            "ONNX model (load and lower)",
+            std::slice::from_ref(&a.onnx),
+            (iterations / 4).max(20),
+            seed,
+            false,
+            |d| {
+                let m = zkinfer_models::onnx::OnnxModel::load_bytes(d, Path::new("network.onnx"), None, &[144])
+                    .map_err(|e| err(&e))?;
+                m.lower().map(|_| ()).map_err(|e| err(&e))
+            },
+        ),
     ]
 }

@@ -41,10 +41,17 @@ pub fn circuit_digest(vk: &Halo2Vk<G1Affine>) -> [u8; 32] {
     repr.to_repr()
 }
 
+/// Most fixed polynomials a circuit of `shape` can have: its fixed columns plus one
+/// per selector (before compression).
+pub fn max_fixed_polys(shape: &CircuitShape) -> usize {
+    shape.fixed_columns() + shape.templates.len() * shape.elem_lanes as usize
+}
+
 /// Checks the header of halo2's verifying-key encoding before halo2 parses it:
 /// version byte, circuit size equal to the shape's (halo2 allocates `2^k`-sized
-/// selector tables from it) and a sane fixed-column count.
-pub fn check_halo2_header(bytes: &[u8], k: u32) -> Result<(), String> {
+/// selector tables from it) and a fixed-column count the shape allows.
+pub fn check_halo2_header(bytes: &[u8], shape: &CircuitShape) -> Result<(), String> {
+    let k = shape.k;
     if bytes.len() < 10 {
         return Err("the halo2 verifying key is truncated".into());
     }
@@ -58,9 +65,9 @@ pub fn check_halo2_header(bytes: &[u8], k: u32) -> Result<(), String> {
     if bytes[5] > 1 {
         return Err("invalid selector-compression flag".into());
     }
-    let fixed = u32::from_le_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);
-    if fixed > 4096 {
-        return Err(format!("implausible fixed-column count {fixed}"));
+    let fixed = u32::from_le_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]) as usize;
+    if fixed > max_fixed_polys(shape) {
+        return Err(format!("{fixed} fixed columns, more than the circuit shape allows"));
     }
     Ok(())
 }
@@ -68,7 +75,7 @@ pub fn check_halo2_header(bytes: &[u8], k: u32) -> Result<(), String> {
 /// Parses halo2's verifying key from the front of `bytes` (after
 /// [`check_halo2_header`]); returns it and the number of bytes it took.
 pub fn read_halo2_vk(bytes: &[u8], shape: &CircuitShape) -> Result<(Halo2Vk<G1Affine>, usize), String> {
-    check_halo2_header(bytes, shape.k)?;
+    check_halo2_header(bytes, shape)?;
     let mut reader = std::io::Cursor::new(bytes);
     let vk = Halo2Vk::<G1Affine>::read::<_, ModelCircuit>(&mut reader, SerdeFormat::RawBytes, shape.clone())
         .map_err(|e| format!("invalid halo2 verifying key: {e}"))?;

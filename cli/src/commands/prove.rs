@@ -9,7 +9,7 @@ use zkinfer_prover::keys::ProvingKey;
 use zkinfer_prover::prove::{check_compatible, prove, witness};
 use zkinfer_verifier::Proof;
 
-use crate::pipeline::{load_srs, read_compiled, read_input, SrsFlags, Workdir};
+use crate::pipeline::{load_srs, read_compiled, read_input, GuardFlags, SrsFlags, Workdir};
 use crate::ui::Ui;
 
 /// Arguments of `prove`.
@@ -32,6 +32,9 @@ pub struct ProveArgs {
     /// SRS source.
     #[command(flatten)]
     pub srs: SrsFlags,
+    /// Resource guard.
+    #[command(flatten)]
+    pub guard: GuardFlags,
 }
 
 /// The readable companion of a proof file.
@@ -49,6 +52,7 @@ pub fn proof_json(proof: &Proof) -> serde_json::Value {
 pub fn run(args: ProveArgs, ui: &Ui) -> Result<()> {
     let dir = Workdir(args.dir.clone().unwrap_or_else(|| PathBuf::from(".")));
     let compiled = read_compiled(&args.compiled.clone().unwrap_or_else(|| dir.compiled()))?;
+    args.guard.check(&compiled.shape, "proving")?;
     let pk_path = args.pk.clone().unwrap_or_else(|| dir.pk());
     let step = ui.step("loading the proving key");
     let pk = ProvingKey::from_bytes(&fs::read(&pk_path)?, &pk_path.display().to_string())?;

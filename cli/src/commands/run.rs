@@ -13,7 +13,8 @@ use zkinfer_verifier::{verify, Proof, VerifierParams, VerifyingKey};
 
 use super::prove::proof_json;
 use crate::pipeline::{
-    compile_loaded, load_srs, max_abs_diff, write_compiled, CompileFlags, ModelArgs, SrsFlags, Workdir,
+    compile_loaded, load_srs, max_abs_diff, record_srs, write_compiled, CompileFlags, GuardFlags, ModelArgs, SrsFlags,
+    Workdir,
 };
 use crate::report::Report;
 use crate::ui::Ui;
@@ -33,20 +34,25 @@ pub struct RunArgs {
     /// SRS source.
     #[command(flatten)]
     pub srs: SrsFlags,
+    /// Resource guard.
+    #[command(flatten)]
+    pub guard: GuardFlags,
 }
 
 /// Runs the whole flow and returns its report (also written to `report.json`).
 pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
     let step = ui.step("loading, lowering and calibrating the model");
     let loaded = args.model.load()?;
-    let compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
+    let mut compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
     let compile_s = step.done();
     let dir = Workdir(args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;
+    args.guard.check(&compiled.shape, "key generation and proving")?;
 
     let t = Instant::now();
     let srs = load_srs(&args.srs, compiled.shape.k, ui)?;
     let srs_s = t.elapsed().as_secs_f64();
+    record_srs(&dir, &mut compiled, &srs)?;
 
     let step = ui.step(&format!("generating keys (k = {})", compiled.shape.k));
     let pk = keygen(&compiled, &srs)?;

@@ -7,7 +7,7 @@ use clap::Args;
 use zkinfer_prover::fs;
 use zkinfer_prover::keys::keygen;
 
-use crate::pipeline::{load_srs, read_compiled, SrsFlags, Workdir};
+use crate::pipeline::{load_srs, read_compiled, record_srs, GuardFlags, SrsFlags, Workdir};
 use crate::ui::Ui;
 
 /// Arguments of `setup`.
@@ -25,19 +25,24 @@ pub struct SetupArgs {
     /// SRS source.
     #[command(flatten)]
     pub srs: SrsFlags,
+    /// Resource guard.
+    #[command(flatten)]
+    pub guard: GuardFlags,
 }
 
 /// Runs `setup`.
 pub fn run(args: SetupArgs, ui: &Ui) -> Result<()> {
     let base = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let compiled_path = args.compiled.clone().unwrap_or_else(|| Workdir(base.clone()).compiled());
-    let compiled = read_compiled(&compiled_path)?;
+    let mut compiled = read_compiled(&compiled_path)?;
+    args.guard.check(&compiled.shape, "key generation")?;
     let out = Workdir(
         args.out
             .clone()
             .unwrap_or_else(|| compiled_path.parent().map(|p| p.to_path_buf()).unwrap_or_else(|| base.clone())),
     );
     let srs = load_srs(&args.srs, compiled.shape.k, ui)?;
+    record_srs(&out, &mut compiled, &srs)?;
     let step = ui.step(&format!("generating keys (k = {})", compiled.shape.k));
     let pk = keygen(&compiled, &srs)?;
     let secs = step.done();

@@ -63,9 +63,13 @@ impl OnnxModel {
                 return Err(Error::InputCount { expected: s.len(), got: lens.len() });
             }
         }
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::parse(bytes, path, shapes, lens))).unwrap_or_else(
-            |_| Err(Error::NotOnnx { path: path.to_path_buf(), message: "the ONNX parser failed on malformed data".into() }),
-        )
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::parse(bytes, path, shapes, lens)))
+            .unwrap_or_else(|_| {
+                Err(Error::NotOnnx {
+                    path: path.to_path_buf(),
+                    message: "the ONNX parser failed on malformed data".into(),
+                })
+            })
     }
 
     fn parse(bytes: &[u8], path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
@@ -146,12 +150,27 @@ impl OnnxModel {
 
     /// Lowers to the float graph. Every unsupported operator is reported at once.
     pub fn lower(&self) -> Result<FGraph> {
-        lower::lower_model(&self.typed, &self.input_names)
+        self.guarded(|| lower::lower_model(&self.typed, &self.input_names))
+    }
+
+    /// Runs `f`, turning a panic inside tract (malformed models reach code paths
+    /// tract does not guard) into an error.
+    fn guarded<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+            Err(Error::Analyse {
+                path: self.path.clone(),
+                message: "tract failed on this model (internal panic)".into(),
+            })
+        })
     }
 
     /// Runs tract in floating point: the reference the circuit's accuracy is measured
     /// against. Returns each output flattened.
     pub fn run_float(&self, inputs: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
+        self.guarded(|| self.run_float_unguarded(inputs))
+    }
+
+    fn run_float_unguarded(&self, inputs: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
         let err = analyse(&self.path);
         if inputs.len() != self.input_shapes.len() {
             return Err(Error::InputCount { expected: self.input_shapes.len(), got: inputs.len() });

@@ -1,0 +1,125 @@
+//! A resource guard: before key generation or proving, estimate the peak memory of
+//! the circuit and refuse — with the estimate — when the machine does not have it,
+//! instead of being killed by the kernel half-way.
+
+use zkinfer_circuits::circuit::DEGREE;
+use zkinfer_circuits::CircuitShape;
+
+use crate::error::{ProverError, Result};
+
+/// Memory the process needs besides the circuit (binary, tract, buffers).
+const BASE_BYTES: f64 = 24.0 * 1024.0 * 1024.0;
+/// Bytes per row per polynomial at peak, measured: halo2 holds each polynomial in
+/// Lagrange and coefficient form, extends several at a time to the 4n coset, and
+/// the proving key keeps fixed and permutation polynomials in two forms. Fitted on
+/// this project's circuits (k = 10–15): peak ≈ 5.5 × 32 bytes × rows × polynomials.
+const BYTES_PER_CELL: f64 = 5.5 * 32.0;
+
+/// Polynomials of a shape that the prover and key generation hold.
+fn polynomials(shape: &CircuitShape) -> usize {
+    let perm_products = shape.equality_columns().div_ceil(DEGREE - 2);
+    shape.advice_columns() + shape.fixed_columns() + shape.equality_columns() + 3 * shape.lookups() + perm_products + 8
+}
+
+/// Estimated peak resident memory, in bytes, of key generation or proving.
+pub fn estimate_peak_bytes(shape: &CircuitShape) -> u64 {
+    let n = (1u64 << shape.k) as f64;
+    (BASE_BYTES + BYTES_PER_CELL * n * polynomials(shape) as f64) as u64
+}
+
+/// Environment variable that sets the memory available to zkinfer, in MiB
+/// (overrides what the system reports).
+pub const MEMORY_LIMIT_ENV: &str = "ZKINFER_MEMORY_LIMIT_MIB";
+
+fn read_u64(path: &str) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Memory available to this process: `$ZKINFER_MEMORY_LIMIT_MIB` if set, else the
+/// smaller of Linux's `MemAvailable` and the control group's remaining allowance
+/// (containers), if known.
+pub fn available_bytes() -> Option<u64> {
+    if let Some(mib) = std::env::var(MEMORY_LIMIT_ENV).ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+        return Some(mib * 1024 * 1024);
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok();
+    let system = meminfo.as_deref().and_then(|m| {
+        let line = m.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    });
+    let cgroup = match (read_u64("/sys/fs/cgroup/memory.max"), read_u64("/sys/fs/cgroup/memory.current")) {
+        (Some(max), Some(current)) => Some(max.saturating_sub(current)),
+        _ => match (
+            read_u64("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+            read_u64("/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+        ) {
+            (Some(max), Some(current)) => Some(max.saturating_sub(current)),
+            _ => None,
+        },
+    };
+    match (system, cgroup) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0 * 1024.0)
+}
+
+/// Refuses `what` (e.g. "key generation") when its estimated peak memory exceeds
+/// `available` bytes.
+pub fn check_memory(shape: &CircuitShape, what: &str, available: Option<u64>) -> Result<()> {
+    let needed = estimate_peak_bytes(shape);
+    match available {
+        Some(available) if needed > available => Err(ProverError::Mismatch(format!(
+            "{what} for this circuit (k = {}, {} advice columns) needs about {:.1} GiB but only {:.1} GiB are available\n  hint: compile a smaller circuit (lower --max-k or --scale), free memory, or pass --ignore-memory-estimate to try anyway",
+            shape.k,
+            shape.advice_columns(),
+            gib(needed),
+            gib(available)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimate_grows_with_k_and_guard_refuses_what_does_not_fit() {
+        let small = CircuitShape { k: 10, ..CircuitShape::default() };
+        let big = CircuitShape { k: 26, ..CircuitShape::default() };
+        assert!(estimate_peak_bytes(&big) > 1000 * estimate_peak_bytes(&small) / 100);
+        assert!(check_memory(&small, "proving", Some(1 << 30)).is_ok());
+        let err = check_memory(&big, "key generation", Some(1 << 30)).unwrap_err().to_string();
+        assert!(
+            err.contains("key generation") && err.contains("GiB") && err.contains("--ignore-memory-estimate"),
+            "{err}"
+        );
+        assert!(check_memory(&big, "proving", None).is_ok(), "unknown availability does not block");
+    }
+
+    #[test]
+    fn estimate_matches_measured_lenet_peak() {
+        // lenet_5 as compiled by default: k = 14, 1 dot lane x 32, 1 element lane;
+        // measured peak 382 MiB for key generation and proving.
+        let shape = CircuitShape {
+            k: 14,
+            dot_lanes: 1,
+            dot_width: 32,
+            elem_lanes: 1,
+            ranges: zkinfer_circuits::shape::Ranges { lookup_bits: 13, value_bits: 26, scale: 13 },
+            templates: vec![
+                zkinfer_circuits::shape::Template::Range,
+                zkinfer_circuits::shape::Template::Rescale,
+                zkinfer_circuits::shape::Template::MulRescale,
+            ],
+            outputs: 10,
+        };
+        let mib = estimate_peak_bytes(&shape) as f64 / (1024.0 * 1024.0);
+        assert!((300.0..600.0).contains(&mib), "{mib} MiB");
+    }
+}
