@@ -189,7 +189,7 @@ fn bad_input_gives_clear_errors_and_no_panics() {
         .env("ZKINFER_MEMORY_LIMIT_MIB", "8")
         .output()
         .unwrap();
-    assert_fails(&o, &["needs about", "GiB", "--ignore-memory-estimate"]);
+    assert_fails(&o, &["needs about", "MiB", "--ignore-memory-estimate"]);
     let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
         .args(["run", s(&demo()), "--out", s(&out), "--ignore-memory-estimate"])
         .env("ZKINFER_SRS_DIR", &srs)

@@ -64,8 +64,14 @@ pub fn available_bytes() -> Option<u64> {
     }
 }
 
-fn gib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0 * 1024.0)
+/// A size for messages: MiB below a GiB, GiB above.
+fn size(bytes: u64) -> String {
+    let mib = bytes as f64 / (1024.0 * 1024.0);
+    if mib < 1024.0 {
+        format!("{mib:.0} MiB")
+    } else {
+        format!("{:.1} GiB", mib / 1024.0)
+    }
 }
 
 /// Refuses `what` (e.g. "key generation") when its estimated peak memory exceeds
@@ -74,11 +80,11 @@ pub fn check_memory(shape: &CircuitShape, what: &str, available: Option<u64>) ->
     let needed = estimate_peak_bytes(shape);
     match available {
         Some(available) if needed > available => Err(ProverError::Mismatch(format!(
-            "{what} for this circuit (k = {}, {} advice columns) needs about {:.1} GiB but only {:.1} GiB are available\n  hint: compile a smaller circuit (lower --max-k or --scale), free memory, or pass --ignore-memory-estimate to try anyway",
+            "{what} for this circuit (k = {}, {} advice columns) needs about {} but only {} are available\n  hint: compile a smaller circuit (lower --max-k or --scale), free memory, or pass --ignore-memory-estimate to try anyway",
             shape.k,
             shape.advice_columns(),
-            gib(needed),
-            gib(available)
+            size(needed),
+            size(available)
         ))),
         _ => Ok(()),
     }
