@@ -53,6 +53,9 @@ pub struct Report {
     pub outputs: Vec<f64>,
     /// tract's float outputs.
     pub float_outputs: Vec<f64>,
+    /// Digest of the circuit (halo2's hash of the verifying key), hex: proofs and
+    /// verifying keys carry it.
+    pub circuit_digest: String,
     /// Version of zkinfer that made it.
     pub zkinfer_version: String,
 }

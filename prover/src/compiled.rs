@@ -46,6 +46,9 @@ pub struct Settings {
     pub format_version: u16,
     /// Version of zkinfer that compiled it.
     pub zkinfer_version: String,
+    /// Digest of the quantised graph and circuit shape (keys are bound to it), hex.
+    #[serde(default)]
+    pub model_digest: String,
     /// The model file compiled.
     pub source: String,
     /// Fixed-point scale (fractional bits).
@@ -100,6 +103,7 @@ impl CompiledModel {
         let settings = Settings {
             format_version: Kind::CompiledModel.version(),
             zkinfer_version: env!("CARGO_PKG_VERSION").to_string(),
+            model_digest: String::new(),
             source: source.to_string(),
             scale: compiled.graph.scale,
             value_bits: shape.ranges.value_bits,
@@ -113,12 +117,14 @@ impl CompiledModel {
             trials: compiled.trials,
             srs: None,
         };
-        CompiledModel {
+        let mut model = CompiledModel {
             model: ModelInfo { name: name.to_string(), scale: compiled.graph.scale, input_shapes, output_shapes },
             graph: compiled.graph,
             shape,
             settings,
-        }
+        };
+        model.settings.model_digest = artifact::hex(&model.digest());
+        model
     }
 
     /// Identity of the graph and circuit shape (what keys are bound to).

@@ -181,6 +181,11 @@ pub fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8], what: &str) -> Resu
     options().with_limit(len).deserialize(body).map_err(|e| corrupt(format!("cannot decode: {e}")))
 }
 
+/// Lower-case hexadecimal of a digest, for messages and reports.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Recomputes the length and checksum of an envelope whose body was changed, so
 /// that the body's own decoder sees it (fuzzing the decoders behind the checksum).
 /// Returns `None` when `bytes` is too short to hold a header.

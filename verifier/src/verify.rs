@@ -7,6 +7,7 @@ use halo2_axiom::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_axiom::poly::kzg::multiopen::VerifierSHPLONK;
 use halo2_axiom::poly::kzg::strategy::SingleStrategy;
 
+use crate::artifact::hex;
 use crate::params::VerifierParams;
 use crate::proof::Proof;
 use crate::transcript::EvmTranscript;
@@ -43,10 +44,6 @@ pub enum VerifyError {
     /// The proof does not verify.
     #[error("the proof is invalid: {0}")]
     Rejected(String),
-}
-
-fn hex(d: &[u8; 32]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Verifies `proof` against `vk` and `params`, checking first that all three

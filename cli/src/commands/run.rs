@@ -108,6 +108,7 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
         srs_testing_only: srs.origin.is_testing_only(),
         outputs,
         float_outputs,
+        circuit_digest: zkinfer_verifier::artifact::hex(&vk.digest()),
         zkinfer_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     fs::write_atomic(&dir.report(), &serde_json::to_vec_pretty(&report)?)?;
