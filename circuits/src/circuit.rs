@@ -9,6 +9,7 @@ use halo2_axiom::plonk::{Any, Circuit, Column, ConstraintSystem, Error, Instance
 use zkinfer_models::eval::Trace;
 use zkinfer_models::ir::{Graph, Op};
 
+use crate::chips::compact::{physical_row, CompactConfig};
 use crate::chips::dot::DotConfig;
 use crate::chips::elementwise::{elem_row, ElemConfig, ElemRow};
 use crate::chips::fe;
@@ -20,6 +21,16 @@ use crate::shape::CircuitShape;
 /// The constraint system's degree: 5 keeps the extended domain at 4n (as for
 /// degree 3–4) while letting the permutation argument pack 3 columns per product.
 pub const DEGREE: usize = 5;
+
+/// Rows a layout uses in a circuit of `shape` (in the compact profile, element
+/// operations span [`CircuitShape::elem_stride`] rows each, after the dot rows).
+pub fn used_rows(layout: &Layout, shape: &CircuitShape) -> usize {
+    if shape.compact {
+        crate::chips::compact::used_rows(layout, shape.elem_stride())
+    } else {
+        layout.rows()
+    }
+}
 
 /// A graph and its placement.
 #[derive(Clone, Debug)]
@@ -82,10 +93,12 @@ impl Witness {
 /// Columns of the whole circuit.
 #[derive(Clone, Debug)]
 pub struct ModelConfig {
-    /// Dot-product lanes.
+    /// Dot-product lanes (wide profile).
     pub dot: Vec<DotConfig>,
-    /// Element-wise lanes.
+    /// Element-wise lanes (wide profile).
     pub elem: Vec<ElemConfig>,
+    /// The single lane of the compact profile.
+    pub compact: Option<CompactConfig>,
     /// The range table.
     pub table: RangeTableConfig,
     /// The public outputs.
@@ -93,8 +106,15 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    /// The cell at a location.
-    pub fn cell(&self, loc: Loc) -> Cell {
+    /// The cell at a location of `layout`.
+    pub fn cell(&self, layout: &Layout, loc: Loc) -> Cell {
+        if let Some(lane) = &self.compact {
+            let column: Column<Any> = match loc {
+                Loc::ElemA { .. } => lane.x[0].into(),
+                Loc::Acc { .. } | Loc::ElemC { .. } => lane.c.into(),
+            };
+            return Cell { row_offset: physical_row(layout, lane.stride, loc), column };
+        }
         let (row, column): (u32, Column<Any>) = match loc {
             Loc::Acc { lane, row } => (row, self.dot[lane as usize].acc.into()),
             Loc::ElemA { lane, row } => (row, self.elem[lane as usize].a.into()),
@@ -150,13 +170,19 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
     fn configure_with_params(meta: &mut ConstraintSystem<F>, shape: CircuitShape) -> ModelConfig {
         meta.set_minimum_degree(DEGREE);
         let table = RangeTableConfig::configure(meta, shape.ranges.lookup_bits);
+        if shape.compact {
+            let compact = CompactConfig::configure(meta, &shape, &table);
+            let instance = meta.instance_column();
+            meta.enable_equality(instance);
+            return ModelConfig { dot: Vec::new(), elem: Vec::new(), compact: Some(compact), table, instance };
+        }
         let dot = (0..shape.dot_lanes).map(|_| DotConfig::configure(meta, shape.dot_width as usize)).collect();
         let elem = (0..shape.elem_lanes)
             .map(|_| ElemConfig::configure(meta, &shape.templates, shape.ranges, &table))
             .collect();
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        ModelConfig { dot, elem, table, instance }
+        ModelConfig { dot, elem, compact: None, table, instance }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<F>) -> Result<(), Error> {
@@ -168,13 +194,13 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
             None => Value::unknown(),
         };
         config.table.load(&mut layouter)?;
+        let cell = |loc| config.cell(layout, loc);
         layouter.assign_region(
             || "model",
             |mut region| {
                 for (lane, jobs) in layout.dot.iter().enumerate() {
-                    let dot = &config.dot[lane];
-                    if let Some(first) = jobs.first() {
-                        region.assign_advice(dot.acc, first.start as usize, Value::known(F::ZERO));
+                    if let (None, Some(first)) = (&config.compact, jobs.first()) {
+                        region.assign_advice(config.dot[lane].acc, first.start as usize, Value::known(F::ZERO));
                     }
                     for job in jobs {
                         let (bias, weights, sources, inputs) = match job.source {
@@ -187,32 +213,55 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
                                 (
                                     l.bias[row as usize],
                                     terms.iter().map(|(_, w)| *w).collect(),
-                                    terms.iter().map(|(r, _)| Some(config.cell(layout.home(*r)))).collect(),
+                                    terms.iter().map(|(r, _)| Some(cell(layout.home(*r)))).collect(),
                                     terms.iter().map(|(r, _)| value(*r)).collect(),
                                 )
                             }
                         };
-                        let w = dot.witness(bias, &weights, inputs);
-                        dot.assign(&mut region, job.start as usize, bias, &weights, &w, &sources)?;
+                        let width = self.shape.dot_width as usize;
+                        let w = DotConfig::witness_of(width, bias, &weights, inputs);
+                        match &config.compact {
+                            Some(lane) => {
+                                lane.assign_dot(&mut region, job.start as usize, bias, &weights, &w, &sources)?
+                            }
+                            None => {
+                                config.dot[lane].assign(
+                                    &mut region,
+                                    job.start as usize,
+                                    bias,
+                                    &weights,
+                                    &w,
+                                    &sources,
+                                )?;
+                            }
+                        }
                     }
                 }
                 for (lane, jobs) in layout.elem.iter().enumerate() {
-                    let elem = &config.elem[lane];
                     for (row, job) in jobs.iter().enumerate() {
                         let source = |input: ElemIn| match input {
-                            ElemIn::Copy(r) => Some(config.cell(layout.home(r))),
-                            ElemIn::Prev => Some(config.cell(Loc::ElemC { lane: lane as u32, row: row as u32 - 1 })),
+                            ElemIn::Copy(r) => Some(cell(layout.home(r))),
+                            ElemIn::Prev => Some(cell(Loc::ElemC { lane: lane as u32, row: row as u32 - 1 })),
                             ElemIn::None | ElemIn::Define(_) => None,
                         };
                         let w = witness.map(|w| &w.elem_rows[lane][row]);
-                        elem.assign(&mut region, row, job.template, job.konst, w, source(job.a), source(job.b))?;
+                        let (a, b) = (source(job.a), source(job.b));
+                        match &config.compact {
+                            Some(c) => {
+                                let at = physical_row(layout, c.stride, Loc::ElemA { lane: 0, row: row as u32 });
+                                c.assign_elem(&mut region, at, job.template, job.konst, w, a, b)?;
+                            }
+                            None => {
+                                config.elem[lane].assign(&mut region, row, job.template, job.konst, w, a, b)?;
+                            }
+                        }
                     }
                 }
                 Ok(())
             },
         )?;
         for (i, loc) in layout.outputs.iter().enumerate() {
-            layouter.constrain_instance(config.cell(*loc), config.instance, i);
+            layouter.constrain_instance(cell(*loc), config.instance, i);
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use zkinfer_models::quantize::quantize_graph;
 use zkinfer_models::quantize_inputs;
 
 use crate::error::CircuitError;
-use crate::plan::{Lanes, Plan, Planner};
+use crate::plan::{Lanes, Plan, Planner, Profile};
 
 /// Scales tried when none is given.
 pub const AUTO_SCALES: std::ops::RangeInclusive<u32> = 4..=16;
@@ -43,6 +43,9 @@ pub struct CompileOptions {
     pub max_k: u32,
     /// Force lane counts.
     pub lanes: Option<Lanes>,
+    /// What the circuit is optimised for.
+    #[serde(default)]
+    pub profile: Profile,
     /// When set, calibration picks the cheapest scale whose error on the
     /// calibration input is at most this (instead of the most accurate scale
     /// among the cheapest circuits).
@@ -51,7 +54,15 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { scale: None, value_bits: None, headroom_bits: 1, max_k: 24, lanes: None, target_error: None }
+        CompileOptions {
+            scale: None,
+            value_bits: None,
+            headroom_bits: 1,
+            max_k: 24,
+            lanes: None,
+            profile: Profile::Fast,
+            target_error: None,
+        }
     }
 }
 
@@ -154,7 +165,7 @@ pub fn compile(
     };
     // The structure does not depend on the scale: lay out once.
     let structure = quantize_graph(&g, scales[0])?;
-    let planner = Planner::new(&structure, opts.lanes);
+    let planner = Planner::new(&structure, opts.lanes, opts.profile);
     let mut trials: Vec<Trial> = scales.iter().map(|&s| try_scale(&g, &planner, s, inputs, reference, opts)).collect();
     let usable: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].ok.is_some()).collect();
     let preferred: Vec<usize> =

@@ -189,12 +189,19 @@ enum Role {
     ElemA { lane: usize },
     ElemB { lane: usize },
     ElemC { lane: usize },
-    ElemT { lane: usize },
     ElemLimb { lane: usize, j: usize },
+    CompactX { j: usize },
+    CompactC,
+    CompactLimb,
 }
 
 fn roles(config: &ModelConfig) -> Vec<(Column<Advice>, Role)> {
     let mut out = Vec::new();
+    if let Some(c) = &config.compact {
+        out.extend(c.x.iter().enumerate().map(|(j, x)| (*x, Role::CompactX { j })));
+        out.push((c.c, Role::CompactC));
+        out.push((c.limbs, Role::CompactLimb));
+    }
     for (lane, d) in config.dot.iter().enumerate() {
         for (j, x) in d.x.iter().enumerate() {
             out.push((*x, Role::DotX { lane, j }));
@@ -206,9 +213,6 @@ fn roles(config: &ModelConfig) -> Vec<(Column<Advice>, Role)> {
         out.push((e.c, Role::ElemC { lane }));
         if let Some(b) = e.b {
             out.push((b, Role::ElemB { lane }));
-        }
-        if let Some(t) = e.t {
-            out.push((t, Role::ElemT { lane }));
         }
         for (j, l) in e.limbs.iter().enumerate() {
             out.push((*l, Role::ElemLimb { lane, j }));
@@ -228,36 +232,13 @@ fn free_reason(program: &crate::Program, shape: &CircuitShape, role: Role, row: 
                 (row == 0).then_some(FreeReason::DotStart)
             }
         }
-        Role::DotX { lane, j } => {
-            let jobs = &layout.dot[lane];
-            if row >= layout.dot_heights[lane] {
-                return Some(FreeReason::PastLaneEnd);
-            }
-            // The job covering this row and how many of its terms this row holds; on
-            // the final result row no job remains and none are used.
-            let idx = jobs.partition_point(|job| job.start as usize <= row).checked_sub(1)?;
-            let job = jobs[idx];
-            let terms = match job.source {
-                DotSource::Const(_) => 0,
-                DotSource::Linear { node, row: out } => match &program.graph.nodes[node as usize].op {
-                    zkinfer_models::ir::Op::Linear(l) => l.terms.row(out as usize).len(),
-                    _ => 0,
-                },
-            };
-            let width = shape.dot_width as usize;
-            let used = terms.saturating_sub((row - job.start as usize) * width).min(width);
-            (j >= used).then_some(FreeReason::DotPadding)
-        }
-        Role::ElemA { lane }
-        | Role::ElemB { lane }
-        | Role::ElemC { lane }
-        | Role::ElemT { lane }
-        | Role::ElemLimb { lane, .. } => {
+        Role::CompactX { .. } | Role::CompactC | Role::CompactLimb => compact_free_reason(program, shape, role, row),
+        Role::DotX { lane, j } => dot_x_free_reason(program, shape, lane, j, row),
+        Role::ElemA { lane } | Role::ElemB { lane } | Role::ElemC { lane } | Role::ElemLimb { lane, .. } => {
             let Some(job) = layout.elem[lane].get(row) else { return Some(FreeReason::PastLaneEnd) };
             let t = job.template;
             let unused = match role {
                 Role::ElemB { .. } => !t.uses_b(),
-                Role::ElemT { .. } => !t.uses_t(),
                 Role::ElemC { .. } => t == Template::Range,
                 Role::ElemLimb { j, .. } => j >= shape.ranges.limbs(t),
                 _ => false,
@@ -265,6 +246,61 @@ fn free_reason(program: &crate::Program, shape: &CircuitShape, role: Role, row: 
             unused.then_some(FreeReason::UnusedByTemplate)
         }
     }
+}
+
+/// Free cells of the compact lane: its dot rows are classified as in the wide dot
+/// lane; an element operation at row `p` reads `x_0[p]`, `x_0[p+1]` (second
+/// operand), `c[p]` (unless a plain range check) and its limbs `l[p..]`.
+fn compact_free_reason(program: &crate::Program, shape: &CircuitShape, role: Role, row: usize) -> Option<FreeReason> {
+    let layout = &program.layout;
+    let dot_rows = layout.dot_heights.first().copied().unwrap_or(0);
+    if row < dot_rows {
+        return match role {
+            Role::CompactX { j } => dot_x_free_reason(program, shape, 0, j, row),
+            Role::CompactC => (row == 0).then_some(FreeReason::DotStart),
+            _ => Some(FreeReason::UnusedByTemplate),
+        };
+    }
+    let stride = shape.elem_stride();
+    let (op, offset) = ((row - dot_rows) / stride, (row - dot_rows) % stride);
+    let Some(job) = layout.elem.first().and_then(|l| l.get(op)) else { return Some(FreeReason::PastLaneEnd) };
+    let t = job.template;
+    let used = match role {
+        Role::CompactX { j: 0 } => offset == 0 || (offset == 1 && t.uses_b()),
+        Role::CompactC => offset == 0 && t != Template::Range,
+        Role::CompactLimb => offset < shape.ranges.limbs(t),
+        _ => false,
+    };
+    (!used).then_some(FreeReason::UnusedByTemplate)
+}
+
+/// Free cells among the inputs `x_j` of a dot lane.
+fn dot_x_free_reason(
+    program: &crate::Program,
+    shape: &CircuitShape,
+    lane: usize,
+    j: usize,
+    row: usize,
+) -> Option<FreeReason> {
+    let layout = &program.layout;
+    let jobs = &layout.dot[lane];
+    if row >= layout.dot_heights[lane] {
+        return Some(FreeReason::PastLaneEnd);
+    }
+    // The job covering this row and how many of its terms this row holds; on the
+    // final result row no job remains and none are used.
+    let idx = jobs.partition_point(|job| job.start as usize <= row).checked_sub(1)?;
+    let job = jobs[idx];
+    let terms = match job.source {
+        DotSource::Const(_) => 0,
+        DotSource::Linear { node, row: out } => match &program.graph.nodes[node as usize].op {
+            zkinfer_models::ir::Op::Linear(l) => l.terms.row(out as usize).len(),
+            _ => 0,
+        },
+    };
+    let width = shape.dot_width as usize;
+    let used = terms.saturating_sub((row - job.start as usize) * width).min(width);
+    (j >= used).then_some(FreeReason::DotPadding)
 }
 
 /// One tried mutation: the cell, its role, its row and whether it was rejected.
@@ -312,7 +348,7 @@ pub fn mutation_campaign(
     let mut cs = ConstraintSystem::<Fr>::default();
     let config = <ModelCircuit as Circuit<Fr>>::configure_with_params(&mut cs, shape.clone());
     let roles = roles(&config);
-    let rows = program.layout.rows().max(1);
+    let rows = crate::circuit::used_rows(&program.layout, shape).max(1);
     let mut cells: Vec<(Column<Advice>, Role, usize)> = Vec::with_capacity(roles.len() * rows);
     for &(col, role) in &roles {
         for row in 0..rows {

@@ -17,6 +17,27 @@ use crate::shape::{CircuitShape, Ranges, Template};
 /// Largest limb width considered (a 2^16-row table).
 pub const MAX_LOOKUP_BITS: u32 = 16;
 
+/// What the planner optimises for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Profile {
+    /// Fastest proving: wide lanes, one lookup per limb column.
+    #[default]
+    Fast,
+    /// Cheapest verification, on-chain above all: the compact lane (few
+    /// commitments, more rows); the narrowest dot width that fits `max_k`.
+    Evm,
+}
+
+impl Profile {
+    /// The profile's name on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Fast => "fast",
+            Profile::Evm => "evm",
+        }
+    }
+}
+
 /// Lane counts and widths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lanes {
@@ -62,6 +83,10 @@ pub struct Plan {
 struct Footprint {
     lanes: Lanes,
     rows: usize,
+    /// Rows of the (first) dot lane, result row included.
+    dot_rows: usize,
+    /// Operations of the (first) element lane.
+    elem_ops: usize,
     templates: Vec<Template>,
 }
 
@@ -75,6 +100,17 @@ pub fn reserved_rows() -> usize {
         <ModelCircuit as Circuit<Fr>>::configure_with_params(&mut cs, shape);
         cs.blinding_factors() + 1
     })
+}
+
+/// Rows halo2 reserves for a circuit of `shape` (the compact lane queries its limb
+/// column at several rotations, which adds blinding factors).
+pub fn reserved_rows_for(shape: &CircuitShape) -> usize {
+    if !shape.compact {
+        return reserved_rows();
+    }
+    let mut cs = ConstraintSystem::<Fr>::default();
+    <ModelCircuit as Circuit<Fr>>::configure_with_params(&mut cs, shape.clone());
+    cs.blinding_factors() + 1
 }
 
 /// Rows usable for assignments at `k`.
@@ -107,7 +143,7 @@ pub fn estimate(shape: &CircuitShape, rows: usize) -> Estimate {
     let cost = commitments * (n + PER_COMMITMENT_OVERHEAD) + 0.1 * fixed as f64 * n;
     Estimate {
         rows,
-        usable_rows: usable_rows(shape.k),
+        usable_rows: (1usize << shape.k).saturating_sub(reserved_rows_for(shape)),
         advice_columns: advice,
         fixed_columns: fixed,
         lookups,
@@ -162,31 +198,79 @@ fn candidate_lanes(graph: &Graph) -> Vec<Lanes> {
 pub struct Planner {
     footprints: Vec<Footprint>,
     outputs: usize,
+    profile: Profile,
 }
 
 impl Planner {
-    /// Lays `graph` out on every candidate lane configuration (or only `lanes`).
-    pub fn new(graph: &Graph, lanes: Option<Lanes>) -> Planner {
-        let candidates = match lanes {
-            Some(l) => vec![l],
-            None => candidate_lanes(graph),
+    /// Lays `graph` out on every candidate lane configuration of `profile` (or only
+    /// `lanes`).
+    pub fn new(graph: &Graph, lanes: Option<Lanes>, profile: Profile) -> Planner {
+        let candidates = match (lanes, profile) {
+            (Some(l), Profile::Fast) => vec![l],
+            (Some(l), Profile::Evm) => vec![Lanes { dot_lanes: 1, elem_lanes: 1, ..l }],
+            (None, Profile::Fast) => candidate_lanes(graph),
+            (None, Profile::Evm) => {
+                [1, 2, 4, 8].iter().map(|&dot_width| Lanes { dot_lanes: 1, dot_width, elem_lanes: 1 }).collect()
+            }
         };
         let footprints = candidates
             .into_iter()
             .map(|lanes| {
                 let layout =
                     Layout::build(graph, lanes.dot_lanes as usize, lanes.dot_width as usize, lanes.elem_lanes as usize);
-                Footprint { lanes, rows: layout.rows(), templates: layout.templates }
+                Footprint {
+                    lanes,
+                    rows: layout.rows(),
+                    dot_rows: layout.dot_heights.first().copied().unwrap_or(0),
+                    elem_ops: layout.elem.first().map_or(0, |l| l.len()),
+                    templates: layout.templates,
+                }
             })
             .collect();
-        Planner { footprints, outputs: graph.output_len() }
+        Planner { footprints, outputs: graph.output_len(), profile }
+    }
+
+    /// The compact circuit with the narrowest dot width that fits `max_k`, at the
+    /// smallest k: verification cost depends on the columns, not the rows.
+    fn plan_compact(&self, scale: u32, value_bits: u32, max_k: u32) -> Result<Plan, CircuitError> {
+        let mut fewest_rows = usize::MAX;
+        for fp in &self.footprints {
+            for k in 4..=max_k {
+                let Some(ranges) = choose_ranges(k, scale, value_bits, &fp.templates) else {
+                    continue;
+                };
+                let shape = CircuitShape {
+                    k,
+                    ranges,
+                    dot_lanes: 1,
+                    dot_width: fp.lanes.dot_width,
+                    elem_lanes: 1,
+                    templates: fp.templates.clone(),
+                    outputs: self.outputs as u32,
+                    compact: true,
+                };
+                let rows = (fp.dot_rows + fp.elem_ops * shape.elem_stride()).max(self.outputs);
+                fewest_rows = fewest_rows.min(rows);
+                let usable = (1usize << k).saturating_sub(reserved_rows_for(&shape));
+                if rows > usable || (1usize << ranges.lookup_bits) > usable {
+                    continue;
+                }
+                shape.validate().map_err(CircuitError::Settings)?;
+                let estimate = estimate(&shape, rows);
+                return Ok(Plan { shape, estimate });
+            }
+        }
+        Err(CircuitError::TooLarge { rows: fewest_rows, max_k })
     }
 
     /// The cheapest circuit for values of `value_bits` bits at `scale`, up to `max_k`.
     pub fn plan(&self, scale: u32, value_bits: u32, max_k: u32) -> Result<Plan, CircuitError> {
+        if self.profile == Profile::Evm {
+            return self.plan_compact(scale, value_bits, max_k);
+        }
         let mut best: Option<(CircuitShape, Estimate)> = None;
         let mut fewest_rows = usize::MAX;
-        for Footprint { lanes: l, rows, templates } in &self.footprints {
+        for Footprint { lanes: l, rows, templates, .. } in &self.footprints {
             let rows = (*rows).max(self.outputs);
             fewest_rows = fewest_rows.min(rows);
             let k_min = (rows + reserved_rows()).next_power_of_two().trailing_zeros().max(4);
@@ -205,6 +289,7 @@ impl Planner {
                     elem_lanes: l.elem_lanes,
                     templates: templates.clone(),
                     outputs: self.outputs as u32,
+                    compact: false,
                 };
                 let est = estimate(&shape, rows);
                 if best.as_ref().is_none_or(|b| (est.cost, shape.k) < (b.1.cost, b.0.k)) {

@@ -15,7 +15,7 @@ pub enum Template {
     Range,
     /// `c = floor((a + 2^(s-1)) / 2^s)`, `c` signed-range-checked.
     Rescale,
-    /// `c = max(0, floor((a + 2^(s-1)) / 2^s))`, with the pre-activation in `t`.
+    /// `c = max(0, floor((a + 2^(s-1)) / 2^s))`.
     RescaleRelu,
     /// `c = floor((a·b + 2^(s-1)) / 2^s)`, `c` signed-range-checked.
     MulRescale,
@@ -45,11 +45,6 @@ impl Template {
     /// Whether the template reads a second operand from column `b`.
     pub fn uses_b(self) -> bool {
         matches!(self, Template::MulRescale | Template::Max | Template::Min)
-    }
-
-    /// Whether the template keeps an intermediate in column `t`.
-    pub fn uses_t(self) -> bool {
-        self == Template::RescaleRelu
     }
 }
 
@@ -124,6 +119,11 @@ pub struct CircuitShape {
     pub templates: Vec<Template>,
     /// Number of public outputs (instance cells).
     pub outputs: u32,
+    /// The compact profile (see [`crate::chips::compact`]): one lane whose limbs
+    /// share a single column at successive rows, so the circuit has few
+    /// commitments (cheap to verify, on-chain above all) at the price of more rows.
+    #[serde(default)]
+    pub compact: bool,
 }
 
 impl Default for CircuitShape {
@@ -137,6 +137,7 @@ impl Default for CircuitShape {
             elem_lanes: 1,
             templates: vec![Template::Range],
             outputs: 1,
+            compact: false,
         }
     }
 }
@@ -152,25 +153,41 @@ impl CircuitShape {
         self.templates.iter().any(|t| t.uses_b())
     }
 
-    /// Whether any present template uses column `t`.
-    pub fn uses_t(&self) -> bool {
-        self.templates.iter().any(|t| t.uses_t())
+    /// Rows one element-wise operation spans: 1 in the wide profile; in the compact
+    /// one, enough for its limbs (one per row) and, when a template reads a second
+    /// operand, the row below it.
+    pub fn elem_stride(&self) -> usize {
+        if self.compact {
+            self.limbs().max(1 + self.uses_b() as usize)
+        } else {
+            1
+        }
     }
 
     /// Advice columns of the circuit.
     pub fn advice_columns(&self) -> usize {
+        if self.compact {
+            // x_0 (also the element operand), x_1.., the result column, the limbs.
+            return self.dot_width as usize + 2;
+        }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 1);
-        let elem = 2 + self.uses_b() as usize + self.uses_t() as usize + self.limbs();
+        let elem = 2 + self.uses_b() as usize + self.limbs();
         dot + self.elem_lanes as usize * elem
     }
 
     /// Lookup arguments (one per limb column).
     pub fn lookups(&self) -> usize {
+        if self.compact {
+            return 1;
+        }
         self.elem_lanes as usize * self.limbs()
     }
 
     /// Columns in the copy-constraint permutation.
     pub fn equality_columns(&self) -> usize {
+        if self.compact {
+            return self.dot_width as usize + 2;
+        }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 1);
         let elem = 2 + self.uses_b() as usize;
         dot + self.elem_lanes as usize * elem + 1
@@ -178,9 +195,22 @@ impl CircuitShape {
 
     /// Fixed columns before selector compression.
     pub fn fixed_columns(&self) -> usize {
+        if self.compact {
+            // weights, the constant column, the table.
+            return self.dot_width as usize + 2;
+        }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 3);
         let konst = self.templates.iter().any(|t| matches!(t, Template::MaxConst | Template::MinConst)) as usize;
         dot + self.elem_lanes as usize * konst + 1
+    }
+
+    /// Selectors before compression.
+    pub fn selectors(&self) -> usize {
+        if self.compact {
+            self.templates.len() + 2
+        } else {
+            self.templates.len() * self.elem_lanes as usize
+        }
     }
 
     /// Checks the invariants `configure` relies on; returns the first violation.
@@ -203,6 +233,9 @@ impl CircuitShape {
         }
         if self.dot_lanes == 0 || self.dot_width == 0 || self.elem_lanes == 0 {
             return Err("lane counts and widths must be positive".into());
+        }
+        if self.compact && (self.dot_lanes != 1 || self.elem_lanes != 1) {
+            return Err("the compact profile has exactly one lane".into());
         }
         if self.templates.is_empty() {
             return Err("no element-wise templates".into());

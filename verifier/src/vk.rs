@@ -44,7 +44,7 @@ pub fn circuit_digest(vk: &Halo2Vk<G1Affine>) -> [u8; 32] {
 /// Most fixed polynomials a circuit of `shape` can have: its fixed columns plus one
 /// per selector (before compression).
 pub fn max_fixed_polys(shape: &CircuitShape) -> usize {
-    shape.fixed_columns() + shape.templates.len() * shape.elem_lanes as usize
+    shape.fixed_columns() + shape.selectors()
 }
 
 /// Checks the header of halo2's verifying-key encoding before halo2 parses it:

@@ -82,7 +82,12 @@ impl DotConfig {
 
     /// The reference computation: running sums of `bias + Σ w_i·x_i`, row by row.
     pub fn witness<F: PrimeField>(&self, bias: i64, weights: &[i64], inputs: Vec<Value<F>>) -> DotWitness<F> {
-        let width = self.width();
+        Self::witness_of(self.width(), bias, weights, inputs)
+    }
+
+    /// [`DotConfig::witness`] for a lane `width` terms wide (shared with the compact
+    /// lane).
+    pub fn witness_of<F: PrimeField>(width: usize, bias: i64, weights: &[i64], inputs: Vec<Value<F>>) -> DotWitness<F> {
         let rows = job_rows(weights.len(), width);
         let mut acc = Value::known(fe::<F>(bias as i128));
         let mut sums = Vec::with_capacity(rows);

@@ -1,8 +1,8 @@
 //! The element-wise lane: one operation per row, chosen by a per-template selector.
 //!
-//! Columns: advice `a`, `b` (when a template needs it), `c` (result), `t` (the
-//! pre-activation of a fused ReLU, when needed), limbs `l_0..l_{M-1}` each looked up
-//! in the range table `[0, 2^L)`, and a fixed `k` for constant operands.
+//! Columns: advice `a`, `b` (when a template needs it), `c` (result), limbs
+//! `l_0..l_{M-1}` each looked up in the range table `[0, 2^L)`, and a fixed `k` for
+//! constant operands.
 //!
 //! Every range check decomposes a value into limbs: `seg(i, m) = Σ_j l_{i+j}·2^(jL)`.
 //! With `s` the scale and `B` the value range:
@@ -11,7 +11,7 @@
 //! |---|---|
 //! | Range | `a + 2^(B-1) = seg` |
 //! | Rescale | `r = a + 2^(s-1) − c·2^s`, `r = seg`, (`2^s − 1 − r = seg` unless `L` divides `s`), `c + 2^(B-1) = seg` |
-//! | RescaleRelu | the remainder with `t` for `c`, `c·(c − t) = 0`, `c = seg`, `c − t = seg` |
+//! | RescaleRelu | `r = seg`, `y = (a + 2^(s-1) − r)/2^s`, (`2^s − 1 − r = seg`), `c·(c − y) = 0`, `c = seg`, `c − y = seg` |
 //! | MulRescale | `r = a·b + 2^(s-1) − c·2^s`, as Rescale |
 //! | Max | `(c − a)(c − b) = 0`, `c − a = seg`, `c − b = seg` |
 //! | Min | `(c − a)(c − b) = 0`, `a − c = seg`, `b − c = seg` |
@@ -41,8 +41,6 @@ pub struct ElemConfig {
     pub b: Option<Column<Advice>>,
     /// Result.
     pub c: Column<Advice>,
-    /// Intermediate: the pre-activation of a fused ReLU.
-    pub t: Option<Column<Advice>>,
     /// Limbs, each looked up in the range table.
     pub limbs: Vec<Column<Advice>>,
     /// Constant operand of MaxConst/MinConst.
@@ -62,20 +60,18 @@ pub struct ElemRow {
     pub b: i128,
     /// Result.
     pub c: i128,
-    /// Intermediate (0 when unused).
-    pub t: i128,
     /// Limb values.
     pub limbs: Vec<u64>,
 }
 
-/// Queried cells of a row, for building gate expressions.
-struct Cells<F: PrimeField> {
-    a: Expression<F>,
-    b: Expression<F>,
-    c: Expression<F>,
-    t: Expression<F>,
-    k: Expression<F>,
-    limbs: Vec<Expression<F>>,
+/// Queried cells of a row, for building gate expressions (shared with the
+/// compact lane, which queries the same roles at other columns and rotations).
+pub(crate) struct Cells<F: PrimeField> {
+    pub(crate) a: Expression<F>,
+    pub(crate) b: Expression<F>,
+    pub(crate) c: Expression<F>,
+    pub(crate) k: Expression<F>,
+    pub(crate) limbs: Vec<Expression<F>>,
 }
 
 /// A value's decomposition into `m` limbs of `bits`, or `None` when it is negative or
@@ -104,7 +100,11 @@ impl<F: PrimeField> Cells<F> {
 }
 
 /// Names and polynomials of a template's gate (without the selector).
-fn template_polys<F: PrimeField>(t: Template, r: &Ranges, c: &Cells<F>) -> Vec<(&'static str, Expression<F>)> {
+pub(crate) fn template_polys<F: PrimeField>(
+    t: Template,
+    r: &Ranges,
+    c: &Cells<F>,
+) -> Vec<(&'static str, Expression<F>)> {
     let (l, v) = (r.lookup_bits, r.value_limbs());
     let half = constant_pow2::<F>(r.scale - 1);
     let unit = constant_pow2::<F>(r.scale);
@@ -129,10 +129,21 @@ fn template_polys<F: PrimeField>(t: Template, r: &Ranges, c: &Cells<F>) -> Vec<(
             polys.push(("value range", c.c.clone() + signed_offset - c.seg(at, v, l)));
         }
         Template::RescaleRelu => {
-            let at = remainder(c.a.clone() + half - c.t.clone() * unit.clone(), &mut polys);
-            polys.push(("relu choice", c.c.clone() * (c.c.clone() - c.t.clone())));
+            // The pre-activation is not a cell: it follows from the remainder limbs,
+            // y = (a + 2^(s-1) − r) / 2^s, and the checks below make it an integer.
+            let low = c.seg(0, side, l);
+            let inv_unit = Expression::Constant(pow2::<F>(r.scale).invert().unwrap_or(F::ZERO));
+            let y = (c.a.clone() + half - low.clone()) * inv_unit;
+            let at = if r.remainder_one_sided() {
+                side
+            } else {
+                let top = unit.clone() - constant(1);
+                polys.push(("remainder high", top - low - c.seg(side, side, l)));
+                2 * side
+            };
+            polys.push(("relu choice", c.c.clone() * (c.c.clone() - y.clone())));
             polys.push(("relu non-negative", c.c.clone() - c.seg(at, v, l)));
-            polys.push(("relu above input", c.c.clone() - c.t.clone() - c.seg(at + v, v, l)));
+            polys.push(("relu above input", c.c.clone() - y - c.seg(at + v, v, l)));
         }
         Template::Max | Template::Min | Template::MaxConst | Template::MinConst => {
             let other = if matches!(t, Template::Max | Template::Min) { c.b.clone() } else { c.k.clone() };
@@ -181,13 +192,13 @@ pub fn elem_row(t: Template, r: &Ranges, a: i128, b: i128, k: i128) -> Result<El
         Ok(limbs)
     };
     let row = match t {
-        Template::Range => ElemRow { a, b: 0, c: 0, t: 0, limbs: fit("value", a + signed_offset, v)? },
+        Template::Range => ElemRow { a, b: 0, c: 0, limbs: fit("value", a + signed_offset, v)? },
         Template::Rescale | Template::MulRescale => {
             let z = if t == Template::Rescale { a } else { a * b };
             let c = rescale(z, r.scale);
             let mut limbs = remainder_limbs(z)?;
             limbs.extend(fit("rescaled value", c + signed_offset, v)?);
-            ElemRow { a, b: if t == Template::MulRescale { b } else { 0 }, c, t: 0, limbs }
+            ElemRow { a, b: if t == Template::MulRescale { b } else { 0 }, c, limbs }
         }
         Template::RescaleRelu => {
             let y = rescale(a, r.scale);
@@ -195,7 +206,7 @@ pub fn elem_row(t: Template, r: &Ranges, a: i128, b: i128, k: i128) -> Result<El
             let mut limbs = remainder_limbs(a)?;
             limbs.extend(fit("relu output", c, v)?);
             limbs.extend(fit("relu margin", c - y, v)?);
-            ElemRow { a, b: 0, c, t: y, limbs }
+            ElemRow { a, b: 0, c, limbs }
         }
         Template::Max | Template::Min | Template::MaxConst | Template::MinConst => {
             let kind = if matches!(t, Template::Max | Template::MaxConst) { ReduceKind::Max } else { ReduceKind::Min };
@@ -203,7 +214,7 @@ pub fn elem_row(t: Template, r: &Ranges, a: i128, b: i128, k: i128) -> Result<El
             let (c, d1, d2) = reduce_step(kind, a, other);
             let mut limbs = fit("difference", d1, v)?;
             limbs.extend(fit("difference", d2, v)?);
-            ElemRow { a, b: if t.uses_b() { b } else { 0 }, c, t: 0, limbs }
+            ElemRow { a, b: if t.uses_b() { b } else { 0 }, c, limbs }
         }
     };
     Ok(row)
@@ -221,7 +232,6 @@ impl ElemConfig {
         let a = meta.advice_column();
         let b = templates.iter().any(|t| t.uses_b()).then(|| meta.advice_column());
         let c = meta.advice_column();
-        let t_col = templates.iter().any(|t| t.uses_t()).then(|| meta.advice_column());
         let limbs: Vec<_> = (0..n_limbs).map(|_| meta.advice_column()).collect();
         let konst =
             templates.iter().any(|t| matches!(t, Template::MaxConst | Template::MinConst)).then(|| meta.fixed_column());
@@ -246,10 +256,6 @@ impl ElemConfig {
                         _ => zero(),
                     },
                     c: m.query_advice(c, Rotation::cur()),
-                    t: match t_col {
-                        Some(col) if template.uses_t() => m.query_advice(col, Rotation::cur()),
-                        _ => zero(),
-                    },
                     k: match konst {
                         Some(col) if uses_k => m.query_fixed(col, Rotation::cur()),
                         _ => zero(),
@@ -268,7 +274,7 @@ impl ElemConfig {
             });
             selectors.push((template, q));
         }
-        ElemConfig { a, b, c, t: t_col, limbs, konst, selectors, ranges }
+        ElemConfig { a, b, c, limbs, konst, selectors, ranges }
     }
 
     /// Assigns one row at `row`: enables the template, fixes the constant, assigns
@@ -303,9 +309,6 @@ impl ElemConfig {
             }
         }
         let c = region.assign_advice(self.c, row, val(|w| w.c)).cell();
-        if template.uses_t() {
-            region.assign_advice(self.t.ok_or(Error::Synthesis)?, row, val(|w| w.t));
-        }
         if matches!(template, Template::MaxConst | Template::MinConst) {
             region.assign_fixed(self.konst.ok_or(Error::Synthesis)?, row, fe::<F>(konst as i128));
         }

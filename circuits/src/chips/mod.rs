@@ -3,6 +3,7 @@
 //! `assign` that lays that witness out, so tests can tamper with a witness and
 //! assert which constraint catches it.
 
+pub mod compact;
 pub mod dot;
 pub mod elementwise;
 pub mod range_table;
