@@ -13,7 +13,7 @@ pub mod ui;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use commands::{bench, compile, import_srs, inspect, prove, run as run_cmd, setup, verify};
+use commands::{bench, compile, evm, import_srs, inspect, prove, run as run_cmd, setup, verify};
 
 /// Prove machine-learning inference with zero-knowledge proofs (halo2, KZG/BN254).
 #[derive(Parser, Debug)]
@@ -46,6 +46,13 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Import a ceremony SRS (.ptau, zkinfer or halo2 format) into the SRS cache.
     ImportSrs(import_srs::ImportSrsArgs),
+    /// Write a Solidity verifier contract for a verifying key (and its ABI).
+    CreateEvmVerifier(evm::CreateArgs),
+    /// Write the calldata (public values, then proof) of a verifier call.
+    EncodeEvmCalldata(evm::EncodeArgs),
+    /// Compile a Solidity verifier with solc 0.8.19, deploy it in an in-process EVM
+    /// and verify a proof with it; prints gas and bytecode size.
+    VerifyEvm(evm::VerifyEvmArgs),
 }
 
 /// Runs a parsed command line.
@@ -60,6 +67,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(a) => inspect::run(a, &ui),
         Command::Bench(a) => bench::run(a, &ui),
         Command::ImportSrs(a) => import_srs::run(a, &ui),
+        Command::CreateEvmVerifier(a) => evm::run_create(a, &ui),
+        Command::EncodeEvmCalldata(a) => evm::run_encode(a, &ui),
+        Command::VerifyEvm(a) => evm::run_verify(a, &ui),
     }
 }
 

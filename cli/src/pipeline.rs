@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use zkinfer_circuits::compile::{compile, CompileOptions};
-use zkinfer_circuits::plan::Lanes;
+use zkinfer_circuits::plan::{Lanes, Profile};
 use zkinfer_models::input::{read_input_file, InputData};
 use zkinfer_models::onnx::OnnxModel;
 use zkinfer_prover::compiled::CompiledModel;
@@ -52,6 +52,14 @@ impl Workdir {
     pub fn report(&self) -> PathBuf {
         self.0.join("report.json")
     }
+    /// The Solidity verifier.
+    pub fn verifier_sol(&self) -> PathBuf {
+        self.0.join("Verifier.sol")
+    }
+    /// The EVM calldata of the proof.
+    pub fn calldata(&self) -> PathBuf {
+        self.0.join("calldata.bin")
+    }
 }
 
 /// A model and the input that fixes its shapes and calibrates it (`compile`,
@@ -96,6 +104,29 @@ pub struct CompileFlags {
     /// (e.g. 2:32:2) instead of letting the planner choose.
     #[arg(long, value_parser = parse_lanes)]
     pub lanes: Option<Lanes>,
+    /// What the circuit is optimised for: `fast` proving (wide lanes) or `evm`
+    /// (fewest commitments: cheapest to verify on-chain and in wasm, more rows, so
+    /// slower to prove) [default: fast; evm with `run --evm`].
+    #[arg(long, value_enum)]
+    pub profile: Option<ProfileArg>,
+}
+
+/// Circuit profiles on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileArg {
+    /// Fastest proving.
+    Fast,
+    /// Cheapest verification (on-chain gas).
+    Evm,
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(p: ProfileArg) -> Profile {
+        match p {
+            ProfileArg::Fast => Profile::Fast,
+            ProfileArg::Evm => Profile::Evm,
+        }
+    }
 }
 
 fn parse_lanes(s: &str) -> Result<Lanes, String> {
@@ -119,7 +150,13 @@ fn parse_lanes(s: &str) -> Result<Lanes, String> {
 impl CompileFlags {
     /// As compiler options.
     pub fn options(&self) -> CompileOptions {
+        self.options_with_default(Profile::Fast)
+    }
+
+    /// As compiler options, with `profile` unless `--profile` was given.
+    pub fn options_with_default(&self, profile: Profile) -> CompileOptions {
         CompileOptions {
+            profile: self.profile.map_or(profile, Profile::from),
             scale: self.scale,
             value_bits: self.value_bits,
             headroom_bits: self.headroom_bits,

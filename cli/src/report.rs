@@ -58,4 +58,16 @@ pub struct Report {
     pub circuit_digest: String,
     /// Version of zkinfer that made it.
     pub zkinfer_version: String,
+    /// The circuit profile (`fast` or `evm`).
+    #[serde(default)]
+    pub profile: String,
+    /// Gas of the whole verifying transaction in the EVM (`run --evm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evm_gas: Option<u64>,
+    /// Runtime bytecode of the Solidity verifier (`run --evm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evm_bytecode_bytes: Option<usize>,
+    /// Calldata of the verifying call (`run --evm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calldata_bytes: Option<usize>,
 }

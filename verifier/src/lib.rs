@@ -7,11 +7,14 @@
 //! - [`artifact`]: the versioned, checksummed envelope of every file;
 //! - [`vk`], [`proof`], [`params`]: the verifying key, proof and verifier-parameter files;
 //! - [`transcript`]: the Keccak transcript shared with EVM verifiers;
-//! - [`verify()`]: checks that key, parameters and proof belong together, then verifies.
+//! - [`verify()`]: checks that key, parameters and proof belong together, then verifies;
+//! - `evm` (feature `evm`): Solidity verifier generation, solc, an in-process EVM.
 
 #![deny(missing_docs)]
 
 pub mod artifact;
+#[cfg(feature = "evm")]
+pub mod evm;
 pub mod model_info;
 pub mod params;
 pub mod proof;

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod compile;
+pub mod evm;
 pub mod import_srs;
 pub mod inspect;
 pub mod prove;

@@ -11,6 +11,10 @@ use zkinfer_prover::keys::keygen;
 use zkinfer_prover::prove::{prove, witness};
 use zkinfer_verifier::{verify, Proof, VerifierParams, VerifyingKey};
 
+use zkinfer_circuits::plan::Profile;
+use zkinfer_verifier::evm::{calldata, run_verifier, EvmRun};
+
+use super::evm;
 use super::prove::proof_json;
 use crate::pipeline::{
     compile_loaded, load_srs, max_abs_diff, record_srs, write_compiled, CompileFlags, GuardFlags, ModelArgs, SrsFlags,
@@ -37,13 +41,24 @@ pub struct RunArgs {
     /// Resource guard.
     #[command(flatten)]
     pub guard: GuardFlags,
+    /// Also generate the Solidity verifier (Verifier.sol, calldata.bin), verify the
+    /// proof with it in an in-process EVM and report gas, bytecode and calldata
+    /// sizes. Implies `--profile evm` unless a profile is given. Needs solc 0.8.19
+    /// (scripts/setup-solc.sh).
+    #[arg(long)]
+    pub evm: bool,
 }
 
 /// Runs the whole flow and returns its report (also written to `report.json`).
 pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
     let step = ui.step("loading, lowering and calibrating the model");
     let loaded = args.model.load()?;
-    let mut compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
+    if args.evm {
+        // Fail before the long work when the EVM step cannot run.
+        zkinfer_verifier::evm::find_solc()?;
+    }
+    let profile = if args.evm { Profile::Evm } else { Profile::Fast };
+    let mut compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options_with_default(profile))?;
     let compile_s = step.done();
     let dir = Workdir(args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;
@@ -79,6 +94,11 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
     let verified = verify(&vk, &params, &proof);
     let verify_s = step.done();
 
+    let evm_run = match (args.evm, &verified) {
+        (true, Ok(())) => Some(evm_step(&dir, &vk, &params, &proof, ui)?),
+        _ => None,
+    };
+
     let outputs = proof.outputs_f64().unwrap_or_default();
     let float_outputs: Vec<f64> = loaded.reference.concat();
     ensure!(outputs.len() == float_outputs.len(), "proof outputs and float outputs differ in length");
@@ -110,10 +130,39 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
         float_outputs,
         circuit_digest: zkinfer_verifier::artifact::hex(&vk.digest()),
         zkinfer_version: env!("CARGO_PKG_VERSION").to_string(),
+        profile: if compiled.shape.compact { Profile::Evm } else { Profile::Fast }.name().to_string(),
+        evm_gas: evm_run.as_ref().map(|(r, _)| r.gas_used),
+        evm_bytecode_bytes: evm_run.as_ref().map(|(r, _)| r.runtime_bytes),
+        calldata_bytes: evm_run.as_ref().map(|(_, c)| *c),
     };
     fs::write_atomic(&dir.report(), &serde_json::to_vec_pretty(&report)?)?;
     verified?;
+    if let Some((run, _)) = &evm_run {
+        ensure!(run.accepted, "the EVM verifier rejected the proof that the Rust verifier accepted");
+    }
     Ok(report)
+}
+
+/// Writes Verifier.sol and calldata.bin, and verifies the proof in the EVM.
+fn evm_step(
+    dir: &Workdir,
+    vk: &VerifyingKey,
+    params: &VerifierParams,
+    proof: &Proof,
+    ui: &Ui,
+) -> Result<(EvmRun, usize)> {
+    let verifier = evm::create(vk, params, ui)?;
+    fs::write_atomic(&dir.verifier_sol(), verifier.source.as_bytes())?;
+    let data = calldata(proof)?;
+    fs::write_atomic(&dir.calldata(), &data)?;
+    let contract = evm::compile(&verifier.source, ui)?;
+    let step = ui.step("verifying in the EVM (revm)");
+    let run = run_verifier(&contract, std::slice::from_ref(&data))?.remove(0);
+    step.done();
+    if !run.deployable() {
+        ui.warn(&evm::size_warning(run.runtime_bytes));
+    }
+    Ok((run, data.len()))
 }
 
 /// Runs `run` and prints a summary.
@@ -136,6 +185,9 @@ pub fn run(args: RunArgs, ui: &Ui) -> Result<()> {
         r.peak_rss_mib,
         r.max_abs_error
     );
+    if let (Some(gas), Some(size), Some(cd)) = (r.evm_gas, r.evm_bytecode_bytes, r.calldata_bytes) {
+        println!("EVM: verified = true | gas {gas} | runtime bytecode {size} B | calldata {cd} B");
+    }
     println!("report: {}", Workdir(dir).report().display());
     Ok(())
 }
