@@ -70,9 +70,36 @@ fn case(c: Case, opts: &CompileOptions) -> OnChain {
     on_chain(&name, prepare(c.model, c.inputs, opts))
 }
 
+/// `word + r` (big-endian), which snark-verifier's unhardened code would reduce
+/// back to `word`.
+fn plus_modulus(word: &mut [u8]) {
+    let r = Fr::MODULUS.trim_start_matches("0x");
+    let mut carry = 0u16;
+    for i in (0..32).rev() {
+        let rb = u8::from_str_radix(&r[2 * i..2 * i + 2], 16).unwrap() as u16;
+        let sum = word[i] as u16 + rb + carry;
+        word[i] = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0);
+}
+
+/// The calldata offset of the first proof evaluation the verifier reads.
+fn first_evaluation_offset(source: &str, instances: usize) -> usize {
+    source
+        .match_indices("canonical_scalar(calldataload(0x")
+        .filter_map(|(i, m)| {
+            let hex: String = source[i + m.len()..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            usize::from_str_radix(&hex, 16).ok()
+        })
+        .find(|&o| o >= 32 * instances)
+        .expect("an evaluation load")
+}
+
 /// Valid calldata, then tampered variants: flipped bytes in a commitment, in an
-/// evaluation and in the last word; a public output changed by one.
-fn variants(proof: &Proof) -> Vec<(String, Vec<u8>)> {
+/// evaluation and in the last word; a public output changed by one; a byte
+/// appended; a public value and an evaluation given as `v + r` instead of `v`.
+fn variants(proof: &Proof, source: &str) -> Vec<(String, Vec<u8>)> {
     let valid = calldata(proof).expect("calldata");
     let header = 32 * proof.instances.len();
     let mut out = vec![("valid".to_string(), valid.clone())];
@@ -86,13 +113,23 @@ fn variants(proof: &Proof) -> Vec<(String, Vec<u8>)> {
     values[0] += Fr::one();
     changed.instances = values.iter().map(PrimeField::to_repr).collect();
     out.push(("public output changed".to_string(), calldata(&changed).expect("calldata")));
+    let mut appended = valid.clone();
+    appended.push(0);
+    out.push(("a byte appended".to_string(), appended));
+    let mut non_canonical = valid.clone();
+    plus_modulus(&mut non_canonical[..32]);
+    out.push(("public value + r".to_string(), non_canonical));
+    let at = first_evaluation_offset(source, proof.instances.len());
+    let mut non_canonical = valid.clone();
+    plus_modulus(&mut non_canonical[at..at + 32]);
+    out.push((format!("evaluation at {at} + r"), non_canonical));
     out
 }
 
 /// Asserts `m`'s verifier accepts its valid proof and rejects every tampered one
 /// and `other`'s proof; returns the valid run's gas.
 fn assert_accepts_only_valid(m: &OnChain, other: &OnChain) -> u64 {
-    let mut cases = variants(&m.proof);
+    let mut cases = variants(&m.proof, &m.verifier.source);
     cases.push((format!("proof of {}", other.name), calldata(&other.proof).expect("calldata")));
     let data: Vec<Vec<u8>> = cases.iter().map(|(_, d)| d.clone()).collect();
     let runs = run_verifier(&m.contract, &data).expect("evm");

@@ -162,7 +162,8 @@ pub fn all_targets(a: &crate::DemoArtifacts, iterations: usize, seed: u64) -> Ve
     let original_proof = Proof::from_bytes(&a.proof, "proof.bin").expect("demo proof");
     let ptau =
         std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/pot6.ptau")).expect("ptau");
-    vec![
+    let evm_targets = evm_targets(&vk, &params, &original_proof, iterations, seed);
+    let mut targets = vec![
         fuzz("input JSON", std::slice::from_ref(&a.input_json), iterations, seed, false, |d| {
             zkinfer_models::input::parse_input_json(&String::from_utf8_lossy(d), Path::new("input.json"))
                 .map(|_| ())
@@ -207,5 +208,56 @@ pub fn all_targets(a: &crate::DemoArtifacts, iterations: usize, seed: u64) -> Ve
                 m.lower().map(|_| ()).map_err(|e| err(&e))
             },
         ),
+    ];
+    targets.extend(evm_targets);
+    targets
+}
+
+/// The on-chain reader: the generated Solidity verifier, deployed in revm, called
+/// with damaged calldata (it must never accept anything but the original), and the
+/// header parser of `.sol` files.
+fn evm_targets(
+    vk: &zkinfer_verifier::VerifyingKey,
+    params: &zkinfer_verifier::VerifierParams,
+    proof: &zkinfer_verifier::Proof,
+    iterations: usize,
+    seed: u64,
+) -> Vec<FuzzStats> {
+    use std::cell::RefCell;
+    use zkinfer_verifier::evm::{calldata, compile_verifier, find_solc, solidity_verifier, Evm, VerifierHeader};
+
+    let verifier = solidity_verifier(vk, params).expect("demo verifier");
+    let solc = find_solc().unwrap_or_else(|e| panic!("the EVM fuzz target needs solc: {e}"));
+    let contract = compile_verifier(&solc, &verifier.source).expect("solc");
+    let evm = RefCell::new(Evm::without_size_limit());
+    let (address, _) = evm.borrow_mut().deploy(contract.creation).expect("deploys");
+    let valid = calldata(proof).expect("calldata");
+    // The header lines only, so that the damage lands in what the parser reads.
+    let header_text: String =
+        verifier.source.lines().take_while(|l| l.starts_with("//")).map(|l| format!("{l}\n")).collect();
+    vec![
+        fuzz(
+            "EVM verifier contract (calldata)",
+            std::slice::from_ref(&valid),
+            (iterations / 4).max(20),
+            seed,
+            false,
+            |d| {
+                let out = evm.borrow_mut().call(address, d.to_vec()).map_err(|e| e.to_string())?;
+                match (out.success, d == valid.as_slice()) {
+                    (true, true) => Ok(()),
+                    (true, false) => Err(format!("{UNSOUND} the contract accepted changed calldata")),
+                    (false, _) => Err("the contract rejected the calldata (reverted)".into()),
+                }
+            },
+        ),
+        fuzz("Solidity verifier header", &[header_text.into_bytes()], iterations, seed, false, |d| {
+            let parsed = VerifierHeader::parse(&String::from_utf8_lossy(d)).ok_or("no complete zkinfer header")?;
+            parsed.check_calldata(&valid).map_err(|e| e.to_string())?;
+            if parsed != verifier.header {
+                return Err("the header now describes another verifier".into());
+            }
+            Ok(())
+        }),
     ]
 }

@@ -202,7 +202,60 @@ pub fn solidity_verifier(vk: &VerifyingKey, params: &VerifierParams) -> Result<E
     .map_err(|_| EvmError::Codegen("the code generator panicked".into()))?
     .map_err(EvmError::Codegen)?;
     let header = VerifierHeader { model: vk.model.name.clone(), circuit_digest: vk.digest(), instances, proof_bytes };
+    let code = harden(&code, header.calldata_bytes())?;
     Ok(EvmVerifier { source: format!("{}{code}", header.render()), header })
+}
+
+/// The scalar field modulus as the generated code spells it.
+const F_Q_LINE: &str = "let f_q := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001\n";
+
+/// Makes the generated verifier as strict as the Rust one. snark-verifier's code
+/// ignores bytes past the proof and reduces every scalar it reads modulo `r`, so
+/// `v + r` passes for `v`: harmless for the proof, but a consumer contract reading
+/// a public value from the calldata could be shown a different number than the one
+/// proven. The hardened code reverts unless the calldata has exactly the expected
+/// length and every scalar (public values and proof evaluations) is canonical
+/// (`< r`), as the Rust verifier requires.
+fn harden(code: &str, calldata_bytes: usize) -> Result<String, EvmError> {
+    let unexpected = |what: &str| EvmError::Codegen(format!("unexpected generator output: {what} not found"));
+    let at = code.find(F_Q_LINE).ok_or_else(|| unexpected("the scalar modulus"))? + F_Q_LINE.len();
+    let indent = "            ";
+    let preamble = [
+        "// zkinfer: exactly the public values and the proof, every scalar canonical.".to_string(),
+        format!("if iszero(eq(calldatasize(), {calldata_bytes})) {{"),
+        "    revert(0, 0)".into(),
+        "}".into(),
+        "function canonical_scalar(v) -> s {".into(),
+        "    if iszero(lt(v, 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001)) {".into(),
+        "        revert(0, 0)".into(),
+        "    }".into(),
+        "    s := v".into(),
+        "}".into(),
+    ]
+    .iter()
+    .map(|l| format!("{indent}{l}\n"))
+    .collect::<String>();
+    let mut out = String::with_capacity(code.len() + preamble.len());
+    out.push_str(&code[..at]);
+    out.push_str(&preamble);
+    // `mod(calldataload(OFFSET), f_q)` → `canonical_scalar(calldataload(OFFSET))`.
+    const LOAD: &str = "mod(calldataload(";
+    let mut rest = &code[at..];
+    let mut replaced = 0;
+    while let Some(i) = rest.find(LOAD) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + LOAD.len()..];
+        let close = tail.find(')').ok_or_else(|| unexpected("the end of a scalar load"))?;
+        let after = tail[close..].strip_prefix("), f_q)").ok_or_else(|| unexpected("a reduced scalar load"))?;
+        out.push_str(&format!("canonical_scalar(calldataload({}))", &tail[..close]));
+        rest = after;
+        replaced += 1;
+    }
+    out.push_str(rest);
+    if replaced == 0 {
+        return Err(unexpected("any scalar load"));
+    }
+    Ok(out)
 }
 
 /// What a verifier did in the EVM.
