@@ -203,3 +203,71 @@ fn bad_input_gives_clear_errors_and_no_panics() {
     assert!(!o.status.success());
     assert!(!text(&o).1.contains("panicked"));
 }
+
+#[test]
+fn evm_flow_on_the_demo_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let dir = tmp.path().join("work");
+    let input = repo().join("examples/demo_cnn/input.json");
+
+    // run --evm: compact profile, Verifier.sol and calldata.bin, EVM figures in the report.
+    let o = zkinfer(&srs, &["run", s(&demo()), "--input", s(&input), "--out", s(&dir), "--evm"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["profile"], "evm");
+    let gas = report["evm_gas"].as_u64().expect("evm_gas");
+    assert!((100_000..1_000_000).contains(&gas), "{gas}");
+    assert!(report["evm_bytecode_bytes"].as_u64().expect("bytecode") <= 24_576);
+    let calldata_bytes = report["calldata_bytes"].as_u64().expect("calldata_bytes");
+    assert!(dir.join("Verifier.sol").exists());
+    assert_eq!(std::fs::read(dir.join("calldata.bin")).unwrap().len() as u64, calldata_bytes);
+
+    // The step-by-step commands, with ABI.
+    let sol = tmp.path().join("V.sol");
+    let abi = tmp.path().join("V.abi.json");
+    let o = zkinfer(&srs, &["create-evm-verifier", s(&dir), "--out", s(&sol), "--abi", s(&abi)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("runtime bytecode"), "{:?}", text(&o));
+    let abi: serde_json::Value = serde_json::from_slice(&std::fs::read(&abi).unwrap()).unwrap();
+    assert!(abi.as_array().is_some_and(|a| !a.is_empty()), "{abi}");
+    let cd = tmp.path().join("cd.bin");
+    let o = zkinfer(&srs, &["encode-evm-calldata", s(&dir), "--out", s(&cd)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = zkinfer(&srs, &["verify-evm", "--sol", s(&sol), "--calldata", s(&cd)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("EVM verification: ok | gas"), "{:?}", text(&o));
+
+    // Tampered calldata: the contract rejects it.
+    let mut bytes = std::fs::read(&cd).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let bad = tmp.path().join("bad.bin");
+    std::fs::write(&bad, &bytes).unwrap();
+    let o = zkinfer(&srs, &["verify-evm", "--sol", s(&sol), "--calldata", s(&bad)]);
+    assert_fails(&o, &["rejected the proof"]);
+    assert!(text(&o).0.contains("EVM verification: FAILED"), "{:?}", text(&o));
+
+    // Calldata of the wrong length.
+    std::fs::write(&bad, &bytes[..100]).unwrap();
+    let o = zkinfer(&srs, &["verify-evm", "--sol", s(&sol), "--calldata", s(&bad)]);
+    assert_fails(&o, &["calldata is 100 bytes", "encode-evm-calldata"]);
+
+    // A proof of another circuit (the demo model in the fast profile).
+    let fast = tmp.path().join("fast");
+    let o = zkinfer(&srs, &["run", s(&demo()), "--input", s(&input), "--out", s(&fast)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = zkinfer(&srs, &["verify-evm", "--sol", s(&sol), "--proof", s(&fast.join("proof.bin"))]);
+    assert_fails(&o, &["but this verifier checks circuit", "create-evm-verifier"]);
+
+    // No solc: the install hint.
+    let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["verify-evm", "--sol", s(&sol), "--calldata", s(&cd)])
+        .env("ZKINFER_SRS_DIR", &srs)
+        .env("ZKINFER_TOOLS_DIR", tmp.path().join("no-tools"))
+        .env("ZKINFER_SOLC", tmp.path().join("no-solc"))
+        .env("PATH", tmp.path().join("empty-path"))
+        .output()
+        .unwrap();
+    assert_fails(&o, &["solc 0.8.19 was not found", "scripts/setup-solc.sh"]);
+}

@@ -31,6 +31,11 @@ pub struct BenchArgs {
     /// Also run EZKL's default flow on each model, in the same run.
     #[arg(long)]
     pub ezkl: bool,
+    /// Also verify each proof with its generated Solidity verifier in the EVM and
+    /// report gas, bytecode and calldata sizes (implies `--profile evm` unless
+    /// `--profile` is given; needs solc 0.8.19).
+    #[arg(long)]
+    pub evm: bool,
     /// Run EZKL with calibrated settings instead of its defaults.
     #[arg(long)]
     pub ezkl_calibrate: bool,
@@ -150,6 +155,9 @@ impl CompileFlags {
         if let Some(l) = self.lanes {
             a.push(format!("--lanes={}:{}:{}", l.dot_lanes, l.dot_width, l.elem_lanes));
         }
+        if let Some(p) = self.profile {
+            a.push(format!("--profile={}", zkinfer_circuits::plan::Profile::from(p).name()));
+        }
         a
     }
 }
@@ -189,6 +197,7 @@ fn run_zkinfer(dir: &Path, work: &Path, args: &BenchArgs) -> Result<Report> {
         .arg(work)
         .args(args.flags.to_args())
         .args(args.srs.to_args())
+        .args(args.evm.then_some("--evm"))
         .output()
         .context("starting zkinfer run")?;
     if !status.status.success() {
@@ -286,11 +295,32 @@ fn markdown(results: &BenchResults) -> String {
             ));
         }
     }
+    if results.rows.iter().any(|r| r.zkinfer.as_ref().is_some_and(|z| z.evm_gas.is_some())) {
+        s.push_str("\n| model | profile | k | prove s | EVM gas | runtime bytecode B | calldata B |\n|---|---|---|---|---|---|---|\n");
+        for r in &results.rows {
+            if let Some(z) = &r.zkinfer {
+                let opt = |v: Option<u64>| v.map_or("–".to_string(), |v| v.to_string());
+                s.push_str(&format!(
+                    "| {} | {} | {} | {:.2} | {} | {} | {} |\n",
+                    r.model,
+                    z.profile,
+                    z.k,
+                    z.prove_s,
+                    opt(z.evm_gas),
+                    opt(z.evm_bytecode_bytes.map(|v| v as u64)),
+                    opt(z.calldata_bytes.map(|v| v as u64)),
+                ));
+            }
+        }
+    }
     s
 }
 
 /// Runs `bench`.
 pub fn run(args: BenchArgs, ui: &Ui) -> Result<()> {
+    if args.evm {
+        zkinfer_verifier::evm::find_solc()?;
+    }
     let models_dir = args.models_dir.clone().unwrap_or_else(peer_models_dir);
     let shared = models_dir.parent().map(|p| p.to_path_buf()).unwrap_or_default();
     let work = args.work.clone().unwrap_or_else(|| PathBuf::from("out/bench"));
