@@ -13,10 +13,11 @@ use crate::chips::compact::{physical_row, CompactConfig};
 use crate::chips::dot::DotConfig;
 use crate::chips::elementwise::{elem_row, ElemConfig, ElemRow};
 use crate::chips::fe;
+use crate::chips::func_table::FuncTableConfig;
 use crate::chips::range_table::RangeTableConfig;
 use crate::error::CircuitError;
 use crate::layout::{DotSource, ElemIn, Layout, Loc};
-use crate::shape::CircuitShape;
+use crate::shape::{CircuitShape, Template};
 
 /// The constraint system's degree: 5 keeps the extended domain at 4n (as for
 /// degree 3–4) while letting the permutation argument pack 3 columns per product.
@@ -67,6 +68,13 @@ impl Witness {
                 };
                 let prev = rows.last();
                 let (a, b) = (value(job.a, prev), value(job.b, prev));
+                if let (Template::Lookup, Op::Lookup { func, .. }) =
+                    (job.template, &program.graph.nodes[job.node as usize].op)
+                {
+                    let c = func.table_value(a as i64, program.graph.scale) as i128;
+                    rows.push(ElemRow { a, b: 0, c, limbs: Vec::new() });
+                    continue;
+                }
                 let row = elem_row(job.template, &shape.ranges, a, b, job.konst as i128).map_err(|detail| {
                     let node = &program.graph.nodes[job.node as usize];
                     CircuitError::OutOfRange {
@@ -101,6 +109,8 @@ pub struct ModelConfig {
     pub compact: Option<CompactConfig>,
     /// The range table.
     pub table: RangeTableConfig,
+    /// The function table, when some operation looks it up.
+    pub func_table: Option<FuncTableConfig>,
     /// The public outputs.
     pub instance: Column<Instance>,
 }
@@ -170,19 +180,27 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
     fn configure_with_params(meta: &mut ConstraintSystem<F>, shape: CircuitShape) -> ModelConfig {
         meta.set_minimum_degree(DEGREE);
         let table = RangeTableConfig::configure(meta, shape.ranges.lookup_bits);
+        let func_table = shape.uses_func_table().then(|| FuncTableConfig::configure(meta));
         if shape.compact {
-            let compact = CompactConfig::configure(meta, &shape, &table);
+            let compact = CompactConfig::configure(meta, &shape, &table, func_table.as_ref());
             let instance = meta.instance_column();
             meta.enable_equality(instance);
-            return ModelConfig { dot: Vec::new(), elem: Vec::new(), compact: Some(compact), table, instance };
+            return ModelConfig {
+                dot: Vec::new(),
+                elem: Vec::new(),
+                compact: Some(compact),
+                table,
+                func_table,
+                instance,
+            };
         }
         let dot = (0..shape.dot_lanes).map(|_| DotConfig::configure(meta, shape.dot_width as usize)).collect();
         let elem = (0..shape.elem_lanes)
-            .map(|_| ElemConfig::configure(meta, &shape.templates, shape.ranges, &table))
+            .map(|_| ElemConfig::configure(meta, &shape.templates, shape.ranges, &table, func_table.as_ref()))
             .collect();
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        ModelConfig { dot, elem, compact: None, table, instance }
+        ModelConfig { dot, elem, compact: None, table, func_table, instance }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<F>) -> Result<(), Error> {
@@ -194,6 +212,9 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
             None => Value::unknown(),
         };
         config.table.load(&mut layouter)?;
+        if let Some(func_table) = &config.func_table {
+            func_table.load(&mut layouter, &graph.lookup_tables(), graph.scale)?;
+        }
         let cell = |loc| config.cell(layout, loc);
         layouter.assign_region(
             || "model",

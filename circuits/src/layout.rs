@@ -151,6 +151,7 @@ impl Layout {
         };
         let mut dot_rows = vec![0usize; dot_lanes];
         let mut used = [false; Template::ALL.len()];
+        let tables = graph.lookup_tables();
         for (id, node) in graph.nodes.iter().enumerate() {
             let base = lay.offsets[id];
             match &node.op {
@@ -194,6 +195,20 @@ impl Layout {
                             a: ElemIn::Copy(*x),
                             b: ElemIn::Copy(*y),
                             konst: 0,
+                            node: id as u32,
+                        };
+                        let (lane, row) = lay.push_elem(&[job], &mut used);
+                        lay.homes[base + i] = Loc::ElemC { lane, row };
+                    }
+                }
+                Op::Lookup { func, src, bits } => {
+                    let tag = tables.iter().position(|t| *t == (*func, *bits)).map_or(0, |p| p as i64 + 1);
+                    for (i, r) in src.iter().enumerate() {
+                        let job = ElemJob {
+                            template: Template::Lookup,
+                            a: ElemIn::Copy(*r),
+                            b: ElemIn::None,
+                            konst: tag,
                             node: id as u32,
                         };
                         let (lane, row) = lay.push_elem(&[job], &mut used);

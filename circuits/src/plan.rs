@@ -199,6 +199,8 @@ pub struct Planner {
     footprints: Vec<Footprint>,
     outputs: usize,
     profile: Profile,
+    /// Distinct functions the graph looks up (each gets a table).
+    funcs: usize,
 }
 
 impl Planner {
@@ -227,7 +229,19 @@ impl Planner {
                 }
             })
             .collect();
-        Planner { footprints, outputs: graph.output_len(), profile }
+        let mut funcs: Vec<_> = graph.lookup_tables().into_iter().map(|(f, _)| f).collect();
+        funcs.sort();
+        funcs.dedup();
+        Planner { footprints, outputs: graph.output_len(), profile, funcs: funcs.len() }
+    }
+
+    /// Rows the function table needs at `scale` (its tables must fit the circuit).
+    fn table_rows(&self, scale: u32) -> usize {
+        if self.funcs == 0 {
+            0
+        } else {
+            1 + self.funcs * (1usize << zkinfer_models::func::table_bits(scale))
+        }
     }
 
     /// The compact circuit with the narrowest dot width that fits `max_k`, at the
@@ -249,7 +263,8 @@ impl Planner {
                     outputs: self.outputs as u32,
                     compact: true,
                 };
-                let rows = (fp.dot_rows + fp.elem_ops * shape.elem_stride()).max(self.outputs);
+                let rows =
+                    (fp.dot_rows + fp.elem_ops * shape.elem_stride()).max(self.outputs).max(self.table_rows(scale));
                 fewest_rows = fewest_rows.min(rows);
                 let usable = (1usize << k).saturating_sub(reserved_rows_for(&shape));
                 if rows > usable || (1usize << ranges.lookup_bits) > usable {
@@ -271,7 +286,7 @@ impl Planner {
         let mut best: Option<(CircuitShape, Estimate)> = None;
         let mut fewest_rows = usize::MAX;
         for Footprint { lanes: l, rows, templates, .. } in &self.footprints {
-            let rows = (*rows).max(self.outputs);
+            let rows = (*rows).max(self.outputs).max(self.table_rows(scale));
             fewest_rows = fewest_rows.min(rows);
             let k_min = (rows + reserved_rows()).next_power_of_two().trailing_zeros().max(4);
             for k in k_min..=max_k.min(k_min + 2) {

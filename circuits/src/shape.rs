@@ -27,11 +27,14 @@ pub enum Template {
     MaxConst,
     /// `c = min(a, k)` for a fixed constant `k`.
     MinConst,
+    /// `(k, a, c)` is a row of the function table: `c = f_k(a)` for the function
+    /// with tag `k` (see [`crate::chips::func_table`]).
+    Lookup,
 }
 
 impl Template {
     /// Every template, in a fixed order (the order of selectors in `configure`).
-    pub const ALL: [Template; 8] = [
+    pub const ALL: [Template; 9] = [
         Template::Range,
         Template::Rescale,
         Template::RescaleRelu,
@@ -40,11 +43,17 @@ impl Template {
         Template::Min,
         Template::MaxConst,
         Template::MinConst,
+        Template::Lookup,
     ];
 
     /// Whether the template reads a second operand from column `b`.
     pub fn uses_b(self) -> bool {
         matches!(self, Template::MulRescale | Template::Max | Template::Min)
+    }
+
+    /// Whether the template reads the fixed column `k` (a constant or a table tag).
+    pub fn uses_konst(self) -> bool {
+        matches!(self, Template::MaxConst | Template::MinConst | Template::Lookup)
     }
 }
 
@@ -91,6 +100,7 @@ impl Ranges {
             Template::Rescale | Template::MulRescale => r + v,
             Template::RescaleRelu => r + 2 * v,
             Template::Max | Template::Min | Template::MaxConst | Template::MinConst => 2 * v,
+            Template::Lookup => 0,
         }
     }
 }
@@ -175,12 +185,19 @@ impl CircuitShape {
         dot + self.elem_lanes as usize * elem
     }
 
-    /// Lookup arguments (one per limb column).
+    /// Whether the circuit has the function table (some operation looks it up).
+    pub fn uses_func_table(&self) -> bool {
+        self.templates.contains(&Template::Lookup)
+    }
+
+    /// Lookup arguments (one per limb column, plus one per lane into the function
+    /// table).
     pub fn lookups(&self) -> usize {
+        let func = self.uses_func_table() as usize;
         if self.compact {
-            return 1;
+            return 1 + func;
         }
-        self.elem_lanes as usize * self.limbs()
+        self.elem_lanes as usize * (self.limbs() + func)
     }
 
     /// Columns in the copy-constraint permutation.
@@ -196,12 +213,12 @@ impl CircuitShape {
     /// Fixed columns before selector compression.
     pub fn fixed_columns(&self) -> usize {
         if self.compact {
-            // weights, the constant column, the table.
-            return self.dot_width as usize + 2;
+            // weights, the constant column, the range table, the function table.
+            return self.dot_width as usize + 2 + 3 * self.uses_func_table() as usize;
         }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 3);
-        let konst = self.templates.iter().any(|t| matches!(t, Template::MaxConst | Template::MinConst)) as usize;
-        dot + self.elem_lanes as usize * konst + 1
+        let konst = self.templates.iter().any(|t| t.uses_konst()) as usize;
+        dot + self.elem_lanes as usize * konst + 1 + 3 * self.uses_func_table() as usize
     }
 
     /// Selectors before compression.

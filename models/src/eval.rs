@@ -169,6 +169,26 @@ pub fn evaluate(graph: &Graph, inputs: &[Vec<i64>]) -> Result<Trace> {
                 }
                 out
             }
+            Op::Lookup { func, src, bits } => {
+                let (lo, hi) = crate::func::table_range(*bits);
+                let mut out = Vec::with_capacity(src.len());
+                for r in src {
+                    let x = get(r);
+                    if x < lo as i128 || x > hi as i128 {
+                        let node = &graph.nodes[id];
+                        return Err(Error::OutOfRange {
+                            node: node.name.clone(),
+                            op: node.origin.clone(),
+                            needed: signed_bits(x),
+                            available: *bits,
+                        });
+                    }
+                    let y = func.table_value(x as i64, scale) as i128;
+                    need.signed = need.signed.max(signed_bits(y));
+                    out.push(y);
+                }
+                out
+            }
             Op::Reduce { kind, sets, konst } => sets
                 .rows()
                 .zip(konst)

@@ -80,6 +80,13 @@ pub enum FOp {
         /// Optional constant joining each set.
         konst: Vec<Option<f64>>,
     },
+    /// A nonlinear function of each element ([`crate::func::Func::eval_clamped`]).
+    Map {
+        /// The function.
+        func: crate::func::Func,
+        /// Inputs, one per output.
+        src: Vec<Ref>,
+    },
 }
 
 impl FOp {
@@ -90,6 +97,7 @@ impl FOp {
             FOp::Linear(l) => l.terms.items.iter().for_each(|(r, _)| f(*r)),
             FOp::Mul { a, b } => a.iter().chain(b).copied().for_each(f),
             FOp::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
+            FOp::Map { src, .. } => src.iter().copied().for_each(f),
         }
     }
 
@@ -100,6 +108,7 @@ impl FOp {
             FOp::Linear(l) => l.terms.items.iter_mut().for_each(|(r, _)| f(r)),
             FOp::Mul { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
             FOp::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
+            FOp::Map { src, .. } => src.iter_mut().for_each(f),
         }
     }
 }
@@ -288,6 +297,36 @@ impl FGraph {
         View { shape, elems }
     }
 
+    /// A nonlinear function of each element; constants fold.
+    pub fn map(&mut self, name: &str, origin: &str, func: crate::func::Func, shape: Vec<usize>, x: &[Elem]) -> View {
+        let mut src = Vec::new();
+        let mut slots = Vec::new();
+        let mut elems = Vec::with_capacity(x.len());
+        for (i, e) in x.iter().enumerate() {
+            match e {
+                Elem::Const(c) => elems.push(Elem::Const(func.eval_clamped(*c))),
+                Elem::Ref(r) => {
+                    src.push(*r);
+                    slots.push(i);
+                    elems.push(Elem::Const(0.0));
+                }
+            }
+        }
+        if !src.is_empty() {
+            let len = src.len();
+            let node = self.push(FNode {
+                name: name.to_string(),
+                origin: origin.to_string(),
+                len,
+                op: FOp::Map { func, src },
+            });
+            for (k, slot) in slots.into_iter().enumerate() {
+                elems[slot] = Elem::Ref(Ref::new(node, k));
+            }
+        }
+        View { shape, elems }
+    }
+
     /// Evaluates the graph in floating point (the quantiser's calibration and the
     /// lowering's self-check against tract).
     pub fn evaluate(&self, inputs: &[Vec<f64>]) -> Vec<Vec<f64>> {
@@ -303,6 +342,7 @@ impl FGraph {
                     .map(|(row, b)| b + row.iter().map(|(r, w)| get(r) * w).sum::<f64>())
                     .collect(),
                 FOp::Mul { a, b } => a.iter().zip(b).map(|(x, y)| get(x) * get(y)).collect(),
+                FOp::Map { func, src } => src.iter().map(|r| func.eval_clamped(get(r))).collect(),
                 FOp::Reduce { kind, sets, konst } => sets
                     .rows()
                     .zip(konst)

@@ -155,6 +155,17 @@ pub enum Op {
         /// An optional constant that joins each set.
         konst: Vec<Option<i64>>,
     },
+    /// `out = table(x)`: a nonlinear function by table lookup
+    /// ([`crate::func::Func::table_value`]); every input lies in the table's range
+    /// ([`crate::func::table_range`]), which a clamp before it guarantees.
+    Lookup {
+        /// The function.
+        func: crate::func::Func,
+        /// Inputs, one per output.
+        src: Vec<Ref>,
+        /// Table input bits.
+        bits: u32,
+    },
 }
 
 impl Op {
@@ -168,6 +179,7 @@ impl Op {
             Op::MulRescale { .. } => "MulRescale",
             Op::Reduce { kind: ReduceKind::Max, .. } => "Max",
             Op::Reduce { kind: ReduceKind::Min, .. } => "Min",
+            Op::Lookup { func, .. } => func.name(),
         }
     }
 
@@ -179,6 +191,7 @@ impl Op {
             Op::Rescale { src, .. } => src.iter().copied().for_each(f),
             Op::MulRescale { a, b } => a.iter().chain(b).copied().for_each(f),
             Op::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
+            Op::Lookup { src, .. } => src.iter().copied().for_each(f),
         }
     }
 
@@ -187,7 +200,7 @@ impl Op {
         match self {
             Op::Input { .. } => {}
             Op::Linear(l) => l.terms.items.iter_mut().for_each(|(r, _)| f(r)),
-            Op::Rescale { src, .. } => src.iter_mut().for_each(f),
+            Op::Rescale { src, .. } | Op::Lookup { src, .. } => src.iter_mut().for_each(f),
             Op::MulRescale { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
             Op::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
         }
@@ -289,6 +302,20 @@ impl Graph {
             .sum()
     }
 
+    /// The function tables the graph uses, in order of first use; a lookup's
+    /// table tag is its position plus one.
+    pub fn lookup_tables(&self) -> Vec<(crate::func::Func, u32)> {
+        let mut tables = Vec::new();
+        for node in &self.nodes {
+            if let Op::Lookup { func, bits, .. } = node.op {
+                if !tables.contains(&(func, bits)) {
+                    tables.push((func, bits));
+                }
+            }
+        }
+        tables
+    }
+
     /// Checks internal consistency: references point backwards to existing
     /// elements, row counts match shapes. Returns a description of the first problem.
     pub fn validate(&self) -> Result<(), String> {
@@ -314,6 +341,12 @@ impl Graph {
                     l.bias.len()
                 }
                 Op::Rescale { src, .. } => src.len(),
+                Op::Lookup { src, bits, .. } => {
+                    if !(2..=crate::func::MAX_TABLE_BITS).contains(bits) {
+                        return Err(format!("node {id}: table bits {bits} out of range"));
+                    }
+                    src.len()
+                }
                 Op::MulRescale { a, b } => {
                     if a.len() != b.len() {
                         return Err(format!("node {id}: factor lists differ in length"));

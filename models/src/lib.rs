@@ -14,6 +14,7 @@ pub mod arith;
 pub mod error;
 pub mod eval;
 pub mod fgraph;
+pub mod func;
 pub mod input;
 pub mod ir;
 #[cfg(feature = "onnx")]

@@ -77,6 +77,37 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     b: b.iter().map(|r| remap(&map, *r)).collect(),
                 },
             }),
+            FOp::Map { func, src } => {
+                // Clamp to the table's range, then look up.
+                let bits = crate::func::table_bits(scale);
+                let (lo, hi) = crate::func::table_range(bits);
+                let n = src.len();
+                let singletons = |refs: Vec<Ref>| {
+                    let mut sets = Csr::new();
+                    for r in refs {
+                        sets.push_row([r]);
+                    }
+                    sets
+                };
+                let low = singletons(src.iter().map(|r| remap(&map, *r)).collect());
+                nodes.push(Node {
+                    name: format!("{name}.clamp_low"),
+                    origin: origin.clone(),
+                    shape: shape.clone(),
+                    op: Op::Reduce { kind: ReduceKind::Max, sets: low, konst: vec![Some(lo); n] },
+                });
+                let low_id = nodes.len() - 1;
+                let high = singletons((0..n).map(|i| Ref::new(low_id, i)).collect());
+                nodes.push(Node {
+                    name: format!("{name}.clamp_high"),
+                    origin: origin.clone(),
+                    shape: shape.clone(),
+                    op: Op::Reduce { kind: ReduceKind::Min, sets: high, konst: vec![Some(hi); n] },
+                });
+                let high_id = nodes.len() - 1;
+                let src = (0..n).map(|i| Ref::new(high_id, i)).collect();
+                nodes.push(Node { name, origin, shape, op: Op::Lookup { func: *func, src, bits } });
+            }
             FOp::Reduce { kind, sets, konst } => {
                 let mut qsets = Csr::new();
                 for row in sets.rows() {

@@ -32,8 +32,9 @@ use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fi
 use halo2_axiom::poly::Rotation;
 
 use super::dot::{job_rows, DotWitness};
-use super::elementwise::{gate_name, template_polys, Cells, ElemRow};
+use super::elementwise::{gate_name, lookup_polys, template_polys, Cells, ElemRow};
 use super::fe;
+use super::func_table::FuncTableConfig;
 use super::range_table::RangeTableConfig;
 use crate::layout::{Layout, Loc};
 use crate::shape::{CircuitShape, Ranges, Template};
@@ -85,6 +86,7 @@ impl CompactConfig {
         meta: &mut ConstraintSystem<F>,
         shape: &CircuitShape,
         table: &RangeTableConfig,
+        func_table: Option<&FuncTableConfig>,
     ) -> Self {
         let width = shape.dot_width as usize;
         let x: Vec<_> = (0..width).map(|_| meta.advice_column()).collect();
@@ -115,20 +117,28 @@ impl CompactConfig {
         });
         let ranges = shape.ranges;
         let mut selectors = Vec::new();
+        let cells = |m: &mut halo2_axiom::plonk::VirtualCells<'_, F>, template: Template| Cells {
+            a: m.query_advice(x[0], Rotation::cur()),
+            b: if template.uses_b() { m.query_advice(x[0], Rotation::next()) } else { Expression::Constant(F::ZERO) },
+            c: m.query_advice(c, Rotation::cur()),
+            k: m.query_fixed(k, Rotation::cur()),
+            limbs: (0..ranges.limbs(template)).map(|j| m.query_advice(limbs, Rotation(j as i32))).collect(),
+        };
         for &template in &shape.templates {
+            if template == Template::Lookup {
+                let q = meta.complex_selector();
+                if let Some(func_table) = func_table {
+                    meta.lookup("function table", |m| {
+                        let cells = cells(m, template);
+                        lookup_polys(m.query_selector(q), &cells, func_table)
+                    });
+                }
+                selectors.push((template, q));
+                continue;
+            }
             let q = meta.selector();
             meta.create_gate(gate_name(template), |m| {
-                let cells = Cells {
-                    a: m.query_advice(x[0], Rotation::cur()),
-                    b: if template.uses_b() {
-                        m.query_advice(x[0], Rotation::next())
-                    } else {
-                        Expression::Constant(F::ZERO)
-                    },
-                    c: m.query_advice(c, Rotation::cur()),
-                    k: m.query_fixed(k, Rotation::cur()),
-                    limbs: (0..ranges.limbs(template)).map(|j| m.query_advice(limbs, Rotation(j as i32))).collect(),
-                };
+                let cells = cells(m, template);
                 let q = m.query_selector(q);
                 template_polys(template, &ranges, &cells)
                     .into_iter()
@@ -203,7 +213,7 @@ impl CompactConfig {
             }
         }
         region.assign_advice(self.c, row, val(witness.map(|w| w.c)));
-        if matches!(template, Template::MaxConst | Template::MinConst) {
+        if template.uses_konst() {
             region.assign_fixed(self.k, row, fe::<F>(konst as i128));
         }
         for j in 0..self.ranges.limbs(template) {

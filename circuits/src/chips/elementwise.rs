@@ -22,12 +22,13 @@
 
 use halo2_axiom::circuit::{Cell, Region, Value};
 use halo2_axiom::halo2curves::ff::PrimeField;
-use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
+use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells};
 use halo2_axiom::poly::Rotation;
 use zkinfer_models::arith::{rescale, rescale_remainder};
 use zkinfer_models::eval::reduce_step;
 use zkinfer_models::ir::ReduceKind;
 
+use super::func_table::FuncTableConfig;
 use super::range_table::RangeTableConfig;
 use super::{fe, pow2};
 use crate::shape::{Ranges, Template};
@@ -156,8 +157,21 @@ pub(crate) fn template_polys<F: PrimeField>(
             polys.push(("first difference", d1 - c.seg(0, v, l)));
             polys.push(("second difference", d2 - c.seg(v, v, l)));
         }
+        // A lookup, not a gate (see `lookup_polys`).
+        Template::Lookup => {}
     }
     polys
+}
+
+/// The lookup of a Lookup row: `(k, a, c)` against the function table's
+/// `(tag, x, y)`, each input multiplied by the selector `q` so that other rows look
+/// up `(0, 0, 0)`.
+pub(crate) fn lookup_polys<F: PrimeField>(
+    q: Expression<F>,
+    c: &Cells<F>,
+    table: &FuncTableConfig,
+) -> Vec<(Expression<F>, halo2_axiom::plonk::TableColumn)> {
+    vec![(q.clone() * c.k.clone(), table.tag), (q.clone() * c.a.clone(), table.x), (q * c.c.clone(), table.y)]
 }
 
 /// Gate name of a template.
@@ -171,6 +185,7 @@ pub fn gate_name(t: Template) -> &'static str {
         Template::Min => "min",
         Template::MaxConst => "max_const",
         Template::MinConst => "min_const",
+        Template::Lookup => "lookup",
     }
 }
 
@@ -216,6 +231,8 @@ pub fn elem_row(t: Template, r: &Ranges, a: i128, b: i128, k: i128) -> Result<El
             limbs.extend(fit("difference", d2, v)?);
             ElemRow { a, b: if t.uses_b() { b } else { 0 }, c, limbs }
         }
+        // The function is the graph's, not the row's: see `Witness::generate`.
+        Template::Lookup => return Err("a table lookup's witness comes from its function".into()),
     };
     Ok(row)
 }
@@ -227,45 +244,54 @@ impl ElemConfig {
         templates: &[Template],
         ranges: Ranges,
         table: &RangeTableConfig,
+        func_table: Option<&FuncTableConfig>,
     ) -> Self {
         let n_limbs = templates.iter().map(|t| ranges.limbs(*t)).max().unwrap_or(0);
         let a = meta.advice_column();
         let b = templates.iter().any(|t| t.uses_b()).then(|| meta.advice_column());
         let c = meta.advice_column();
         let limbs: Vec<_> = (0..n_limbs).map(|_| meta.advice_column()).collect();
-        let konst =
-            templates.iter().any(|t| matches!(t, Template::MaxConst | Template::MinConst)).then(|| meta.fixed_column());
+        let konst = templates.iter().any(|t| t.uses_konst()).then(|| meta.fixed_column());
         for col in [Some(a), b, Some(c)].into_iter().flatten() {
             meta.enable_equality(col);
         }
         for limb in &limbs {
             meta.lookup("limb in range table", |m| vec![(m.query_advice(*limb, Rotation::cur()), table.column)]);
         }
+        // Query only the cells a template uses, so that every queried cell is one
+        // that `assign` fills.
+        let cells = |m: &mut VirtualCells<'_, F>, template: Template| {
+            let zero = || Expression::Constant(F::ZERO);
+            Cells {
+                a: m.query_advice(a, Rotation::cur()),
+                b: match b {
+                    Some(col) if template.uses_b() => m.query_advice(col, Rotation::cur()),
+                    _ => zero(),
+                },
+                c: m.query_advice(c, Rotation::cur()),
+                k: match konst {
+                    Some(col) if template.uses_konst() => m.query_fixed(col, Rotation::cur()),
+                    _ => zero(),
+                },
+                limbs: limbs.iter().take(ranges.limbs(template)).map(|l| m.query_advice(*l, Rotation::cur())).collect(),
+            }
+        };
         let mut selectors = Vec::new();
         for &template in templates {
+            if template == Template::Lookup {
+                let q = meta.complex_selector();
+                if let Some(func_table) = func_table {
+                    meta.lookup("function table", |m| {
+                        let cells = cells(m, template);
+                        lookup_polys(m.query_selector(q), &cells, func_table)
+                    });
+                }
+                selectors.push((template, q));
+                continue;
+            }
             let q = meta.selector();
             meta.create_gate(gate_name(template), |m| {
-                // Query only the cells this template uses, so that every queried
-                // cell is one that `assign` fills.
-                let zero = || Expression::Constant(F::ZERO);
-                let uses_k = matches!(template, Template::MaxConst | Template::MinConst);
-                let cells = Cells {
-                    a: m.query_advice(a, Rotation::cur()),
-                    b: match b {
-                        Some(col) if template.uses_b() => m.query_advice(col, Rotation::cur()),
-                        _ => zero(),
-                    },
-                    c: m.query_advice(c, Rotation::cur()),
-                    k: match konst {
-                        Some(col) if uses_k => m.query_fixed(col, Rotation::cur()),
-                        _ => zero(),
-                    },
-                    limbs: limbs
-                        .iter()
-                        .take(ranges.limbs(template))
-                        .map(|l| m.query_advice(*l, Rotation::cur()))
-                        .collect(),
-                };
+                let cells = cells(m, template);
                 let q = m.query_selector(q);
                 template_polys(template, &ranges, &cells)
                     .into_iter()
@@ -309,7 +335,7 @@ impl ElemConfig {
             }
         }
         let c = region.assign_advice(self.c, row, val(|w| w.c)).cell();
-        if matches!(template, Template::MaxConst | Template::MinConst) {
+        if template.uses_konst() {
             region.assign_fixed(self.konst.ok_or(Error::Synthesis)?, row, fe::<F>(konst as i128));
         }
         let n = self.ranges.limbs(template);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use halo2_axiom::dev::MockProver;
 use halo2_axiom::halo2curves::bn256::Fr;
 use zkinfer_models::eval::evaluate;
+use zkinfer_models::func::Func;
 use zkinfer_models::ir::{Csr, Graph, Input, Linear, Node, Op, Operand, Output, ReduceKind, Ref};
 
 use crate::circuit::{used_rows, ModelCircuit, Program, Witness};
@@ -17,7 +18,7 @@ use crate::plan::{estimate, reserved_rows_for};
 use crate::shape::{CircuitShape, Ranges, Template};
 
 /// x[4] → linear[3] (width-2 rows) → relu-rescale, rescale → products, max/min
-/// chains with constants.
+/// chains with constants, and table lookups (sigmoid, tanh).
 fn graph() -> Graph {
     let node = |name: &str, len: usize, op: Op| Node { name: name.into(), origin: name.into(), shape: vec![len], op };
     let mut terms = Csr::new();
@@ -39,10 +40,18 @@ fn graph() -> Graph {
             node("mul", 1, Op::MulRescale { a: vec![Ref::new(2, 0)], b: vec![Ref::new(3, 0)] }),
             node("max", 1, Op::Reduce { kind: ReduceKind::Max, sets: max_sets, konst: vec![Some(-3)] }),
             node("min", 1, Op::Reduce { kind: ReduceKind::Min, sets: min_sets, konst: vec![Some(20)] }),
+            node("sigmoid", 2, Op::Lookup { func: Func::Sigmoid, src: vec![Ref::new(3, 0), Ref::new(6, 0)], bits: 8 }),
+            node("tanh", 1, Op::Lookup { func: Func::Tanh, src: vec![Ref::new(5, 0)], bits: 8 }),
         ],
         outputs: vec![Output {
-            shape: vec![2],
-            elems: vec![Operand::Ref(Ref::new(5, 0)), Operand::Ref(Ref::new(6, 0))],
+            shape: vec![5],
+            elems: vec![
+                Operand::Ref(Ref::new(5, 0)),
+                Operand::Ref(Ref::new(6, 0)),
+                Operand::Ref(Ref::new(7, 0)),
+                Operand::Ref(Ref::new(7, 1)),
+                Operand::Ref(Ref::new(8, 0)),
+            ],
         }],
     }
 }
@@ -55,10 +64,12 @@ fn shape(layout: &Layout) -> CircuitShape {
         dot_width: 2,
         elem_lanes: 1,
         templates: layout.templates.clone(),
-        outputs: 2,
+        outputs: 5,
         compact: true,
     };
-    while (1 << shape.k) < used_rows(layout, &shape) + reserved_rows_for(&shape) {
+    // Two 2^8-entry function tables plus the zero row.
+    let rows = used_rows(layout, &shape).max(2 * 256 + 1);
+    while (1 << shape.k) < rows + reserved_rows_for(&shape) {
         shape.k += 1;
     }
     shape
@@ -93,7 +104,7 @@ fn uses_every_template_and_few_columns() {
     let s = setup(X);
     assert_eq!(s.circuit.shape.templates, Template::ALL.to_vec());
     let e = estimate(&s.circuit.shape, 0);
-    assert_eq!((e.advice_columns, e.lookups), (4, 1), "x_0, x_1, c and one limb column; one lookup");
+    assert_eq!((e.advice_columns, e.lookups), (4, 2), "x_0, x_1, c and one limb column; range and function lookups");
 }
 
 #[test]
@@ -139,6 +150,42 @@ fn tampered_second_operand_and_limbs_fail() {
     let mut w = s.witness.clone();
     w.elem_rows[0][relu].limbs[0] += 1 << 4;
     assert!(run(&s, w).is_err(), "a limb outside the table is caught by the lookup");
+}
+
+#[test]
+fn tampered_lookups_fail() {
+    let s = setup(X);
+    let layout = &s.circuit.program.as_ref().unwrap().layout;
+    let lookups: Vec<usize> =
+        layout.elem[0].iter().enumerate().filter(|(_, j)| j.template == Template::Lookup).map(|(i, _)| i).collect();
+    assert_eq!(lookups.len(), 3);
+    for &op in &lookups {
+        // A wrong function value: the (tag, x, y) row is not in the table.
+        let mut w = s.witness.clone();
+        w.elem_rows[0][op].c += 1;
+        assert!(run(&s, w).is_err(), "wrong value of lookup {op} accepted");
+    }
+    // The other function's value for the same input (right table row, wrong tag).
+    let op = lookups[2];
+    let mut w = s.witness.clone();
+    let x = w.elem_rows[0][op].a;
+    w.elem_rows[0][op].c = Func::Sigmoid.table_value(x as i64, 4) as i128;
+    assert_ne!(w.elem_rows[0][op].c, s.witness.elem_rows[0][op].c);
+    assert!(run(&s, w).is_err(), "a value of another function accepted");
+}
+
+#[test]
+fn input_outside_the_table_fails() {
+    // 200 at scale 4 is outside the 8-bit table [-128, 128): the integer reference
+    // refuses it, and a witness that uses it anyway is rejected.
+    let g = graph();
+    let trace = evaluate(&g, &[vec![40, -13, 22, 7]]).unwrap();
+    assert!(trace.values[7].iter().all(|v| v.abs() < 1 << 10));
+    let mut bad = g.clone();
+    if let Op::Lookup { bits, .. } = &mut bad.nodes[8].op {
+        *bits = 2;
+    }
+    assert!(evaluate(&bad, &[vec![40, -13, 22, 7]]).is_err(), "the reference checks the table range");
 }
 
 #[test]

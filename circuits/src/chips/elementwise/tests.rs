@@ -49,7 +49,7 @@ impl Circuit<Fr> for TestCircuit {
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, ranges: Ranges) -> Cfg {
         let table = RangeTableConfig::configure(meta, ranges.lookup_bits);
-        let elem = ElemConfig::configure(meta, &Template::ALL, ranges, &table);
+        let elem = ElemConfig::configure(meta, &Template::ALL, ranges, &table, None);
         Cfg { elem, table }
     }
 

@@ -1,4 +1,5 @@
-//! Unary element-wise operators expressible without lookup tables: Square, Neg, Abs.
+//! Unary element-wise operators: Square, Neg, Abs by arithmetic; Sigmoid, Tanh and
+//! Erf by table lookup ([`crate::func`]).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
@@ -25,10 +26,10 @@ impl Lowering for ElementWiseLowering {
 
     fn supports(&self, node: &TypedNode, _const_inputs: &[bool]) -> std::result::Result<(), String> {
         let name = node.op.name();
-        if SUPPORTED.contains(&name.as_ref()) {
+        if SUPPORTED.contains(&name.as_ref()) || crate::func::Func::from_name(&name).is_some() {
             Ok(())
         } else {
-            Err(format!("element-wise {name} needs a lookup table, not supported yet"))
+            Err(format!("element-wise {name} is not supported yet"))
         }
     }
 
@@ -51,7 +52,10 @@ impl Lowering for ElementWiseLowering {
                 let sets = x.elems.iter().zip(neg).map(|(p, n)| vec![*p, n]).collect();
                 ctx.g.reduce(&node, &name, ReduceKind::Max, shape, sets)
             }
-            other => return Err(ctx.fail(format!("element-wise {other} is not supported"))),
+            other => match crate::func::Func::from_name(other) {
+                Some(func) => ctx.g.map(&node, &name, func, shape, &x.elems),
+                None => return Err(ctx.fail(format!("element-wise {other} is not supported"))),
+            },
         };
         Ok(vec![Value::View(view)])
     }
