@@ -276,6 +276,26 @@ pub fn clip_and_unary(seed: u64) -> Case {
     b.finish("clip_and_unary", &[out])
 }
 
+/// Table lookups: a dense layer, then Sigmoid, Tanh and an exact GELU
+/// (`x · 0.5 · (1 + erf(x / √2))`, as PyTorch exports it).
+pub fn nonlinear(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 6], 2.0);
+    let w = b.konst(&[5, 6], 0.8);
+    let h = b.op("gemm", einsum(&["mk", "nk"], "mn"), &[x, w]);
+    let sig = b.op("sigmoid", tract_onnx::tract_core::ops::nn::sigmoid(), &[h]);
+    let tanh = b.op("tanh", math::tanh(), &[h]);
+    let inv_sqrt2 = b.scalar(std::f32::consts::FRAC_1_SQRT_2, 2);
+    let scaled = b.op("scale", math::mul(), &[h, inv_sqrt2]);
+    let erf = b.op("erf", math::erf(), &[scaled]);
+    let one = b.scalar(1.0, 2);
+    let shifted = b.op("one_plus", math::add(), &[erf, one]);
+    let half = b.scalar(0.5, 2);
+    let phi = b.op("half", math::mul(), &[shifted, half]);
+    let gelu = b.op("gelu", math::mul(), &[h, phi]);
+    b.finish("nonlinear", &[sig, tanh, gelu])
+}
+
 /// Padding in every mode, then a sum so that every padded cell matters.
 pub fn pads(seed: u64) -> Case {
     let mut b = Builder::new(seed);
@@ -347,6 +367,7 @@ pub fn all(seed: u64) -> Vec<Case> {
         pads(seed),
         data_movement(seed),
         square_activation(seed),
+        nonlinear(seed),
     ]
 }
 
