@@ -31,8 +31,8 @@ use halo2_axiom::halo2curves::ff::PrimeField;
 use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_axiom::poly::Rotation;
 
-use super::dot::{job_rows, DotWitness};
-use super::elementwise::{gate_name, lookup_polys, template_polys, Cells, ElemRow};
+use super::dot::{assign_terms, job_rows, DotWitness};
+use super::elementwise::{configure_templates, Cells, ElemRow};
 use super::fe;
 use super::func_table::FuncTableConfig;
 use super::range_table::RangeTableConfig;
@@ -116,7 +116,6 @@ impl CompactConfig {
             vec![q * (next - cur - products(m))]
         });
         let ranges = shape.ranges;
-        let mut selectors = Vec::new();
         let cells = |m: &mut halo2_axiom::plonk::VirtualCells<'_, F>, template: Template| Cells {
             a: m.query_advice(x[0], Rotation::cur()),
             b: if template.uses_b() { m.query_advice(x[0], Rotation::next()) } else { Expression::Constant(F::ZERO) },
@@ -124,29 +123,7 @@ impl CompactConfig {
             k: m.query_fixed(k, Rotation::cur()),
             limbs: (0..ranges.limbs(template)).map(|j| m.query_advice(limbs, Rotation(j as i32))).collect(),
         };
-        for &template in &shape.templates {
-            if template == Template::Lookup {
-                let q = meta.complex_selector();
-                if let Some(func_table) = func_table {
-                    meta.lookup("function table", |m| {
-                        let cells = cells(m, template);
-                        lookup_polys(m.query_selector(q), &cells, func_table)
-                    });
-                }
-                selectors.push((template, q));
-                continue;
-            }
-            let q = meta.selector();
-            meta.create_gate(gate_name(template), |m| {
-                let cells = cells(m, template);
-                let q = m.query_selector(q);
-                template_polys(template, &ranges, &cells)
-                    .into_iter()
-                    .map(|(name, p)| (name, q.clone() * p))
-                    .collect::<Vec<_>>()
-            });
-            selectors.push((template, q));
-        }
+        let selectors = configure_templates(meta, &shape.templates, &ranges, func_table, &cells);
         CompactConfig { x, c, limbs, w, k, dot_first, dot_more, selectors, ranges, stride: shape.elem_stride() }
     }
 
@@ -170,15 +147,7 @@ impl CompactConfig {
             } else {
                 self.dot_more.enable(region, at)?;
             }
-            let lo = (r * width).min(weights.len());
-            let hi = ((r + 1) * width).min(weights.len());
-            for (j, i) in (lo..hi).enumerate() {
-                region.assign_fixed(self.w[j], at, fe::<F>(weights[i] as i128));
-                let cell = region.assign_advice(self.x[j], at, witness.inputs[i]).cell();
-                if let Some(src) = sources.get(i).copied().flatten() {
-                    region.constrain_equal(src, cell);
-                }
-            }
+            assign_terms(region, (&self.x, &self.w), at, r, weights, witness, sources);
         }
         for (r, sum) in witness.sums.iter().enumerate() {
             region.assign_advice(self.c, row + r + 1, *sum);

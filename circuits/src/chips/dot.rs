@@ -45,6 +45,30 @@ pub struct DotWitness<F> {
     pub sums: Vec<Value<F>>,
 }
 
+/// Assigns the terms of row `r` of a dot job (at region row `at`): weights into the
+/// fixed columns, inputs into the advice columns, each input copied from its
+/// source when given. Shared by the wide and the compact lanes.
+pub(crate) fn assign_terms<F: PrimeField>(
+    region: &mut Region<'_, F>,
+    (x, w): (&[Column<Advice>], &[Column<Fixed>]),
+    at: usize,
+    r: usize,
+    weights: &[i64],
+    witness: &DotWitness<F>,
+    sources: &[Option<Cell>],
+) {
+    let width = x.len();
+    let lo = (r * width).min(weights.len());
+    let hi = ((r + 1) * width).min(weights.len());
+    for (j, i) in (lo..hi).enumerate() {
+        region.assign_fixed(w[j], at, fe::<F>(weights[i] as i128));
+        let cell = region.assign_advice(x[j], at, witness.inputs[i]).cell();
+        if let Some(src) = sources.get(i).copied().flatten() {
+            region.constrain_equal(src, cell);
+        }
+    }
+}
+
 /// Rows a job of `terms` terms takes in a lane `width` wide.
 pub fn job_rows(terms: usize, width: usize) -> usize {
     terms.div_ceil(width).max(1)
@@ -121,15 +145,7 @@ impl DotConfig {
             region.assign_fixed(self.q, at, F::ONE);
             region.assign_fixed(self.keep, at, if r == 0 { F::ZERO } else { F::ONE });
             region.assign_fixed(self.bias, at, if r == 0 { fe::<F>(bias as i128) } else { F::ZERO });
-            let lo = (r * width).min(weights.len());
-            let hi = ((r + 1) * width).min(weights.len());
-            for (j, i) in (lo..hi).enumerate() {
-                region.assign_fixed(self.w[j], at, fe::<F>(weights[i] as i128));
-                let cell = region.assign_advice(self.x[j], at, witness.inputs[i]).cell();
-                if let Some(src) = sources.get(i).copied().flatten() {
-                    region.constrain_equal(src, cell);
-                }
-            }
+            assign_terms(region, (&self.x, &self.w), at, r, weights, witness, sources);
         }
         let mut out = None;
         for (r, sum) in witness.sums.iter().enumerate() {

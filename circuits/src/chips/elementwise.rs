@@ -174,6 +174,40 @@ pub(crate) fn lookup_polys<F: PrimeField>(
     vec![(q.clone() * c.k.clone(), table.tag), (q.clone() * c.a.clone(), table.x), (q * c.c.clone(), table.y)]
 }
 
+/// Creates each template's selector and its gate (or, for [`Template::Lookup`],
+/// its lookup into the function table), reading the cells through `cells`. Shared
+/// by the wide and the compact lanes, which differ only in where the cells are.
+pub(crate) fn configure_templates<F: PrimeField>(
+    meta: &mut ConstraintSystem<F>,
+    templates: &[Template],
+    ranges: &Ranges,
+    func_table: Option<&FuncTableConfig>,
+    cells: &dyn Fn(&mut VirtualCells<'_, F>, Template) -> Cells<F>,
+) -> Vec<(Template, Selector)> {
+    let mut selectors = Vec::new();
+    for &template in templates {
+        if template == Template::Lookup {
+            let q = meta.complex_selector();
+            if let Some(func_table) = func_table {
+                meta.lookup("function table", |m| {
+                    let c = cells(m, template);
+                    lookup_polys(m.query_selector(q), &c, func_table)
+                });
+            }
+            selectors.push((template, q));
+            continue;
+        }
+        let q = meta.selector();
+        meta.create_gate(gate_name(template), |m| {
+            let c = cells(m, template);
+            let q = m.query_selector(q);
+            template_polys(template, ranges, &c).into_iter().map(|(name, p)| (name, q.clone() * p)).collect::<Vec<_>>()
+        });
+        selectors.push((template, q));
+    }
+    selectors
+}
+
 /// Gate name of a template.
 pub fn gate_name(t: Template) -> &'static str {
     match t {
@@ -276,30 +310,7 @@ impl ElemConfig {
                 limbs: limbs.iter().take(ranges.limbs(template)).map(|l| m.query_advice(*l, Rotation::cur())).collect(),
             }
         };
-        let mut selectors = Vec::new();
-        for &template in templates {
-            if template == Template::Lookup {
-                let q = meta.complex_selector();
-                if let Some(func_table) = func_table {
-                    meta.lookup("function table", |m| {
-                        let cells = cells(m, template);
-                        lookup_polys(m.query_selector(q), &cells, func_table)
-                    });
-                }
-                selectors.push((template, q));
-                continue;
-            }
-            let q = meta.selector();
-            meta.create_gate(gate_name(template), |m| {
-                let cells = cells(m, template);
-                let q = m.query_selector(q);
-                template_polys(template, &ranges, &cells)
-                    .into_iter()
-                    .map(|(name, p)| (name, q.clone() * p))
-                    .collect::<Vec<_>>()
-            });
-            selectors.push((template, q));
-        }
+        let selectors = configure_templates(meta, templates, &ranges, func_table, &cells);
         ElemConfig { a, b, c, limbs, konst, selectors, ranges }
     }
 
