@@ -120,3 +120,12 @@ fn models_prove_verify_and_reject_tampering() {
     assert!(matches!(err, ProverError::Mismatch(_)), "{err}");
     assert!(err.to_string().contains("different compiled model"), "{err}");
 }
+
+#[test]
+fn a_model_with_table_lookups_proves_and_rejects_tampering() {
+    // Sigmoid by lookup into the function table (fast profile; the compact one is
+    // proven in `tests/evm.rs`).
+    let sigmoid = prove_model("2l_relu_sigmoid_small");
+    assert!(sigmoid.prepared.compiled.shape.uses_func_table());
+    check_honest_and_tampered(&sigmoid, "2l_relu_sigmoid_small");
+}

@@ -228,6 +228,13 @@ fn run() -> Result<bool, String> {
         let (model, inputs) = load_peer(name);
         campaigns.push(campaign(name, &prepare(model, inputs, &CompileOptions::default()), Some(sample))?);
     }
+    let (model, inputs) = load_peer("2l_relu_sigmoid_small");
+    campaigns.push(campaign("2l_relu_sigmoid_small", &prepare(model, inputs, &CompileOptions::default()), None)?);
+    let evm = CompileOptions { profile: zkinfer_circuits::plan::Profile::Evm, ..CompileOptions::default() };
+    for name in ["1l_mlp", "1l_conv", "1l_max_pool", "1l_average", "2l_relu_sigmoid_small"] {
+        let (model, inputs) = load_peer(name);
+        campaigns.push(campaign(&format!("{name}, evm profile"), &prepare(model, inputs, &evm), Some(args.sample))?);
+    }
     for case in cases::all(3) {
         let name = format!("case `{}`", case.name);
         campaigns.push(campaign(
