@@ -122,10 +122,13 @@ fn models_prove_verify_and_reject_tampering() {
 }
 
 #[test]
-fn a_model_with_table_lookups_proves_and_rejects_tampering() {
+fn models_with_table_lookups_and_divisions_prove_and_reject_tampering() {
     // Sigmoid by lookup into the function table (fast profile; the compact one is
     // proven in `tests/evm.rs`).
     let sigmoid = prove_model("2l_relu_sigmoid_small");
     assert!(sigmoid.prepared.compiled.shape.uses_func_table());
     check_honest_and_tampered(&sigmoid, "2l_relu_sigmoid_small");
+    // Softmax: exp by lookup, divisions by the sum.
+    let softmax = prove_model("1l_softmax");
+    check_honest_and_tampered(&softmax, "1l_softmax");
 }

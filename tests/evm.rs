@@ -148,7 +148,7 @@ fn assert_accepts_only_valid(m: &OnChain, other: &OnChain) -> u64 {
 #[test]
 fn peer_model_verifiers_accept_valid_proofs_only_and_fit_eip170() {
     let models: Vec<OnChain> =
-        ["1l_mlp", "1l_conv", "1l_average", "1l_max_pool", "4l_relu_conv_fc", "2l_relu_sigmoid_small"]
+        ["1l_mlp", "1l_conv", "1l_average", "1l_max_pool", "4l_relu_conv_fc", "2l_relu_sigmoid_small", "1l_softmax"]
             .iter()
             .map(|n| peer(n, &evm_options()))
             .collect();

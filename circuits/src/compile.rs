@@ -25,10 +25,12 @@ const NOMINAL_DOT_WIDTH: usize = 8;
 /// Scales whose circuit costs at most this factor more than the cheapest count as
 /// "not bigger than needed": calibration takes the most accurate among them.
 pub const COST_TOLERANCE: f64 = 1.15;
-/// Circuits cheaper than this (estimate units; roughly k = 11 with 32 committed
-/// polynomials, well under a second to prove) count as equally cheap: below it,
-/// calibration buys accuracy rather than shaving milliseconds.
-pub const NEGLIGIBLE_COST: f64 = 32.0 * ((1u64 << 11) as f64 + 4096.0);
+/// Circuits cheaper than this (estimate units; roughly k = 13 with 32 committed
+/// polynomials, about a second to prove on 2 cores) count as equally cheap: below
+/// it, calibration buys accuracy rather than shaving milliseconds. (Function
+/// tables double with every scale step, so a lower floor made lookup models
+/// settle for coarse scales.)
+pub const NEGLIGIBLE_COST: f64 = 32.0 * ((1u64 << 13) as f64 + 4096.0);
 
 /// Compilation settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -188,15 +188,12 @@ impl Layout {
                         lay.homes[base + i] = Loc::ElemC { lane, row };
                     }
                 }
-                Op::MulRescale { a, b } => {
+                Op::MulRescale { a, b } | Op::DivRescale { a, b } => {
+                    let template =
+                        if matches!(node.op, Op::MulRescale { .. }) { Template::MulRescale } else { Template::Div };
                     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                        let job = ElemJob {
-                            template: Template::MulRescale,
-                            a: ElemIn::Copy(*x),
-                            b: ElemIn::Copy(*y),
-                            konst: 0,
-                            node: id as u32,
-                        };
+                        let job =
+                            ElemJob { template, a: ElemIn::Copy(*x), b: ElemIn::Copy(*y), konst: 0, node: id as u32 };
                         let (lane, row) = lay.push_elem(&[job], &mut used);
                         lay.homes[base + i] = Loc::ElemC { lane, row };
                     }

@@ -30,11 +30,14 @@ pub enum Template {
     /// `(k, a, c)` is a row of the function table: `c = f_k(a)` for the function
     /// with tag `k` (see [`crate::chips::func_table`]).
     Lookup,
+    /// `c = round(a·2^s / b)` (half up) for `b > 0`: `2a·2^s + b = 2cb + r` with
+    /// `0 ≤ r < 2b`.
+    Div,
 }
 
 impl Template {
     /// Every template, in a fixed order (the order of selectors in `configure`).
-    pub const ALL: [Template; 9] = [
+    pub const ALL: [Template; 10] = [
         Template::Range,
         Template::Rescale,
         Template::RescaleRelu,
@@ -44,11 +47,12 @@ impl Template {
         Template::MaxConst,
         Template::MinConst,
         Template::Lookup,
+        Template::Div,
     ];
 
     /// Whether the template reads a second operand from column `b`.
     pub fn uses_b(self) -> bool {
-        matches!(self, Template::MulRescale | Template::Max | Template::Min)
+        matches!(self, Template::MulRescale | Template::Max | Template::Min | Template::Div)
     }
 
     /// Whether the template reads the fixed column `k` (a constant or a table tag).
@@ -101,6 +105,7 @@ impl Ranges {
             Template::RescaleRelu => r + 2 * v,
             Template::Max | Template::Min | Template::MaxConst | Template::MinConst => 2 * v,
             Template::Lookup => 0,
+            Template::Div => 3 * v,
         }
     }
 }

@@ -169,12 +169,12 @@ fn bad_input_gives_clear_errors_and_no_panics() {
     assert_fails(&o, &["broken.json", "input_data"]);
 
     // A model with an unsupported operator: all of them, by node, before proving.
-    let softmax = peer("1l_softmax");
+    let attention = peer("self_attention");
     let o = zkinfer(
         &srs,
-        &["run", s(&softmax.join("network.onnx")), "--input", s(&softmax.join("input.json")), "--out", s(&out)],
+        &["run", s(&attention.join("network.onnx")), "--input", s(&attention.join("input.json")), "--out", s(&out)],
     );
-    assert_fails(&o, &["unsupported operator", "Softmax", "/layer/Softmax"]);
+    assert_fails(&o, &["5 unsupported operator", "RmsNorm", "/attention/MatMul_1", "`/attention/Where`: Iff"]);
     assert!(!out.join("proof.bin").exists(), "nothing is proven");
 
     // Missing keys for prove.

@@ -90,3 +90,28 @@ mod tests {
         assert_eq!(quantize(1e30, 7), None);
     }
 }
+
+/// Division rounding half up, for a positive divisor: `c = floor((2n + d) / 2d)`
+/// with the remainder `r = 2n + d − 2cd ∈ [0, 2d)` that the circuit range-checks.
+pub fn div_round(n: i128, d: i128) -> (i128, i128) {
+    let c = (2 * n + d).div_euclid(2 * d);
+    (c, 2 * n + d - 2 * c * d)
+}
+
+#[cfg(test)]
+mod div_tests {
+    use super::div_round;
+
+    #[test]
+    fn division_rounds_half_up() {
+        assert_eq!(div_round(7, 2).0, 4, "3.5 rounds up");
+        assert_eq!(div_round(-7, 2).0, -3, "-3.5 rounds up");
+        assert_eq!(div_round(10, 3).0, 3);
+        assert_eq!(div_round(11, 3).0, 4);
+        for (n, d) in [(48, 7), (-80, 16), (0, 5), (123_456, 789)] {
+            let (c, r) = div_round(n, d);
+            assert!((0..2 * d).contains(&r));
+            assert_eq!(2 * n + d, 2 * c * d + r);
+        }
+    }
+}

@@ -112,6 +112,16 @@ pub enum Error {
         /// Bits available.
         available: u32,
     },
+    /// A division by a variable met a divisor that is not positive.
+    #[error("node `{node}` ({op}) divides by {value}, which is not positive\n  hint: zkinfer proves divisions by positive values (softmax sums); check the model and input")]
+    NonPositiveDivisor {
+        /// Node name.
+        node: String,
+        /// Operator.
+        op: String,
+        /// The divisor.
+        value: i128,
+    },
     /// Integer arithmetic overflowed.
     #[error("arithmetic overflow at node `{node}` ({op})\n  hint: use a smaller --scale")]
     Overflow {

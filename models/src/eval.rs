@@ -169,6 +169,25 @@ pub fn evaluate(graph: &Graph, inputs: &[Vec<i64>]) -> Result<Trace> {
                 }
                 out
             }
+            Op::DivRescale { a, b } => {
+                let mut out = Vec::with_capacity(a.len());
+                for (x, y) in a.iter().zip(b) {
+                    let (num, den) = (get(x).checked_mul(1i128 << scale).ok_or_else(|| overflow(graph, id))?, get(y));
+                    if den <= 0 {
+                        let node = &graph.nodes[id];
+                        return Err(Error::NonPositiveDivisor {
+                            node: node.name.clone(),
+                            op: node.origin.clone(),
+                            value: den,
+                        });
+                    }
+                    let (c, r) = crate::arith::div_round(num, den);
+                    need.signed = need.signed.max(signed_bits(c));
+                    need.unsigned = need.unsigned.max(unsigned_bits(r).max(unsigned_bits(2 * den - 1 - r)));
+                    out.push(c);
+                }
+                out
+            }
             Op::Lookup { func, src, bits } => {
                 let (lo, hi) = crate::func::table_range(*bits);
                 let mut out = Vec::with_capacity(src.len());

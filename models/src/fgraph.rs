@@ -80,6 +80,13 @@ pub enum FOp {
         /// Optional constant joining each set.
         konst: Vec<Option<f64>>,
     },
+    /// Elementwise quotient of two computed elements (the divisor is positive).
+    Div {
+        /// Numerators.
+        a: Vec<Ref>,
+        /// Divisors.
+        b: Vec<Ref>,
+    },
     /// A nonlinear function of each element ([`crate::func::Func::eval_clamped`]).
     Map {
         /// The function.
@@ -98,6 +105,7 @@ impl FOp {
             FOp::Mul { a, b } => a.iter().chain(b).copied().for_each(f),
             FOp::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
             FOp::Map { src, .. } => src.iter().copied().for_each(f),
+            FOp::Div { a, b } => a.iter().chain(b).copied().for_each(f),
         }
     }
 
@@ -109,6 +117,7 @@ impl FOp {
             FOp::Mul { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
             FOp::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
             FOp::Map { src, .. } => src.iter_mut().for_each(f),
+            FOp::Div { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
         }
     }
 }
@@ -297,6 +306,39 @@ impl FGraph {
         View { shape, elems }
     }
 
+    /// Elementwise quotients. A constant divisor becomes an affine row; two
+    /// computed elements a [`FOp::Div`] node. `None` when a constant numerator
+    /// meets a computed divisor (not supported).
+    pub fn divide(&mut self, name: &str, origin: &str, shape: Vec<usize>, pairs: Vec<(Elem, Elem)>) -> Option<View> {
+        let mut rows = Vec::with_capacity(pairs.len());
+        let (mut a, mut b, mut slots) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, (x, y)) in pairs.into_iter().enumerate() {
+            match (x, y) {
+                (Elem::Ref(x), Elem::Ref(y)) => {
+                    a.push(x);
+                    b.push(y);
+                    slots.push(i);
+                    rows.push(AffineRow::default());
+                }
+                (e, Elem::Const(c)) if c != 0.0 => rows.push(AffineRow { bias: 0.0, terms: vec![(e, 1.0 / c)] }),
+                _ => return None,
+            }
+        }
+        let mut view = self.affine(name, origin, shape, rows);
+        if !a.is_empty() {
+            let node = self.push(FNode {
+                name: format!("{name}.div"),
+                origin: origin.to_string(),
+                len: a.len(),
+                op: FOp::Div { a, b },
+            });
+            for (k, slot) in slots.into_iter().enumerate() {
+                view.elems[slot] = Elem::Ref(Ref::new(node, k));
+            }
+        }
+        Some(view)
+    }
+
     /// A nonlinear function of each element; constants fold.
     pub fn map(&mut self, name: &str, origin: &str, func: crate::func::Func, shape: Vec<usize>, x: &[Elem]) -> View {
         let mut src = Vec::new();
@@ -343,6 +385,7 @@ impl FGraph {
                     .collect(),
                 FOp::Mul { a, b } => a.iter().zip(b).map(|(x, y)| get(x) * get(y)).collect(),
                 FOp::Map { func, src } => src.iter().map(|r| func.eval_clamped(get(r))).collect(),
+                FOp::Div { a, b } => a.iter().zip(b).map(|(x, y)| get(x) / get(y)).collect(),
                 FOp::Reduce { kind, sets, konst } => sets
                     .rows()
                     .zip(konst)

@@ -26,11 +26,14 @@ pub enum Func {
     Tanh,
     /// The error function.
     Erf,
+    /// `e^x` (clamped to `±DOMAIN` like the others: exact for softmax, whose
+    /// inputs are at most 0 after subtracting the maximum).
+    Exp,
 }
 
 impl Func {
     /// Every function, in a fixed order.
-    pub const ALL: [Func; 3] = [Func::Sigmoid, Func::Tanh, Func::Erf];
+    pub const ALL: [Func; 4] = [Func::Sigmoid, Func::Tanh, Func::Erf, Func::Exp];
 
     /// The ONNX operator name.
     pub fn name(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Func {
             Func::Sigmoid => "Sigmoid",
             Func::Tanh => "Tanh",
             Func::Erf => "Erf",
+            Func::Exp => "Exp",
         }
     }
 
@@ -59,6 +63,7 @@ impl Func {
             }
             Func::Tanh => x.tanh(),
             Func::Erf => erf(x),
+            Func::Exp => x.exp(),
         }
     }
 

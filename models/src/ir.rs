@@ -155,6 +155,14 @@ pub enum Op {
         /// An optional constant that joins each set.
         konst: Vec<Option<i64>>,
     },
+    /// `out = round(a · 2^s / b)` (half up, [`crate::arith::div_round`]) for a
+    /// positive divisor `b`.
+    DivRescale {
+        /// Numerators, one per output.
+        a: Vec<Ref>,
+        /// Divisors (positive), one per output.
+        b: Vec<Ref>,
+    },
     /// `out = table(x)`: a nonlinear function by table lookup
     /// ([`crate::func::Func::table_value`]); every input lies in the table's range
     /// ([`crate::func::table_range`]), which a clamp before it guarantees.
@@ -180,6 +188,7 @@ impl Op {
             Op::Reduce { kind: ReduceKind::Max, .. } => "Max",
             Op::Reduce { kind: ReduceKind::Min, .. } => "Min",
             Op::Lookup { func, .. } => func.name(),
+            Op::DivRescale { .. } => "DivRescale",
         }
     }
 
@@ -192,6 +201,7 @@ impl Op {
             Op::MulRescale { a, b } => a.iter().chain(b).copied().for_each(f),
             Op::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
             Op::Lookup { src, .. } => src.iter().copied().for_each(f),
+            Op::DivRescale { a, b } => a.iter().chain(b).copied().for_each(f),
         }
     }
 
@@ -201,7 +211,7 @@ impl Op {
             Op::Input { .. } => {}
             Op::Linear(l) => l.terms.items.iter_mut().for_each(|(r, _)| f(r)),
             Op::Rescale { src, .. } | Op::Lookup { src, .. } => src.iter_mut().for_each(f),
-            Op::MulRescale { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
+            Op::MulRescale { a, b } | Op::DivRescale { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
             Op::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
         }
     }
@@ -347,7 +357,7 @@ impl Graph {
                     }
                     src.len()
                 }
-                Op::MulRescale { a, b } => {
+                Op::MulRescale { a, b } | Op::DivRescale { a, b } => {
                     if a.len() != b.len() {
                         return Err(format!("node {id}: factor lists differ in length"));
                     }

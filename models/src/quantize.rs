@@ -77,6 +77,15 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     b: b.iter().map(|r| remap(&map, *r)).collect(),
                 },
             }),
+            FOp::Div { a, b } => nodes.push(Node {
+                name,
+                origin,
+                shape,
+                op: Op::DivRescale {
+                    a: a.iter().map(|r| remap(&map, *r)).collect(),
+                    b: b.iter().map(|r| remap(&map, *r)).collect(),
+                },
+            }),
             FOp::Map { func, src } => {
                 // Clamp to the table's range, then look up.
                 let bits = crate::func::table_bits(scale);

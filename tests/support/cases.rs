@@ -296,6 +296,19 @@ pub fn nonlinear(seed: u64) -> Case {
     b.finish("nonlinear", &[sig, tanh, gelu])
 }
 
+/// Softmax over the last axis of a dense layer's output (exp by lookup, a sum and
+/// divisions by it), and over the first axis of a second copy.
+pub fn softmax(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
+    let mut b = Builder::new(seed);
+    let x = b.input(&[2, 6], 1.5);
+    let w = b.konst(&[4, 6], 0.7);
+    let h = b.op("gemm", einsum(&["mk", "nk"], "mn"), &[x, w]);
+    let last = b.op("softmax_last", Softmax::new(tvec![1], None, SoftmaxKind::Softmax), &[h]);
+    let first = b.op("softmax_first", Softmax::new(tvec![0], None, SoftmaxKind::Softmax), &[h]);
+    b.finish("softmax", &[last, first])
+}
+
 /// Padding in every mode, then a sum so that every padded cell matters.
 pub fn pads(seed: u64) -> Case {
     let mut b = Builder::new(seed);
@@ -368,6 +381,7 @@ pub fn all(seed: u64) -> Vec<Case> {
         data_movement(seed),
         square_activation(seed),
         nonlinear(seed),
+        softmax(seed),
     ]
 }
 

@@ -159,6 +159,19 @@ pub(crate) fn template_polys<F: PrimeField>(
         }
         // A lookup, not a gate (see `lookup_polys`).
         Template::Lookup => {}
+        Template::Div => {
+            // Rounding half up: 2·a·2^s + b = 2·c·b + r with 0 ≤ r < 2b.
+            let r_ = c.seg(0, v, l);
+            let two = constant::<F>(2);
+            polys.push((
+                "quotient",
+                two.clone() * c.a.clone() * unit.clone() + c.b.clone()
+                    - two.clone() * c.c.clone() * c.b.clone()
+                    - r_.clone(),
+            ));
+            polys.push(("remainder below divisor", two * c.b.clone() - constant(1) - r_ - c.seg(v, v, l)));
+            polys.push(("quotient range", c.c.clone() + signed_offset - c.seg(2 * v, v, l)));
+        }
     }
     polys
 }
@@ -220,6 +233,7 @@ pub fn gate_name(t: Template) -> &'static str {
         Template::MaxConst => "max_const",
         Template::MinConst => "min_const",
         Template::Lookup => "lookup",
+        Template::Div => "div",
     }
 }
 
@@ -264,6 +278,16 @@ pub fn elem_row(t: Template, r: &Ranges, a: i128, b: i128, k: i128) -> Result<El
             let mut limbs = fit("difference", d1, v)?;
             limbs.extend(fit("difference", d2, v)?);
             ElemRow { a, b: if t.uses_b() { b } else { 0 }, c, limbs }
+        }
+        Template::Div => {
+            if b <= 0 {
+                return Err(format!("divisor {b} is not positive"));
+            }
+            let (c, rem) = zkinfer_models::arith::div_round(a * (1i128 << r.scale), b);
+            let mut limbs = fit("remainder", rem, v)?;
+            limbs.extend(fit("divisor margin", 2 * b - 1 - rem, v)?);
+            limbs.extend(fit("quotient", c + signed_offset, v)?);
+            ElemRow { a, b, c, limbs }
         }
         // The function is the graph's, not the row's: see `Witness::generate`.
         Template::Lookup => return Err("a table lookup's witness comes from its function".into()),

@@ -16,7 +16,8 @@ use crate::report::Report;
 use crate::ui::Ui;
 
 /// The models of the foundation benchmark.
-pub const DEFAULT_MODELS: &str = "1l_mlp,1l_conv,1l_max_pool,1l_average,4l_relu_conv_fc,lenet_5";
+pub const DEFAULT_MODELS: &str =
+    "1l_mlp,1l_conv,1l_max_pool,1l_average,1l_softmax,2l_relu_sigmoid_small,4l_relu_conv_fc,lenet_5";
 
 /// Arguments of `bench`.
 #[derive(Args, Debug)]

@@ -18,7 +18,7 @@ use crate::plan::{estimate, reserved_rows_for};
 use crate::shape::{CircuitShape, Ranges, Template};
 
 /// x[4] → linear[3] (width-2 rows) → relu-rescale, rescale → products, max/min
-/// chains with constants, and table lookups (sigmoid, tanh).
+/// chains with constants, table lookups (sigmoid, tanh) and a division.
 fn graph() -> Graph {
     let node = |name: &str, len: usize, op: Op| Node { name: name.into(), origin: name.into(), shape: vec![len], op };
     let mut terms = Csr::new();
@@ -27,6 +27,9 @@ fn graph() -> Graph {
     terms.push_row([(Ref::new(0, 0), -6)]);
     let mut max_sets = Csr::new();
     max_sets.push_row([Ref::new(2, 0), Ref::new(2, 1), Ref::new(3, 0)]);
+    // 1 + sigmoid: a positive divisor.
+    let mut den_terms = Csr::new();
+    den_terms.push_row([(Ref::new(7, 0), 1)]);
     let mut min_sets = Csr::new();
     min_sets.push_row([Ref::new(3, 0), Ref::new(4, 0)]);
     Graph {
@@ -42,15 +45,18 @@ fn graph() -> Graph {
             node("min", 1, Op::Reduce { kind: ReduceKind::Min, sets: min_sets, konst: vec![Some(20)] }),
             node("sigmoid", 2, Op::Lookup { func: Func::Sigmoid, src: vec![Ref::new(3, 0), Ref::new(6, 0)], bits: 8 }),
             node("tanh", 1, Op::Lookup { func: Func::Tanh, src: vec![Ref::new(5, 0)], bits: 8 }),
+            node("den", 1, Op::Linear(Linear { bias: vec![16], terms: den_terms, weight_scale: 0 })),
+            node("div", 1, Op::DivRescale { a: vec![Ref::new(8, 0)], b: vec![Ref::new(9, 0)] }),
         ],
         outputs: vec![Output {
-            shape: vec![5],
+            shape: vec![6],
             elems: vec![
                 Operand::Ref(Ref::new(5, 0)),
                 Operand::Ref(Ref::new(6, 0)),
                 Operand::Ref(Ref::new(7, 0)),
                 Operand::Ref(Ref::new(7, 1)),
                 Operand::Ref(Ref::new(8, 0)),
+                Operand::Ref(Ref::new(10, 0)),
             ],
         }],
     }
@@ -64,7 +70,7 @@ fn shape(layout: &Layout) -> CircuitShape {
         dot_width: 2,
         elem_lanes: 1,
         templates: layout.templates.clone(),
-        outputs: 5,
+        outputs: 6,
         compact: true,
     };
     // Two 2^8-entry function tables plus the zero row.

@@ -128,6 +128,10 @@ fn honest_rows() -> Vec<Row> {
         row(Template::MaxConst, -7, 0, 0),
         row(Template::MaxConst, 9, 0, 12),
         row(Template::MinConst, 9, 0, -3),
+        // 3/7 at scale 4: round(48 / 7) = 7; -5/16 → round(-80 / 16) = -5.
+        row(Template::Div, 3, 7, 0),
+        row(Template::Div, -5, 16, 0),
+        row(Template::Div, 5, 1, 0),
     ]
 }
 
@@ -245,4 +249,27 @@ fn wrong_max_and_min_are_rejected() {
 fn wrong_product_is_rejected() {
     let res = tampered(ALIGNED, Template::MulRescale, 25, -13, 0, |w| w.b = 13);
     assert_constraint(res, "mul_rescale", "remainder low");
+}
+
+#[test]
+fn division_matches_floor_and_rejects_tampering() {
+    let w = elem_row(Template::Div, &ALIGNED, 3, 7, 0).unwrap();
+    assert_eq!(w.c, 7, "48/7 = 6.86 rounds to 7");
+    assert!(elem_row(Template::Div, &ALIGNED, 3, 0, 0).is_err(), "zero divisor refused");
+    assert!(elem_row(Template::Div, &ALIGNED, 3, -2, 0).is_err(), "negative divisor refused");
+    // A quotient one too small with the remainder raised to match: the remainder
+    // is no longer below twice the divisor.
+    let res = tampered(ALIGNED, Template::Div, 3, 7, 0, |w| {
+        w.c -= 1;
+        let r = 2 * 48 + 7 - 2 * w.c * 7;
+        w.limbs[0..2].copy_from_slice(&decompose(r, 2, 4).unwrap());
+        // 2b - 1 - r is negative: its limbs cannot represent it; keep the old ones.
+    });
+    assert_constraint(res, "div", "remainder below divisor");
+    // A wrong quotient alone breaks the division equation.
+    let res = tampered(ALIGNED, Template::Div, 3, 7, 0, |w| w.c += 1);
+    assert_constraint(res, "div", "quotient");
+    // A divisor changed without the rest.
+    let res = tampered(ALIGNED, Template::Div, 3, 7, 0, |w| w.b += 1);
+    assert!(res.is_err());
 }

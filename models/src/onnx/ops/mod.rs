@@ -9,6 +9,7 @@ mod geometry;
 mod max_pool;
 mod pad;
 mod reduce;
+mod softmax;
 mod sum_pool;
 
 use super::lower::Lowering;
@@ -24,6 +25,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &max_pool::MaxPoolLowering,
         &pad::PadLowering,
         &reduce::ReduceLowering,
+        &softmax::SoftmaxLowering,
         &data_movement::DataMovementLowering,
     ]
 }
