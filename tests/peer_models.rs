@@ -94,3 +94,13 @@ fn softmax_model_beats_ezkl_accuracy_in_both_profiles() {
         p.assert_circuit_equals_reference(&format!("1l_softmax ({profile:?})"));
     }
 }
+
+#[test]
+fn layernorm_model_beats_ezkl_accuracy() {
+    let (model, inputs) = load_peer("layernorm");
+    let p = prepare(model, inputs, &CompileOptions::default());
+    let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+    // EZKL 23.0.5's default flow: 1.7e-2 on this model.
+    assert!(err < 1.7e-2, "error {err}");
+    p.assert_circuit_equals_reference("layernorm");
+}

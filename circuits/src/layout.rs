@@ -180,8 +180,12 @@ impl Layout {
                         lay.homes[base + i] = Loc::Acc { lane: lane as u32, row: dot_rows[lane] as u32 };
                     }
                 }
-                Op::Rescale { src, relu } => {
-                    let template = if *relu { Template::RescaleRelu } else { Template::Rescale };
+                Op::Rescale { src, .. } | Op::Sqrt { src } => {
+                    let template = match node.op {
+                        Op::Rescale { relu: true, .. } => Template::RescaleRelu,
+                        Op::Rescale { relu: false, .. } => Template::Rescale,
+                        _ => Template::Sqrt,
+                    };
                     for (i, r) in src.iter().enumerate() {
                         let job = ElemJob { template, a: ElemIn::Copy(*r), b: ElemIn::None, konst: 0, node: id as u32 };
                         let (lane, row) = lay.push_elem(&[job], &mut used);

@@ -33,11 +33,13 @@ pub enum Template {
     /// `c = round(a·2^s / b)` (half up) for `b > 0`: `2a·2^s + b = 2cb + r` with
     /// `0 ≤ r < 2b`.
     Div,
+    /// `c = floor(sqrt(a·2^s))`: `a·2^s − c² = d` with `0 ≤ d ≤ 2c`, `c ≥ 0`.
+    Sqrt,
 }
 
 impl Template {
     /// Every template, in a fixed order (the order of selectors in `configure`).
-    pub const ALL: [Template; 10] = [
+    pub const ALL: [Template; 11] = [
         Template::Range,
         Template::Rescale,
         Template::RescaleRelu,
@@ -48,6 +50,7 @@ impl Template {
         Template::MinConst,
         Template::Lookup,
         Template::Div,
+        Template::Sqrt,
     ];
 
     /// Whether the template reads a second operand from column `b`.
@@ -105,7 +108,7 @@ impl Ranges {
             Template::RescaleRelu => r + 2 * v,
             Template::Max | Template::Min | Template::MaxConst | Template::MinConst => 2 * v,
             Template::Lookup => 0,
-            Template::Div => 3 * v,
+            Template::Div | Template::Sqrt => 3 * v,
         }
     }
 }

@@ -91,6 +91,21 @@ mod tests {
     }
 }
 
+/// `floor(sqrt(n))` for `n ≥ 0`.
+pub fn isqrt(n: i128) -> i128 {
+    if n <= 0 {
+        return 0;
+    }
+    let mut r = (n as f64).sqrt() as i128;
+    while r * r > n {
+        r -= 1;
+    }
+    while (r + 1) * (r + 1) <= n {
+        r += 1;
+    }
+    r
+}
+
 /// Division rounding half up, for a positive divisor: `c = floor((2n + d) / 2d)`
 /// with the remainder `r = 2n + d − 2cd ∈ [0, 2d)` that the circuit range-checks.
 pub fn div_round(n: i128, d: i128) -> (i128, i128) {
@@ -101,6 +116,14 @@ pub fn div_round(n: i128, d: i128) -> (i128, i128) {
 #[cfg(test)]
 mod div_tests {
     use super::div_round;
+
+    #[test]
+    fn integer_square_roots_are_floors() {
+        for n in [0i128, 1, 2, 3, 4, 15, 16, 17, 1 << 40, (1 << 62) + 12345, 99_999_999_999_999] {
+            let r = super::isqrt(n);
+            assert!(r * r <= n && (r + 1) * (r + 1) > n, "{n}");
+        }
+    }
 
     #[test]
     fn division_rounds_half_up() {

@@ -48,7 +48,7 @@ pub enum Error {
         message: String,
     },
     /// Operators the circuit cannot express, all of them at once.
-    #[error("the model uses {} unsupported operator(s):\n{}\n  hint: zkinfer supports dense layers (Gemm/MatMul/EinSum), Conv, Add/Sub/Mul/Div by constants, Relu/Max/Min/Clip, Sigmoid/Tanh/Erf, MaxPool, AveragePool/GlobalAveragePool, BatchNormalization, Pad and reshaping ops; `zkinfer inspect` lists what is supported", .0.len(), list(.0))]
+    #[error("the model uses {} unsupported operator(s):\n{}\n  hint: zkinfer supports dense layers (Gemm/MatMul/EinSum), Conv, Add/Sub/Mul/Div by constants, Relu/Max/Min/Clip, Sigmoid/Tanh/Erf/Exp, Softmax, LayerNormalization, MaxPool, AveragePool/GlobalAveragePool, BatchNormalization, Pad and reshaping ops; `zkinfer inspect` lists what is supported", .0.len(), list(.0))]
     Unsupported(Vec<UnsupportedOp>),
     /// The input file is malformed.
     #[error("input file {path}: {message}\n  hint: inputs use EZKL's layout: {{\"input_data\": [[...flattened input 0...], ...]}}")]
@@ -111,6 +111,16 @@ pub enum Error {
         needed: u32,
         /// Bits available.
         available: u32,
+    },
+    /// A square root of a negative value.
+    #[error("node `{node}` ({op}) takes the square root of {value}, which is negative")]
+    NegativeSqrt {
+        /// Node name.
+        node: String,
+        /// Operator.
+        op: String,
+        /// The value.
+        value: i128,
     },
     /// A division by a variable met a divisor that is not positive.
     #[error("node `{node}` ({op}) divides by {value}, which is not positive\n  hint: zkinfer proves divisions by positive values (softmax sums); check the model and input")]

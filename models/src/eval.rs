@@ -169,6 +169,23 @@ pub fn evaluate(graph: &Graph, inputs: &[Vec<i64>]) -> Result<Trace> {
                 }
                 out
             }
+            Op::Sqrt { src } => {
+                let mut out = Vec::with_capacity(src.len());
+                for r in src {
+                    let x = get(r);
+                    if x < 0 {
+                        let node = &graph.nodes[id];
+                        return Err(Error::NegativeSqrt { node: node.name.clone(), op: node.origin.clone(), value: x });
+                    }
+                    let n = x.checked_mul(1i128 << scale).ok_or_else(|| overflow(graph, id))?;
+                    let c = crate::arith::isqrt(n);
+                    let d = n - c * c;
+                    need.unsigned =
+                        need.unsigned.max(unsigned_bits(c).max(unsigned_bits(d)).max(unsigned_bits(2 * c - d)));
+                    out.push(c);
+                }
+                out
+            }
             Op::DivRescale { a, b } => {
                 let mut out = Vec::with_capacity(a.len());
                 for (x, y) in a.iter().zip(b) {

@@ -80,6 +80,11 @@ pub enum FOp {
         /// Optional constant joining each set.
         konst: Vec<Option<f64>>,
     },
+    /// Square root of each element (at least 0).
+    Sqrt {
+        /// Inputs, one per output.
+        src: Vec<Ref>,
+    },
     /// Elementwise quotient of two computed elements (the divisor is positive).
     Div {
         /// Numerators.
@@ -106,6 +111,7 @@ impl FOp {
             FOp::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
             FOp::Map { src, .. } => src.iter().copied().for_each(f),
             FOp::Div { a, b } => a.iter().chain(b).copied().for_each(f),
+            FOp::Sqrt { src } => src.iter().copied().for_each(f),
         }
     }
 
@@ -118,6 +124,7 @@ impl FOp {
             FOp::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
             FOp::Map { src, .. } => src.iter_mut().for_each(f),
             FOp::Div { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
+            FOp::Sqrt { src } => src.iter_mut().for_each(f),
         }
     }
 }
@@ -339,6 +346,35 @@ impl FGraph {
         Some(view)
     }
 
+    /// Square roots (of values clamped at 0); constants fold.
+    pub fn sqrt(&mut self, name: &str, origin: &str, shape: Vec<usize>, x: &[Elem]) -> View {
+        let mut src = Vec::new();
+        let mut elems = Vec::with_capacity(x.len());
+        let mut slots = Vec::new();
+        for (i, e) in x.iter().enumerate() {
+            match e {
+                Elem::Const(c) => elems.push(Elem::Const(c.max(0.0).sqrt())),
+                Elem::Ref(r) => {
+                    src.push(*r);
+                    slots.push(i);
+                    elems.push(Elem::Const(0.0));
+                }
+            }
+        }
+        if !src.is_empty() {
+            let node = self.push(FNode {
+                name: name.to_string(),
+                origin: origin.to_string(),
+                len: src.len(),
+                op: FOp::Sqrt { src },
+            });
+            for (k, slot) in slots.into_iter().enumerate() {
+                elems[slot] = Elem::Ref(Ref::new(node, k));
+            }
+        }
+        View { shape, elems }
+    }
+
     /// A nonlinear function of each element; constants fold.
     pub fn map(&mut self, name: &str, origin: &str, func: crate::func::Func, shape: Vec<usize>, x: &[Elem]) -> View {
         let mut src = Vec::new();
@@ -386,6 +422,7 @@ impl FGraph {
                 FOp::Mul { a, b } => a.iter().zip(b).map(|(x, y)| get(x) * get(y)).collect(),
                 FOp::Map { func, src } => src.iter().map(|r| func.eval_clamped(get(r))).collect(),
                 FOp::Div { a, b } => a.iter().zip(b).map(|(x, y)| get(x) / get(y)).collect(),
+                FOp::Sqrt { src } => src.iter().map(|r| get(r).max(0.0).sqrt()).collect(),
                 FOp::Reduce { kind, sets, konst } => sets
                     .rows()
                     .zip(konst)

@@ -155,6 +155,11 @@ pub enum Op {
         /// An optional constant that joins each set.
         konst: Vec<Option<i64>>,
     },
+    /// `out = floor(sqrt(x · 2^s))` for `x ≥ 0` (the square root at scale `s`).
+    Sqrt {
+        /// Inputs, one per output.
+        src: Vec<Ref>,
+    },
     /// `out = round(a · 2^s / b)` (half up, [`crate::arith::div_round`]) for a
     /// positive divisor `b`.
     DivRescale {
@@ -189,6 +194,7 @@ impl Op {
             Op::Reduce { kind: ReduceKind::Min, .. } => "Min",
             Op::Lookup { func, .. } => func.name(),
             Op::DivRescale { .. } => "DivRescale",
+            Op::Sqrt { .. } => "Sqrt",
         }
     }
 
@@ -202,6 +208,7 @@ impl Op {
             Op::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
             Op::Lookup { src, .. } => src.iter().copied().for_each(f),
             Op::DivRescale { a, b } => a.iter().chain(b).copied().for_each(f),
+            Op::Sqrt { src } => src.iter().copied().for_each(f),
         }
     }
 
@@ -210,7 +217,7 @@ impl Op {
         match self {
             Op::Input { .. } => {}
             Op::Linear(l) => l.terms.items.iter_mut().for_each(|(r, _)| f(r)),
-            Op::Rescale { src, .. } | Op::Lookup { src, .. } => src.iter_mut().for_each(f),
+            Op::Rescale { src, .. } | Op::Lookup { src, .. } | Op::Sqrt { src } => src.iter_mut().for_each(f),
             Op::MulRescale { a, b } | Op::DivRescale { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
             Op::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
         }
@@ -350,7 +357,7 @@ impl Graph {
                     }
                     l.bias.len()
                 }
-                Op::Rescale { src, .. } => src.len(),
+                Op::Rescale { src, .. } | Op::Sqrt { src } => src.len(),
                 Op::Lookup { src, bits, .. } => {
                     if !(2..=crate::func::MAX_TABLE_BITS).contains(bits) {
                         return Err(format!("node {id}: table bits {bits} out of range"));

@@ -77,6 +77,12 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     b: b.iter().map(|r| remap(&map, *r)).collect(),
                 },
             }),
+            FOp::Sqrt { src } => nodes.push(Node {
+                name,
+                origin,
+                shape,
+                op: Op::Sqrt { src: src.iter().map(|r| remap(&map, *r)).collect() },
+            }),
             FOp::Div { a, b } => nodes.push(Node {
                 name,
                 origin,

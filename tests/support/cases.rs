@@ -309,6 +309,44 @@ pub fn softmax(seed: u64) -> Case {
     b.finish("softmax", &[last, first])
 }
 
+/// A single-head attention block: scores `q·kᵀ / 2` (a product of two variable
+/// tensors), softmax over keys, then the weighted sum of values (another one).
+pub fn attention(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
+    let mut b = Builder::new(seed);
+    let x = b.input(&[3, 4], 1.0);
+    let wq = b.konst(&[4, 4], 0.6);
+    let wk = b.konst(&[4, 4], 0.6);
+    let wv = b.konst(&[4, 4], 0.6);
+    let q = b.op("q", einsum(&["mk", "nk"], "mn"), &[x, wq]);
+    let k = b.op("k", einsum(&["mk", "nk"], "mn"), &[x, wk]);
+    let v = b.op("v", einsum(&["mk", "nk"], "mn"), &[x, wv]);
+    let scores = b.op("scores", einsum(&["mk", "nk"], "mn"), &[q, k]);
+    let half = b.scalar(0.5, 2);
+    let scaled = b.op("scale", math::mul(), &[scores, half]);
+    let attn = b.op("softmax", Softmax::new(tvec![1], None, SoftmaxKind::Softmax), &[scaled]);
+    let out = b.op("context", einsum(&["mn", "nk"], "mk"), &[attn, v]);
+    b.finish("attention", &[out])
+}
+
+/// RmsNorm (LayerNormalization's second half, as tract fuses it: products, a
+/// mean, an integer square root, divisions), then a constant mask applied with
+/// Iff (ONNX Where).
+pub fn norm_and_mask(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::logic::Iff;
+    use tract_onnx::tract_core::ops::nn::RmsNorm;
+    let mut b = Builder::new(seed);
+    let x = b.input(&[3, 4], 2.0);
+    let w = b.konst(&[4, 4], 0.7);
+    let h = b.op("gemm", einsum(&["mk", "nk"], "mn"), &[x, w]);
+    let norm = b.op("rms_norm", RmsNorm { axis: 1, eps: tensor0(1e-5f32).into_arc_tensor() }, &[h]);
+    let mask: Vec<bool> = (0..12).map(|i| i % 4 <= i / 4).collect();
+    let cond = b.tensor(tract_ndarray::Array2::from_shape_vec((3, 4), mask).expect("mask").into_tensor());
+    let fill = b.scalar(-1.0, 2);
+    let masked = b.op("where", Iff, &[cond, norm, fill]);
+    b.finish("norm_and_mask", &[masked])
+}
+
 /// Padding in every mode, then a sum so that every padded cell matters.
 pub fn pads(seed: u64) -> Case {
     let mut b = Builder::new(seed);
@@ -382,6 +420,8 @@ pub fn all(seed: u64) -> Vec<Case> {
         square_activation(seed),
         nonlinear(seed),
         softmax(seed),
+        attention(seed),
+        norm_and_mask(seed),
     ]
 }
 

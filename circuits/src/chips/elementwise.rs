@@ -172,6 +172,13 @@ pub(crate) fn template_polys<F: PrimeField>(
             polys.push(("remainder below divisor", two * c.b.clone() - constant(1) - r_ - c.seg(v, v, l)));
             polys.push(("quotient range", c.c.clone() + signed_offset - c.seg(2 * v, v, l)));
         }
+        Template::Sqrt => {
+            // d = a·2^s − c² ∈ [0, 2c], c ≥ 0: c² ≤ a·2^s < (c + 1)².
+            let d = c.seg(0, v, l);
+            polys.push(("square below", c.a.clone() * unit.clone() - c.c.clone() * c.c.clone() - d.clone()));
+            polys.push(("next square above", constant::<F>(2) * c.c.clone() - d - c.seg(v, v, l)));
+            polys.push(("root non-negative", c.c.clone() - c.seg(2 * v, v, l)));
+        }
     }
     polys
 }
@@ -234,6 +241,7 @@ pub fn gate_name(t: Template) -> &'static str {
         Template::MinConst => "min_const",
         Template::Lookup => "lookup",
         Template::Div => "div",
+        Template::Sqrt => "sqrt",
     }
 }
 
@@ -288,6 +296,18 @@ pub fn elem_row(t: Template, r: &Ranges, a: i128, b: i128, k: i128) -> Result<El
             limbs.extend(fit("divisor margin", 2 * b - 1 - rem, v)?);
             limbs.extend(fit("quotient", c + signed_offset, v)?);
             ElemRow { a, b, c, limbs }
+        }
+        Template::Sqrt => {
+            if a < 0 {
+                return Err(format!("square root of the negative value {a}"));
+            }
+            let n = a * (1i128 << r.scale);
+            let c = zkinfer_models::arith::isqrt(n);
+            let d = n - c * c;
+            let mut limbs = fit("root remainder", d, v)?;
+            limbs.extend(fit("root margin", 2 * c - d, v)?);
+            limbs.extend(fit("root", c, v)?);
+            ElemRow { a, b: 0, c, limbs }
         }
         // The function is the graph's, not the row's: see `Witness::generate`.
         Template::Lookup => return Err("a table lookup's witness comes from its function".into()),

@@ -18,7 +18,7 @@ use crate::plan::{estimate, reserved_rows_for};
 use crate::shape::{CircuitShape, Ranges, Template};
 
 /// x[4] → linear[3] (width-2 rows) → relu-rescale, rescale → products, max/min
-/// chains with constants, table lookups (sigmoid, tanh) and a division.
+/// chains with constants, table lookups (sigmoid, tanh), a division and a square root.
 fn graph() -> Graph {
     let node = |name: &str, len: usize, op: Op| Node { name: name.into(), origin: name.into(), shape: vec![len], op };
     let mut terms = Csr::new();
@@ -47,9 +47,10 @@ fn graph() -> Graph {
             node("tanh", 1, Op::Lookup { func: Func::Tanh, src: vec![Ref::new(5, 0)], bits: 8 }),
             node("den", 1, Op::Linear(Linear { bias: vec![16], terms: den_terms, weight_scale: 0 })),
             node("div", 1, Op::DivRescale { a: vec![Ref::new(8, 0)], b: vec![Ref::new(9, 0)] }),
+            node("sqrt", 1, Op::Sqrt { src: vec![Ref::new(9, 0)] }),
         ],
         outputs: vec![Output {
-            shape: vec![6],
+            shape: vec![7],
             elems: vec![
                 Operand::Ref(Ref::new(5, 0)),
                 Operand::Ref(Ref::new(6, 0)),
@@ -57,6 +58,7 @@ fn graph() -> Graph {
                 Operand::Ref(Ref::new(7, 1)),
                 Operand::Ref(Ref::new(8, 0)),
                 Operand::Ref(Ref::new(10, 0)),
+                Operand::Ref(Ref::new(11, 0)),
             ],
         }],
     }
@@ -70,7 +72,7 @@ fn shape(layout: &Layout) -> CircuitShape {
         dot_width: 2,
         elem_lanes: 1,
         templates: layout.templates.clone(),
-        outputs: 6,
+        outputs: 7,
         compact: true,
     };
     // Two 2^8-entry function tables plus the zero row.

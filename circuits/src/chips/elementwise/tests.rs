@@ -132,6 +132,10 @@ fn honest_rows() -> Vec<Row> {
         row(Template::Div, 3, 7, 0),
         row(Template::Div, -5, 16, 0),
         row(Template::Div, 5, 1, 0),
+        // sqrt(5) at scale 4: floor(sqrt(80)) = 8 (0.5 vs 2.236: floor at scale 4).
+        row(Template::Sqrt, 5, 0, 0),
+        row(Template::Sqrt, 0, 0, 0),
+        row(Template::Sqrt, 64, 0, 0),
     ]
 }
 
@@ -272,4 +276,21 @@ fn division_matches_floor_and_rejects_tampering() {
     // A divisor changed without the rest.
     let res = tampered(ALIGNED, Template::Div, 3, 7, 0, |w| w.b += 1);
     assert!(res.is_err());
+}
+
+#[test]
+fn square_root_is_the_floor_and_rejects_tampering() {
+    let w = elem_row(Template::Sqrt, &ALIGNED, 5, 0, 0).unwrap();
+    assert_eq!(w.c, 8);
+    assert!(elem_row(Template::Sqrt, &ALIGNED, -1, 0, 0).is_err(), "negative input refused");
+    // One too large: c² exceeds a·2^s, the remainder would be negative.
+    let res = tampered(ALIGNED, Template::Sqrt, 5, 0, 0, |w| w.c += 1);
+    assert_constraint(res, "sqrt", "square below");
+    // One too small with the remainder raised to match: above the next square.
+    let res = tampered(ALIGNED, Template::Sqrt, 5, 0, 0, |w| {
+        w.c -= 1;
+        let d = 80 - w.c * w.c;
+        w.limbs[0..2].copy_from_slice(&decompose(d, 2, 4).unwrap());
+    });
+    assert_constraint(res, "sqrt", "next square above");
 }

@@ -1,5 +1,6 @@
-//! `EinSum` with one constant operand (Gemm, MatMul, dense layers) → affine rows.
-//! A product of two variable tensors (attention) is not supported yet.
+//! `EinSum` (Gemm, MatMul, dense layers): with one constant operand → affine rows;
+//! with two variable operands (attention scores, attention × values) → one product
+//! per term (rescaled multiplications) summed by affine rows.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::einsum::EinSum;
@@ -32,18 +33,11 @@ impl Lowering for EinSumLowering {
         if const_inputs.len() != 2 {
             return Err(format!("{}-operand EinSum is not supported", const_inputs.len()));
         }
-        if !const_inputs[0] && !const_inputs[1] {
-            return Err("product of two variable tensors (e.g. attention scores) is not supported yet".into());
-        }
         Ok(())
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
         let op = ctx.node.op_as::<EinSum>().ok_or_else(|| ctx.fail("not an EinSum"))?.clone();
-        let var = if inputs[0].as_const().is_none() { 0 } else { 1 };
-        let x = inputs[var].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-        let w = tensor_to_f64(inputs[1 - var].as_const().ok_or_else(|| ctx.fail("no constant operand"))?)
-            .map_err(|e| ctx.fail(e.to_string()))?;
         let a_shape = inputs[0].shape();
         let b_shape = inputs[1].shape();
         let out_shape = ctx.out_shape();
@@ -71,30 +65,66 @@ impl Lowering for EinSumLowering {
         let offset = |ax: &AxisUse, v: usize| -> (usize, usize) {
             (ax.a.iter().map(|&p| v * sa[p]).sum(), ax.b.iter().map(|&p| v * sb[p]).sum())
         };
-        let mut rows = Vec::with_capacity(n_out);
-        for o in 0..n_out {
-            let (mut ia0, mut ib0) = (0, 0);
+        // Element indices (in a and in b) of term `s` of output `o`.
+        let term = |o: usize, s: usize| -> (usize, usize) {
+            let (mut ia, mut ib) = (0, 0);
             for ax in &kept {
                 let p = ax.out[0];
                 let (da, db) = offset(ax, (o / so[p]) % out_shape[p]);
-                ia0 += da;
-                ib0 += db;
+                ia += da;
+                ib += db;
             }
-            let mut row = AffineRow::default();
-            for s in 0..n_sum {
-                let (mut ia, mut ib, mut rest) = (ia0, ib0, s);
-                for ax in summed.iter().rev() {
-                    let (da, db) = offset(ax, rest % ax.size);
-                    rest /= ax.size;
-                    ia += da;
-                    ib += db;
-                }
-                let (xi, wi) = if var == 0 { (ia, ib) } else { (ib, ia) };
-                row.terms.push((x.elems[xi], w[wi]));
+            let mut rest = s;
+            for ax in summed.iter().rev() {
+                let (da, db) = offset(ax, rest % ax.size);
+                rest /= ax.size;
+                ia += da;
+                ib += db;
             }
-            rows.push(row);
-        }
-        let view = ctx.g.affine(ctx.name(), "EinSum", out_shape, rows);
+            (ia, ib)
+        };
+        let name = ctx.name().to_string();
+        let view = match (inputs[0].as_const(), inputs[1].as_const()) {
+            (None, None) => {
+                let a = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+                let b = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+                let pairs: Vec<_> = (0..n_out)
+                    .flat_map(|o| (0..n_sum).map(move |s| (o, s)))
+                    .map(|(o, s)| {
+                        let (ia, ib) = term(o, s);
+                        (a.elems[ia], b.elems[ib])
+                    })
+                    .collect();
+                let n = pairs.len();
+                let products = ctx.g.multiply(&format!("{name}.products"), "EinSum", vec![n], pairs);
+                let rows = (0..n_out)
+                    .map(|o| AffineRow {
+                        bias: 0.0,
+                        terms: products.elems[o * n_sum..(o + 1) * n_sum].iter().map(|e| (*e, 1.0)).collect(),
+                    })
+                    .collect();
+                ctx.g.affine(&name, "EinSum", out_shape, rows)
+            }
+            _ => {
+                let var = if inputs[0].as_const().is_none() { 0 } else { 1 };
+                let x = inputs[var].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+                let w = tensor_to_f64(inputs[1 - var].as_const().ok_or_else(|| ctx.fail("no constant operand"))?)
+                    .map_err(|e| ctx.fail(e.to_string()))?;
+                let rows = (0..n_out)
+                    .map(|o| AffineRow {
+                        bias: 0.0,
+                        terms: (0..n_sum)
+                            .map(|s| {
+                                let (ia, ib) = term(o, s);
+                                let (xi, wi) = if var == 0 { (ia, ib) } else { (ib, ia) };
+                                (x.elems[xi], w[wi])
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                ctx.g.affine(&name, "EinSum", out_shape, rows)
+            }
+        };
         Ok(vec![Value::View(view)])
     }
 }

@@ -9,6 +9,8 @@ mod geometry;
 mod max_pool;
 mod pad;
 mod reduce;
+mod rms_norm;
+mod select;
 mod softmax;
 mod sum_pool;
 
@@ -26,6 +28,8 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &pad::PadLowering,
         &reduce::ReduceLowering,
         &softmax::SoftmaxLowering,
+        &select::SelectLowering,
+        &rms_norm::RmsNormLowering,
         &data_movement::DataMovementLowering,
     ]
 }
