@@ -68,10 +68,15 @@ impl Witness {
                 };
                 let prev = rows.last();
                 let (a, b) = (value(job.a, prev), value(job.b, prev));
-                if let (Template::Lookup, Op::Lookup { func, .. }) =
-                    (job.template, &program.graph.nodes[job.node as usize].op)
-                {
-                    let c = func.table_value(a as i64, program.graph.scale) as i128;
+                if job.template == Template::Lookup {
+                    let c = match &program.graph.nodes[job.node as usize].op {
+                        Op::Lookup { func, .. } => func.table_value(a as i64, program.graph.scale) as i128,
+                        Op::Gather { data, .. } => {
+                            let i = a >> program.graph.scale;
+                            usize::try_from(i).ok().and_then(|i| data.get(i)).copied().unwrap_or(0) as i128
+                        }
+                        _ => 0,
+                    };
                     rows.push(ElemRow { a, b: 0, c, limbs: Vec::new() });
                     continue;
                 }
@@ -213,7 +218,7 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
         };
         config.table.load(&mut layouter)?;
         if let Some(func_table) = &config.func_table {
-            func_table.load(&mut layouter, &graph.lookup_tables(), graph.scale)?;
+            func_table.load(&mut layouter, graph)?;
         }
         let cell = |loc| config.cell(layout, loc);
         layouter.assign_region(

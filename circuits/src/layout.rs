@@ -151,7 +151,6 @@ impl Layout {
         };
         let mut dot_rows = vec![0usize; dot_lanes];
         let mut used = [false; Template::ALL.len()];
-        let tables = graph.lookup_tables();
         for (id, node) in graph.nodes.iter().enumerate() {
             let base = lay.offsets[id];
             match &node.op {
@@ -202,8 +201,8 @@ impl Layout {
                         lay.homes[base + i] = Loc::ElemC { lane, row };
                     }
                 }
-                Op::Lookup { func, src, bits } => {
-                    let tag = tables.iter().position(|t| *t == (*func, *bits)).map_or(0, |p| p as i64 + 1);
+                Op::Lookup { src, .. } | Op::Gather { src, .. } => {
+                    let tag = graph.table_tag(id).unwrap_or(0);
                     for (i, r) in src.iter().enumerate() {
                         let job = ElemJob {
                             template: Template::Lookup,

@@ -201,6 +201,8 @@ pub struct Planner {
     profile: Profile,
     /// Distinct functions the graph looks up (each gets a table).
     funcs: usize,
+    /// Entries of the constant tables gathered by computed keys.
+    data_rows: usize,
 }
 
 impl Planner {
@@ -232,15 +234,23 @@ impl Planner {
         let mut funcs: Vec<_> = graph.lookup_tables().into_iter().map(|(f, _)| f).collect();
         funcs.sort();
         funcs.dedup();
-        Planner { footprints, outputs: graph.output_len(), profile, funcs: funcs.len() }
+        let data_rows = graph
+            .nodes
+            .iter()
+            .map(|n| match &n.op {
+                zkinfer_models::ir::Op::Gather { data, .. } => data.len(),
+                _ => 0,
+            })
+            .sum();
+        Planner { footprints, outputs: graph.output_len(), profile, funcs: funcs.len(), data_rows }
     }
 
     /// Rows the function table needs at `scale` (its tables must fit the circuit).
     fn table_rows(&self, scale: u32) -> usize {
-        if self.funcs == 0 {
+        if self.funcs == 0 && self.data_rows == 0 {
             0
         } else {
-            1 + self.funcs * (1usize << zkinfer_models::func::table_bits(scale))
+            1 + self.funcs * (1usize << zkinfer_models::func::table_bits(scale)) + self.data_rows
         }
     }
 

@@ -112,6 +112,18 @@ pub enum Error {
         /// Bits available.
         available: u32,
     },
+    /// A computed index outside its table (or not an integer).
+    #[error("node `{node}` ({op}) reads entry {index} of a table of {len}\n  hint: indices (e.g. token ids) must be integers within the table")]
+    BadIndex {
+        /// Node name.
+        node: String,
+        /// Operator.
+        op: String,
+        /// The index.
+        index: f64,
+        /// Table length.
+        len: usize,
+    },
     /// A square root of a negative value.
     #[error("node `{node}` ({op}) takes the square root of {value}, which is negative")]
     NegativeSqrt {

@@ -169,6 +169,27 @@ pub fn evaluate(graph: &Graph, inputs: &[Vec<i64>]) -> Result<Trace> {
                 }
                 out
             }
+            Op::Gather { data, src } => {
+                let mut out = Vec::with_capacity(src.len());
+                for r in src {
+                    let key = get(r);
+                    let unit = 1i128 << scale;
+                    let i = key.div_euclid(unit);
+                    if key.rem_euclid(unit) != 0 || i < 0 || i as usize >= data.len() {
+                        let node = &graph.nodes[id];
+                        return Err(Error::BadIndex {
+                            node: node.name.clone(),
+                            op: node.origin.clone(),
+                            index: key as f64 / unit as f64,
+                            len: data.len(),
+                        });
+                    }
+                    let v = data[i as usize] as i128;
+                    need.signed = need.signed.max(signed_bits(v));
+                    out.push(v);
+                }
+                out
+            }
             Op::Sqrt { src } => {
                 let mut out = Vec::with_capacity(src.len());
                 for r in src {

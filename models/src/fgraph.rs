@@ -80,6 +80,14 @@ pub enum FOp {
         /// Optional constant joining each set.
         konst: Vec<Option<f64>>,
     },
+    /// `data[key]` for each key (an integer; out of range reads 0): a constant
+    /// table gathered by computed indices.
+    Table {
+        /// The table.
+        data: Vec<f64>,
+        /// Keys, one per output.
+        src: Vec<Ref>,
+    },
     /// Square root of each element (at least 0).
     Sqrt {
         /// Inputs, one per output.
@@ -111,7 +119,7 @@ impl FOp {
             FOp::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
             FOp::Map { src, .. } => src.iter().copied().for_each(f),
             FOp::Div { a, b } => a.iter().chain(b).copied().for_each(f),
-            FOp::Sqrt { src } => src.iter().copied().for_each(f),
+            FOp::Sqrt { src } | FOp::Table { src, .. } => src.iter().copied().for_each(f),
         }
     }
 
@@ -124,7 +132,7 @@ impl FOp {
             FOp::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
             FOp::Map { src, .. } => src.iter_mut().for_each(f),
             FOp::Div { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
-            FOp::Sqrt { src } => src.iter_mut().for_each(f),
+            FOp::Sqrt { src } | FOp::Table { src, .. } => src.iter_mut().for_each(f),
         }
     }
 }
@@ -346,6 +354,43 @@ impl FGraph {
         Some(view)
     }
 
+    /// Reads `data[key]` for each key; constant keys fold.
+    pub fn table_lookup(&mut self, name: &str, origin: &str, data: Vec<f64>, shape: Vec<usize>, keys: &[Elem]) -> View {
+        let read = |data: &[f64], k: f64| {
+            let i = k.round();
+            if i >= 0.0 && (i as usize) < data.len() {
+                data[i as usize]
+            } else {
+                0.0
+            }
+        };
+        let mut src = Vec::new();
+        let mut elems = Vec::with_capacity(keys.len());
+        let mut slots = Vec::new();
+        for (i, e) in keys.iter().enumerate() {
+            match e {
+                Elem::Const(c) => elems.push(Elem::Const(read(&data, *c))),
+                Elem::Ref(r) => {
+                    src.push(*r);
+                    slots.push(i);
+                    elems.push(Elem::Const(0.0));
+                }
+            }
+        }
+        if !src.is_empty() {
+            let node = self.push(FNode {
+                name: name.to_string(),
+                origin: origin.to_string(),
+                len: src.len(),
+                op: FOp::Table { data, src },
+            });
+            for (k, slot) in slots.into_iter().enumerate() {
+                elems[slot] = Elem::Ref(Ref::new(node, k));
+            }
+        }
+        View { shape, elems }
+    }
+
     /// Square roots (of values clamped at 0); constants fold.
     pub fn sqrt(&mut self, name: &str, origin: &str, shape: Vec<usize>, x: &[Elem]) -> View {
         let mut src = Vec::new();
@@ -423,6 +468,17 @@ impl FGraph {
                 FOp::Map { func, src } => src.iter().map(|r| func.eval_clamped(get(r))).collect(),
                 FOp::Div { a, b } => a.iter().zip(b).map(|(x, y)| get(x) / get(y)).collect(),
                 FOp::Sqrt { src } => src.iter().map(|r| get(r).max(0.0).sqrt()).collect(),
+                FOp::Table { data, src } => src
+                    .iter()
+                    .map(|r| {
+                        let i = get(r).round();
+                        if i >= 0.0 && (i as usize) < data.len() {
+                            data[i as usize]
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect(),
                 FOp::Reduce { kind, sets, konst } => sets
                     .rows()
                     .zip(konst)

@@ -155,6 +155,14 @@ pub enum Op {
         /// An optional constant that joins each set.
         konst: Vec<Option<i64>>,
     },
+    /// `out = data[key / 2^s]`: a constant table (already at the graph scale)
+    /// gathered by computed keys, each an exact multiple of `2^s` within the table.
+    Gather {
+        /// The table.
+        data: Vec<i64>,
+        /// Keys, one per output.
+        src: Vec<Ref>,
+    },
     /// `out = floor(sqrt(x · 2^s))` for `x ≥ 0` (the square root at scale `s`).
     Sqrt {
         /// Inputs, one per output.
@@ -195,6 +203,7 @@ impl Op {
             Op::Lookup { func, .. } => func.name(),
             Op::DivRescale { .. } => "DivRescale",
             Op::Sqrt { .. } => "Sqrt",
+            Op::Gather { .. } => "Gather",
         }
     }
 
@@ -208,7 +217,7 @@ impl Op {
             Op::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
             Op::Lookup { src, .. } => src.iter().copied().for_each(f),
             Op::DivRescale { a, b } => a.iter().chain(b).copied().for_each(f),
-            Op::Sqrt { src } => src.iter().copied().for_each(f),
+            Op::Sqrt { src } | Op::Gather { src, .. } => src.iter().copied().for_each(f),
         }
     }
 
@@ -217,7 +226,9 @@ impl Op {
         match self {
             Op::Input { .. } => {}
             Op::Linear(l) => l.terms.items.iter_mut().for_each(|(r, _)| f(r)),
-            Op::Rescale { src, .. } | Op::Lookup { src, .. } | Op::Sqrt { src } => src.iter_mut().for_each(f),
+            Op::Rescale { src, .. } | Op::Lookup { src, .. } | Op::Sqrt { src } | Op::Gather { src, .. } => {
+                src.iter_mut().for_each(f)
+            }
             Op::MulRescale { a, b } | Op::DivRescale { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
             Op::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
         }
@@ -333,6 +344,22 @@ impl Graph {
         tables
     }
 
+    /// The nodes gathering constant tables by computed keys, in order; their
+    /// table tags follow the functions' ([`Graph::lookup_tables`]).
+    pub fn data_tables(&self) -> Vec<usize> {
+        (0..self.nodes.len()).filter(|&i| matches!(self.nodes[i].op, Op::Gather { .. })).collect()
+    }
+
+    /// The table tag of lookup node `id` (a function table or a data table).
+    pub fn table_tag(&self, id: usize) -> Option<i64> {
+        let funcs = self.lookup_tables();
+        match &self.nodes[id].op {
+            Op::Lookup { func, bits, .. } => funcs.iter().position(|t| *t == (*func, *bits)).map(|p| p as i64 + 1),
+            Op::Gather { .. } => self.data_tables().iter().position(|&n| n == id).map(|p| (funcs.len() + p) as i64 + 1),
+            _ => None,
+        }
+    }
+
     /// Checks internal consistency: references point backwards to existing
     /// elements, row counts match shapes. Returns a description of the first problem.
     pub fn validate(&self) -> Result<(), String> {
@@ -357,7 +384,7 @@ impl Graph {
                     }
                     l.bias.len()
                 }
-                Op::Rescale { src, .. } | Op::Sqrt { src } => src.len(),
+                Op::Rescale { src, .. } | Op::Sqrt { src } | Op::Gather { src, .. } => src.len(),
                 Op::Lookup { src, bits, .. } => {
                     if !(2..=crate::func::MAX_TABLE_BITS).contains(bits) {
                         return Err(format!("node {id}: table bits {bits} out of range"));

@@ -77,6 +77,15 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     b: b.iter().map(|r| remap(&map, *r)).collect(),
                 },
             }),
+            FOp::Table { data, src } => {
+                let data = data.iter().map(|&v| q(v, scale, || what("a table entry"))).collect::<Result<Vec<_>>>()?;
+                nodes.push(Node {
+                    name,
+                    origin,
+                    shape,
+                    op: Op::Gather { data, src: src.iter().map(|r| remap(&map, *r)).collect() },
+                })
+            }
             FOp::Sqrt { src } => nodes.push(Node {
                 name,
                 origin,

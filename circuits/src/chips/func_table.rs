@@ -6,6 +6,7 @@ use halo2_axiom::circuit::{Layouter, Value};
 use halo2_axiom::halo2curves::ff::PrimeField;
 use halo2_axiom::plonk::{ConstraintSystem, Error, TableColumn};
 use zkinfer_models::func::{table_range, Func};
+use zkinfer_models::ir::{Graph, Op};
 
 use super::fe;
 
@@ -20,9 +21,10 @@ pub struct FuncTableConfig {
     pub y: TableColumn,
 }
 
-/// Rows of the function table for `tables` (the zero row included).
-pub fn table_rows(tables: &[(Func, u32)]) -> usize {
-    1 + tables.iter().map(|(_, bits)| 1usize << bits).sum::<usize>()
+/// Rows of the function table for `tables` and data tables of `data_rows` entries
+/// in all (the zero row included).
+pub fn table_rows(tables: &[(Func, u32)], data_rows: usize) -> usize {
+    1 + tables.iter().map(|(_, bits)| 1usize << bits).sum::<usize>() + data_rows
 }
 
 impl FuncTableConfig {
@@ -35,13 +37,10 @@ impl FuncTableConfig {
         }
     }
 
-    /// Fills the table for `tables` at fixed-point `scale`.
-    pub fn load<F: PrimeField>(
-        &self,
-        layouter: &mut impl Layouter<F>,
-        tables: &[(Func, u32)],
-        scale: u32,
-    ) -> Result<(), Error> {
+    /// Fills the table with `graph`'s function tables, then its data tables
+    /// (keys `i·2^s`), tagged as [`Graph::table_tag`] says.
+    pub fn load<F: PrimeField>(&self, layouter: &mut impl Layouter<F>, graph: &Graph) -> Result<(), Error> {
+        let (tables, scale) = (graph.lookup_tables(), graph.scale);
         layouter.assign_table(
             || "function table",
             |mut t| {
@@ -49,6 +48,12 @@ impl FuncTableConfig {
                 for (i, (func, bits)) in tables.iter().enumerate() {
                     let (lo, hi) = table_range(*bits);
                     rows.extend((lo..=hi).map(|x| (i as i128 + 1, x as i128, func.table_value(x, scale) as i128)));
+                }
+                for (j, node) in graph.data_tables().into_iter().enumerate() {
+                    if let Op::Gather { data, .. } = &graph.nodes[node].op {
+                        let tag = (tables.len() + j) as i128 + 1;
+                        rows.extend(data.iter().enumerate().map(|(i, v)| (tag, (i as i128) << scale, *v as i128)));
+                    }
                 }
                 for (row, (tag, x, y)) in rows.into_iter().enumerate() {
                     t.assign_cell(|| "tag", self.tag, row, || Value::known(fe::<F>(tag)))?;

@@ -18,7 +18,8 @@ use crate::plan::{estimate, reserved_rows_for};
 use crate::shape::{CircuitShape, Ranges, Template};
 
 /// x[4] → linear[3] (width-2 rows) → relu-rescale, rescale → products, max/min
-/// chains with constants, table lookups (sigmoid, tanh), a division and a square root.
+/// chains with constants, table lookups (sigmoid, tanh), a division, a square root
+/// and a gather of a constant table by computed keys.
 fn graph() -> Graph {
     let node = |name: &str, len: usize, op: Op| Node { name: name.into(), origin: name.into(), shape: vec![len], op };
     let mut terms = Csr::new();
@@ -30,6 +31,10 @@ fn graph() -> Graph {
     // 1 + sigmoid: a positive divisor.
     let mut den_terms = Csr::new();
     den_terms.push_row([(Ref::new(7, 0), 1)]);
+    // Keys 2·2^4 and 0 (entries 2 and 0 of a gathered table).
+    let mut key_terms = Csr::new();
+    key_terms.push_row([]);
+    key_terms.push_row([]);
     let mut min_sets = Csr::new();
     min_sets.push_row([Ref::new(3, 0), Ref::new(4, 0)]);
     Graph {
@@ -48,9 +53,11 @@ fn graph() -> Graph {
             node("den", 1, Op::Linear(Linear { bias: vec![16], terms: den_terms, weight_scale: 0 })),
             node("div", 1, Op::DivRescale { a: vec![Ref::new(8, 0)], b: vec![Ref::new(9, 0)] }),
             node("sqrt", 1, Op::Sqrt { src: vec![Ref::new(9, 0)] }),
+            node("key", 2, Op::Linear(Linear { bias: vec![32, 0], terms: key_terms, weight_scale: 0 })),
+            node("embed", 2, Op::Gather { data: vec![5, -7, 90, 3], src: vec![Ref::new(12, 0), Ref::new(12, 1)] }),
         ],
         outputs: vec![Output {
-            shape: vec![7],
+            shape: vec![9],
             elems: vec![
                 Operand::Ref(Ref::new(5, 0)),
                 Operand::Ref(Ref::new(6, 0)),
@@ -59,6 +66,8 @@ fn graph() -> Graph {
                 Operand::Ref(Ref::new(8, 0)),
                 Operand::Ref(Ref::new(10, 0)),
                 Operand::Ref(Ref::new(11, 0)),
+                Operand::Ref(Ref::new(13, 0)),
+                Operand::Ref(Ref::new(13, 1)),
             ],
         }],
     }
@@ -72,11 +81,11 @@ fn shape(layout: &Layout) -> CircuitShape {
         dot_width: 2,
         elem_lanes: 1,
         templates: layout.templates.clone(),
-        outputs: 7,
+        outputs: 9,
         compact: true,
     };
-    // Two 2^8-entry function tables plus the zero row.
-    let rows = used_rows(layout, &shape).max(2 * 256 + 1);
+    // Two 2^8-entry function tables, a 4-entry data table and the zero row.
+    let rows = used_rows(layout, &shape).max(2 * 256 + 4 + 1);
     while (1 << shape.k) < rows + reserved_rows_for(&shape) {
         shape.k += 1;
     }
@@ -166,7 +175,7 @@ fn tampered_lookups_fail() {
     let layout = &s.circuit.program.as_ref().unwrap().layout;
     let lookups: Vec<usize> =
         layout.elem[0].iter().enumerate().filter(|(_, j)| j.template == Template::Lookup).map(|(i, _)| i).collect();
-    assert_eq!(lookups.len(), 3);
+    assert_eq!(lookups.len(), 5, "three function lookups and two gathers");
     for &op in &lookups {
         // A wrong function value: the (tag, x, y) row is not in the table.
         let mut w = s.witness.clone();

@@ -5,6 +5,7 @@ mod conv;
 mod data_movement;
 mod einsum;
 mod element_wise;
+mod embedding;
 mod geometry;
 mod max_pool;
 mod pad;
@@ -30,6 +31,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &softmax::SoftmaxLowering,
         &select::SelectLowering,
         &rms_norm::RmsNormLowering,
+        &embedding::EmbeddingLowering,
         &data_movement::DataMovementLowering,
     ]
 }
