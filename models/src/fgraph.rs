@@ -354,80 +354,22 @@ impl FGraph {
         Some(view)
     }
 
-    /// Reads `data[key]` for each key; constant keys fold.
-    pub fn table_lookup(&mut self, name: &str, origin: &str, data: Vec<f64>, shape: Vec<usize>, keys: &[Elem]) -> View {
-        let read = |data: &[f64], k: f64| {
-            let i = k.round();
-            if i >= 0.0 && (i as usize) < data.len() {
-                data[i as usize]
-            } else {
-                0.0
-            }
-        };
-        let mut src = Vec::new();
-        let mut elems = Vec::with_capacity(keys.len());
-        let mut slots = Vec::new();
-        for (i, e) in keys.iter().enumerate() {
-            match e {
-                Elem::Const(c) => elems.push(Elem::Const(read(&data, *c))),
-                Elem::Ref(r) => {
-                    src.push(*r);
-                    slots.push(i);
-                    elems.push(Elem::Const(0.0));
-                }
-            }
-        }
-        if !src.is_empty() {
-            let node = self.push(FNode {
-                name: name.to_string(),
-                origin: origin.to_string(),
-                len: src.len(),
-                op: FOp::Table { data, src },
-            });
-            for (k, slot) in slots.into_iter().enumerate() {
-                elems[slot] = Elem::Ref(Ref::new(node, k));
-            }
-        }
-        View { shape, elems }
-    }
-
-    /// Square roots (of values clamped at 0); constants fold.
-    pub fn sqrt(&mut self, name: &str, origin: &str, shape: Vec<usize>, x: &[Elem]) -> View {
-        let mut src = Vec::new();
-        let mut elems = Vec::with_capacity(x.len());
-        let mut slots = Vec::new();
-        for (i, e) in x.iter().enumerate() {
-            match e {
-                Elem::Const(c) => elems.push(Elem::Const(c.max(0.0).sqrt())),
-                Elem::Ref(r) => {
-                    src.push(*r);
-                    slots.push(i);
-                    elems.push(Elem::Const(0.0));
-                }
-            }
-        }
-        if !src.is_empty() {
-            let node = self.push(FNode {
-                name: name.to_string(),
-                origin: origin.to_string(),
-                len: src.len(),
-                op: FOp::Sqrt { src },
-            });
-            for (k, slot) in slots.into_iter().enumerate() {
-                elems[slot] = Elem::Ref(Ref::new(node, k));
-            }
-        }
-        View { shape, elems }
-    }
-
-    /// A nonlinear function of each element; constants fold.
-    pub fn map(&mut self, name: &str, origin: &str, func: crate::func::Func, shape: Vec<usize>, x: &[Elem]) -> View {
+    /// One output per element of `x`: constants fold through `fold`; computed
+    /// elements become the inputs of one node made by `make`.
+    fn unary(
+        &mut self,
+        (name, origin): (&str, &str),
+        shape: Vec<usize>,
+        x: &[Elem],
+        fold: impl Fn(f64) -> f64,
+        make: impl FnOnce(Vec<Ref>) -> FOp,
+    ) -> View {
         let mut src = Vec::new();
         let mut slots = Vec::new();
         let mut elems = Vec::with_capacity(x.len());
         for (i, e) in x.iter().enumerate() {
             match e {
-                Elem::Const(c) => elems.push(Elem::Const(func.eval_clamped(*c))),
+                Elem::Const(c) => elems.push(Elem::Const(fold(*c))),
                 Elem::Ref(r) => {
                     src.push(*r);
                     slots.push(i);
@@ -437,17 +379,28 @@ impl FGraph {
         }
         if !src.is_empty() {
             let len = src.len();
-            let node = self.push(FNode {
-                name: name.to_string(),
-                origin: origin.to_string(),
-                len,
-                op: FOp::Map { func, src },
-            });
+            let node = self.push(FNode { name: name.to_string(), origin: origin.to_string(), len, op: make(src) });
             for (k, slot) in slots.into_iter().enumerate() {
                 elems[slot] = Elem::Ref(Ref::new(node, k));
             }
         }
         View { shape, elems }
+    }
+
+    /// Reads `data[key]` for each key; constant keys fold.
+    pub fn table_lookup(&mut self, name: &str, origin: &str, data: Vec<f64>, shape: Vec<usize>, keys: &[Elem]) -> View {
+        let folded: Vec<f64> = data.clone();
+        self.unary((name, origin), shape, keys, |k| read_table(&folded, k), |src| FOp::Table { data, src })
+    }
+
+    /// Square roots (of values clamped at 0); constants fold.
+    pub fn sqrt(&mut self, name: &str, origin: &str, shape: Vec<usize>, x: &[Elem]) -> View {
+        self.unary((name, origin), shape, x, |c| c.max(0.0).sqrt(), |src| FOp::Sqrt { src })
+    }
+
+    /// A nonlinear function of each element; constants fold.
+    pub fn map(&mut self, name: &str, origin: &str, func: crate::func::Func, shape: Vec<usize>, x: &[Elem]) -> View {
+        self.unary((name, origin), shape, x, |c| func.eval_clamped(c), |src| FOp::Map { func, src })
     }
 
     /// Evaluates the graph in floating point (the quantiser's calibration and the
@@ -468,17 +421,7 @@ impl FGraph {
                 FOp::Map { func, src } => src.iter().map(|r| func.eval_clamped(get(r))).collect(),
                 FOp::Div { a, b } => a.iter().zip(b).map(|(x, y)| get(x) / get(y)).collect(),
                 FOp::Sqrt { src } => src.iter().map(|r| get(r).max(0.0).sqrt()).collect(),
-                FOp::Table { data, src } => src
-                    .iter()
-                    .map(|r| {
-                        let i = get(r).round();
-                        if i >= 0.0 && (i as usize) < data.len() {
-                            data[i as usize]
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect(),
+                FOp::Table { data, src } => src.iter().map(|r| read_table(data, get(r))).collect(),
                 FOp::Reduce { kind, sets, konst } => sets
                     .rows()
                     .zip(konst)
@@ -510,6 +453,16 @@ impl FGraph {
                     .collect()
             })
             .collect()
+    }
+}
+
+/// `data[round(key)]`, or 0 outside the table.
+fn read_table(data: &[f64], key: f64) -> f64 {
+    let i = key.round();
+    if i >= 0.0 && (i as usize) < data.len() {
+        data[i as usize]
+    } else {
+        0.0
     }
 }
 
