@@ -88,7 +88,7 @@ fn bad_inputs(a: &DemoArtifacts) -> Vec<BadInput> {
     let vk = VerifyingKey::from_bytes(&a.vk, "vk.bin").expect("demo vk");
     let params = VerifierParams::from_bytes(&a.params, "verifier.params").expect("demo params");
     let proof = Proof::from_bytes(&a.proof, "proof.bin").expect("demo proof");
-    let (softmax, softmax_input) = load_peer("1l_softmax");
+    let (unsupported, unsupported_input) = load_peer("mnist_gan");
     let mut cases: Vec<(&'static str, Check)> = vec![
         (
             "missing model file",
@@ -116,7 +116,7 @@ fn bad_inputs(a: &DemoArtifacts) -> Vec<BadInput> {
                 parse_input_json("{\"input_data\": [[\"x\"]]}", Path::new("input.json")).map(|_| ()).map_err(|x| e(&x))
             }),
         ),
-        ("model with an unsupported operator", Box::new(move || softmax.lower().map(|_| ()).map_err(|x| e(&x)))),
+        ("model with an unsupported operator", Box::new(move || unsupported.lower().map(|_| ()).map_err(|x| e(&x)))),
         (
             "proof with a flipped byte",
             Box::new(|| {
@@ -206,7 +206,7 @@ fn bad_inputs(a: &DemoArtifacts) -> Vec<BadInput> {
             }),
         ),
     ];
-    drop(softmax_input);
+    drop(unsupported_input);
     cases
         .drain(..)
         .map(|(case, f)| {
