@@ -200,7 +200,7 @@ pub struct Planner {
     outputs: usize,
     profile: Profile,
     /// Distinct functions the graph looks up (each gets a table).
-    funcs: usize,
+    funcs: Vec<zkinfer_models::func::Func>,
     /// Entries of the constant tables gathered by computed keys.
     data_rows: usize,
 }
@@ -242,16 +242,17 @@ impl Planner {
                 _ => 0,
             })
             .sum();
-        Planner { footprints, outputs: graph.output_len(), profile, funcs: funcs.len(), data_rows }
+        Planner { footprints, outputs: graph.output_len(), profile, funcs, data_rows }
     }
 
     /// Rows the function table needs at `scale` (its tables must fit the circuit).
     fn table_rows(&self, scale: u32) -> usize {
-        if self.funcs == 0 && self.data_rows == 0 {
-            0
-        } else {
-            1 + self.funcs * (1usize << zkinfer_models::func::table_bits(scale)) + self.data_rows
+        if self.funcs.is_empty() && self.data_rows == 0 {
+            return 0;
         }
+        let bits = zkinfer_models::func::table_bits(scale);
+        let tables: Vec<_> = self.funcs.iter().map(|f| (*f, bits)).collect();
+        crate::chips::func_table::table_rows(&tables, self.data_rows)
     }
 
     /// The compact circuit with the narrowest dot width that fits `max_k`, at the

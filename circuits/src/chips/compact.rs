@@ -26,13 +26,13 @@
 //! the same plain data as in the wide profile ([`DotConfig::witness`],
 //! [`elem_row`](super::elementwise::elem_row)).
 
-use halo2_axiom::circuit::{Cell, Region, Value};
+use halo2_axiom::circuit::{Cell, Region};
 use halo2_axiom::halo2curves::ff::PrimeField;
 use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_axiom::poly::Rotation;
 
 use super::dot::{assign_terms, job_rows, DotWitness};
-use super::elementwise::{configure_templates, Cells, ElemRow};
+use super::elementwise::{assign_row, configure_templates, Cells, ElemRow, RowCells};
 use super::fe;
 use super::func_table::FuncTableConfig;
 use super::range_table::RangeTableConfig;
@@ -168,27 +168,14 @@ impl CompactConfig {
         src_a: Option<Cell>,
         src_b: Option<Cell>,
     ) -> Result<(), Error> {
-        let (_, q) = self.selectors.iter().find(|(t, _)| *t == template).ok_or(Error::Synthesis)?;
-        q.enable(region, row)?;
-        let val = |v: Option<i128>| v.map_or(Value::unknown(), |v| Value::known(fe::<F>(v)));
-        let a = region.assign_advice(self.x[0], row, val(witness.map(|w| w.a))).cell();
-        if let Some(src) = src_a {
-            region.constrain_equal(src, a);
-        }
-        if template.uses_b() {
-            let b = region.assign_advice(self.x[0], row + 1, val(witness.map(|w| w.b))).cell();
-            if let Some(src) = src_b {
-                region.constrain_equal(src, b);
-            }
-        }
-        region.assign_advice(self.c, row, val(witness.map(|w| w.c)));
-        if template.uses_konst() {
-            region.assign_fixed(self.k, row, fe::<F>(konst as i128));
-        }
-        for j in 0..self.ranges.limbs(template) {
-            let v = witness.map_or(Value::unknown(), |w| Value::known(F::from(w.limbs.get(j).copied().unwrap_or(0))));
-            region.assign_advice(self.limbs, row + j, v);
-        }
+        let cells = RowCells {
+            a: (self.x[0], row),
+            b: template.uses_b().then_some((self.x[0], row + 1)),
+            c: (self.c, row),
+            konst: template.uses_konst().then_some((self.k, row)),
+            limbs: (0..self.ranges.limbs(template)).map(|j| (self.limbs, row + j)).collect(),
+        };
+        assign_row(region, &self.selectors, row, &cells, template, konst, witness, (src_a, src_b))?;
         Ok(())
     }
 }

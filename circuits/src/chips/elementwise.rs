@@ -372,37 +372,70 @@ impl ElemConfig {
         src_a: Option<Cell>,
         src_b: Option<Cell>,
     ) -> Result<(Cell, Cell), Error> {
-        let (_, q) = self.selectors.iter().find(|(t, _)| *t == template).ok_or(Error::Synthesis)?;
-        q.enable(region, row)?;
-        let val = |f: fn(&ElemRow) -> i128| match witness {
-            Some(w) => Value::known(fe::<F>(f(w))),
+        let on_row = |col: Option<Column<Advice>>| col.map(|c| (c, row)).ok_or(Error::Synthesis);
+        let cells = RowCells {
+            a: (self.a, row),
+            b: if template.uses_b() { Some(on_row(self.b)?) } else { None },
+            c: (self.c, row),
+            konst: if template.uses_konst() { Some((self.konst.ok_or(Error::Synthesis)?, row)) } else { None },
+            limbs: self.limbs.iter().take(self.ranges.limbs(template)).map(|l| (*l, row)).collect(),
+        };
+        assign_row(region, &self.selectors, row, &cells, template, konst, witness, (src_a, src_b))
+    }
+}
+
+/// Where the cells of one element-wise operation lie, as (column, row): the wide
+/// lane keeps them on one row; the compact lane puts `b` and the limbs below.
+pub(crate) struct RowCells {
+    pub(crate) a: (Column<Advice>, usize),
+    pub(crate) b: Option<(Column<Advice>, usize)>,
+    pub(crate) c: (Column<Advice>, usize),
+    pub(crate) konst: Option<(Column<Fixed>, usize)>,
+    pub(crate) limbs: Vec<(Column<Advice>, usize)>,
+}
+
+/// Assigns one operation: enables `template`'s selector at `row`, fixes the
+/// constant, assigns the witness (unknown at key generation) and copies `a`/`b`
+/// from their sources. Returns the `a` and `c` cells. Shared by both lanes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn assign_row<F: PrimeField>(
+    region: &mut Region<'_, F>,
+    selectors: &[(Template, Selector)],
+    row: usize,
+    cells: &RowCells,
+    template: Template,
+    konst: i64,
+    witness: Option<&ElemRow>,
+    (src_a, src_b): (Option<Cell>, Option<Cell>),
+) -> Result<(Cell, Cell), Error> {
+    let (_, q) = selectors.iter().find(|(t, _)| *t == template).ok_or(Error::Synthesis)?;
+    q.enable(region, row)?;
+    let val = |f: fn(&ElemRow) -> i128| match witness {
+        Some(w) => Value::known(fe::<F>(f(w))),
+        None => Value::unknown(),
+    };
+    let a = region.assign_advice(cells.a.0, cells.a.1, val(|w| w.a)).cell();
+    if let Some(src) = src_a {
+        region.constrain_equal(src, a);
+    }
+    if let Some((col, at)) = cells.b {
+        let b = region.assign_advice(col, at, val(|w| w.b)).cell();
+        if let Some(src) = src_b {
+            region.constrain_equal(src, b);
+        }
+    }
+    let c = region.assign_advice(cells.c.0, cells.c.1, val(|w| w.c)).cell();
+    if let Some((col, at)) = cells.konst {
+        region.assign_fixed(col, at, fe::<F>(konst as i128));
+    }
+    for (j, (col, at)) in cells.limbs.iter().enumerate() {
+        let v = match witness {
+            Some(w) => Value::known(F::from(w.limbs.get(j).copied().unwrap_or(0))),
             None => Value::unknown(),
         };
-        let a = region.assign_advice(self.a, row, val(|w| w.a)).cell();
-        if let Some(src) = src_a {
-            region.constrain_equal(src, a);
-        }
-        if template.uses_b() {
-            let col = self.b.ok_or(Error::Synthesis)?;
-            let b = region.assign_advice(col, row, val(|w| w.b)).cell();
-            if let Some(src) = src_b {
-                region.constrain_equal(src, b);
-            }
-        }
-        let c = region.assign_advice(self.c, row, val(|w| w.c)).cell();
-        if template.uses_konst() {
-            region.assign_fixed(self.konst.ok_or(Error::Synthesis)?, row, fe::<F>(konst as i128));
-        }
-        let n = self.ranges.limbs(template);
-        for (j, col) in self.limbs.iter().take(n).enumerate() {
-            let v = match witness {
-                Some(w) => Value::known(F::from(w.limbs.get(j).copied().unwrap_or(0))),
-                None => Value::unknown(),
-            };
-            region.assign_advice(*col, row, v);
-        }
-        Ok((a, c))
+        region.assign_advice(*col, *at, v);
     }
+    Ok((a, c))
 }
 
 #[cfg(test)]
