@@ -235,6 +235,25 @@ impl FGraph {
     /// Elementwise products. Products with a constant become affine rows; products
     /// of two computed elements become a [`FOp::Mul`] node.
     pub fn multiply(&mut self, name: &str, origin: &str, shape: Vec<usize>, pairs: Vec<(Elem, Elem)>) -> View {
+        let by_constant = |x: Elem, y: Elem| match (x, y) {
+            (Elem::Const(c), e) | (e, Elem::Const(c)) => Some(AffineRow { bias: 0.0, terms: vec![(e, c)] }),
+            _ => None,
+        };
+        let made = self.pairwise((name, origin, "mul"), shape, pairs, by_constant, |a, b| FOp::Mul { a, b });
+        made.unwrap_or_else(|| unreachable!("every pair has a constant or two computed elements"))
+    }
+
+    /// Elementwise binary operations: a pair with a constant becomes the affine row
+    /// `with_constant` gives (`None`: not supported, and so the whole call); pairs of
+    /// two computed elements become one node made by `make`, named `name.suffix`.
+    fn pairwise(
+        &mut self,
+        (name, origin, suffix): (&str, &str, &str),
+        shape: Vec<usize>,
+        pairs: Vec<(Elem, Elem)>,
+        with_constant: impl Fn(Elem, Elem) -> Option<AffineRow>,
+        make: impl FnOnce(Vec<Ref>, Vec<Ref>) -> FOp,
+    ) -> Option<View> {
         let mut rows = Vec::with_capacity(pairs.len());
         let (mut a, mut b, mut slots) = (Vec::new(), Vec::new(), Vec::new());
         for (i, (x, y)) in pairs.into_iter().enumerate() {
@@ -245,22 +264,19 @@ impl FGraph {
                     slots.push(i);
                     rows.push(AffineRow::default());
                 }
-                (Elem::Const(c), e) | (e, Elem::Const(c)) => rows.push(AffineRow { bias: 0.0, terms: vec![(e, c)] }),
+                _ => rows.push(with_constant(x, y)?),
             }
         }
         let mut view = self.affine(name, origin, shape, rows);
         if !a.is_empty() {
-            let node = self.push(FNode {
-                name: format!("{name}.mul"),
-                origin: origin.to_string(),
-                len: a.len(),
-                op: FOp::Mul { a, b },
-            });
+            let len = a.len();
+            let node =
+                self.push(FNode { name: format!("{name}.{suffix}"), origin: origin.to_string(), len, op: make(a, b) });
             for (k, slot) in slots.into_iter().enumerate() {
                 view.elems[slot] = Elem::Ref(Ref::new(node, k));
             }
         }
-        view
+        Some(view)
     }
 
     /// Max/min over sets of elements (one set per output element). Constants in a
@@ -325,33 +341,11 @@ impl FGraph {
     /// computed elements a [`FOp::Div`] node. `None` when a constant numerator
     /// meets a computed divisor (not supported).
     pub fn divide(&mut self, name: &str, origin: &str, shape: Vec<usize>, pairs: Vec<(Elem, Elem)>) -> Option<View> {
-        let mut rows = Vec::with_capacity(pairs.len());
-        let (mut a, mut b, mut slots) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, (x, y)) in pairs.into_iter().enumerate() {
-            match (x, y) {
-                (Elem::Ref(x), Elem::Ref(y)) => {
-                    a.push(x);
-                    b.push(y);
-                    slots.push(i);
-                    rows.push(AffineRow::default());
-                }
-                (e, Elem::Const(c)) if c != 0.0 => rows.push(AffineRow { bias: 0.0, terms: vec![(e, 1.0 / c)] }),
-                _ => return None,
-            }
-        }
-        let mut view = self.affine(name, origin, shape, rows);
-        if !a.is_empty() {
-            let node = self.push(FNode {
-                name: format!("{name}.div"),
-                origin: origin.to_string(),
-                len: a.len(),
-                op: FOp::Div { a, b },
-            });
-            for (k, slot) in slots.into_iter().enumerate() {
-                view.elems[slot] = Elem::Ref(Ref::new(node, k));
-            }
-        }
-        Some(view)
+        let by_constant = |x: Elem, y: Elem| match y {
+            Elem::Const(c) if c != 0.0 => Some(AffineRow { bias: 0.0, terms: vec![(x, 1.0 / c)] }),
+            _ => None,
+        };
+        self.pairwise((name, origin, "div"), shape, pairs, by_constant, |a, b| FOp::Div { a, b })
     }
 
     /// One output per element of `x`: constants fold through `fold`; computed

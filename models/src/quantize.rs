@@ -31,6 +31,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
         let origin = fnode.origin.clone();
         let shape = vec![fnode.len];
         let what = |kind: &str| format!("{kind} of node `{}` ({})", fnode.name, fnode.origin);
+        let refs = |v: &[Ref]| -> Vec<Ref> { v.iter().map(|r| remap(&map, *r)).collect() };
         match &fnode.op {
             FOp::Input { index } => {
                 nodes.push(Node { name, origin, shape, op: Op::Input { index: *index } });
@@ -68,39 +69,17 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     });
                 }
             }
-            FOp::Mul { a, b } => nodes.push(Node {
-                name,
-                origin,
-                shape,
-                op: Op::MulRescale {
-                    a: a.iter().map(|r| remap(&map, *r)).collect(),
-                    b: b.iter().map(|r| remap(&map, *r)).collect(),
-                },
-            }),
+            FOp::Mul { a, b } => {
+                nodes.push(Node { name, origin, shape, op: Op::MulRescale { a: refs(a), b: refs(b) } })
+            }
             FOp::Table { data, src } => {
                 let data = data.iter().map(|&v| q(v, scale, || what("a table entry"))).collect::<Result<Vec<_>>>()?;
-                nodes.push(Node {
-                    name,
-                    origin,
-                    shape,
-                    op: Op::Gather { data, src: src.iter().map(|r| remap(&map, *r)).collect() },
-                })
+                nodes.push(Node { name, origin, shape, op: Op::Gather { data, src: refs(src) } })
             }
-            FOp::Sqrt { src } => nodes.push(Node {
-                name,
-                origin,
-                shape,
-                op: Op::Sqrt { src: src.iter().map(|r| remap(&map, *r)).collect() },
-            }),
-            FOp::Div { a, b } => nodes.push(Node {
-                name,
-                origin,
-                shape,
-                op: Op::DivRescale {
-                    a: a.iter().map(|r| remap(&map, *r)).collect(),
-                    b: b.iter().map(|r| remap(&map, *r)).collect(),
-                },
-            }),
+            FOp::Sqrt { src } => nodes.push(Node { name, origin, shape, op: Op::Sqrt { src: refs(src) } }),
+            FOp::Div { a, b } => {
+                nodes.push(Node { name, origin, shape, op: Op::DivRescale { a: refs(a), b: refs(b) } })
+            }
             FOp::Map { func, src } => {
                 // Clamp to the table's range, then look up.
                 let bits = crate::func::table_bits(scale);
@@ -113,7 +92,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     }
                     sets
                 };
-                let low = singletons(src.iter().map(|r| remap(&map, *r)).collect());
+                let low = singletons(refs(src));
                 nodes.push(Node {
                     name: format!("{name}.clamp_low"),
                     origin: origin.clone(),
