@@ -62,6 +62,21 @@ impl Workdir {
     }
 }
 
+/// Reads a verifying-key file (errors name the file).
+pub fn read_vk(path: &Path) -> Result<zkinfer_verifier::VerifyingKey> {
+    Ok(zkinfer_verifier::VerifyingKey::from_bytes(&fs::read(path)?, &path.display().to_string())?)
+}
+
+/// Reads a verifier-parameters file (errors name the file).
+pub fn read_params(path: &Path) -> Result<zkinfer_verifier::VerifierParams> {
+    Ok(zkinfer_verifier::VerifierParams::from_bytes(&fs::read(path)?, &path.display().to_string())?)
+}
+
+/// Reads a proof file (errors name the file).
+pub fn read_proof(path: &Path) -> Result<zkinfer_verifier::Proof> {
+    Ok(zkinfer_verifier::Proof::from_bytes(&fs::read(path)?, &path.display().to_string())?)
+}
+
 /// A model and the input that fixes its shapes and calibrates it (`compile`,
 /// `run`, `inspect`).
 #[derive(Args, Clone, Debug)]

@@ -1,7 +1,7 @@
 //! The on-chain commands: `create-evm-verifier`, `encode-evm-calldata` and
 //! `verify-evm`, plus the EVM step of `run --evm`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -10,17 +10,13 @@ use zkinfer_verifier::evm::{
     calldata, compile_verifier, find_solc, run_verifier, solidity_verifier, Contract, EvmRun, EvmVerifier,
     VerifierHeader, MAX_RUNTIME_BYTES,
 };
-use zkinfer_verifier::{Proof, VerifierParams, VerifyingKey};
+use zkinfer_verifier::{VerifierParams, VerifyingKey};
 
-use crate::pipeline::Workdir;
+use crate::pipeline::{read_params, read_proof, read_vk, Workdir};
 use crate::ui::Ui;
 
 fn workdir(dir: &Option<PathBuf>) -> Workdir {
     Workdir(dir.clone().unwrap_or_else(|| PathBuf::from(".")))
-}
-
-fn read_proof(path: &Path) -> Result<Proof> {
-    Ok(Proof::from_bytes(&fs::read(path)?, &path.display().to_string())?)
 }
 
 /// The warning printed for a verifier over EIP-170's limit.
@@ -71,8 +67,8 @@ pub fn run_create(args: CreateArgs, ui: &Ui) -> Result<()> {
     let dir = workdir(&args.dir);
     let vk_path = args.vk.clone().unwrap_or_else(|| dir.vk());
     let params_path = args.params.clone().unwrap_or_else(|| dir.params());
-    let vk = VerifyingKey::from_bytes(&fs::read(&vk_path)?, &vk_path.display().to_string())?;
-    let params = VerifierParams::from_bytes(&fs::read(&params_path)?, &params_path.display().to_string())?;
+    let vk = read_vk(&vk_path)?;
+    let params = read_params(&params_path)?;
     let verifier = create(&vk, &params, ui)?;
     let out = args.out.clone().unwrap_or_else(|| dir.verifier_sol());
     fs::write_atomic(&out, verifier.source.as_bytes())?;

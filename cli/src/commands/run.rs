@@ -17,8 +17,8 @@ use zkinfer_verifier::evm::{calldata, run_verifier, EvmRun};
 use super::evm;
 use super::prove::proof_json;
 use crate::pipeline::{
-    compile_loaded, load_srs, max_abs_diff, record_srs, write_compiled, CompileFlags, GuardFlags, ModelArgs, SrsFlags,
-    Workdir,
+    compile_loaded, load_srs, max_abs_diff, read_params, read_proof, read_vk, record_srs, write_compiled, CompileFlags,
+    GuardFlags, ModelArgs, SrsFlags, Workdir,
 };
 use crate::report::Report;
 use crate::ui::Ui;
@@ -87,9 +87,7 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
     drop(pk);
 
     // Verify as a separate party would: from the files just written.
-    let vk = VerifyingKey::from_bytes(&fs::read(&dir.vk())?, &dir.vk().display().to_string())?;
-    let params = VerifierParams::from_bytes(&fs::read(&dir.params())?, &dir.params().display().to_string())?;
-    let proof = Proof::from_bytes(&fs::read(&dir.proof())?, &dir.proof().display().to_string())?;
+    let (vk, params, proof) = (read_vk(&dir.vk())?, read_params(&dir.params())?, read_proof(&dir.proof())?);
     let step = ui.step("verifying");
     let verified = verify(&vk, &params, &proof);
     let verify_s = step.done();

@@ -4,10 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use zkinfer_prover::fs;
 use zkinfer_verifier::{verify, Proof, VerifierParams, VerifyingKey};
 
-use crate::pipeline::Workdir;
+use crate::pipeline::{read_params, read_proof, read_vk, Workdir};
 use crate::ui::Ui;
 
 /// Arguments of `verify`.
@@ -44,9 +43,9 @@ impl VerifyArgs {
         let proof_path = self.proof.clone().unwrap_or_else(|| dir.proof());
         let params_path = self.params.clone().unwrap_or_else(|| dir.params());
         Ok(VerifierFiles {
-            vk: VerifyingKey::from_bytes(&fs::read(&vk_path)?, &vk_path.display().to_string())?,
-            params: VerifierParams::from_bytes(&fs::read(&params_path)?, &params_path.display().to_string())?,
-            proof: Proof::from_bytes(&fs::read(&proof_path)?, &proof_path.display().to_string())?,
+            vk: read_vk(&vk_path)?,
+            params: read_params(&params_path)?,
+            proof: read_proof(&proof_path)?,
         })
     }
 }
