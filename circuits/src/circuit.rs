@@ -4,20 +4,23 @@
 use std::sync::Arc;
 
 use halo2_axiom::circuit::{Cell, Layouter, SimpleFloorPlanner, Value};
-use halo2_axiom::halo2curves::ff::PrimeField;
+use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{Any, Circuit, Column, ConstraintSystem, Error, Instance};
 use zkinfer_models::eval::Trace;
-use zkinfer_models::ir::{Graph, Op};
+use zkinfer_models::ir::{Graph, Op, Ref};
 
 use crate::chips::compact::{physical_row, CompactConfig};
 use crate::chips::dot::DotConfig;
 use crate::chips::elementwise::{elem_row, ElemConfig, ElemRow};
 use crate::chips::fe;
 use crate::chips::func_table::FuncTableConfig;
+use crate::chips::poseidon::{PoseidonConfig, PoseidonWitness};
 use crate::chips::range_table::RangeTableConfig;
 use crate::error::CircuitError;
 use crate::layout::{DotSource, ElemIn, Layout, Loc};
+use crate::plan::graph_instances;
 use crate::shape::{CircuitShape, Template};
+use crate::visibility::{Exposed, InstancePart, TensorKind};
 
 /// The constraint system's degree: 5 keeps the extended domain at 4n (as for
 /// degree 3–4) while letting the permutation argument pack 3 columns per product.
@@ -42,6 +45,52 @@ pub struct Program {
     pub layout: Layout,
 }
 
+impl Program {
+    /// The IR elements of input or output tensor `index` (outputs may be constants:
+    /// `None`).
+    fn tensor_refs(&self, kind: TensorKind, index: usize) -> Vec<Option<Ref>> {
+        match kind {
+            TensorKind::Input => {
+                let input = &self.graph.inputs[index];
+                (0..input.shape.iter().product()).map(|i| Some(Ref::new(input.node as usize, i))).collect()
+            }
+            TensorKind::Output => self.graph.outputs[index]
+                .elems
+                .iter()
+                .map(|e| match e {
+                    zkinfer_models::ir::Operand::Ref(r) => Some(*r),
+                    zkinfer_models::ir::Operand::Const(_) => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// The cells of a tensor in a circuit configured as `config`.
+    fn tensor_cells(&self, config: &ModelConfig, kind: TensorKind, index: usize) -> Vec<Cell> {
+        match kind {
+            TensorKind::Input => self
+                .tensor_refs(kind, index)
+                .into_iter()
+                .flatten()
+                .map(|r| config.cell(&self.layout, self.layout.home(r)))
+                .collect(),
+            TensorKind::Output => {
+                let start: usize = self.graph.outputs[..index].iter().map(|o| o.elems.len()).sum();
+                let len = self.graph.outputs[index].elems.len();
+                self.layout.outputs[start..start + len].iter().map(|loc| config.cell(&self.layout, *loc)).collect()
+            }
+        }
+    }
+
+    /// The values of a tensor in `trace`.
+    fn tensor_values(&self, trace: &Trace, kind: TensorKind, index: usize) -> Vec<i128> {
+        match kind {
+            TensorKind::Input => self.tensor_refs(kind, index).into_iter().flatten().map(|r| trace.get(r)).collect(),
+            TensorKind::Output => self.graph.outputs[index].elems.iter().map(|e| trace.operand(*e)).collect(),
+        }
+    }
+}
+
 /// The values a proof needs: the integer trace and each element-wise row's witness.
 #[derive(Clone, Debug)]
 pub struct Witness {
@@ -49,8 +98,12 @@ pub struct Witness {
     pub trace: Trace,
     /// Witness of each element-wise row, per lane.
     pub elem_rows: Vec<Vec<ElemRow>>,
-    /// The public outputs, as integers at the graph scale.
+    /// The outputs, as integers at the graph scale.
     pub outputs: Vec<i128>,
+    /// The Poseidon chain of each `hashed` tensor, in instance order.
+    pub hashes: Vec<PoseidonWitness>,
+    /// The public instances (see [`crate::visibility`]).
+    pub instances: Vec<Fr>,
 }
 
 impl Witness {
@@ -94,12 +147,25 @@ impl Witness {
             elem_rows.push(rows);
         }
         let outputs = trace.outputs(&program.graph);
-        Ok(Witness { trace, elem_rows, outputs })
+        let (mut hashes, mut instances) = (Vec::new(), Vec::new());
+        for part in graph_instances(&program.graph, &shape.visibility) {
+            let values: Vec<Fr> =
+                program.tensor_values(&trace, part.kind, part.index).into_iter().map(fe::<Fr>).collect();
+            match part.what {
+                Exposed::Values => instances.extend(values),
+                Exposed::Commitment => {
+                    let chain = PoseidonWitness::new(&values);
+                    instances.push(chain.digest());
+                    hashes.push(chain);
+                }
+            }
+        }
+        Ok(Witness { trace, elem_rows, outputs, hashes, instances })
     }
 
-    /// The public outputs as field elements (the instance column).
-    pub fn instances<F: PrimeField>(&self) -> Vec<F> {
-        self.outputs.iter().map(|v| fe(*v)).collect()
+    /// The public instances (the instance column).
+    pub fn instances(&self) -> Vec<Fr> {
+        self.instances.clone()
     }
 }
 
@@ -116,7 +182,9 @@ pub struct ModelConfig {
     pub table: RangeTableConfig,
     /// The function table, when some operation looks it up.
     pub func_table: Option<FuncTableConfig>,
-    /// The public outputs.
+    /// The Poseidon chip, when some tensor is `hashed`.
+    pub poseidon: Option<PoseidonConfig>,
+    /// The public instances.
     pub instance: Column<Instance>,
 }
 
@@ -136,6 +204,39 @@ impl ModelConfig {
             Loc::ElemC { lane, row } => (row, self.elem[lane as usize].c.into()),
         };
         Cell { row_offset: row as usize, column }
+    }
+}
+
+impl ModelCircuit {
+    /// Lays out the Poseidon chain of each `hashed` part, stacked in one region;
+    /// returns the digest cells in order.
+    fn assign_hashes(
+        &self,
+        config: &ModelConfig,
+        layouter: &mut impl Layouter<Fr>,
+        parts: &[InstancePart],
+    ) -> Result<Vec<Cell>, Error> {
+        let hashed: Vec<&InstancePart> = parts.iter().filter(|p| p.what == Exposed::Commitment).collect();
+        if hashed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (Some(chip), Some(program)) = (&config.poseidon, &self.program) else {
+            return Err(Error::Synthesis);
+        };
+        layouter.assign_region(
+            || "poseidon",
+            |mut region| {
+                let mut offset = 0;
+                let mut digests = Vec::with_capacity(hashed.len());
+                for (i, part) in hashed.iter().enumerate() {
+                    let cells = program.tensor_cells(config, part.kind, part.index);
+                    let chain = self.witness.as_ref().map(|w| &w.hashes[i]);
+                    digests.push(chip.assign(&mut region, offset, &cells, chain)?);
+                    offset += crate::chips::poseidon::rows(cells.len());
+                }
+                Ok(digests)
+            },
+        )
     }
 }
 
@@ -164,7 +265,7 @@ impl ModelCircuit {
     }
 }
 
-impl<F: PrimeField> Circuit<F> for ModelCircuit {
+impl Circuit<Fr> for ModelCircuit {
     type Config = ModelConfig;
     type FloorPlanner = SimpleFloorPlanner;
     type Params = CircuitShape;
@@ -177,15 +278,16 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
         self.shape.clone()
     }
 
-    fn configure(_meta: &mut ConstraintSystem<F>) -> ModelConfig {
+    fn configure(_meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
         // `circuit-params` is always on: halo2 calls `configure_with_params`.
         unreachable!("ModelCircuit is configured from its CircuitShape")
     }
 
-    fn configure_with_params(meta: &mut ConstraintSystem<F>, shape: CircuitShape) -> ModelConfig {
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> ModelConfig {
         meta.set_minimum_degree(DEGREE);
         let table = RangeTableConfig::configure(meta, shape.ranges.lookup_bits);
         let func_table = shape.uses_func_table().then(|| FuncTableConfig::configure(meta));
+        let poseidon = shape.uses_poseidon().then(|| PoseidonConfig::configure(meta));
         if shape.compact {
             let compact = CompactConfig::configure(meta, &shape, &table, func_table.as_ref());
             let instance = meta.instance_column();
@@ -196,6 +298,7 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
                 compact: Some(compact),
                 table,
                 func_table,
+                poseidon,
                 instance,
             };
         }
@@ -205,15 +308,15 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
             .collect();
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        ModelConfig { dot, elem, compact: None, table, func_table, instance }
+        ModelConfig { dot, elem, compact: None, table, func_table, poseidon, instance }
     }
 
-    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<F>) -> Result<(), Error> {
+    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         let program = self.program.as_ref().ok_or(Error::Synthesis)?;
         let (graph, layout) = (&program.graph, &program.layout);
         let witness = self.witness.as_deref();
         let value = |r| match witness {
-            Some(w) => Value::known(fe::<F>(w.trace.get(r))),
+            Some(w) => Value::known(fe::<Fr>(w.trace.get(r))),
             None => Value::unknown(),
         };
         config.table.load(&mut layouter)?;
@@ -226,7 +329,7 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
             |mut region| {
                 for (lane, jobs) in layout.dot.iter().enumerate() {
                     if let (None, Some(first)) = (&config.compact, jobs.first()) {
-                        region.assign_advice(config.dot[lane].acc, first.start as usize, Value::known(F::ZERO));
+                        region.assign_advice(config.dot[lane].acc, first.start as usize, Value::known(Fr::zero()));
                     }
                     for job in jobs {
                         let (bias, weights, sources, inputs) = match job.source {
@@ -286,8 +389,18 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
                 Ok(())
             },
         )?;
-        for (i, loc) in layout.outputs.iter().enumerate() {
-            layouter.constrain_instance(cell(*loc), config.instance, i);
+        let parts = graph_instances(graph, &self.shape.visibility);
+        let digests = self.assign_hashes(&config, &mut layouter, &parts)?;
+        let (mut row, mut digests) = (0, digests.into_iter());
+        for part in &parts {
+            let cells = match part.what {
+                Exposed::Values => program.tensor_cells(&config, part.kind, part.index),
+                Exposed::Commitment => digests.next().into_iter().collect(),
+            };
+            for c in cells {
+                layouter.constrain_instance(c, config.instance, row);
+                row += 1;
+            }
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ use zkinfer_models::quantize_inputs;
 
 use crate::error::CircuitError;
 use crate::plan::{Lanes, Plan, Planner, Profile};
+use crate::visibility::Visibilities;
 
 /// Scales tried when none is given.
 pub const AUTO_SCALES: std::ops::RangeInclusive<u32> = 4..=16;
@@ -52,6 +53,9 @@ pub struct CompileOptions {
     /// calibration input is at most this (instead of the most accurate scale
     /// among the cheapest circuits).
     pub target_error: Option<f64>,
+    /// Which tensors are public, private or committed.
+    #[serde(default)]
+    pub visibility: Visibilities,
 }
 
 impl Default for CompileOptions {
@@ -64,6 +68,7 @@ impl Default for CompileOptions {
             lanes: None,
             profile: Profile::Fast,
             target_error: None,
+            visibility: Visibilities::default(),
         }
     }
 }
@@ -159,6 +164,7 @@ pub fn compile(
     reference: &[Vec<f64>],
     opts: &CompileOptions,
 ) -> Result<Compiled, CircuitError> {
+    opts.visibility.validate().map_err(CircuitError::Settings)?;
     let mut g = g.clone();
     compose_linear(&mut g, NOMINAL_DOT_WIDTH);
     let scales: Vec<u32> = match opts.scale {
@@ -167,7 +173,7 @@ pub fn compile(
     };
     // The structure does not depend on the scale: lay out once.
     let structure = quantize_graph(&g, scales[0])?;
-    let planner = Planner::new(&structure, opts.lanes, opts.profile);
+    let planner = Planner::new(&structure, opts.lanes, opts.profile, opts.visibility);
     let mut trials: Vec<Trial> = scales.iter().map(|&s| try_scale(&g, &planner, s, inputs, reference, opts)).collect();
     let usable: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].ok.is_some()).collect();
     let preferred: Vec<usize> =

@@ -20,6 +20,7 @@ pub mod mutation;
 pub mod plan;
 pub mod poseidon;
 pub mod shape;
+pub mod visibility;
 
 pub use circuit::{ModelCircuit, Program, Witness};
 pub use error::CircuitError;

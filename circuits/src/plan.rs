@@ -13,6 +13,14 @@ use crate::circuit::{ModelCircuit, DEGREE};
 use crate::error::CircuitError;
 use crate::layout::Layout;
 use crate::shape::{CircuitShape, Ranges, Template};
+use crate::visibility::{hash_rows, InstancePart, Visibilities};
+
+/// The instance parts of `graph` under `visibility`.
+pub fn graph_instances(graph: &Graph, visibility: &Visibilities) -> Vec<InstancePart> {
+    let inputs: Vec<usize> = graph.inputs.iter().map(|i| i.shape.iter().product()).collect();
+    let outputs: Vec<usize> = graph.outputs.iter().map(|o| o.elems.len()).collect();
+    visibility.instances(&inputs, &outputs)
+}
 
 /// Largest limb width considered (a 2^16-row table).
 pub const MAX_LOOKUP_BITS: u32 = 16;
@@ -197,7 +205,11 @@ fn candidate_lanes(graph: &Graph) -> Vec<Lanes> {
 /// stays at one layout however many candidates there are.
 pub struct Planner {
     footprints: Vec<Footprint>,
-    outputs: usize,
+    /// Public instance cells.
+    instances: usize,
+    /// Rows of the Poseidon chains of the hashed tensors (beside the lanes).
+    hash_rows: usize,
+    visibility: Visibilities,
     profile: Profile,
     /// Distinct functions the graph looks up (each gets a table).
     funcs: Vec<zkinfer_models::func::Func>,
@@ -207,8 +219,8 @@ pub struct Planner {
 
 impl Planner {
     /// Lays `graph` out on every candidate lane configuration of `profile` (or only
-    /// `lanes`).
-    pub fn new(graph: &Graph, lanes: Option<Lanes>, profile: Profile) -> Planner {
+    /// `lanes`), for tensors of `visibility`.
+    pub fn new(graph: &Graph, lanes: Option<Lanes>, profile: Profile, visibility: Visibilities) -> Planner {
         let candidates = match (lanes, profile) {
             (Some(l), Profile::Fast) => vec![l],
             (Some(l), Profile::Evm) => vec![Lanes { dot_lanes: 1, elem_lanes: 1, ..l }],
@@ -242,7 +254,22 @@ impl Planner {
                 _ => 0,
             })
             .sum();
-        Planner { footprints, outputs: graph.output_len(), profile, funcs, data_rows }
+        let parts = graph_instances(graph, &visibility);
+        Planner {
+            footprints,
+            instances: parts.iter().map(|p| p.cells()).sum(),
+            hash_rows: hash_rows(&parts),
+            visibility,
+            profile,
+            funcs,
+            data_rows,
+        }
+    }
+
+    /// Rows a circuit needs whose lanes use `lane_rows`: the lanes, the instance
+    /// column, the function table and the Poseidon chains lie side by side.
+    fn rows_beside(&self, lane_rows: usize, scale: u32) -> usize {
+        lane_rows.max(self.instances).max(self.table_rows(scale)).max(self.hash_rows)
     }
 
     /// Rows the function table needs at `scale` (its tables must fit the circuit).
@@ -250,8 +277,7 @@ impl Planner {
         if self.funcs.is_empty() && self.data_rows == 0 {
             return 0;
         }
-        let bits = zkinfer_models::func::table_bits(scale);
-        let tables: Vec<_> = self.funcs.iter().map(|f| (*f, bits)).collect();
+        let tables: Vec<_> = self.funcs.iter().map(|f| (*f, f.table_bits(scale))).collect();
         crate::chips::func_table::table_rows(&tables, self.data_rows)
     }
 
@@ -271,11 +297,11 @@ impl Planner {
                     dot_width: fp.lanes.dot_width,
                     elem_lanes: 1,
                     templates: fp.templates.clone(),
-                    outputs: self.outputs as u32,
+                    instances: self.instances as u32,
                     compact: true,
+                    visibility: self.visibility,
                 };
-                let rows =
-                    (fp.dot_rows + fp.elem_ops * shape.elem_stride()).max(self.outputs).max(self.table_rows(scale));
+                let rows = self.rows_beside(fp.dot_rows + fp.elem_ops * shape.elem_stride(), scale);
                 fewest_rows = fewest_rows.min(rows);
                 let usable = (1usize << k).saturating_sub(reserved_rows_for(&shape));
                 if rows > usable || (1usize << ranges.lookup_bits) > usable {
@@ -297,7 +323,7 @@ impl Planner {
         let mut best: Option<(CircuitShape, Estimate)> = None;
         let mut fewest_rows = usize::MAX;
         for Footprint { lanes: l, rows, templates, .. } in &self.footprints {
-            let rows = (*rows).max(self.outputs).max(self.table_rows(scale));
+            let rows = self.rows_beside(*rows, scale);
             fewest_rows = fewest_rows.min(rows);
             let k_min = (rows + reserved_rows()).next_power_of_two().trailing_zeros().max(4);
             for k in k_min..=max_k.min(k_min + 2) {
@@ -314,8 +340,9 @@ impl Planner {
                     dot_width: l.dot_width,
                     elem_lanes: l.elem_lanes,
                     templates: templates.clone(),
-                    outputs: self.outputs as u32,
+                    instances: self.instances as u32,
                     compact: false,
+                    visibility: self.visibility,
                 };
                 let est = estimate(&shape, rows);
                 if best.as_ref().is_none_or(|b| (est.cost, shape.k) < (b.1.cost, b.0.k)) {

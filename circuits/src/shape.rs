@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::poseidon::WIDTH as POSEIDON_WIDTH;
+use crate::visibility::Visibilities;
+
 /// The row templates of the element-wise lanes; each is one gate (see
 /// [`crate::chips::elementwise`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -135,13 +138,17 @@ pub struct CircuitShape {
     pub elem_lanes: u32,
     /// Templates present, in [`Template::ALL`] order.
     pub templates: Vec<Template>,
-    /// Number of public outputs (instance cells).
-    pub outputs: u32,
+    /// Number of public instance cells (see [`crate::visibility`]).
+    pub instances: u32,
     /// The compact profile (see [`crate::chips::compact`]): one lane whose limbs
     /// share a single column at successive rows, so the circuit has few
     /// commitments (cheap to verify, on-chain above all) at the price of more rows.
     #[serde(default)]
     pub compact: bool,
+    /// Which tensors are public, private or committed; with a `hashed` one the
+    /// circuit has the Poseidon chip.
+    #[serde(default)]
+    pub visibility: Visibilities,
 }
 
 impl Default for CircuitShape {
@@ -154,8 +161,9 @@ impl Default for CircuitShape {
             dot_width: 1,
             elem_lanes: 1,
             templates: vec![Template::Range],
-            outputs: 1,
+            instances: 1,
             compact: false,
+            visibility: Visibilities::default(),
         }
     }
 }
@@ -182,15 +190,30 @@ impl CircuitShape {
         }
     }
 
+    /// Whether the circuit has the Poseidon chip (some tensor is `hashed`).
+    pub fn uses_poseidon(&self) -> bool {
+        self.visibility.hashes()
+    }
+
+    /// Columns the Poseidon chip adds: (advice, fixed, equality-enabled).
+    fn poseidon_columns(&self) -> (usize, usize, usize) {
+        if self.uses_poseidon() {
+            (2 * POSEIDON_WIDTH, POSEIDON_WIDTH, POSEIDON_WIDTH)
+        } else {
+            (0, 0, 0)
+        }
+    }
+
     /// Advice columns of the circuit.
     pub fn advice_columns(&self) -> usize {
+        let poseidon = self.poseidon_columns().0;
         if self.compact {
             // x_0 (also the element operand), x_1.., the result column, the limbs.
-            return self.dot_width as usize + 2;
+            return self.dot_width as usize + 2 + poseidon;
         }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 1);
         let elem = 2 + self.uses_b() as usize + self.limbs();
-        dot + self.elem_lanes as usize * elem
+        dot + self.elem_lanes as usize * elem + poseidon
     }
 
     /// Whether the circuit has the function table (some operation looks it up).
@@ -210,31 +233,34 @@ impl CircuitShape {
 
     /// Columns in the copy-constraint permutation.
     pub fn equality_columns(&self) -> usize {
+        let poseidon = self.poseidon_columns().2;
         if self.compact {
-            return self.dot_width as usize + 2;
+            return self.dot_width as usize + 2 + poseidon;
         }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 1);
         let elem = 2 + self.uses_b() as usize;
-        dot + self.elem_lanes as usize * elem + 1
+        dot + self.elem_lanes as usize * elem + 1 + poseidon
     }
 
     /// Fixed columns before selector compression.
     pub fn fixed_columns(&self) -> usize {
+        let poseidon = self.poseidon_columns().1;
         if self.compact {
             // weights, the constant column, the range table, the function table.
-            return self.dot_width as usize + 2 + 3 * self.uses_func_table() as usize;
+            return self.dot_width as usize + 2 + 3 * self.uses_func_table() as usize + poseidon;
         }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 3);
         let konst = self.templates.iter().any(|t| t.uses_konst()) as usize;
-        dot + self.elem_lanes as usize * konst + 1 + 3 * self.uses_func_table() as usize
+        dot + self.elem_lanes as usize * konst + 1 + 3 * self.uses_func_table() as usize + poseidon
     }
 
     /// Selectors before compression.
     pub fn selectors(&self) -> usize {
+        let poseidon = 4 * self.uses_poseidon() as usize;
         if self.compact {
-            self.templates.len() + 2
+            self.templates.len() + 2 + poseidon
         } else {
-            self.templates.len() * self.elem_lanes as usize
+            self.templates.len() * self.elem_lanes as usize + poseidon
         }
     }
 
@@ -262,6 +288,7 @@ impl CircuitShape {
         if self.compact && (self.dot_lanes != 1 || self.elem_lanes != 1) {
             return Err("the compact profile has exactly one lane".into());
         }
+        self.visibility.validate()?;
         if self.templates.is_empty() {
             return Err("no element-wise templates".into());
         }

@@ -13,7 +13,7 @@ pub mod ui;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use commands::{bench, compile, evm, import_srs, inspect, prove, run as run_cmd, setup, verify};
+use commands::{bench, compile, evm, hash, import_srs, inspect, prove, run as run_cmd, setup, verify};
 
 /// Prove machine-learning inference with zero-knowledge proofs (halo2, KZG/BN254).
 #[derive(Parser, Debug)]
@@ -42,6 +42,9 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Show the operator table, rows per layer and the circuit for a model.
     Inspect(inspect::InspectArgs),
+    /// Print the Poseidon commitment of an input, as a proof with
+    /// `--input-visibility hashed` exposes it.
+    Hash(hash::HashArgs),
     /// Benchmark models (optionally side by side with EZKL) and write JSON.
     Bench(bench::BenchArgs),
     /// Import a ceremony SRS (.ptau, zkinfer or halo2 format) into the SRS cache.
@@ -65,6 +68,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Prove(a) => prove::run(a, &ui),
         Command::Verify(a) => verify::run(a, &ui),
         Command::Inspect(a) => inspect::run(a, &ui),
+        Command::Hash(a) => hash::run(a, &ui),
         Command::Bench(a) => bench::run(a, &ui),
         Command::ImportSrs(a) => import_srs::run(a, &ui),
         Command::CreateEvmVerifier(a) => evm::run_create(a, &ui),

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use zkinfer_circuits::compile::{compile, CompileOptions};
 use zkinfer_circuits::plan::{Lanes, Profile};
+use zkinfer_circuits::visibility::{Visibilities, Visibility};
 use zkinfer_models::input::{read_input_file, InputData};
 use zkinfer_models::onnx::OnnxModel;
 use zkinfer_prover::compiled::CompiledModel;
@@ -97,7 +98,7 @@ impl ModelArgs {
 }
 
 /// Compilation flags shared by `compile`, `run`, `inspect` and `bench`.
-#[derive(Args, Clone, Debug, Default)]
+#[derive(Args, Clone, Debug)]
 pub struct CompileFlags {
     /// Fixed-point scale in fractional bits (default: calibrated on the input).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -124,6 +125,40 @@ pub struct CompileFlags {
     /// slower to prove) [default: fast; evm with `run --evm`].
     #[arg(long, value_enum)]
     pub profile: Option<ProfileArg>,
+    /// Model inputs: `private` (a secret witness), `public` (values are public
+    /// instances) or `hashed` (secret, with a Poseidon commitment made public;
+    /// `zkinfer hash` computes it).
+    #[arg(long, default_value = "private", value_parser = parse_visibility)]
+    pub input_visibility: Visibility,
+    /// Model outputs: `public`, `private` or `hashed`.
+    #[arg(long, default_value = "public", value_parser = parse_visibility)]
+    pub output_visibility: Visibility,
+    /// Weights: `fixed` (baked into the circuit; the verifying key commits to
+    /// them). Other modes are not supported yet.
+    #[arg(long, default_value = "fixed", value_parser = parse_visibility)]
+    pub weights_visibility: Visibility,
+}
+
+impl Default for CompileFlags {
+    fn default() -> Self {
+        let visibility = Visibilities::default();
+        CompileFlags {
+            scale: None,
+            target_error: None,
+            value_bits: None,
+            headroom_bits: 1,
+            max_k: 24,
+            lanes: None,
+            profile: None,
+            input_visibility: visibility.input,
+            output_visibility: visibility.output,
+            weights_visibility: visibility.weights,
+        }
+    }
+}
+
+fn parse_visibility(s: &str) -> Result<Visibility, String> {
+    s.parse()
 }
 
 /// Circuit profiles on the command line.
@@ -178,6 +213,11 @@ impl CompileFlags {
             max_k: self.max_k,
             lanes: self.lanes,
             target_error: self.target_error,
+            visibility: Visibilities {
+                input: self.input_visibility,
+                output: self.output_visibility,
+                weights: self.weights_visibility,
+            },
         }
     }
 }

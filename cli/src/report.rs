@@ -58,6 +58,9 @@ pub struct Report {
     pub circuit_digest: String,
     /// Version of zkinfer that made it.
     pub zkinfer_version: String,
+    /// Tensor visibility (e.g. `input hashed, output public, weights fixed`).
+    #[serde(default)]
+    pub visibility: String,
     /// The circuit profile (`fast` or `evm`).
     #[serde(default)]
     pub profile: String,

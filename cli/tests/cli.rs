@@ -272,3 +272,37 @@ fn evm_flow_on_the_demo_model() {
         .unwrap();
     assert_fails(&o, &["solc 0.8.19 was not found", "scripts/setup-solc.sh"]);
 }
+
+#[test]
+fn hashed_input_flow_matches_zkinfer_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let dir = tmp.path().join("work");
+    let input = repo().join("examples/demo_cnn/input.json");
+    let o = zkinfer(
+        &srs,
+        &["run", s(&demo()), "--input", s(&input), "--out", s(&dir), "--input-visibility", "hashed", "--scale", "8"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["visibility"], "input hashed, output public, weights fixed");
+    let proof: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("proof.json")).unwrap()).unwrap();
+    let in_proof = proof["commitments"][0]["poseidon"].as_str().expect("commitment in proof.json").to_string();
+    assert_eq!(proof["commitments"][0]["tensor"], "input 0");
+
+    let o = zkinfer(&srs, &["hash", s(&dir), "--input", s(&input)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let hashed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("hash prints JSON");
+    assert_eq!(hashed["inputs"][0]["poseidon"].as_str(), Some(in_proof.as_str()));
+
+    // Another model's input file: a clear error naming the sizes.
+    let o = zkinfer(&srs, &["hash", s(&dir), "--input", s(&peer("1l_mlp/input.json"))]);
+    assert_fails(&o, &["values", "shape"]);
+    // Impossible and unsupported visibilities fail before any work, naming the fix.
+    let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&input), "--input-visibility", "fixed"]);
+    assert_fails(&o, &["--input-visibility fixed", "hint"]);
+    let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&input), "--weights-visibility", "hashed"]);
+    assert_fails(&o, &["--weights-visibility fixed"]);
+    let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&input), "--input-visibility", "secret"]);
+    assert_fails(&o, &["unknown visibility", "hashed"]);
+}

@@ -71,5 +71,6 @@ pub fn prove(compiled: &CompiledModel, pk: &ProvingKey, params: &ParamsKZG<Bn256
     let bytes = transcript.finalize();
     let digest = zkinfer_verifier::vk::circuit_digest(pk.pk.get_vk());
     let shapes = compiled.model.output_shapes.clone();
-    Ok(Proof::new(digest, &instances, bytes, compiled.graph.scale, shapes))
+    let parts = zkinfer_circuits::plan::graph_instances(&compiled.graph, &compiled.shape.visibility);
+    Ok(Proof::new(digest, &instances, bytes, compiled.graph.scale, shapes, parts))
 }

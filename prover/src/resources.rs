@@ -123,8 +123,9 @@ mod tests {
                 zkinfer_circuits::shape::Template::Rescale,
                 zkinfer_circuits::shape::Template::MulRescale,
             ],
-            outputs: 10,
+            instances: 10,
             compact: false,
+            visibility: Default::default(),
         };
         let mib = estimate_peak_bytes(&shape) as f64 / (1024.0 * 1024.0);
         assert!((300.0..600.0).contains(&mib), "{mib} MiB");

@@ -41,7 +41,11 @@ pub enum Kind {
 impl Kind {
     /// The format version this build writes and reads.
     pub fn version(self) -> u16 {
-        1
+        match self {
+            // 2: circuit shapes record tensor visibility; proofs their instance layout.
+            Kind::CompiledModel | Kind::ProvingKey | Kind::VerifyingKey | Kind::Proof => 2,
+            Kind::Srs | Kind::VerifierParams => 1,
+        }
     }
 
     fn from_byte(b: u8) -> Option<Kind> {
@@ -249,7 +253,7 @@ mod tests {
             let mut out = Vec::new();
             out.extend_from_slice(&MAGIC);
             out.push(Kind::Proof as u8);
-            out.extend_from_slice(&1u16.to_le_bytes());
+            out.extend_from_slice(&Kind::Proof.version().to_le_bytes());
             out.extend_from_slice(&(body.len() as u64).to_le_bytes());
             out.extend_from_slice(&Keccak256::digest(&body));
             out.extend_from_slice(&body);

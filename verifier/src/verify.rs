@@ -35,8 +35,8 @@ pub enum VerifyError {
         /// Proof's count.
         got: usize,
     },
-    /// The proof's scale or output shapes differ from the key's.
-    #[error("the proof's output scale or shapes differ from the verifying key's (the proof file was edited or belongs to another model)")]
+    /// The proof's scale, output shapes or instance layout differ from the key's.
+    #[error("the proof's output scale, shapes or public-value layout differ from the verifying key's (the proof file was edited or belongs to another model)")]
     MetadataMismatch,
     /// A public value is not a field element.
     #[error("a public value in the proof is not a valid field element")]
@@ -67,9 +67,14 @@ pub fn verify(vk: &VerifyingKey, params: &VerifierParams, proof: &Proof) -> Resu
     if proof.scale != vk.model.scale || proof.output_shapes != vk.model.output_shapes {
         return Err(VerifyError::MetadataMismatch);
     }
+    let lens = |shapes: &[Vec<usize>]| shapes.iter().map(|s| s.iter().product()).collect::<Vec<usize>>();
+    let parts = vk.shape.visibility.instances(&lens(&vk.model.input_shapes), &lens(&vk.model.output_shapes));
+    if proof.parts != parts {
+        return Err(VerifyError::MetadataMismatch);
+    }
     let instances = proof.instances_fr().ok_or(VerifyError::BadInstance)?;
-    if instances.len() != vk.shape.outputs as usize {
-        return Err(VerifyError::InstanceCount { expected: vk.shape.outputs as usize, got: instances.len() });
+    if instances.len() != vk.shape.instances as usize {
+        return Err(VerifyError::InstanceCount { expected: vk.shape.instances as usize, got: instances.len() });
     }
     let kzg = params.to_kzg().map_err(VerifyError::ParamsMismatch)?;
     verify_raw(&kzg, &vk.vk, &instances, &proof.proof)

@@ -159,6 +159,9 @@ impl CompileFlags {
         if let Some(p) = self.profile {
             a.push(format!("--profile={}", zkinfer_circuits::plan::Profile::from(p).name()));
         }
+        a.push(format!("--input-visibility={}", self.input_visibility));
+        a.push(format!("--output-visibility={}", self.output_visibility));
+        a.push(format!("--weights-visibility={}", self.weights_visibility));
         a
     }
 }

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod compile;
 pub mod evm;
+pub mod hash;
 pub mod import_srs;
 pub mod inspect;
 pub mod prove;

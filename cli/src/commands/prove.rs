@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
+use zkinfer_circuits::visibility::TensorKind;
 use zkinfer_prover::fs;
 use zkinfer_prover::keys::ProvingKey;
 use zkinfer_prover::prove::{check_compatible, prove, witness};
 use zkinfer_verifier::Proof;
 
+use crate::commands::hash::{field_decimal, field_hex};
 use crate::pipeline::{load_srs, read_compiled, read_input, GuardFlags, SrsFlags, Workdir};
 use crate::ui::Ui;
 
@@ -39,7 +41,23 @@ pub struct ProveArgs {
 
 /// The readable companion of a proof file.
 pub fn proof_json(proof: &Proof) -> serde_json::Value {
+    let commitments: Vec<serde_json::Value> = proof
+        .commitments()
+        .unwrap_or_default()
+        .iter()
+        .map(|(kind, index, digest)| {
+            serde_json::json!({
+                "tensor": format!("{} {index}", if *kind == TensorKind::Input { "input" } else { "output" }),
+                "poseidon": field_decimal(digest),
+                "poseidon_hex": field_hex(digest),
+            })
+        })
+        .collect();
     serde_json::json!({
+        "public_inputs_fixed_point": proof
+            .public_values(TensorKind::Input)
+            .map(|v| v.iter().map(|x| x.to_string()).collect::<Vec<_>>()),
+        "commitments": commitments,
         "scale": proof.scale,
         "output_shapes": proof.output_shapes,
         "outputs": proof.outputs_f64(),

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{ensure, Result};
 use clap::Args;
+use zkinfer_circuits::visibility::Visibility;
 use zkinfer_prover::fs::{self, peak_rss_mib};
 use zkinfer_prover::keys::keygen;
 use zkinfer_prover::prove::{prove, witness};
@@ -80,6 +81,9 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
 
     let step = ui.step("proving");
     let w = witness(&compiled, &loaded.input.tensors)?;
+    // The circuit's outputs, whether or not the proof makes them public.
+    let outputs: Vec<f64> =
+        w.outputs.iter().map(|v| zkinfer_models::arith::dequantize(*v, compiled.graph.scale)).collect();
     let proof = prove(&compiled, &pk, &srs.params, w)?;
     let prove_s = step.done();
     fs::write_atomic(&dir.proof(), &proof.to_bytes())?;
@@ -97,9 +101,11 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
         _ => None,
     };
 
-    let outputs = proof.outputs_f64().unwrap_or_default();
+    if compiled.shape.visibility.output == Visibility::Public {
+        ensure!(proof.outputs_f64().as_ref() == Some(&outputs), "the proof's public outputs differ from the witness's");
+    }
     let float_outputs: Vec<f64> = loaded.reference.concat();
-    ensure!(outputs.len() == float_outputs.len(), "proof outputs and float outputs differ in length");
+    ensure!(outputs.len() == float_outputs.len(), "circuit outputs and float outputs differ in length");
     let est = &compiled.settings.estimate;
     let report = Report {
         model: compiled.model.name.clone(),
@@ -128,6 +134,7 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
         float_outputs,
         circuit_digest: zkinfer_verifier::artifact::hex(&vk.digest()),
         zkinfer_version: env!("CARGO_PKG_VERSION").to_string(),
+        visibility: compiled.shape.visibility.to_string(),
         profile: if compiled.shape.compact { Profile::Evm } else { Profile::Fast }.name().to_string(),
         evm_gas: evm_run.as_ref().map(|(r, _)| r.gas_used),
         evm_bytecode_bytes: evm_run.as_ref().map(|(r, _)| r.runtime_bytes),

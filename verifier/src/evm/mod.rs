@@ -182,7 +182,7 @@ pub fn solidity_verifier(vk: &VerifyingKey, params: &VerifierParams) -> Result<E
         ));
     }
     let kzg = params.to_kzg().map_err(EvmError::Mismatch)?;
-    let instances = vk.shape.outputs as usize;
+    let instances = vk.shape.instances as usize;
     let (code, proof_bytes) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let protocol = compile(&kzg, &vk.vk, Config::kzg().with_num_instance(vec![instances]));
         // Commitments: witness polynomials of every phase, quotient chunks and

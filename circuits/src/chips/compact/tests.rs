@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use halo2_axiom::dev::MockProver;
-use halo2_axiom::halo2curves::bn256::Fr;
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::func::Func;
 use zkinfer_models::ir::{Csr, Graph, Input, Linear, Node, Op, Operand, Output, ReduceKind, Ref};
@@ -81,8 +80,9 @@ fn shape(layout: &Layout) -> CircuitShape {
         dot_width: 2,
         elem_lanes: 1,
         templates: layout.templates.clone(),
-        outputs: 9,
+        instances: 9,
         compact: true,
+        visibility: Default::default(),
     };
     // Two 2^8-entry function tables, a 4-entry data table and the zero row.
     let rows = used_rows(layout, &shape).max(2 * 256 + 4 + 1);
@@ -109,7 +109,7 @@ fn setup(x: [i64; 4]) -> Setup {
 }
 
 fn run(s: &Setup, witness: Witness) -> Result<(), Vec<halo2_axiom::dev::VerifyFailure>> {
-    let instances = s.witness.instances::<Fr>();
+    let instances = s.witness.instances();
     let circuit = s.circuit.clone().with_witness(Arc::new(witness));
     MockProver::run(s.circuit.shape.k, &circuit, vec![instances]).unwrap().verify()
 }
@@ -209,7 +209,7 @@ fn input_outside_the_table_fails() {
 fn mutation_campaign_finds_no_unconstrained_cell() {
     let s = setup(X);
     let circuit = s.circuit.clone().with_witness(Arc::new(s.witness.clone()));
-    let report = mutation_campaign(&circuit, &s.witness.instances::<Fr>(), None).unwrap();
+    let report = mutation_campaign(&circuit, &s.witness.instances(), None).unwrap();
     assert!(report.tried > 100, "{report:?}");
     assert!(report.survivors.is_empty(), "{:?}", report.survivors);
 }

@@ -1,0 +1,207 @@
+//! Who sees which tensor: per tensor kind (model inputs, outputs, weights) a
+//! [`Visibility`], and the public instances that follow from it.
+//!
+//! The instance column holds, in order: for each model input, its values
+//! (`public`) or its commitment (`hashed`); then for each model output, its
+//! values or its commitment. `private` tensors contribute nothing; `fixed`
+//! tensors are baked into the circuit (its fixed columns, so the verifying key
+//! binds them). A commitment is [`crate::poseidon::hash`] of the tensor's
+//! quantised values.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// How one kind of tensor appears in a proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Visibility {
+    /// Its values are public instances.
+    Public,
+    /// A private witness: the proof reveals nothing of it.
+    Private,
+    /// Constants baked into the circuit (the verifying key commits to them).
+    Fixed,
+    /// Private, with its Poseidon commitment as a public instance.
+    Hashed,
+}
+
+impl Visibility {
+    /// Every visibility, in a fixed order.
+    pub const ALL: [Visibility; 4] = [Visibility::Public, Visibility::Private, Visibility::Fixed, Visibility::Hashed];
+
+    /// Its name on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+            Visibility::Fixed => "fixed",
+            Visibility::Hashed => "hashed",
+        }
+    }
+}
+
+impl fmt::Display for Visibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Visibility {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Visibility::ALL
+            .iter()
+            .copied()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| format!("unknown visibility `{s}` (expected one of: public, private, fixed, hashed)"))
+    }
+}
+
+/// The visibility of each tensor kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Visibilities {
+    /// Model inputs (default `private`).
+    pub input: Visibility,
+    /// Model outputs (default `public`).
+    pub output: Visibility,
+    /// Weights and other constants (default `fixed`).
+    pub weights: Visibility,
+}
+
+impl Default for Visibilities {
+    fn default() -> Self {
+        Visibilities { input: Visibility::Private, output: Visibility::Public, weights: Visibility::Fixed }
+    }
+}
+
+impl fmt::Display for Visibilities {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "input {}, output {}, weights {}", self.input, self.output, self.weights)
+    }
+}
+
+impl Visibilities {
+    /// Checks the combination is one zkinfer proves; the message names the fix.
+    pub fn validate(&self) -> Result<(), String> {
+        for (kind, v) in [("input", self.input), ("output", self.output)] {
+            if v == Visibility::Fixed {
+                return Err(format!(
+                    "--{kind}-visibility fixed is not possible: a model {kind} changes with every proof\n  hint: use public, private or hashed"
+                ));
+            }
+        }
+        if self.weights != Visibility::Fixed {
+            return Err(format!(
+                "--weights-visibility {} is not supported yet: weights are baked into the circuit (fixed), which the verifying key commits to\n  hint: use --weights-visibility fixed",
+                self.weights
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether some tensor is committed by a Poseidon hash (the circuit then has
+    /// the Poseidon chip).
+    pub fn hashes(&self) -> bool {
+        self.input == Visibility::Hashed || self.output == Visibility::Hashed
+    }
+
+    /// What the instance column holds, for inputs and outputs of these sizes.
+    pub fn instances(&self, input_lens: &[usize], output_lens: &[usize]) -> Vec<InstancePart> {
+        let mut parts = Vec::new();
+        let mut push = |kind: TensorKind, vis: Visibility, lens: &[usize]| {
+            for (index, &len) in lens.iter().enumerate() {
+                let what = match vis {
+                    Visibility::Public => Exposed::Values,
+                    Visibility::Hashed => Exposed::Commitment,
+                    Visibility::Private | Visibility::Fixed => continue,
+                };
+                parts.push(InstancePart { kind, index, len, what });
+            }
+        };
+        push(TensorKind::Input, self.input, input_lens);
+        push(TensorKind::Output, self.output, output_lens);
+        parts
+    }
+}
+
+/// Model input or output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TensorKind {
+    /// A model input.
+    Input,
+    /// A model output.
+    Output,
+}
+
+/// How a tensor appears among the instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Exposed {
+    /// Every element, in order.
+    Values,
+    /// One cell: the Poseidon commitment.
+    Commitment,
+}
+
+/// A run of instance cells belonging to one tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstancePart {
+    /// Input or output.
+    pub kind: TensorKind,
+    /// Which input or output.
+    pub index: usize,
+    /// Elements of the tensor.
+    pub len: usize,
+    /// Values or commitment.
+    pub what: Exposed,
+}
+
+impl InstancePart {
+    /// Instance cells the part occupies.
+    pub fn cells(&self) -> usize {
+        match self.what {
+            Exposed::Values => self.len,
+            Exposed::Commitment => 1,
+        }
+    }
+}
+
+/// Rows the Poseidon chains of these parts need (they are stacked).
+pub fn hash_rows(parts: &[InstancePart]) -> usize {
+    parts.iter().filter(|p| p.what == Exposed::Commitment).map(|p| crate::chips::poseidon::rows(p.len)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_private_input_public_output_fixed_weights() {
+        let v = Visibilities::default();
+        assert_eq!(v.validate(), Ok(()));
+        let parts = v.instances(&[4], &[3, 2]);
+        assert_eq!(parts.iter().map(InstancePart::cells).sum::<usize>(), 5);
+        assert!(parts.iter().all(|p| p.kind == TensorKind::Output && p.what == Exposed::Values));
+    }
+
+    #[test]
+    fn hashed_input_comes_first_as_one_cell() {
+        let v = Visibilities { input: Visibility::Hashed, ..Default::default() };
+        let parts = v.instances(&[2048], &[512]);
+        assert_eq!(parts[0], InstancePart { kind: TensorKind::Input, index: 0, len: 2048, what: Exposed::Commitment });
+        assert_eq!(parts.iter().map(InstancePart::cells).sum::<usize>(), 513);
+        assert!(v.hashes());
+        assert_eq!(hash_rows(&parts), 256 * 72 + 1);
+    }
+
+    #[test]
+    fn impossible_combinations_name_the_fix() {
+        let fixed_input = Visibilities { input: Visibility::Fixed, ..Default::default() };
+        assert!(fixed_input.validate().unwrap_err().contains("hint"));
+        let hashed_weights = Visibilities { weights: Visibility::Hashed, ..Default::default() };
+        assert!(hashed_weights.validate().unwrap_err().contains("--weights-visibility fixed"));
+        assert!("secret".parse::<Visibility>().is_err());
+        assert_eq!("hashed".parse::<Visibility>(), Ok(Visibility::Hashed));
+    }
+}
