@@ -10,8 +10,9 @@
 //! - *init* (the first row): the state is `[rc[0], 0, …]`, `rc[0]` holding the
 //!   capacity's initial value (the length);
 //! - *full* / *partial* round: `sq[i] = (s[i] + rc[i])²` for the cells with an
-//!   S-box, and `next[i] = Σ_j M[i][j]·y[j]` with `y[j] = sq[j]²·(s[j] + rc[j])`
-//!   (S-box) or `s[j] + rc[j]` (no S-box). Degree 4, within the circuit's 5.
+//!   S-box, and `next = M·y` with `y[j] = sq[j]²·(s[j] + rc[j])` (S-box) or
+//!   `s[j] + rc[j]` (no S-box), constrained as `M⁻¹·next = y`. Degree 4, within
+//!   the circuit's 5.
 //!
 //! A chain over a message of `b` blocks spans `b·(R + 1) + 1` rows ([`rows`]);
 //! the digest is `s[0]` of its last row.
@@ -133,16 +134,21 @@ impl PoseidonConfig {
                         None => x[j].clone(),
                     })
                     .collect();
+                // next = M·y, written as M⁻¹·next = y: each S-box expression
+                // appears once (the verifier evaluates every gate expression,
+                // on-chain too, so this keeps the gate small).
                 let mut constraints: Vec<Expression<Fr>> =
                     squares.iter().zip(&x).map(|(s, x)| q.clone() * (s.clone() - x.clone() * x.clone())).collect();
-                for (i, row) in spec.mds.iter().enumerate() {
-                    let mixed = row
+                let next: Vec<Expression<Fr>> =
+                    (0..WIDTH).map(|i| m.query_advice(state[i], Rotation::next())).collect();
+                for (row, yj) in spec.mds_inverse.iter().zip(y) {
+                    let unmixed = row
                         .iter()
-                        .zip(&y)
-                        .map(|(mij, yj)| Expression::Constant(*mij) * yj.clone())
+                        .zip(&next)
+                        .map(|(mji, ni)| Expression::Constant(*mji) * ni.clone())
                         .reduce(|a, b| a + b)
                         .unwrap_or(Expression::Constant(Fr::ZERO));
-                    constraints.push(q.clone() * (m.query_advice(state[i], Rotation::next()) - mixed));
+                    constraints.push(q.clone() * (unmixed - yj));
                 }
                 constraints
             });

@@ -31,6 +31,8 @@ pub struct Spec {
     pub round_constants: Vec<Vec<Fr>>,
     /// The MDS matrix: `next[i] = Σ_j mds[i][j] · state[j]`.
     pub mds: Vec<Vec<Fr>>,
+    /// Its inverse.
+    pub mds_inverse: Vec<Vec<Fr>>,
 }
 
 impl Spec {
@@ -57,7 +59,7 @@ impl Spec {
         let rounds = FULL_ROUNDS + partial_rounds;
         let round_constants =
             (0..rounds).map(|_| (0..width).map(|_| grain.field_element_below_modulus()).collect()).collect();
-        let mds = loop {
+        let mds: Vec<Vec<Fr>> = loop {
             let points: Vec<Fr> = (0..2 * width).map(|_| grain.field_element_reduced()).collect();
             let distinct = points.iter().enumerate().all(|(i, a)| points[..i].iter().all(|b| a != b));
             let (xs, ys) = points.split_at(width);
@@ -70,8 +72,40 @@ impl Spec {
                 .map(|row| row.iter().map(|s| Option::<Fr>::from(s.invert()).unwrap_or(Fr::ZERO)).collect())
                 .collect();
         };
-        Spec { width, partial_rounds, round_constants, mds }
+        let mds_inverse = invert(&mds);
+        Spec { width, partial_rounds, round_constants, mds, mds_inverse }
     }
+}
+
+/// The inverse of a square matrix by Gauss–Jordan elimination (a Cauchy matrix
+/// with distinct points is always invertible).
+fn invert(m: &[Vec<Fr>]) -> Vec<Vec<Fr>> {
+    let n = m.len();
+    let mut a: Vec<Vec<Fr>> = m
+        .iter()
+        .enumerate()
+        .map(|(i, row)| row.iter().copied().chain((0..n).map(|j| if i == j { Fr::ONE } else { Fr::ZERO })).collect())
+        .collect();
+    for col in 0..n {
+        let Some(pivot) = (col..n).find(|&r| !bool::from(a[r][col].is_zero())) else {
+            continue;
+        };
+        a.swap(col, pivot);
+        let inv = Option::<Fr>::from(a[col][col].invert()).unwrap_or(Fr::ZERO);
+        for x in a[col].iter_mut() {
+            *x *= inv;
+        }
+        for r in 0..n {
+            if r != col {
+                let factor = a[r][col];
+                let pivot_row = a[col].clone();
+                for (x, p) in a[r].iter_mut().zip(pivot_row) {
+                    *x -= factor * p;
+                }
+            }
+        }
+    }
+    a.into_iter().map(|row| row[n..].to_vec()).collect()
 }
 
 /// The self-shrinking Grain LFSR of the Poseidon reference script.

@@ -67,3 +67,15 @@ fn length_is_bound_into_the_digest() {
     assert_ne!(hash(&small([1, 2, 3])), hash(&small([1, 2, 3, 0])));
     assert_ne!(hash(&[]), hash(&small([0])));
 }
+
+#[test]
+fn mds_inverse_is_the_inverse() {
+    use halo2_axiom::halo2curves::ff::Field;
+    let spec = super::spec::Spec::get(super::WIDTH);
+    for i in 0..spec.width {
+        for j in 0..spec.width {
+            let dot: Fr = (0..spec.width).map(|k| spec.mds[i][k] * spec.mds_inverse[k][j]).sum();
+            assert_eq!(dot, if i == j { Fr::ONE } else { Fr::ZERO }, "({i}, {j})");
+        }
+    }
+}
