@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// How one kind of tensor appears in a proof.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Visibility {
     /// Its values are public instances.
     Public,

@@ -8,27 +8,11 @@ use sha3::{Digest, Keccak256};
 use zkinfer_circuits::compile::{CompileOptions, Compiled, ScaleTrial};
 use zkinfer_circuits::layout::Layout;
 use zkinfer_circuits::plan::Estimate;
+use zkinfer_circuits::visibility::Visibilities;
 use zkinfer_circuits::{CircuitShape, Program};
 use zkinfer_models::ir::Graph;
 use zkinfer_verifier::artifact::{self, ArtifactError, Kind};
 use zkinfer_verifier::ModelInfo;
-
-/// Who sees what.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Visibility {
-    /// Model inputs.
-    pub input: String,
-    /// Model outputs.
-    pub output: String,
-    /// Weights.
-    pub weights: String,
-}
-
-impl Default for Visibility {
-    fn default() -> Self {
-        Visibility { input: "private".into(), output: "public".into(), weights: "fixed".into() }
-    }
-}
 
 /// The SRS the keys of a compiled model were made with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +48,7 @@ pub struct Settings {
     /// Largest |circuit − float| output error on the calibration input.
     pub calibration_max_abs_error: f64,
     /// Visibility of inputs, outputs and weights.
-    pub visibility: Visibility,
+    pub visibility: Visibilities,
     /// The planner's estimate.
     pub estimate: Estimate,
     /// Options given to the compiler.
@@ -111,7 +95,7 @@ impl CompiledModel {
             k: shape.k,
             rows: compiled.plan.estimate.rows,
             calibration_max_abs_error: compiled.max_abs_error,
-            visibility: Visibility::default(),
+            visibility: shape.visibility,
             estimate: compiled.plan.estimate.clone(),
             options,
             trials: compiled.trials,
