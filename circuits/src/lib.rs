@@ -18,6 +18,7 @@ pub mod error;
 pub mod layout;
 pub mod mutation;
 pub mod plan;
+pub mod segment;
 pub mod poseidon;
 pub mod shape;
 pub mod visibility;

@@ -13,7 +13,7 @@ pub mod ui;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use commands::{bench, compile, evm, hash, import_srs, inspect, prove, run as run_cmd, setup, verify};
+use commands::{bench, chain, compile, evm, hash, import_srs, inspect, prove, run as run_cmd, setup, verify};
 
 /// Prove machine-learning inference with zero-knowledge proofs (halo2, KZG/BN254).
 #[derive(Parser, Debug)]
@@ -42,6 +42,15 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Show the operator table, rows per layer and the circuit for a model.
     Inspect(inspect::InspectArgs),
+    /// Cut a model into segments that each fit --max-k (or --max-memory-mib),
+    /// linked by Poseidon commitments of their boundary tensors.
+    Split(chain::SplitArgs),
+    /// Prove one segment of a split model (index from --index or the scheduler).
+    ProveSegment(chain::ProveSegmentArgs),
+    /// Prove every segment locally, each in its own process, --jobs at a time.
+    ProveChain(chain::ProveChainArgs),
+    /// Verify every segment's proof and that consecutive segments link up.
+    VerifyChain(chain::VerifyChainArgs),
     /// Print the Poseidon commitment of an input, as a proof with
     /// `--input-visibility hashed` exposes it.
     Hash(hash::HashArgs),
@@ -69,6 +78,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(a) => verify::run(a, &ui),
         Command::Inspect(a) => inspect::run(a, &ui),
         Command::Hash(a) => hash::run(a, &ui),
+        Command::Split(a) => chain::run_split(a, &ui),
+        Command::ProveSegment(a) => chain::run_prove_segment(a, &ui),
+        Command::ProveChain(a) => chain::run_prove_chain(a, &ui),
+        Command::VerifyChain(a) => chain::run_verify_chain(a, &ui),
         Command::Bench(a) => bench::run(a, &ui),
         Command::ImportSrs(a) => import_srs::run(a, &ui),
         Command::CreateEvmVerifier(a) => evm::run_create(a, &ui),

@@ -306,3 +306,45 @@ fn hashed_input_flow_matches_zkinfer_hash() {
     let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&input), "--input-visibility", "secret"]);
     assert_fails(&o, &["unknown visibility", "hashed"]);
 }
+
+#[test]
+fn split_prove_segments_by_scheduler_index_and_verify_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let dir = tmp.path().join("chain");
+    let input = repo().join("examples/demo_cnn/input.json");
+    let plan = dir.join("plan.json");
+    let o = zkinfer(
+        &srs,
+        &["split", s(&demo()), "--input", s(&input), "--out", s(&dir), "--segments", "2", "--scale", "8"],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("into 2 segments"), "{:?}", text(&o));
+    // Each index as a scheduler would start it: Kubernetes, then Slurm.
+    for (var, index) in [("JOB_COMPLETION_INDEX", "0"), ("SLURM_ARRAY_TASK_ID", "1")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .args(["prove-segment", "--plan", s(&plan), "--input", s(&input)])
+            .env(var, index)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{var}={index}: {:?}", text(&o));
+    }
+    let o = zkinfer(&srs, &["verify-chain", "--plan", s(&plan)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("chain of 2 segments verified"));
+    // A retry of an index rewrites its files; the chain still verifies.
+    let o = zkinfer(&srs, &["prove-chain", "--plan", s(&plan), "--input", s(&input), "--jobs", "2"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = zkinfer(&srs, &["verify-chain", "--plan", s(&plan)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    let o = zkinfer(&srs, &["prove-segment", "--plan", s(&plan), "--input", s(&input), "--index", "7"]);
+    assert_fails(&o, &["out of range", "2 segments"]);
+    let o = zkinfer(&srs, &["prove-segment", "--plan", s(&plan), "--input", s(&input)]);
+    assert_fails(&o, &["--index", "JOB_COMPLETION_INDEX"]);
+    let o = zkinfer(&srs, &["verify-chain", "--plan", s(&input)]);
+    assert_fails(&o, &["not a segment plan"]);
+    std::fs::remove_file(dir.join("segment-1/proof.bin")).unwrap();
+    let o = zkinfer(&srs, &["verify-chain", "--plan", s(&plan)]);
+    assert_fails(&o, &["segment-1/proof.bin"]);
+}

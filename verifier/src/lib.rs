@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+pub mod chain;
 #[cfg(feature = "evm")]
 pub mod evm;
 pub mod model_info;

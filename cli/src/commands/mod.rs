@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod bench;
+pub mod chain;
 pub mod compile;
 pub mod evm;
 pub mod hash;

@@ -1,0 +1,291 @@
+//! Segmented proving from the command line: `split` cuts a model into segments
+//! that each fit a size or memory limit, `prove-segment` proves one (index from
+//! the flag or the scheduler: Kubernetes Indexed Jobs, Slurm job arrays),
+//! `prove-chain` runs every index locally as separate processes, and
+//! `verify-chain` verifies the proofs and their links.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use clap::Args;
+use zkinfer_prover::chain::{plan_chain, segment_witness, ChainPlan};
+use zkinfer_prover::fs;
+use zkinfer_prover::keys::keygen;
+use zkinfer_prover::prove::prove;
+use zkinfer_verifier::chain::verify_chain;
+
+use super::prove::proof_json;
+use crate::pipeline::{
+    compile_loaded, load_srs, read_compiled, read_input, read_params, read_proof, read_vk, write_compiled,
+    CompileFlags, GuardFlags, ModelArgs, SrsFlags, Workdir,
+};
+use crate::ui::Ui;
+
+/// Environment variables a scheduler sets to a job's index, in the order read.
+pub const INDEX_VARIABLES: [&str; 2] = ["JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"];
+
+/// Largest k the whole model is planned at when splitting (it is never built).
+const WHOLE_MODEL_MAX_K: u32 = 28;
+
+/// Arguments of `split`.
+#[derive(Args, Debug)]
+pub struct SplitArgs {
+    /// The model and its calibration input.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output directory: plan.json, the whole compiled model, segment-<i>/ and
+    /// the shared SRS cache srs/ [default: out/<model name>-chain].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Exactly this many segments (default: the fewest that fit --max-k and
+    /// --max-memory-mib).
+    #[arg(long)]
+    pub segments: Option<usize>,
+    /// Largest estimated peak memory of one segment's proving, in MiB.
+    #[arg(long)]
+    pub max_memory_mib: Option<u64>,
+    /// Compilation settings; --max-k bounds each segment's circuit.
+    #[command(flatten)]
+    pub flags: CompileFlags,
+    /// SRS source (prepared once here for every segment's job).
+    #[command(flatten)]
+    pub srs: SrsFlags,
+}
+
+/// Arguments of `prove-segment`.
+#[derive(Args, Debug)]
+pub struct ProveSegmentArgs {
+    /// The plan written by `split`.
+    #[arg(long)]
+    pub plan: PathBuf,
+    /// Segment to prove [default: $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID].
+    #[arg(long)]
+    pub index: Option<usize>,
+    /// The model's input file (EZKL layout).
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// SRS source [default: the plan's srs/ cache].
+    #[command(flatten)]
+    pub srs: SrsFlags,
+    /// Resource guard.
+    #[command(flatten)]
+    pub guard: GuardFlags,
+}
+
+/// Arguments of `prove-chain`.
+#[derive(Args, Debug)]
+pub struct ProveChainArgs {
+    /// The plan written by `split`.
+    #[arg(long)]
+    pub plan: PathBuf,
+    /// The model's input file (EZKL layout).
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// Segments proven at once, each in its own process.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// SRS source [default: the plan's srs/ cache].
+    #[command(flatten)]
+    pub srs: SrsFlags,
+    /// Resource guard.
+    #[command(flatten)]
+    pub guard: GuardFlags,
+}
+
+/// Arguments of `verify-chain`.
+#[derive(Args, Debug)]
+pub struct VerifyChainArgs {
+    /// The plan written by `split`, next to the segments' proofs and keys.
+    #[arg(long)]
+    pub plan: PathBuf,
+}
+
+fn plan_dir(plan: &Path) -> PathBuf {
+    plan.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn read_plan(path: &Path) -> Result<ChainPlan> {
+    let bytes = fs::read(path)?;
+    serde_json::from_slice(&bytes).with_context(|| {
+        format!("{} is not a segment plan\n  hint: pass the plan.json that `zkinfer split` wrote", path.display())
+    })
+}
+
+/// The SRS flags with the plan's shared cache as the default directory.
+fn plan_srs(flags: &SrsFlags, plan: &Path) -> SrsFlags {
+    let mut flags = flags.clone();
+    if flags.srs.is_none() && flags.srs_dir.is_none() {
+        flags.srs_dir = Some(plan_dir(plan).join("srs"));
+    }
+    flags
+}
+
+/// Runs `split`.
+pub fn run_split(args: SplitArgs, ui: &Ui) -> Result<()> {
+    let step = ui.step("loading and compiling the whole model");
+    let loaded = args.model.load()?;
+    let mut opts = args.flags.options();
+    let max_k = opts.max_k;
+    opts.max_k = WHOLE_MODEL_MAX_K;
+    let whole = compile_loaded(&args.model.model, &loaded, &opts)?;
+    step.done();
+    let step = ui.step("splitting into segments");
+    let max_bytes = args.max_memory_mib.map(|m| m << 20);
+    let (plan, segments) = plan_chain(&whole, args.segments, max_k, max_bytes)?;
+    // Every segment's witness on the calibration input, so that a plan that
+    // would fail at proving time (a boundary out of range) fails here instead.
+    for (record, compiled) in plan.segments.iter().zip(&segments) {
+        segment_witness(&whole, record, compiled, &loaded.input.tensors)
+            .with_context(|| format!("segment {} on the calibration input", record.index))?;
+    }
+    step.done();
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(format!("{}-chain", whole.model.name)));
+    write_compiled(&Workdir(dir.clone()), &whole)?;
+    for (record, compiled) in plan.segments.iter().zip(&segments) {
+        write_compiled(&Workdir(dir.join(&record.dir)), compiled)?;
+    }
+    let plan_path = dir.join("plan.json");
+    fs::write_atomic(&plan_path, &serde_json::to_vec_pretty(&plan)?)?;
+    // One SRS for every job: generated (or loaded) here, downsized by each.
+    let largest = plan.segments.iter().map(|s| s.k).max().unwrap_or(whole.shape.k);
+    load_srs(&plan_srs(&args.srs, &plan_path), largest, ui)?;
+    println!("split {} into {} segments ({}):", whole.model.name, plan.segments.len(), plan.visibility);
+    for s in &plan.segments {
+        println!(
+            "  segment {}: nodes {}..{}, k = {}, rows = {}, boundary in {} / out {} elements",
+            s.index,
+            s.nodes[0],
+            s.nodes[1],
+            s.k,
+            s.rows,
+            s.inputs.len(),
+            s.outputs.len()
+        );
+    }
+    println!("wrote {}", plan_path.display());
+    Ok(())
+}
+
+/// The segment index: the flag, else the scheduler's variable.
+fn job_index(flag: Option<usize>) -> Result<usize> {
+    if let Some(i) = flag {
+        return Ok(i);
+    }
+    for var in INDEX_VARIABLES {
+        if let Ok(v) = std::env::var(var) {
+            return v.trim().parse().map_err(|_| anyhow!("${var} = `{v}` is not a segment index"));
+        }
+    }
+    bail!("no segment index: pass --index, or run under a scheduler that sets $JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or $SLURM_ARRAY_TASK_ID (Slurm array)")
+}
+
+/// Runs `prove-segment`: keys and proof of one segment, written atomically into
+/// its directory (a retried index rewrites the same files).
+pub fn run_prove_segment(args: ProveSegmentArgs, ui: &Ui) -> Result<()> {
+    let plan = read_plan(&args.plan)?;
+    let index = job_index(args.index)?;
+    let record = plan.segments.get(index).ok_or_else(|| {
+        anyhow!(
+            "segment index {index} is out of range: the plan has {} segments (0..{})",
+            plan.segments.len(),
+            plan.segments.len()
+        )
+    })?;
+    let root = plan_dir(&args.plan);
+    let whole = read_compiled(&Workdir(root.clone()).compiled())?;
+    ensure!(
+        whole.settings.model_digest == plan.model_digest,
+        "the whole compiled model next to the plan is not the one it was split from\n  hint: rerun `zkinfer split`"
+    );
+    let dir = Workdir(root.join(&record.dir));
+    let segment = read_compiled(&dir.compiled())?;
+    args.guard.check(&segment.shape, "key generation and proving")?;
+    let input = read_input(&args.input)?;
+    let srs = load_srs(&plan_srs(&args.srs, &args.plan), segment.shape.k, ui)?;
+    let step = ui.step(&format!("segment {index}: generating keys (k = {})", segment.shape.k));
+    let pk = keygen(&segment, &srs)?;
+    step.done();
+    fs::write_atomic(&dir.vk(), &pk.verifying_key().to_bytes())?;
+    fs::write_atomic(&dir.params(), &srs.verifier_params().to_bytes())?;
+    let step = ui.step(&format!("segment {index}: proving"));
+    let witness = segment_witness(&whole, record, &segment, &input.tensors)?;
+    let proof = prove(&segment, &pk, &srs.params, witness)?;
+    let secs = step.done();
+    fs::write_atomic(&dir.proof(), &proof.to_bytes())?;
+    fs::write_atomic(&dir.proof_json(), &serde_json::to_vec_pretty(&proof_json(&proof))?)?;
+    println!("segment {index} of {}: proved in {secs:.2} s ({})", plan.segments.len(), dir.proof().display());
+    Ok(())
+}
+
+/// Runs `prove-chain`: every index as its own `prove-segment` process, `jobs` at once.
+pub fn run_prove_chain(args: ProveChainArgs, ui: &Ui) -> Result<()> {
+    let plan = read_plan(&args.plan)?;
+    let exe = std::env::current_exe().context("locating the zkinfer binary")?;
+    let count = plan.segments.len();
+    let jobs = args.jobs.max(1);
+    let spawn = |index: usize| -> Result<Child> {
+        let mut cmd = Command::new(&exe);
+        cmd.arg("-q").arg("prove-segment").arg("--plan").arg(&args.plan).arg("--input").arg(&args.input);
+        cmd.arg("--index").arg(index.to_string());
+        cmd.args(args.srs.to_args());
+        if args.guard.ignore_memory_estimate {
+            cmd.arg("--ignore-memory-estimate");
+        }
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.spawn().with_context(|| format!("starting the job of segment {index}"))
+    };
+    let step = ui.step(&format!("proving {count} segments, {jobs} at a time"));
+    let mut failures = Vec::new();
+    let mut next = 0;
+    let mut running: Vec<(usize, Child)> = Vec::new();
+    while next < count || !running.is_empty() {
+        while running.len() < jobs && next < count {
+            running.push((next, spawn(next)?));
+            next += 1;
+        }
+        let (index, child) = running.remove(0);
+        let out = child.wait_with_output().with_context(|| format!("waiting for segment {index}"))?;
+        if out.status.success() {
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+        } else {
+            failures.push(format!("segment {index}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+    }
+    let secs = step.done();
+    if !failures.is_empty() {
+        bail!(
+            "{} of {count} segments failed (rerun them with `zkinfer prove-segment --index I`):\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        );
+    }
+    println!("proved {count} segments in {secs:.2} s");
+    Ok(())
+}
+
+/// Runs `verify-chain`: every segment's proof against its key, then the links.
+pub fn run_verify_chain(args: VerifyChainArgs, ui: &Ui) -> Result<()> {
+    let plan = read_plan(&args.plan)?;
+    let root = plan_dir(&args.plan);
+    let mut files = Vec::with_capacity(plan.segments.len());
+    for record in &plan.segments {
+        let dir = Workdir(root.join(&record.dir));
+        let segment = read_compiled(&dir.compiled())?;
+        let (vk, params, proof) = (read_vk(&dir.vk())?, read_params(&dir.params())?, read_proof(&dir.proof())?);
+        ensure!(
+            segment.settings.model_digest == record.model_digest && vk.shape == segment.shape && vk.model.name == segment.model.name,
+            "segment {}'s compiled model or verifying key is not the one the plan names\n  hint: rerun `zkinfer prove-segment --index {}`",
+            record.index,
+            record.index
+        );
+        files.push((vk, params, proof));
+    }
+    let step = ui.step(&format!("verifying {} segment proofs and their links", files.len()));
+    let links: Vec<_> = files.iter().map(|(v, p, q)| (v, p, q)).collect();
+    verify_chain(&links)?;
+    step.done();
+    let outputs = files.last().and_then(|(_, _, p)| p.outputs_f64()).unwrap_or_default();
+    println!("chain of {} segments verified; outputs {outputs:?}", plan.segments.len());
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Segmented proving: a model cut into segments ([`zkinfer_circuits::segment`]),
+//! each a circuit of its own whose boundary tensors are `hashed`, so that the
+//! segment proofs form a chain linked by equal Poseidon commitments.
+//!
+//! The plan ([`ChainPlan`], `plan.json`) is plain data shared by every job; a
+//! job proves one segment from the model's input (it evaluates the whole
+//! quantised graph in integers to find its boundary values, which is cheap next
+//! to proving).
+
+use serde::{Deserialize, Serialize};
+use zkinfer_circuits::compile::Compiled;
+use zkinfer_circuits::plan::Planner;
+use zkinfer_circuits::segment::{balanced_cuts, split, Segment};
+use zkinfer_circuits::visibility::{Visibilities, Visibility};
+use zkinfer_circuits::Witness;
+use zkinfer_models::eval::evaluate;
+use zkinfer_models::ir::Ref;
+use zkinfer_models::quantize_inputs;
+
+use crate::compiled::CompiledModel;
+use crate::error::{ProverError, Result};
+
+/// Most segments `split` tries when fitting a size limit.
+pub const MAX_SEGMENTS: usize = 64;
+
+/// One segment as the plan records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentRecord {
+    /// Position in the chain.
+    pub index: usize,
+    /// Nodes of the whole graph it covers, `[start, end)`.
+    pub nodes: [usize; 2],
+    /// Elements of the whole graph it reads as its input (empty for the first).
+    pub inputs: Vec<Ref>,
+    /// Elements of the whole graph it outputs (empty for the last).
+    pub outputs: Vec<Ref>,
+    /// Its circuit size.
+    pub k: u32,
+    /// Rows its circuit uses.
+    pub rows: usize,
+    /// Its directory, relative to the plan's.
+    pub dir: String,
+    /// Digest of its compiled model (what its keys are bound to), hex.
+    pub model_digest: String,
+}
+
+/// How a model is split, and where each segment's files live.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChainPlan {
+    /// Model name.
+    pub model: String,
+    /// Digest of the whole compiled model, hex.
+    pub model_digest: String,
+    /// Visibility of the model's own inputs and outputs (boundaries are hashed).
+    pub visibility: Visibilities,
+    /// The segments, in order.
+    pub segments: Vec<SegmentRecord>,
+}
+
+/// The visibility of segment `index` of `count` for a model compiled with `model`.
+pub fn segment_visibility(model: Visibilities, index: usize, count: usize) -> Visibilities {
+    Visibilities {
+        input: if index == 0 { model.input } else { Visibility::Hashed },
+        output: if index + 1 == count { model.output } else { Visibility::Hashed },
+        weights: model.weights,
+    }
+}
+
+/// Splits `whole` into `count` segments, or (with `count = None`) into the
+/// fewest whose circuits fit `max_k` and, when given, `max_bytes` of estimated
+/// peak memory each; returns the plan and each segment's compiled model.
+pub fn plan_chain(
+    whole: &CompiledModel,
+    count: Option<usize>,
+    max_k: u32,
+    max_bytes: Option<u64>,
+) -> Result<(ChainPlan, Vec<CompiledModel>)> {
+    let count_given = count;
+    let counts: Vec<usize> = match count {
+        Some(c) => vec![c.max(1)],
+        None => (1..=MAX_SEGMENTS).collect(),
+    };
+    let mut last_error = None;
+    for count in counts {
+        let cuts = balanced_cuts(&whole.graph, count);
+        if count > 1 && cuts.len() + 1 < count {
+            break; // the graph has too few nodes to cut further
+        }
+        let segments = split(&whole.graph, &cuts)?;
+        match compile_segments(whole, &segments, max_k) {
+            Ok(compiled) => {
+                let peak = compiled.iter().map(|c| crate::resources::estimate_peak_bytes(&c.shape)).max();
+                match (max_bytes, peak) {
+                    (Some(limit), Some(peak)) if peak > limit && count_given.is_none() => {
+                        last_error = Some(ProverError::Mismatch(format!(
+                            "{} segments need up to {} MiB each, over the limit of {} MiB",
+                            segments.len(),
+                            peak >> 20,
+                            limit >> 20
+                        )));
+                    }
+                    _ => return Ok((plan_of(whole, &segments, &compiled), compiled)),
+                }
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| ProverError::Mismatch("the model cannot be split further".into())))
+}
+
+fn compile_segments(whole: &CompiledModel, segments: &[Segment], max_k: u32) -> Result<Vec<CompiledModel>> {
+    let count = segments.len();
+    let opts = &whole.settings.options;
+    segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let visibility = segment_visibility(whole.shape.visibility, i, count);
+            let planner = Planner::new(&s.graph, opts.lanes, opts.profile, visibility);
+            let plan = planner.plan(s.graph.scale, whole.shape.ranges.value_bits, max_k)?;
+            let compiled = Compiled {
+                graph: s.graph.clone(),
+                plan,
+                max_abs_error: whole.settings.calibration_max_abs_error,
+                trials: Vec::new(),
+            };
+            let input_shapes = s.graph.inputs.iter().map(|x| x.shape.clone()).collect();
+            let mut options = opts.clone();
+            options.visibility = visibility;
+            let name = format!("{}-segment-{i}", whole.model.name);
+            Ok(CompiledModel::new(compiled, &name, &whole.settings.source, input_shapes, options))
+        })
+        .collect()
+}
+
+fn plan_of(whole: &CompiledModel, segments: &[Segment], compiled: &[CompiledModel]) -> ChainPlan {
+    ChainPlan {
+        model: whole.model.name.clone(),
+        model_digest: whole.settings.model_digest.clone(),
+        visibility: whole.shape.visibility,
+        segments: segments
+            .iter()
+            .zip(compiled)
+            .enumerate()
+            .map(|(index, (s, c))| SegmentRecord {
+                index,
+                nodes: [s.nodes.start, s.nodes.end],
+                inputs: s.inputs.clone(),
+                outputs: s.outputs.clone(),
+                k: c.shape.k,
+                rows: c.settings.rows,
+                dir: format!("segment-{index}"),
+                model_digest: c.settings.model_digest.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The witness of one segment for the model input `inputs` (floats, as in the
+/// input file).
+pub fn segment_witness(
+    whole: &CompiledModel,
+    record: &SegmentRecord,
+    segment: &CompiledModel,
+    inputs: &[Vec<f64>],
+) -> Result<Witness> {
+    if segment.settings.model_digest != record.model_digest {
+        return Err(ProverError::Mismatch(format!(
+            "segment {}'s compiled model is not the one the plan names\n  hint: rerun `zkinfer split`",
+            record.index
+        )));
+    }
+    let quantised = quantize_inputs(inputs, whole.graph.scale)?;
+    let feed = if record.index == 0 {
+        quantised
+    } else {
+        let trace = evaluate(&whole.graph, &quantised)?;
+        let values: Option<Vec<i64>> = record.inputs.iter().map(|r| i64::try_from(trace.get(*r)).ok()).collect();
+        vec![values.ok_or_else(|| ProverError::Mismatch("a boundary value exceeds 64 bits".into()))?]
+    };
+    let trace = evaluate(&segment.graph, &feed)?;
+    Ok(Witness::generate(&segment.program(), &segment.shape, trace)?)
+}
