@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::poseidon::WIDTH as POSEIDON_WIDTH;
+use crate::chips::poseidon;
 use crate::visibility::Visibilities;
 
 /// The row templates of the element-wise lanes; each is one gate (see
@@ -198,7 +198,7 @@ impl CircuitShape {
     /// Columns the Poseidon chip adds: (advice, fixed, equality-enabled).
     fn poseidon_columns(&self) -> (usize, usize, usize) {
         if self.uses_poseidon() {
-            (2 * POSEIDON_WIDTH, POSEIDON_WIDTH, POSEIDON_WIDTH)
+            (poseidon::ADVICE_COLUMNS, poseidon::FIXED_COLUMNS, poseidon::EQUALITY_COLUMNS)
         } else {
             (0, 0, 0)
         }
@@ -256,7 +256,7 @@ impl CircuitShape {
 
     /// Selectors before compression.
     pub fn selectors(&self) -> usize {
-        let poseidon = 4 * self.uses_poseidon() as usize;
+        let poseidon = if self.uses_poseidon() { poseidon::selectors() } else { 0 };
         if self.compact {
             self.templates.len() + 2 + poseidon
         } else {
@@ -325,6 +325,31 @@ mod tests {
         assert!(!unaligned.remainder_one_sided());
         assert_eq!(unaligned.limbs(Template::Rescale), 2 + 2);
         assert_eq!(unaligned.limbs(Template::Max), 4);
+    }
+
+    #[test]
+    fn column_counts_match_the_constraint_system() {
+        use halo2_axiom::halo2curves::bn256::Fr;
+        use halo2_axiom::plonk::{Circuit, ConstraintSystem};
+
+        use crate::visibility::{Visibilities, Visibility};
+        let hashed = Visibilities { input: Visibility::Hashed, ..Default::default() };
+        for compact in [false, true] {
+            for visibility in [Visibilities::default(), hashed] {
+                let shape = CircuitShape {
+                    templates: vec![Template::Range, Template::Rescale, Template::Lookup],
+                    compact,
+                    visibility,
+                    ..CircuitShape::default()
+                };
+                let mut cs = ConstraintSystem::<Fr>::default();
+                <crate::ModelCircuit as Circuit<Fr>>::configure_with_params(&mut cs, shape.clone());
+                let what = format!("compact {compact}, {visibility}");
+                assert_eq!(cs.num_advice_columns(), shape.advice_columns(), "advice: {what}");
+                assert_eq!(cs.num_fixed_columns(), shape.fixed_columns(), "fixed: {what}");
+                assert_eq!(cs.num_selectors(), shape.selectors(), "selectors: {what}");
+            }
+        }
     }
 
     #[test]

@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(parts[0], InstancePart { kind: TensorKind::Input, index: 0, len: 2048, what: Exposed::Commitment });
         assert_eq!(parts.iter().map(InstancePart::cells).sum::<usize>(), 513);
         assert!(v.hashes());
-        assert_eq!(hash_rows(&parts), 256 * 72 + 1);
+        assert_eq!(hash_rows(&parts), 256 * 22 + 1);
     }
 
     #[test]

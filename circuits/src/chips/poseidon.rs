@@ -1,21 +1,28 @@
 //! The Poseidon chip: proves [`crate::poseidon::hash`] of cells of the circuit
-//! (a `hashed` tensor), one permutation round per row.
+//! (a `hashed` tensor).
 //!
-//! Columns: the state `s[0..W]`, an auxiliary `sq[0..W]`, the round constants
-//! `rc[0..W]` (fixed) and four selectors. Row kinds:
+//! Columns: the state `s[0..W]`, auxiliary cells `sq[0..W]`, constants
+//! `konst[0..W+P]` (fixed, `P` = [`PARTIAL_PER_ROW`]) and selectors. Row kinds:
 //! - *absorb* (the first row, and the last row of each permutation): the next
 //!   row's state is this row's plus the message block, which sits in
 //!   `sq[1..W]` (copied from the hashed cells); a message cell past the end of
-//!   the tensor is forced to zero by `rc[i] = 1` on that row;
-//! - *init* (the first row): the state is `[rc[0], 0, …]`, `rc[0]` holding the
-//!   capacity's initial value (the length);
-//! - *full* / *partial* round: `sq[i] = (s[i] + rc[i])²` for the cells with an
-//!   S-box, and `next = M·y` with `y[j] = sq[j]²·(s[j] + rc[j])` (S-box) or
-//!   `s[j] + rc[j]` (no S-box), constrained as `M⁻¹·next = y`. Degree 4, within
-//!   the circuit's 5.
+//!   the tensor is forced to zero by `konst[i] = 1` on that row;
+//! - *init* (the first row): the state is `[konst[0], 0, …]`, `konst[0]` holding
+//!   the capacity's initial value (the length);
+//! - *full round*: `sq[i] = (s[i] + rc[i])²` and `next = M·y` with
+//!   `y[j] = sq[j]²·(s[j] + rc[j])`, constrained as `M⁻¹·next = y` so that each
+//!   S-box expression appears once;
+//! - *partial rounds*, up to `P` per row: only the first cell has an S-box, so
+//!   every other cell stays an affine form of the row's state and the S-box
+//!   outputs so far. The row holds, per round `k`, the S-box input `c_k` (for
+//!   `k ≥ 1`; `c_0 = s[0] + rc`) and its square `q_k` in the `sq` cells, and the
+//!   gate checks `c_k` and the next row's state against those affine forms
+//!   (coefficients from the MDS matrix, the same on every row; constant terms in
+//!   `konst`). Degree 4, within the circuit's 5; 63 partial rounds take 13 rows
+//!   instead of 63.
 //!
-//! A chain over a message of `b` blocks spans `b·(R + 1) + 1` rows ([`rows`]);
-//! the digest is `s[0]` of its last row.
+//! A chain over a message of `b` blocks spans `b·(R + 1) + 1` rows ([`rows`],
+//! `R` = 21 round rows); the digest is `s[0]` of its last row.
 
 use halo2_axiom::circuit::{Cell, Region, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
@@ -24,13 +31,124 @@ use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fi
 use halo2_axiom::poly::Rotation;
 
 use crate::poseidon::native::{blocks, initial_capacity, round};
-use crate::poseidon::spec::Spec;
+use crate::poseidon::spec::{Spec, FULL_ROUNDS};
 use crate::poseidon::{RATE, WIDTH};
+
+/// Partial rounds proven per row: each needs two auxiliary cells (its S-box
+/// input and that input's square) but the first, which needs one, so `W`
+/// auxiliary cells fit `(W + 1) / 2` of them.
+pub const PARTIAL_PER_ROW: usize = WIDTH.div_ceil(2);
+
+/// What one round row proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RoundRow {
+    /// Full round `r`.
+    Full(usize),
+    /// Partial rounds `first..first + count`.
+    Partial { first: usize, count: usize },
+}
+
+/// The round rows of one permutation, in order.
+fn round_rows(spec: &Spec) -> Vec<RoundRow> {
+    let half = FULL_ROUNDS / 2;
+    let mut rows: Vec<RoundRow> = (0..half).map(RoundRow::Full).collect();
+    let mut first = half;
+    while first < half + spec.partial_rounds {
+        let count = PARTIAL_PER_ROW.min(half + spec.partial_rounds - first);
+        rows.push(RoundRow::Partial { first, count });
+        first += count;
+    }
+    rows.extend((half + spec.partial_rounds..spec.rounds()).map(RoundRow::Full));
+    rows
+}
 
 /// Rows of one chain over a message of `len` elements.
 pub fn rows(len: usize) -> usize {
+    len.div_ceil(RATE).max(1) * (round_rows(Spec::get(WIDTH)).len() + 1) + 1
+}
+
+/// Fixed columns of the chip.
+pub const FIXED_COLUMNS: usize = WIDTH + PARTIAL_PER_ROW;
+
+/// Advice columns of the chip.
+pub const ADVICE_COLUMNS: usize = 2 * WIDTH;
+
+/// Equality-enabled columns of the chip (the digest cell's and the message cells').
+pub const EQUALITY_COLUMNS: usize = WIDTH;
+
+/// Selectors of the chip: full rounds, absorb, init and one per partial-row length.
+pub fn selectors() -> usize {
     let spec = Spec::get(WIDTH);
-    len.div_ceil(RATE).max(1) * (spec.rounds() + 1) + 1
+    let mut counts: Vec<usize> = round_rows(spec)
+        .iter()
+        .filter_map(|r| match r {
+            RoundRow::Partial { count, .. } => Some(*count),
+            RoundRow::Full(_) => None,
+        })
+        .collect();
+    counts.sort_unstable();
+    counts.dedup();
+    3 + counts.len()
+}
+
+/// An affine form over a partial-round row: `Σ s_j·state_j + Σ z_k·sbox_k + c`.
+#[derive(Clone, Debug)]
+struct Affine {
+    s: [Fr; WIDTH],
+    z: [Fr; PARTIAL_PER_ROW],
+    c: Fr,
+}
+
+impl Affine {
+    fn zero() -> Self {
+        Affine { s: [Fr::ZERO; WIDTH], z: [Fr::ZERO; PARTIAL_PER_ROW], c: Fr::ZERO }
+    }
+
+    fn plus(&self, other: &Affine, factor: Fr) -> Affine {
+        let mut out = self.clone();
+        for (a, b) in out.s.iter_mut().zip(&other.s) {
+            *a += *b * factor;
+        }
+        for (a, b) in out.z.iter_mut().zip(&other.z) {
+            *a += *b * factor;
+        }
+        out.c += other.c * factor;
+        out
+    }
+}
+
+/// The affine forms of `count` partial rounds from round `first`: the S-box
+/// input of each round, and the state after the last.
+fn partial_forms(spec: &Spec, first: usize, count: usize) -> (Vec<Affine>, Vec<Affine>) {
+    let mut v: Vec<Affine> = (0..WIDTH)
+        .map(|j| {
+            let mut a = Affine::zero();
+            a.s[j] = Fr::ONE;
+            a
+        })
+        .collect();
+    let mut inputs = Vec::with_capacity(count);
+    for k in 0..count {
+        let rc = &spec.round_constants[first + k];
+        let mut input = v[0].clone();
+        input.c += rc[0];
+        inputs.push(input);
+        let w: Vec<Affine> = (0..WIDTH)
+            .map(|j| {
+                if j == 0 {
+                    let mut z = Affine::zero();
+                    z.z[k] = Fr::ONE;
+                    z
+                } else {
+                    let mut a = v[j].clone();
+                    a.c += rc[j];
+                    a
+                }
+            })
+            .collect();
+        v = spec.mds.iter().map(|row| row.iter().zip(&w).fold(Affine::zero(), |acc, (m, a)| acc.plus(a, *m))).collect();
+    }
+    (inputs, v)
 }
 
 /// Columns and selectors of the chip.
@@ -38,12 +156,14 @@ pub fn rows(len: usize) -> usize {
 pub struct PoseidonConfig {
     /// State cells.
     pub state: [Column<Advice>; WIDTH],
-    /// Squares of S-box inputs; on absorb rows, the message block.
+    /// Squares and S-box inputs; on absorb rows, the message block.
     pub sq: [Column<Advice>; WIDTH],
-    /// Round constants; capacity on the init row; padding flags on absorb rows.
-    pub rc: [Column<Fixed>; WIDTH],
+    /// Round constants and the partial rows' constant terms; capacity on the
+    /// init row; padding flags on absorb rows.
+    pub konst: [Column<Fixed>; FIXED_COLUMNS],
     q_full: Selector,
-    q_partial: Selector,
+    /// One selector per partial-row length used (`(count, selector)`).
+    q_partial: Vec<(usize, Selector)>,
     q_absorb: Selector,
     q_init: Selector,
 }
@@ -53,7 +173,7 @@ pub struct PoseidonConfig {
 pub struct PoseidonRow {
     /// State at the row.
     pub state: [Fr; WIDTH],
-    /// Auxiliary cells (squares, or the message block on absorb rows).
+    /// Auxiliary cells (squares and S-box inputs, or the message block on absorb rows).
     pub sq: [Fr; WIDTH],
 }
 
@@ -75,9 +195,10 @@ impl PoseidonWitness {
     /// `capacity` (tests build inconsistent ones with it).
     pub(crate) fn from_blocks(capacity: Fr, blocks: &[[Fr; RATE]]) -> Self {
         let spec = Spec::get(WIDTH);
+        let program = round_rows(spec);
         let mut state = [Fr::ZERO; WIDTH];
         state[0] = capacity;
-        let mut rows = Vec::with_capacity(blocks.len() * (spec.rounds() + 1) + 1);
+        let mut rows = Vec::with_capacity(blocks.len() * (program.len() + 1) + 1);
         for &block in blocks {
             let mut sq = [Fr::ZERO; WIDTH];
             sq[1..].copy_from_slice(&block);
@@ -85,14 +206,28 @@ impl PoseidonWitness {
             for (s, m) in state[1..].iter_mut().zip(block) {
                 *s += m;
             }
-            for r in 0..spec.rounds() {
+            for row in &program {
                 let mut sq = [Fr::ZERO; WIDTH];
-                let sboxes = if spec.is_full_round(r) { WIDTH } else { 1 };
-                for i in 0..sboxes {
-                    sq[i] = (state[i] + spec.round_constants[r][i]).square();
+                let at_start = state;
+                match *row {
+                    RoundRow::Full(r) => {
+                        for (q, (s, c)) in sq.iter_mut().zip(state.iter().zip(&spec.round_constants[r])) {
+                            *q = (*s + c).square();
+                        }
+                        round(spec, r, &mut state);
+                    }
+                    RoundRow::Partial { first, count } => {
+                        for k in 0..count {
+                            let input = state[0] + spec.round_constants[first + k][0];
+                            if k > 0 {
+                                sq[2 * k - 1] = input;
+                            }
+                            sq[2 * k] = input.square();
+                            round(spec, first + k, &mut state);
+                        }
+                    }
                 }
-                rows.push(PoseidonRow { state, sq });
-                round(spec, r, &mut state);
+                rows.push(PoseidonRow { state: at_start, sq });
             }
         }
         rows.push(PoseidonRow { state, sq: [Fr::ZERO; WIDTH] });
@@ -105,50 +240,77 @@ impl PoseidonWitness {
     }
 }
 
+fn sum(terms: impl Iterator<Item = Expression<Fr>>) -> Expression<Fr> {
+    terms.reduce(|a, b| a + b).unwrap_or(Expression::Constant(Fr::ZERO))
+}
+
 impl PoseidonConfig {
     /// Allocates the columns and creates the gates.
     pub fn configure(meta: &mut ConstraintSystem<Fr>) -> Self {
         let state: [Column<Advice>; WIDTH] = std::array::from_fn(|_| meta.advice_column());
         let sq: [Column<Advice>; WIDTH] = std::array::from_fn(|_| meta.advice_column());
-        let rc: [Column<Fixed>; WIDTH] = std::array::from_fn(|_| meta.fixed_column());
+        let konst: [Column<Fixed>; FIXED_COLUMNS] = std::array::from_fn(|_| meta.fixed_column());
         meta.enable_equality(state[0]);
         for col in &sq[1..] {
             meta.enable_equality(*col);
         }
-        let (q_full, q_partial, q_absorb, q_init) =
-            (meta.selector(), meta.selector(), meta.selector(), meta.selector());
+        let (q_full, q_absorb, q_init) = (meta.selector(), meta.selector(), meta.selector());
         let spec = Spec::get(WIDTH);
-        for (name, selector, sboxes) in
-            [("poseidon full round", q_full, WIDTH), ("poseidon partial round", q_partial, 1)]
-        {
-            meta.create_gate(name, |m| {
+        meta.create_gate("poseidon full round", |m| {
+            let q = m.query_selector(q_full);
+            let x: Vec<Expression<Fr>> = (0..WIDTH)
+                .map(|i| m.query_advice(state[i], Rotation::cur()) + m.query_fixed(konst[i], Rotation::cur()))
+                .collect();
+            let squares: Vec<Expression<Fr>> = (0..WIDTH).map(|i| m.query_advice(sq[i], Rotation::cur())).collect();
+            let next: Vec<Expression<Fr>> = (0..WIDTH).map(|i| m.query_advice(state[i], Rotation::next())).collect();
+            let mut constraints: Vec<Expression<Fr>> =
+                squares.iter().zip(&x).map(|(s, x)| q.clone() * (s.clone() - x.clone() * x.clone())).collect();
+            for (j, row) in spec.mds_inverse.iter().enumerate() {
+                let unmixed = sum(row.iter().zip(&next).map(|(mji, ni)| Expression::Constant(*mji) * ni.clone()));
+                let y = squares[j].clone() * squares[j].clone() * x[j].clone();
+                constraints.push(q.clone() * (unmixed - y));
+            }
+            constraints
+        });
+        let mut counts: Vec<usize> = round_rows(spec)
+            .iter()
+            .filter_map(|r| match r {
+                RoundRow::Partial { count, .. } => Some(*count),
+                RoundRow::Full(_) => None,
+            })
+            .collect();
+        counts.sort_unstable();
+        counts.dedup();
+        let q_partial: Vec<(usize, Selector)> = counts.iter().map(|&c| (c, meta.selector())).collect();
+        for &(count, selector) in &q_partial {
+            let (inputs, finals) = partial_forms(spec, FULL_ROUNDS / 2, count);
+            meta.create_gate("poseidon partial rounds", |m| {
                 let q = m.query_selector(selector);
-                let x: Vec<Expression<Fr>> = (0..WIDTH)
-                    .map(|i| m.query_advice(state[i], Rotation::cur()) + m.query_fixed(rc[i], Rotation::cur()))
-                    .collect();
-                let squares: Vec<Expression<Fr>> =
-                    (0..sboxes).map(|i| m.query_advice(sq[i], Rotation::cur())).collect();
-                let y: Vec<Expression<Fr>> = (0..WIDTH)
-                    .map(|j| match squares.get(j) {
-                        Some(s) => s.clone() * s.clone() * x[j].clone(),
-                        None => x[j].clone(),
-                    })
-                    .collect();
-                // next = M·y, written as M⁻¹·next = y: each S-box expression
-                // appears once (the verifier evaluates every gate expression,
-                // on-chain too, so this keeps the gate small).
-                let mut constraints: Vec<Expression<Fr>> =
-                    squares.iter().zip(&x).map(|(s, x)| q.clone() * (s.clone() - x.clone() * x.clone())).collect();
+                let s: Vec<Expression<Fr>> = (0..WIDTH).map(|i| m.query_advice(state[i], Rotation::cur())).collect();
+                let aux: Vec<Expression<Fr>> = (0..WIDTH).map(|i| m.query_advice(sq[i], Rotation::cur())).collect();
+                let konsts: Vec<Expression<Fr>> = konst.iter().map(|k| m.query_fixed(*k, Rotation::cur())).collect();
+                let k_at = |i: usize| konsts[i].clone();
+                // S-box inputs: c_0 = s_0 + konst_0, c_k in sq[2k - 1]; squares q_k in sq[2k].
+                let c: Vec<Expression<Fr>> =
+                    (0..count).map(|k| if k == 0 { s[0].clone() + k_at(0) } else { aux[2 * k - 1].clone() }).collect();
+                let z: Vec<Expression<Fr>> =
+                    (0..count).map(|k| aux[2 * k].clone() * aux[2 * k].clone() * c[k].clone()).collect();
+                let form = |a: &Affine, konst: Expression<Fr>| {
+                    let linear = a.s.iter().zip(&s).map(|(f, x)| Expression::Constant(*f) * x.clone());
+                    let sboxes = a.z.iter().zip(&z).map(|(f, x)| Expression::Constant(*f) * x.clone());
+                    sum(linear.chain(sboxes)) + konst
+                };
+                let mut constraints = Vec::new();
+                for k in 0..count {
+                    constraints.push(q.clone() * (aux[2 * k].clone() - c[k].clone() * c[k].clone()));
+                    if k > 0 {
+                        constraints.push(q.clone() * (c[k].clone() - form(&inputs[k], k_at(k))));
+                    }
+                }
                 let next: Vec<Expression<Fr>> =
                     (0..WIDTH).map(|i| m.query_advice(state[i], Rotation::next())).collect();
-                for (row, yj) in spec.mds_inverse.iter().zip(y) {
-                    let unmixed = row
-                        .iter()
-                        .zip(&next)
-                        .map(|(mji, ni)| Expression::Constant(*mji) * ni.clone())
-                        .reduce(|a, b| a + b)
-                        .unwrap_or(Expression::Constant(Fr::ZERO));
-                    constraints.push(q.clone() * (unmixed - yj));
+                for (i, f) in finals.iter().enumerate() {
+                    constraints.push(q.clone() * (next[i].clone() - form(f, k_at(count + i))));
                 }
                 constraints
             });
@@ -163,25 +325,26 @@ impl PoseidonConfig {
                 let next = m.query_advice(state[i], Rotation::next());
                 let cur = m.query_advice(state[i], Rotation::cur());
                 constraints.push(q.clone() * (next - cur - message.clone()));
-                constraints.push(q.clone() * m.query_fixed(rc[i], Rotation::cur()) * message);
+                constraints.push(q.clone() * m.query_fixed(konst[i], Rotation::cur()) * message);
             }
             constraints
         });
         meta.create_gate("poseidon init", |m| {
             let q = m.query_selector(q_init);
-            let mut constraints =
-                vec![q.clone() * (m.query_advice(state[0], Rotation::cur()) - m.query_fixed(rc[0], Rotation::cur()))];
+            let mut constraints = vec![
+                q.clone() * (m.query_advice(state[0], Rotation::cur()) - m.query_fixed(konst[0], Rotation::cur())),
+            ];
             for col in &state[1..] {
                 constraints.push(q.clone() * m.query_advice(*col, Rotation::cur()));
             }
             constraints
         });
-        PoseidonConfig { state, sq, rc, q_full, q_partial, q_absorb, q_init }
+        PoseidonConfig { state, sq, konst, q_full, q_partial, q_absorb, q_init }
     }
 
-    /// Assigns the chain hashing the cells `message` (`len` elements: the cells
-    /// are copied into the absorb rows) from row `offset` of `region`; returns
-    /// the digest cell. Without a witness the cells are unknown (key generation).
+    /// Assigns the chain hashing the cells `message` (copied into the absorb
+    /// rows) from row `offset` of `region`; returns the digest cell. Without a
+    /// witness the cells are unknown (key generation).
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
@@ -190,6 +353,7 @@ impl PoseidonConfig {
         witness: Option<&PoseidonWitness>,
     ) -> Result<Cell, Error> {
         let spec = Spec::get(WIDTH);
+        let program = round_rows(spec);
         let len = message.len();
         let total = rows(len);
         if witness.is_some_and(|w| w.rows.len() != total) {
@@ -198,36 +362,57 @@ impl PoseidonConfig {
         let value = |row: usize, f: fn(&PoseidonRow) -> &[Fr; WIDTH], i: usize| {
             witness.map_or(Value::unknown(), |w| Value::known(f(&w.rows[row])[i]))
         };
-        let period = spec.rounds() + 1;
+        // Each partial row's constant terms (the same for every permutation).
+        let partial_constants: Vec<Vec<Fr>> = program
+            .iter()
+            .map(|row| match *row {
+                RoundRow::Partial { first, count } => {
+                    let (inputs, finals) = partial_forms(spec, first, count);
+                    inputs.iter().chain(&finals).map(|a| a.c).collect()
+                }
+                RoundRow::Full(_) => Vec::new(),
+            })
+            .collect();
+        let period = program.len() + 1;
         let mut digest = None;
         for row in 0..total {
             let at = offset + row;
             let phase = row % period;
             if row == 0 {
                 self.q_init.enable(region, at)?;
-                region.assign_fixed(self.rc[0], at, initial_capacity(len));
+                region.assign_fixed(self.konst[0], at, initial_capacity(len));
             }
             if phase == 0 && row + 1 < total {
                 self.q_absorb.enable(region, at)?;
                 let block = row / period;
                 for i in 1..WIDTH {
-                    let index = block * RATE + i - 1;
                     let cell = region.assign_advice(self.sq[i], at, value(row, |r| &r.sq, i)).cell();
-                    match message.get(index) {
+                    match message.get(block * RATE + i - 1) {
                         Some(source) => region.constrain_equal(*source, cell),
                         None => {
-                            region.assign_fixed(self.rc[i], at, Fr::ONE);
+                            region.assign_fixed(self.konst[i], at, Fr::ONE);
                         }
                     }
                 }
             } else if phase > 0 {
-                let r = phase - 1;
-                let full = spec.is_full_round(r);
-                (if full { self.q_full } else { self.q_partial }).enable(region, at)?;
-                for i in 0..WIDTH {
-                    region.assign_fixed(self.rc[i], at, spec.round_constants[r][i]);
-                }
-                for i in 0..if full { WIDTH } else { 1 } {
+                let used = match program[phase - 1] {
+                    RoundRow::Full(r) => {
+                        self.q_full.enable(region, at)?;
+                        for (i, c) in spec.round_constants[r].iter().enumerate() {
+                            region.assign_fixed(self.konst[i], at, *c);
+                        }
+                        WIDTH
+                    }
+                    RoundRow::Partial { count, .. } => {
+                        let selector = self.q_partial.iter().find(|(c, _)| *c == count).map(|(_, s)| *s);
+                        selector.ok_or(Error::Synthesis)?.enable(region, at)?;
+                        for (i, f) in partial_constants[phase - 1].iter().enumerate() {
+                            region.assign_fixed(self.konst[i], at, *f);
+                        }
+                        2 * count - 1
+                    }
+                };
+                for i in 0..used {
                     region.assign_advice(self.sq[i], at, value(row, |r| &r.sq, i));
                 }
             }

@@ -90,7 +90,23 @@ fn wrong_digest_is_rejected() {
 fn tampered_state_or_square_is_rejected() {
     let m = message(RATE + 3);
     let good = PoseidonWitness::new(&m);
-    for (row, aux, col) in [(1, false, 0), (5, false, 4), (30, true, 0), (40, false, 8), (72, false, 2), (3, true, 7)] {
+    // Rows of a block: 0 absorb, 1–4 full, 5–16 five partial rounds, 17 three,
+    // 18–21 full, 22 the output (and the next block's absorb row).
+    let cases = [
+        (1, false, 0),
+        (3, true, 7),
+        (5, false, 4),
+        (6, true, 0),
+        (6, true, 5),
+        (9, true, 8),
+        (17, true, 4),
+        (17, false, 3),
+        (19, false, 8),
+        (30, true, 1),
+        (40, false, 2),
+        (44, false, 0),
+    ];
+    for (row, aux, col) in cases {
         let mut w = good.clone();
         let cell = if aux { &mut w.rows[row].sq[col] } else { &mut w.rows[row].state[col] };
         *cell += Fr::ONE;
