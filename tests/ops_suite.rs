@@ -69,3 +69,125 @@ fn lookups_are_accurate_at_a_higher_scale() {
     assert!(!p.compiled.graph.lookup_tables().is_empty());
     p.assert_circuit_equals_reference("nonlinear at scale 10");
 }
+
+#[test]
+fn comparisons_logic_and_where_are_exact_at_every_scale() {
+    // Grid inputs: every value and every difference is exact at these scales, so
+    // the float lowering, the integer reference and the circuit all equal tract.
+    for scale in [4, 9, 13] {
+        for seed in [1, 2] {
+            for case in [cases::comparisons(seed), cases::logic_and_where(seed)] {
+                let name = format!("{} (seed {seed}, scale {scale})", case.name);
+                let p = prepare(case.model, case.inputs, &CompileOptions { scale: Some(scale), ..Default::default() });
+                assert_eq!(p.lowering_error, 0.0, "{name}: the float graph is the ONNX semantics");
+                let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+                assert_eq!(err, 0.0, "{name}: integer reference differs from tract");
+                let steps = p.compiled.graph.lookup_tables();
+                assert!(steps.iter().all(|(f, bits)| f.is_step() && *bits == 2), "{name}: small step tables {steps:?}");
+                p.assert_circuit_equals_reference(&name);
+            }
+        }
+    }
+}
+
+#[test]
+fn quantised_comparisons_differ_from_float_only_near_ties() {
+    use tract_onnx::prelude::*;
+    use tract_onnx::tract_core::ops::logic::{CompEq, CompGT, CompGTE, CompLT, CompLTE};
+    use zkinfer_tests::cases::{comparison, to_float, Builder};
+    let scale = 6;
+    let unit = f64::powi(2.0, -scale);
+    let mut near = 0;
+    for seed in 0..6u64 {
+        let mut b = Builder::new(seed);
+        let x = b.input(&[4, 8], 1.0);
+        // Constants a few quantisation units from some inputs: near-ties happen.
+        let row: Vec<f32> = (0..8).map(|i| (i as f32 - 3.5) * 0.25 + 0.3 * unit as f32).collect();
+        let c = b.tensor(tract_ndarray::Array2::from_shape_vec((1, 8), row.clone()).unwrap().into_tensor());
+        let ops = [
+            b.op("gt", comparison(CompGT), &[x, c]),
+            b.op("lt", comparison(CompLT), &[x, c]),
+            b.op("ge", comparison(CompGTE), &[x, c]),
+            b.op("le", comparison(CompLTE), &[x, c]),
+            b.op("eq", comparison(CompEq), &[x, c]),
+        ];
+        let outs: Vec<OutletId> = ops.iter().map(|o| b.op("cast", to_float(), &[*o])).collect();
+        let mut case = b.finish("near_ties", &outs);
+        // Put some inputs within a unit of the constants.
+        for (i, v) in case.inputs[0].iter_mut().enumerate() {
+            if i % 5 == 0 {
+                *v = row[i % 8] as f64 + (i as f64 / 32.0 - 0.5) * 2.0 * unit;
+            }
+        }
+        let xs = case.inputs[0].clone();
+        let p = prepare(case.model, case.inputs, &CompileOptions { scale: Some(scale as u32), ..Default::default() });
+        assert_eq!(p.lowering_error, 0.0, "the float graph compares exactly as tract");
+        let got = p.integer_outputs();
+        let want = p.reference.concat();
+        for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+            let i = k % xs.len();
+            let d = xs[i] - row[i % 8] as f64;
+            if g != w {
+                assert!(d.abs() <= unit, "output {k}: quantised comparison differs at |x - c| = {} > 1 unit", d.abs());
+                near += 1;
+            } else {
+                assert!(*g == 0.0 || *g == 1.0);
+            }
+        }
+        if seed == 0 {
+            p.assert_circuit_equals_reference("near ties");
+        }
+    }
+    assert!(near > 0, "the test has near-ties that quantisation decides differently");
+}
+
+#[test]
+fn logic_model_proves_verifies_and_rejects_a_changed_output() {
+    use halo2_axiom::halo2curves::bn256::Fr;
+    use halo2_axiom::halo2curves::ff::PrimeField;
+    let case = cases::logic_and_where(11);
+    let p = prepare(case.model, case.inputs, &CompileOptions::default());
+    assert!(p.compiled.shape.uses_func_table());
+    let dir = tempfile::tempdir().unwrap();
+    let srs = zkinfer_prover::srs::SrsStore::new(dir.path()).get(p.compiled.shape.k).unwrap();
+    let pk = zkinfer_prover::keys::keygen(&p.compiled, &srs).unwrap();
+    let proof = zkinfer_prover::prove::prove(&p.compiled, &pk, &srs.params, p.witness()).unwrap();
+    let (vk, params) = (pk.verifying_key(), srs.verifier_params());
+    zkinfer_verifier::verify(&vk, &params, &proof).unwrap();
+    assert_eq!(proof.outputs().unwrap(), p.witness().outputs);
+    // A changed public output is rejected.
+    let mut bad = proof.clone();
+    let mut out = bad.instances_fr().unwrap();
+    out[0] += Fr::one();
+    bad.instances = out.iter().map(PrimeField::to_repr).collect();
+    assert!(zkinfer_verifier::verify(&vk, &params, &bad).is_err());
+}
+
+#[test]
+fn iris_example_codes_equal_the_float_codes() {
+    use zkinfer_models::input::read_input_file;
+    use zkinfer_models::onnx::OnnxModel;
+    // examples/iris (scripts/make_iris_model.py): Gabor convolution, Greater(·, 0),
+    // Cast. Weights and grey levels are exact in fixed point, so only responses
+    // within half a unit above zero could round to the other bit; neither sample
+    // has one, so every bit equals tract's.
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/iris");
+    let mut codes = Vec::new();
+    for input in ["input.json", "input_other.json"] {
+        let data = read_input_file(&root.join(input)).unwrap();
+        let lens: Vec<usize> = data.tensors.iter().map(|t| t.len()).collect();
+        let model = OnnxModel::load(&root.join("network.onnx"), None, &lens).unwrap();
+        let p = prepare(model, data.tensors, &CompileOptions::default());
+        assert_eq!(p.lowering_error, 0.0, "{input}");
+        let code = p.integer_outputs();
+        assert_eq!(code.len(), 512);
+        assert_eq!(code, p.reference.concat(), "{input}: every bit as in floating point");
+        assert!(p.compiled.shape.k <= 14, "{input}: k = {}", p.compiled.shape.k);
+        if input == "input.json" {
+            p.assert_circuit_equals_reference("iris");
+        }
+        codes.push(code);
+    }
+    let hamming = codes[0].iter().zip(&codes[1]).filter(|(a, b)| a != b).count() as f64 / 512.0;
+    assert!((0.4..0.6).contains(&hamming), "two different irises differ in about half their bits: {hamming}");
+}

@@ -18,8 +18,8 @@ pub mod error;
 pub mod layout;
 pub mod mutation;
 pub mod plan;
-pub mod segment;
 pub mod poseidon;
+pub mod segment;
 pub mod shape;
 pub mod visibility;
 

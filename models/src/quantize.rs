@@ -82,7 +82,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
             }
             FOp::Map { func, src } => {
                 // Clamp to the table's range, then look up.
-                let bits = crate::func::table_bits(scale);
+                let bits = func.table_bits(scale);
                 let (lo, hi) = crate::func::table_range(bits);
                 let n = src.len();
                 let singletons = |refs: Vec<Ref>| {

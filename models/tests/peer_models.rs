@@ -77,5 +77,8 @@ fn unsupported_operators_are_reported_together_before_lowering() {
     let lens: Vec<usize> = data.tensors.iter().map(|t| t.len()).collect();
     let model = OnnxModel::load(&onnx, data.shapes.as_deref(), &lens).unwrap();
     let Err(Error::Unsupported(ops)) = model.lower() else { panic!("mnist_gan should be unsupported") };
-    assert_eq!(ops.len(), 6, "all unsupported ops are listed: {ops:?}");
+    // Its comparisons (LT) and computed Where (Iff) lower; the transposed
+    // convolutions do not yet.
+    assert_eq!(ops.len(), 2, "all unsupported ops are listed: {ops:?}");
+    assert!(ops.iter().all(|o| o.op == "Deconv"), "{ops:?}");
 }

@@ -8,6 +8,7 @@ use rand_chacha::ChaCha20Rng;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::axes::AxesMapping;
 use tract_onnx::tract_core::ops::array::{Gather, Pad, PadMode, Slice, TypedConcat};
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec, PoolSpec, SumPool};
 use tract_onnx::tract_core::ops::einsum::EinSum;
@@ -52,6 +53,17 @@ impl Builder {
     pub fn input(&mut self, shape: &[usize], scale: f32) -> OutletId {
         let name = self.name("input");
         let data = self.random(shape.iter().product(), scale);
+        self.inputs.push(data.iter().map(|v| *v as f64).collect());
+        self.model.add_source(name, f32::fact(shape)).expect("source")
+    }
+
+    /// A model input of `shape` with random values on the grid `k · step`,
+    /// `|k| ≤ max_steps`: exact at every fixed-point scale that resolves `step`,
+    /// so comparisons have exact ties and no near-ties.
+    pub fn grid_input(&mut self, shape: &[usize], step: f32, max_steps: i32) -> OutletId {
+        let name = self.name("input");
+        let data: Vec<f32> =
+            (0..shape.iter().product()).map(|_| self.rng.gen_range(-max_steps..=max_steps) as f32 * step).collect();
         self.inputs.push(data.iter().map(|v| *v as f64).collect());
         self.model.add_source(name, f32::fact(shape)).expect("source")
     }
@@ -347,6 +359,78 @@ pub fn norm_and_mask(seed: u64) -> Case {
     b.finish("norm_and_mask", &[masked])
 }
 
+/// A comparison operator of tract (`CompGT`, `CompEq`, ...) as a typed op.
+pub fn comparison(op: impl tract_onnx::tract_core::ops::binary::BinMiniOp) -> TypedBinOp {
+    TypedBinOp(Box::new(op), None)
+}
+
+/// `Cast` to `f32` (booleans become 0 and 1).
+pub fn to_float() -> tract_onnx::tract_core::ops::cast::Cast {
+    tract_onnx::tract_core::ops::cast::cast(f32::datum_type())
+}
+
+/// Every comparison, of an input against a broadcast constant row, a scalar and
+/// a computed tensor (`y = x/2 + 1/4`), on grid inputs (ties such as
+/// `max(x, 0) = x` are exact), each cast to float.
+pub fn comparisons(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::logic::{CompEq, CompGT, CompGTE, CompLT, CompLTE};
+    let mut b = Builder::new(seed);
+    let x = b.grid_input(&[2, 6], 0.125, 12);
+    let half = b.scalar(0.5, 2);
+    let quarter = b.scalar(0.25, 2);
+    let y = b.op("half", math::mul(), &[x, half]);
+    let y = b.op("shift", math::add(), &[y, quarter]);
+    let row: Vec<f32> = (0..6).map(|i| (i as f32 - 2.5) * 0.25).collect();
+    let row = b.tensor(tract_ndarray::Array2::from_shape_vec((1, 6), row).expect("row").into_tensor());
+    let zero = b.scalar(0.0, 2);
+    let relu = b.op("relu", math::max(), &[x, zero]);
+    let tests = [
+        b.op("gt_row", comparison(CompGT), &[x, row]),
+        b.op("lt_y", comparison(CompLT), &[x, y]),
+        b.op("ge_y", comparison(CompGTE), &[y, x]),
+        b.op("le_zero", comparison(CompLTE), &[x, zero]),
+        b.op("eq_relu", comparison(CompEq), &[relu, x]),
+        b.op("eq_row", comparison(CompEq), &[row, x]),
+    ];
+    let outs: Vec<OutletId> = tests.iter().map(|t| b.op("cast", to_float(), &[*t])).collect();
+    b.finish("comparisons", &outs)
+}
+
+/// Boolean logic on comparison results (Not, And, Or, Xor), Where with computed
+/// conditions (both branches computed, one constant, both constant), Sign, a
+/// cast of a float to bool (`x ≠ 0`) and of a boolean to an integer and back to
+/// float, and arithmetic on a selected tensor.
+pub fn logic_and_where(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::logic::{self, CompGT, CompLT, Iff};
+    let mut b = Builder::new(seed);
+    let x = b.grid_input(&[3, 4], 0.25, 6);
+    let y = b.grid_input(&[3, 4], 0.25, 6);
+    let zero = b.scalar(0.0, 2);
+    let pos = b.op("x_pos", comparison(CompGT), &[x, zero]);
+    let less = b.op("x_lt_y", comparison(CompLT), &[x, y]);
+    let not_pos = b.op("not", logic::not(), &[pos]);
+    let and = b.op("and", TypedBinOp(Box::new(logic::And), None), &[pos, less]);
+    let or = b.op("or", TypedBinOp(Box::new(logic::Or), None), &[not_pos, less]);
+    let xor = b.op("xor", TypedBinOp(Box::new(logic::Xor), None), &[pos, less]);
+    let both = b.op("where_both", Iff, &[and, x, y]);
+    let fill = b.scalar(-1.5, 2);
+    let one_const = b.op("where_const", Iff, &[or, x, fill]);
+    let row: Vec<f32> = vec![0.75, -0.5, 2.0, 0.0];
+    let row = b.tensor(tract_ndarray::Array2::from_shape_vec((1, 4), row).expect("row").into_tensor());
+    let half = b.scalar(0.5, 2);
+    let consts = b.op("where_consts", Iff, &[xor, row, half]);
+    let diff = b.op("sub", math::sub(), &[x, y]);
+    let sign = b.op("sign", math::sign(), &[diff]);
+    let nonzero = b.op("to_bool", tract_onnx::tract_core::ops::cast::cast(bool::datum_type()), &[x]);
+    let as_int = b.op("to_int", tract_onnx::tract_core::ops::cast::cast(i64::datum_type()), &[not_pos]);
+    let as_float = b.op("to_float", to_float(), &[as_int]);
+    let nonzero = b.op("cast", to_float(), &[nonzero]);
+    let two = b.scalar(2.0, 2);
+    let scaled = b.op("scaled", math::mul(), &[both, two]);
+    let shifted = b.op("plus", math::add(), &[scaled, one_const]);
+    b.finish("logic_and_where", &[shifted, consts, sign, nonzero, as_float])
+}
+
 /// Padding in every mode, then a sum so that every padded cell matters.
 pub fn pads(seed: u64) -> Case {
     let mut b = Builder::new(seed);
@@ -422,6 +506,8 @@ pub fn all(seed: u64) -> Vec<Case> {
         softmax(seed),
         attention(seed),
         norm_and_mask(seed),
+        comparisons(seed),
+        logic_and_where(seed),
     ]
 }
 

@@ -65,3 +65,6 @@ impl FuncTableConfig {
         )
     }
 }
+
+#[cfg(test)]
+mod tests;

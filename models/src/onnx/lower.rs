@@ -19,6 +19,8 @@ pub(crate) struct Ctx<'a> {
     pub node: &'a TypedNode,
     /// Concrete output shapes.
     pub out_shapes: Vec<Vec<usize>>,
+    /// The datum type of each input (tract's: booleans, integers, floats).
+    pub input_types: Vec<DatumType>,
 }
 
 impl<'a> Ctx<'a> {
@@ -51,6 +53,13 @@ pub(crate) trait Lowering: Sync {
     /// Whether this use can be lowered, given which inputs are compile-time
     /// constants; `Err` gives the reason.
     fn supports(&self, _node: &TypedNode, _const_inputs: &[bool]) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
+    /// Whether this use can be lowered given its inputs' datum types (logic
+    /// operators need booleans, casts depend on what they convert); `Err` gives
+    /// the reason. Checked after [`Lowering::supports`].
+    fn supports_types(&self, _node: &TypedNode, _input_types: &[DatumType]) -> std::result::Result<(), String> {
         Ok(())
     }
 
@@ -88,6 +97,11 @@ fn is_const(node: &TypedNode) -> bool {
     node.op_is::<tract_onnx::tract_core::ops::konst::Const>()
 }
 
+/// The datum type of each input of `node`.
+fn input_types(model: &TypedModel, node: &TypedNode) -> Vec<DatumType> {
+    node.inputs.iter().map(|o| model.outlet_fact(*o).map_or(DatumType::F32, |f| f.datum_type)).collect()
+}
+
 /// Classifies every node in evaluation order.
 pub(crate) fn op_table(model: &TypedModel) -> Vec<OpRow> {
     let order = match model.eval_order() {
@@ -112,7 +126,10 @@ pub(crate) fn op_table(model: &TypedModel) -> Vec<OpRow> {
         } else {
             let status = match registry().iter().find(|l| l.handles(node)) {
                 None => OpStatus::Unsupported("no lowering for this operator".into()),
-                Some(l) => match l.supports(node, &const_inputs) {
+                Some(l) => match l
+                    .supports(node, &const_inputs)
+                    .and_then(|()| l.supports_types(node, &input_types(model, node)))
+                {
                     Ok(()) => OpStatus::Supported,
                     Err(reason) => OpStatus::Unsupported(reason),
                 },
@@ -157,7 +174,13 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
         let node = model.node(outlet.node);
         let shape = concrete_shape(model, *outlet).map_err(|e| graph_err(&node.name, "input", e))?;
         let name = input_names.get(i).cloned().unwrap_or_else(|| node.name.clone());
-        values.insert(*outlet, Value::View(g.add_input(&name, shape)));
+        let mut view = g.add_input(&name, shape.clone());
+        if model.outlet_fact(*outlet).is_ok_and(|f| f.datum_type == DatumType::Bool) {
+            // A boolean input is private: prove it 0 or 1 (nonzero counts as true)
+            // before logic treats it as a boolean.
+            view = super::ops::not_zero(&mut g, &format!("{name}.bool"), "Cast", shape, &view.elems);
+        }
+        values.insert(*outlet, Value::View(view));
     }
     let order = model.eval_order().map_err(|e| graph_err("(model)", "graph", e.to_string()))?;
     for id in order {
@@ -190,7 +213,7 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
                     .iter()
                     .find(|l| l.handles(node))
                     .ok_or_else(|| graph_err(&node.name, &op_name, "no lowering".into()))?;
-                let mut ctx = Ctx { g: &mut g, node, out_shapes };
+                let mut ctx = Ctx { g: &mut g, node, out_shapes, input_types: input_types(model, node) };
                 let out = lowering.lower(&mut ctx, &inputs)?;
                 for (slot, v) in out.iter().enumerate() {
                     let want = &ctx.out_shapes[slot];

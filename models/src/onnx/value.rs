@@ -104,6 +104,19 @@ pub(crate) fn broadcast_indices(shape: &[usize], out: &[usize]) -> Vec<usize> {
         .collect()
 }
 
+/// A broadcast shape and, per element of it, a pair of source elements.
+pub(crate) type Pairs = (Vec<usize>, Vec<(Elem, Elem)>);
+
+/// The elements of two views paired by numpy broadcasting, with the broadcast
+/// shape; `None` when the shapes do not broadcast.
+pub(crate) fn broadcast_pairs(a: &View, b: &View) -> Option<Pairs> {
+    let shape = broadcast_shape(&a.shape, &b.shape)?;
+    let ia = broadcast_indices(&a.shape, &shape);
+    let ib = broadcast_indices(&b.shape, &shape);
+    let pairs = ia.iter().zip(&ib).map(|(&i, &j)| (a.elems[i], b.elems[j])).collect();
+    Some((shape, pairs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 
 use super::super::lower::{Ctx, Lowering};
-use super::super::value::{broadcast_indices, broadcast_shape, Value};
+use super::super::value::{broadcast_pairs, Value};
 use crate::error::Result;
 use crate::fgraph::{AffineRow, Elem};
 use crate::ir::ReduceKind;
@@ -33,11 +33,8 @@ impl Lowering for BinaryLowering {
         let name = ctx.op_name();
         let a = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         let b = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-        let shape = broadcast_shape(&a.shape, &b.shape)
+        let (shape, pairs) = broadcast_pairs(&a, &b)
             .ok_or_else(|| ctx.fail(format!("shapes {:?} and {:?} do not broadcast", a.shape, b.shape)))?;
-        let ia = broadcast_indices(&a.shape, &shape);
-        let ib = broadcast_indices(&b.shape, &shape);
-        let pairs: Vec<(Elem, Elem)> = ia.iter().zip(&ib).map(|(&i, &j)| (a.elems[i], b.elems[j])).collect();
         let node = ctx.name().to_string();
         let view = match name.as_str() {
             "Add" | "Sub" => {

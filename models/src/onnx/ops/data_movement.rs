@@ -1,11 +1,10 @@
 //! Operators that only move elements (reshape, transpose, squeeze, slice, concat,
-//! broadcast, tile, gather with constant indices, float casts). They are lowered by
+//! broadcast, tile, gather with constant indices, identity). They are lowered by
 //! running tract's own implementation on a tensor of element tags, so every
 //! variant of these operators behaves exactly as tract defines it.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::array::{Gather, MultiBroadcastTo, Slice, Tile, TypedConcat};
-use tract_onnx::tract_core::ops::cast::Cast;
 use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_core::ops::downsample::Downsample;
 use tract_onnx::tract_core::ops::identity::Identity;
@@ -28,7 +27,6 @@ fn data_inputs(node: &TypedNode) -> Option<Vec<usize>> {
         || node.op_is::<Tile>()
         || node.op_is::<Downsample>()
         || node.op_is::<Identity>()
-        || node.op_is::<Cast>()
     {
         Some(vec![0])
     } else {
@@ -43,11 +41,6 @@ impl Lowering for DataMovementLowering {
 
     fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
         let data = data_inputs(node).unwrap_or_default();
-        if let Some(cast) = node.op_as::<Cast>() {
-            if !cast.to.is_float() {
-                return Err(format!("cast of a variable tensor to {:?} is not supported yet", cast.to));
-            }
-        }
         for (i, &c) in const_inputs.iter().enumerate() {
             if !c && !data.contains(&i) {
                 return Err(format!("input {i} must be a constant (e.g. gather indices known at compile time)"));
@@ -57,7 +50,7 @@ impl Lowering for DataMovementLowering {
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
-        if ctx.node.op_is::<Cast>() || ctx.node.op_is::<Identity>() {
+        if ctx.node.op_is::<Identity>() {
             return Ok(vec![inputs[0].clone()]);
         }
         let data = data_inputs(ctx.node).unwrap_or_default();

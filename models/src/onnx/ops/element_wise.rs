@@ -1,5 +1,5 @@
-//! Unary element-wise operators: Square, Neg, Abs by arithmetic; Sigmoid, Tanh and
-//! Erf by table lookup ([`crate::func`]).
+//! Unary element-wise operators: Square, Neg, Abs by arithmetic; Sigmoid, Tanh,
+//! Erf, Exp and Sign by table lookup ([`crate::func`]).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;

@@ -7,6 +7,7 @@ mod einsum;
 mod element_wise;
 mod embedding;
 mod geometry;
+mod logic;
 mod max_pool;
 mod pad;
 mod reduce;
@@ -16,12 +17,14 @@ mod softmax;
 mod sum_pool;
 
 use super::lower::Lowering;
+pub(crate) use logic::not_zero;
 
 /// Every lowering, in lookup order.
 pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
     &[
         &einsum::EinSumLowering,
         &conv::ConvLowering,
+        &logic::LogicLowering,
         &binary::BinaryLowering,
         &element_wise::ElementWiseLowering,
         &sum_pool::SumPoolLowering,

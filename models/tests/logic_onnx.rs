@@ -1,0 +1,181 @@
+//! Comparisons, boolean logic, Sign, Cast and Where as ONNX defines them: a
+//! model built as ONNX protobuf (Greater, Less, GreaterOrEqual, LessOrEqual,
+//! Equal, Not, And, Or, Xor, Where, Sign, Cast), loaded through tract's ONNX
+//! front end like a file. On grid inputs the float lowering equals tract exactly
+//! and so does the integer reference at every scale; variants that are not
+//! supported are reported by node with the reason.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType, type_proto};
+use tract_onnx::prelude::*;
+use zkinfer_models::eval::evaluate;
+use zkinfer_models::onnx::OnnxModel;
+use zkinfer_models::optimize::compose_linear;
+use zkinfer_models::quantize::quantize_graph;
+use zkinfer_models::{quantize_inputs, Error};
+
+fn node(op: &str, inputs: &[&str], output: &str) -> pb::NodeProto {
+    pb::NodeProto {
+        op_type: op.into(),
+        name: output.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        ..Default::default()
+    }
+}
+
+fn cast(input: &str, output: &str, to: DataType) -> pb::NodeProto {
+    let mut n = node("Cast", &[input], output);
+    n.attribute.push(pb::AttributeProto {
+        name: "to".into(),
+        r#type: AttributeType::Int as i32,
+        i: to as i64,
+        ..Default::default()
+    });
+    n
+}
+
+fn float_tensor(name: &str, dims: &[i64], data: &[f32]) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Float as i32,
+        float_data: data.to_vec(),
+        ..Default::default()
+    }
+}
+
+fn value(name: &str, dt: DataType) -> pb::ValueInfoProto {
+    pb::ValueInfoProto {
+        name: name.into(),
+        r#type: Some(pb::TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor { elem_type: dt as i32, shape: None })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Loads a graph of `nodes` with float inputs of `shapes`, as a file would be.
+fn load(
+    nodes: Vec<pb::NodeProto>,
+    init: Vec<pb::TensorProto>,
+    inputs: &[(&str, Vec<usize>)],
+    outputs: &[&str],
+) -> OnnxModel {
+    let graph = pb::GraphProto {
+        name: "logic".into(),
+        node: nodes,
+        initializer: init,
+        input: inputs.iter().map(|(n, _)| value(n, DataType::Float)).collect(),
+        output: outputs.iter().map(|n| value(n, DataType::Float)).collect(),
+        ..Default::default()
+    };
+    let proto = pb::ModelProto {
+        ir_version: 8,
+        opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 13 }],
+        graph: Some(graph),
+        ..Default::default()
+    };
+    let mut model = tract_onnx::onnx().parse(&proto, None).expect("parses").model;
+    for (i, (_, shape)) in inputs.iter().enumerate() {
+        model.set_input_fact(i, f32::fact(shape).into()).unwrap();
+    }
+    OnnxModel::from_typed("logic.onnx", model.into_typed().expect("types")).expect("declutters")
+}
+
+/// Every comparison and logic operator, Where with computed conditions, Sign and
+/// Casts, over inputs `x`, `y` of shape 2×6 and constants broadcast against them.
+fn logic_model() -> OnnxModel {
+    let f = DataType::Float;
+    let nodes = vec![
+        node("Greater", &["x", "zero"], "gt"),
+        node("Less", &["x", "y"], "lt"),
+        node("GreaterOrEqual", &["y", "row"], "ge"),
+        node("LessOrEqual", &["x", "row"], "le"),
+        node("Equal", &["x", "y"], "eq"),
+        node("Not", &["gt"], "not"),
+        node("And", &["gt", "lt"], "and"),
+        node("Or", &["not", "eq"], "or"),
+        node("Xor", &["ge", "le"], "xor"),
+        node("Where", &["and", "x", "y"], "where_xy"),
+        node("Where", &["or", "x", "row"], "where_row"),
+        node("Sub", &["x", "y"], "diff"),
+        node("Sign", &["diff"], "sign"),
+        cast("x", "x_bool", DataType::Bool),
+        cast("x_bool", "nonzero", f),
+        cast("xor", "xor_int", DataType::Int64),
+        cast("xor_int", "xor_f", f),
+        cast("gt", "gt_f", f),
+        cast("lt", "lt_f", f),
+        cast("ge", "ge_f", f),
+        cast("le", "le_f", f),
+        cast("eq", "eq_f", f),
+        cast("and", "and_f", f),
+        cast("or", "or_f", f),
+    ];
+    let row: Vec<f32> = (0..6).map(|i| (i as f32 - 2.5) * 0.5).collect();
+    let init = vec![float_tensor("zero", &[], &[0.0]), float_tensor("row", &[6], &row)];
+    let outputs =
+        ["gt_f", "lt_f", "ge_f", "le_f", "eq_f", "and_f", "or_f", "xor_f", "where_xy", "where_row", "sign", "nonzero"];
+    load(nodes, init, &[("x", vec![2, 6]), ("y", vec![2, 6])], &outputs)
+}
+
+/// Random values `k / 4`, `|k| ≤ 6`: exact at every scale ≥ 2, with ties.
+fn grid(rng: &mut ChaCha20Rng, n: usize) -> Vec<f64> {
+    (0..n).map(|_| rng.gen_range(-6i32..=6) as f64 * 0.25).collect()
+}
+
+fn max_diff(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    a.iter().zip(b).flat_map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs())).fold(0.0, f64::max)
+}
+
+#[test]
+fn onnx_comparisons_logic_where_sign_and_casts_are_exact() {
+    let model = logic_model();
+    let ops: Vec<String> = model.op_table().into_iter().map(|r| r.op).collect();
+    for op in ["GT", "LT", "GTE", "LTE", "Eq", "Not", "And", "Or", "Xor", "Iff", "Sign", "Cast"] {
+        assert!(ops.iter().any(|o| o == op), "tract op {op} in the model: {ops:?}");
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    for trial in 0..8 {
+        let inputs = vec![grid(&mut rng, 12), grid(&mut rng, 12)];
+        let want = model.run_float(&inputs).unwrap();
+        let mut g = model.lower().unwrap();
+        assert_eq!(max_diff(&want, &g.outputs_of(&g.evaluate(&inputs))), 0.0, "trial {trial}: float lowering");
+        compose_linear(&mut g, 8);
+        assert_eq!(max_diff(&want, &g.outputs_of(&g.evaluate(&inputs))), 0.0, "trial {trial}: after composition");
+        for scale in [2, 7, 12, 16] {
+            let graph = quantize_graph(&g, scale).unwrap();
+            graph.validate().unwrap();
+            let trace = evaluate(&graph, &quantize_inputs(&inputs, scale).unwrap()).unwrap();
+            let unit = f64::powi(2.0, scale as i32);
+            let got: Vec<f64> = trace.outputs(&graph).iter().map(|v| *v as f64 / unit).collect();
+            assert_eq!(max_diff(&[want.concat()], &[got]), 0.0, "trial {trial}, scale {scale}: integer reference");
+        }
+    }
+}
+
+#[test]
+fn unsupported_logic_variants_are_reported_by_node() {
+    // A float cast to an integer truncates; And of integers is bitwise logic.
+    let nodes = vec![
+        node("Greater", &["x", "zero"], "gt"),
+        cast("x", "x_int", DataType::Int64),
+        cast("gt", "gt_f", DataType::Float),
+        cast("x_int", "x_back", DataType::Float),
+    ];
+    let init = vec![float_tensor("zero", &[], &[0.0])];
+    let model = load(nodes, init, &[("x", vec![4])], &["gt_f", "x_back"]);
+    match model.lower() {
+        Err(Error::Unsupported(ops)) => {
+            assert_eq!(ops.len(), 1, "{ops:?}");
+            assert_eq!(ops[0].node, "x_int");
+            assert!(ops[0].reason.contains("truncation"), "{ops:?}");
+        }
+        other => panic!("expected an unsupported-operator error, got {other:?}"),
+    }
+}
