@@ -9,8 +9,9 @@ use std::process::{Child, Command, Stdio};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use clap::Args;
+use serde::{Deserialize, Serialize};
 use zkinfer_prover::chain::{plan_chain, segment_witness, ChainPlan};
-use zkinfer_prover::fs;
+use zkinfer_prover::fs::{self, peak_rss_mib};
 use zkinfer_prover::keys::keygen;
 use zkinfer_prover::prove::prove;
 use zkinfer_verifier::chain::verify_chain;
@@ -21,6 +22,46 @@ use crate::pipeline::{
     CompileFlags, GuardFlags, ModelArgs, SrsFlags, Workdir,
 };
 use crate::ui::Ui;
+
+/// Figures of one segment's job (`segment-<i>/report.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SegmentReport {
+    /// Segment index.
+    pub index: usize,
+    /// Circuit size.
+    pub k: u32,
+    /// Rows used.
+    pub rows: usize,
+    /// Elements of the boundary tensor it reads.
+    pub boundary_in: usize,
+    /// Elements of the boundary tensor it writes.
+    pub boundary_out: usize,
+    /// Key generation, seconds.
+    pub setup_s: f64,
+    /// Proving, seconds.
+    pub prove_s: f64,
+    /// Proof bytes.
+    pub proof_bytes: usize,
+    /// Peak resident memory of the job, MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// Figures of a local `prove-chain` (`chain-report.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChainReport {
+    /// Model name.
+    pub model: String,
+    /// Jobs run at once.
+    pub jobs: usize,
+    /// Wall time of all jobs, seconds.
+    pub wall_s: f64,
+    /// Key generation plus proving over all segments, seconds.
+    pub cpu_s: f64,
+    /// Largest peak memory of one job, MiB.
+    pub max_peak_rss_mib: f64,
+    /// Each segment's job.
+    pub segments: Vec<SegmentReport>,
+}
 
 /// Environment variables a scheduler sets to a job's index, in the order read.
 pub const INDEX_VARIABLES: [&str; 2] = ["JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"];
@@ -205,7 +246,7 @@ pub fn run_prove_segment(args: ProveSegmentArgs, ui: &Ui) -> Result<()> {
     let srs = load_srs(&plan_srs(&args.srs, &args.plan), segment.shape.k, ui)?;
     let step = ui.step(&format!("segment {index}: generating keys (k = {})", segment.shape.k));
     let pk = keygen(&segment, &srs)?;
-    step.done();
+    let setup_s = step.done();
     fs::write_atomic(&dir.vk(), &pk.verifying_key().to_bytes())?;
     fs::write_atomic(&dir.params(), &srs.verifier_params().to_bytes())?;
     let step = ui.step(&format!("segment {index}: proving"));
@@ -214,7 +255,24 @@ pub fn run_prove_segment(args: ProveSegmentArgs, ui: &Ui) -> Result<()> {
     let secs = step.done();
     fs::write_atomic(&dir.proof(), &proof.to_bytes())?;
     fs::write_atomic(&dir.proof_json(), &serde_json::to_vec_pretty(&proof_json(&proof))?)?;
-    println!("segment {index} of {}: proved in {secs:.2} s ({})", plan.segments.len(), dir.proof().display());
+    let report = SegmentReport {
+        index,
+        k: segment.shape.k,
+        rows: segment.settings.rows,
+        boundary_in: record.inputs.len(),
+        boundary_out: record.outputs.len(),
+        setup_s,
+        prove_s: secs,
+        proof_bytes: proof.proof.len(),
+        peak_rss_mib: peak_rss_mib().unwrap_or(0.0),
+    };
+    fs::write_atomic(&dir.report(), &serde_json::to_vec_pretty(&report)?)?;
+    println!(
+        "segment {index} of {}: keys {setup_s:.2} s, proved in {secs:.2} s, peak {:.0} MiB ({})",
+        plan.segments.len(),
+        report.peak_rss_mib,
+        dir.proof().display()
+    );
     Ok(())
 }
 
@@ -260,7 +318,31 @@ pub fn run_prove_chain(args: ProveChainArgs, ui: &Ui) -> Result<()> {
             failures.join("\n  ")
         );
     }
-    println!("proved {count} segments in {secs:.2} s");
+    let root = plan_dir(&args.plan);
+    let segments = plan
+        .segments
+        .iter()
+        .map(|r| -> Result<SegmentReport> {
+            let path = Workdir(root.join(&r.dir)).report();
+            serde_json::from_slice(&fs::read(&path)?).with_context(|| format!("reading {}", path.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let report = ChainReport {
+        model: plan.model.clone(),
+        jobs,
+        wall_s: secs,
+        cpu_s: segments.iter().map(|s| s.setup_s + s.prove_s).sum(),
+        max_peak_rss_mib: segments.iter().map(|s| s.peak_rss_mib).fold(0.0, f64::max),
+        segments,
+    };
+    let path = root.join("chain-report.json");
+    fs::write_atomic(&path, &serde_json::to_vec_pretty(&report)?)?;
+    println!(
+        "proved {count} segments in {secs:.2} s wall ({:.2} s of keys and proving in all; peak {:.0} MiB per job); report: {}",
+        report.cpu_s,
+        report.max_peak_rss_mib,
+        path.display()
+    );
     Ok(())
 }
 
