@@ -119,7 +119,7 @@ fn hashed_input_chain_must_hash_the_cells_the_model_reads() {
     let q = quantize_inputs(&other_input(&inputs), prepared.compiled.graph.scale).expect("quantise");
     let forged: Vec<Fr> = q[0].iter().map(|v| zkinfer_circuits::chips::fe::<Fr>(i128::from(*v))).collect();
     let mut bad = good.clone();
-    bad.hashes[0] = PoseidonWitness::new(&forged);
+    bad.hashes[0] = PoseidonWitness::new(&forged, prepared.compiled.shape.poseidon_partial_per_row());
     bad.instances[0] = hash(&forged);
     assert!(mock(bad.clone(), bad.instances()).is_err());
 }

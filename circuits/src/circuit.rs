@@ -154,7 +154,7 @@ impl Witness {
             match part.what {
                 Exposed::Values => instances.extend(values),
                 Exposed::Commitment => {
-                    let chain = PoseidonWitness::new(&values);
+                    let chain = PoseidonWitness::new(&values, shape.poseidon_partial_per_row());
                     instances.push(chain.digest());
                     hashes.push(chain);
                 }
@@ -232,7 +232,7 @@ impl ModelCircuit {
                     let cells = program.tensor_cells(config, part.kind, part.index);
                     let chain = self.witness.as_ref().map(|w| &w.hashes[i]);
                     digests.push(chip.assign(&mut region, offset, &cells, chain)?);
-                    offset += crate::chips::poseidon::rows(cells.len());
+                    offset += crate::chips::poseidon::rows(cells.len(), chip.per_row);
                 }
                 Ok(digests)
             },
@@ -287,7 +287,7 @@ impl Circuit<Fr> for ModelCircuit {
         meta.set_minimum_degree(DEGREE);
         let table = RangeTableConfig::configure(meta, shape.ranges.lookup_bits);
         let func_table = shape.uses_func_table().then(|| FuncTableConfig::configure(meta));
-        let poseidon = shape.uses_poseidon().then(|| PoseidonConfig::configure(meta));
+        let poseidon = shape.uses_poseidon().then(|| PoseidonConfig::configure(meta, shape.poseidon_partial_per_row()));
         if shape.compact {
             let compact = CompactConfig::configure(meta, &shape, &table, func_table.as_ref());
             let instance = meta.instance_column();

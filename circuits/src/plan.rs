@@ -207,8 +207,8 @@ pub struct Planner {
     footprints: Vec<Footprint>,
     /// Public instance cells.
     instances: usize,
-    /// Rows of the Poseidon chains of the hashed tensors (beside the lanes).
-    hash_rows: usize,
+    /// The instance parts (hashed ones need Poseidon rows beside the lanes).
+    parts: Vec<InstancePart>,
     visibility: Visibilities,
     profile: Profile,
     /// Distinct functions the graph looks up (each gets a table).
@@ -257,8 +257,8 @@ impl Planner {
         let parts = graph_instances(graph, &visibility);
         Planner {
             footprints,
-            instances: parts.iter().map(|p| p.cells()).sum(),
-            hash_rows: hash_rows(&parts),
+            instances: parts.iter().map(|p| p.cells()).sum::<usize>(),
+            parts,
             visibility,
             profile,
             funcs,
@@ -268,8 +268,9 @@ impl Planner {
 
     /// Rows a circuit needs whose lanes use `lane_rows`: the lanes, the instance
     /// column, the function table and the Poseidon chains lie side by side.
-    fn rows_beside(&self, lane_rows: usize, scale: u32) -> usize {
-        lane_rows.max(self.instances).max(self.table_rows(scale)).max(self.hash_rows)
+    fn rows_beside(&self, lane_rows: usize, scale: u32, compact: bool) -> usize {
+        let per_row = if compact { 1 } else { crate::chips::poseidon::PARTIAL_PER_ROW };
+        lane_rows.max(self.instances).max(self.table_rows(scale)).max(hash_rows(&self.parts, per_row))
     }
 
     /// Rows the function table needs at `scale` (its tables must fit the circuit).
@@ -301,7 +302,7 @@ impl Planner {
                     compact: true,
                     visibility: self.visibility,
                 };
-                let rows = self.rows_beside(fp.dot_rows + fp.elem_ops * shape.elem_stride(), scale);
+                let rows = self.rows_beside(fp.dot_rows + fp.elem_ops * shape.elem_stride(), scale, true);
                 fewest_rows = fewest_rows.min(rows);
                 let usable = (1usize << k).saturating_sub(reserved_rows_for(&shape));
                 if rows > usable || (1usize << ranges.lookup_bits) > usable {
@@ -323,7 +324,7 @@ impl Planner {
         let mut best: Option<(CircuitShape, Estimate)> = None;
         let mut fewest_rows = usize::MAX;
         for Footprint { lanes: l, rows, templates, .. } in &self.footprints {
-            let rows = self.rows_beside(*rows, scale);
+            let rows = self.rows_beside(*rows, scale, false);
             fewest_rows = fewest_rows.min(rows);
             let k_min = (rows + reserved_rows()).next_power_of_two().trailing_zeros().max(4);
             for k in k_min..=max_k.min(k_min + 2) {

@@ -195,10 +195,24 @@ impl CircuitShape {
         self.visibility.hashes()
     }
 
+    /// Partial Poseidon rounds per row: several for fast proving, one in the
+    /// compact profile (whose verifiers pay for every term of every gate).
+    pub fn poseidon_partial_per_row(&self) -> usize {
+        if self.compact {
+            1
+        } else {
+            poseidon::PARTIAL_PER_ROW
+        }
+    }
+
     /// Columns the Poseidon chip adds: (advice, fixed, equality-enabled).
     fn poseidon_columns(&self) -> (usize, usize, usize) {
         if self.uses_poseidon() {
-            (poseidon::ADVICE_COLUMNS, poseidon::FIXED_COLUMNS, poseidon::EQUALITY_COLUMNS)
+            (
+                poseidon::ADVICE_COLUMNS,
+                poseidon::fixed_columns(self.poseidon_partial_per_row()),
+                poseidon::EQUALITY_COLUMNS,
+            )
         } else {
             (0, 0, 0)
         }
@@ -256,7 +270,7 @@ impl CircuitShape {
 
     /// Selectors before compression.
     pub fn selectors(&self) -> usize {
-        let poseidon = if self.uses_poseidon() { poseidon::selectors() } else { 0 };
+        let poseidon = if self.uses_poseidon() { poseidon::selectors(self.poseidon_partial_per_row()) } else { 0 };
         if self.compact {
             self.templates.len() + 2 + poseidon
         } else {

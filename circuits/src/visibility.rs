@@ -168,9 +168,10 @@ impl InstancePart {
     }
 }
 
-/// Rows the Poseidon chains of these parts need (they are stacked).
-pub fn hash_rows(parts: &[InstancePart]) -> usize {
-    parts.iter().filter(|p| p.what == Exposed::Commitment).map(|p| crate::chips::poseidon::rows(p.len)).sum()
+/// Rows the Poseidon chains of these parts need (they are stacked), with up to
+/// `per_row` partial rounds per row.
+pub fn hash_rows(parts: &[InstancePart], per_row: usize) -> usize {
+    parts.iter().filter(|p| p.what == Exposed::Commitment).map(|p| crate::chips::poseidon::rows(p.len, per_row)).sum()
 }
 
 #[cfg(test)]
@@ -193,7 +194,8 @@ mod tests {
         assert_eq!(parts[0], InstancePart { kind: TensorKind::Input, index: 0, len: 2048, what: Exposed::Commitment });
         assert_eq!(parts.iter().map(InstancePart::cells).sum::<usize>(), 513);
         assert!(v.hashes());
-        assert_eq!(hash_rows(&parts), 256 * 22 + 1);
+        assert_eq!(hash_rows(&parts, crate::chips::poseidon::PARTIAL_PER_ROW), 256 * 22 + 1);
+        assert_eq!(hash_rows(&parts, 1), 256 * 72 + 1);
     }
 
     #[test]

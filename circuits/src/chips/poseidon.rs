@@ -2,7 +2,9 @@
 //! (a `hashed` tensor).
 //!
 //! Columns: the state `s[0..W]`, auxiliary cells `sq[0..W]`, constants
-//! `konst[0..W+P]` (fixed, `P` = [`PARTIAL_PER_ROW`]) and selectors. Row kinds:
+//! `konst[0..W+P]` (fixed, `P` partial rounds per row: [`PARTIAL_PER_ROW`] for
+//! fast proving, 1 for the compact profile, whose verifiers pay for every gate
+//! term) and selectors. Row kinds:
 //! - *absorb* (the first row, and the last row of each permutation): the next
 //!   row's state is this row's plus the message block, which sits in
 //!   `sq[1..W]` (copied from the hashed cells); a message cell past the end of
@@ -48,13 +50,14 @@ enum RoundRow {
     Partial { first: usize, count: usize },
 }
 
-/// The round rows of one permutation, in order.
-fn round_rows(spec: &Spec) -> Vec<RoundRow> {
+/// The round rows of one permutation, in order, with up to `per_row` partial
+/// rounds per row.
+fn round_rows(spec: &Spec, per_row: usize) -> Vec<RoundRow> {
     let half = FULL_ROUNDS / 2;
     let mut rows: Vec<RoundRow> = (0..half).map(RoundRow::Full).collect();
     let mut first = half;
     while first < half + spec.partial_rounds {
-        let count = PARTIAL_PER_ROW.min(half + spec.partial_rounds - first);
+        let count = per_row.clamp(1, PARTIAL_PER_ROW).min(half + spec.partial_rounds - first);
         rows.push(RoundRow::Partial { first, count });
         first += count;
     }
@@ -62,13 +65,20 @@ fn round_rows(spec: &Spec) -> Vec<RoundRow> {
     rows
 }
 
-/// Rows of one chain over a message of `len` elements.
-pub fn rows(len: usize) -> usize {
-    len.div_ceil(RATE).max(1) * (round_rows(Spec::get(WIDTH)).len() + 1) + 1
+/// Rows of one chain over a message of `len` elements, with up to `per_row`
+/// partial rounds per row.
+pub fn rows(len: usize, per_row: usize) -> usize {
+    len.div_ceil(RATE).max(1) * (round_rows(Spec::get(WIDTH), per_row).len() + 1) + 1
 }
 
-/// Fixed columns of the chip.
-pub const FIXED_COLUMNS: usize = WIDTH + PARTIAL_PER_ROW;
+/// Fixed columns of the chip with up to `per_row` partial rounds per row (one
+/// per row needs only the round constants).
+pub fn fixed_columns(per_row: usize) -> usize {
+    match per_row.clamp(1, PARTIAL_PER_ROW) {
+        1 => WIDTH,
+        p => WIDTH + p,
+    }
+}
 
 /// Advice columns of the chip.
 pub const ADVICE_COLUMNS: usize = 2 * WIDTH;
@@ -77,9 +87,14 @@ pub const ADVICE_COLUMNS: usize = 2 * WIDTH;
 pub const EQUALITY_COLUMNS: usize = WIDTH;
 
 /// Selectors of the chip: full rounds, absorb, init and one per partial-row length.
-pub fn selectors() -> usize {
+pub fn selectors(per_row: usize) -> usize {
+    3 + partial_counts(per_row).len()
+}
+
+/// The distinct numbers of partial rounds per row.
+fn partial_counts(per_row: usize) -> Vec<usize> {
     let spec = Spec::get(WIDTH);
-    let mut counts: Vec<usize> = round_rows(spec)
+    let mut counts: Vec<usize> = round_rows(spec, per_row)
         .iter()
         .filter_map(|r| match r {
             RoundRow::Partial { count, .. } => Some(*count),
@@ -88,7 +103,7 @@ pub fn selectors() -> usize {
         .collect();
     counts.sort_unstable();
     counts.dedup();
-    3 + counts.len()
+    counts
 }
 
 /// An affine form over a partial-round row: `Σ s_j·state_j + Σ z_k·sbox_k + c`.
@@ -160,7 +175,9 @@ pub struct PoseidonConfig {
     pub sq: [Column<Advice>; WIDTH],
     /// Round constants and the partial rows' constant terms; capacity on the
     /// init row; padding flags on absorb rows.
-    pub konst: [Column<Fixed>; FIXED_COLUMNS],
+    pub konst: Vec<Column<Fixed>>,
+    /// Partial rounds per row (at most).
+    pub per_row: usize,
     q_full: Selector,
     /// One selector per partial-row length used (`(count, selector)`).
     q_partial: Vec<(usize, Selector)>,
@@ -186,16 +203,16 @@ pub struct PoseidonWitness {
 }
 
 impl PoseidonWitness {
-    /// The witness of hashing `message`.
-    pub fn new(message: &[Fr]) -> Self {
-        Self::from_blocks(initial_capacity(message.len()), &blocks(message))
+    /// The witness of hashing `message` with up to `per_row` partial rounds per row.
+    pub fn new(message: &[Fr], per_row: usize) -> Self {
+        Self::from_blocks(initial_capacity(message.len()), &blocks(message), per_row)
     }
 
     /// The witness of absorbing `blocks` into a state whose capacity starts at
     /// `capacity` (tests build inconsistent ones with it).
-    pub(crate) fn from_blocks(capacity: Fr, blocks: &[[Fr; RATE]]) -> Self {
+    pub(crate) fn from_blocks(capacity: Fr, blocks: &[[Fr; RATE]], per_row: usize) -> Self {
         let spec = Spec::get(WIDTH);
-        let program = round_rows(spec);
+        let program = round_rows(spec, per_row);
         let mut state = [Fr::ZERO; WIDTH];
         state[0] = capacity;
         let mut rows = Vec::with_capacity(blocks.len() * (program.len() + 1) + 1);
@@ -245,44 +262,52 @@ fn sum(terms: impl Iterator<Item = Expression<Fr>>) -> Expression<Fr> {
 }
 
 impl PoseidonConfig {
-    /// Allocates the columns and creates the gates.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>) -> Self {
+    /// Allocates the columns and creates the gates, for up to `per_row` partial
+    /// rounds per row.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, per_row: usize) -> Self {
+        let per_row = per_row.clamp(1, PARTIAL_PER_ROW);
         let state: [Column<Advice>; WIDTH] = std::array::from_fn(|_| meta.advice_column());
         let sq: [Column<Advice>; WIDTH] = std::array::from_fn(|_| meta.advice_column());
-        let konst: [Column<Fixed>; FIXED_COLUMNS] = std::array::from_fn(|_| meta.fixed_column());
+        let konst: Vec<Column<Fixed>> = (0..fixed_columns(per_row)).map(|_| meta.fixed_column()).collect();
         meta.enable_equality(state[0]);
         for col in &sq[1..] {
             meta.enable_equality(*col);
         }
         let (q_full, q_absorb, q_init) = (meta.selector(), meta.selector(), meta.selector());
         let spec = Spec::get(WIDTH);
-        meta.create_gate("poseidon full round", |m| {
-            let q = m.query_selector(q_full);
-            let x: Vec<Expression<Fr>> = (0..WIDTH)
-                .map(|i| m.query_advice(state[i], Rotation::cur()) + m.query_fixed(konst[i], Rotation::cur()))
-                .collect();
-            let squares: Vec<Expression<Fr>> = (0..WIDTH).map(|i| m.query_advice(sq[i], Rotation::cur())).collect();
-            let next: Vec<Expression<Fr>> = (0..WIDTH).map(|i| m.query_advice(state[i], Rotation::next())).collect();
-            let mut constraints: Vec<Expression<Fr>> =
-                squares.iter().zip(&x).map(|(s, x)| q.clone() * (s.clone() - x.clone() * x.clone())).collect();
-            for (j, row) in spec.mds_inverse.iter().enumerate() {
-                let unmixed = sum(row.iter().zip(&next).map(|(mji, ni)| Expression::Constant(*mji) * ni.clone()));
-                let y = squares[j].clone() * squares[j].clone() * x[j].clone();
-                constraints.push(q.clone() * (unmixed - y));
-            }
-            constraints
-        });
-        let mut counts: Vec<usize> = round_rows(spec)
-            .iter()
-            .filter_map(|r| match r {
-                RoundRow::Partial { count, .. } => Some(*count),
-                RoundRow::Full(_) => None,
-            })
-            .collect();
-        counts.sort_unstable();
-        counts.dedup();
+        // A round with `sboxes` S-boxes on one row: `sq_i = (s_i + rc_i)²` and
+        // `M⁻¹·next = y` (each S-box expression once).
+        let round_gate = |meta: &mut ConstraintSystem<Fr>, name: &'static str, selector: Selector, sboxes: usize| {
+            meta.create_gate(name, |m| {
+                let q = m.query_selector(selector);
+                let x: Vec<Expression<Fr>> = (0..WIDTH)
+                    .map(|i| m.query_advice(state[i], Rotation::cur()) + m.query_fixed(konst[i], Rotation::cur()))
+                    .collect();
+                let squares: Vec<Expression<Fr>> =
+                    (0..sboxes).map(|i| m.query_advice(sq[i], Rotation::cur())).collect();
+                let next: Vec<Expression<Fr>> =
+                    (0..WIDTH).map(|i| m.query_advice(state[i], Rotation::next())).collect();
+                let mut constraints: Vec<Expression<Fr>> =
+                    squares.iter().zip(&x).map(|(s, x)| q.clone() * (s.clone() - x.clone() * x.clone())).collect();
+                for (j, row) in spec.mds_inverse.iter().enumerate() {
+                    let unmixed = sum(row.iter().zip(&next).map(|(mji, ni)| Expression::Constant(*mji) * ni.clone()));
+                    let y = match squares.get(j) {
+                        Some(sq) => sq.clone() * sq.clone() * x[j].clone(),
+                        None => x[j].clone(),
+                    };
+                    constraints.push(q.clone() * (unmixed - y));
+                }
+                constraints
+            });
+        };
+        round_gate(meta, "poseidon full round", q_full, WIDTH);
+        let counts = partial_counts(per_row);
         let q_partial: Vec<(usize, Selector)> = counts.iter().map(|&c| (c, meta.selector())).collect();
         for &(count, selector) in &q_partial {
+            if count == 1 {
+                round_gate(meta, "poseidon partial round", selector, 1);
+                continue;
+            }
             let (inputs, finals) = partial_forms(spec, FULL_ROUNDS / 2, count);
             meta.create_gate("poseidon partial rounds", |m| {
                 let q = m.query_selector(selector);
@@ -339,7 +364,7 @@ impl PoseidonConfig {
             }
             constraints
         });
-        PoseidonConfig { state, sq, konst, q_full, q_partial, q_absorb, q_init }
+        PoseidonConfig { state, sq, konst, per_row, q_full, q_partial, q_absorb, q_init }
     }
 
     /// Assigns the chain hashing the cells `message` (copied into the absorb
@@ -353,9 +378,9 @@ impl PoseidonConfig {
         witness: Option<&PoseidonWitness>,
     ) -> Result<Cell, Error> {
         let spec = Spec::get(WIDTH);
-        let program = round_rows(spec);
+        let program = round_rows(spec, self.per_row);
         let len = message.len();
-        let total = rows(len);
+        let total = rows(len, self.per_row);
         if witness.is_some_and(|w| w.rows.len() != total) {
             return Err(Error::Synthesis);
         }
@@ -366,6 +391,7 @@ impl PoseidonConfig {
         let partial_constants: Vec<Vec<Fr>> = program
             .iter()
             .map(|row| match *row {
+                RoundRow::Partial { first, count: 1 } => spec.round_constants[first].clone(),
                 RoundRow::Partial { first, count } => {
                     let (inputs, finals) = partial_forms(spec, first, count);
                     inputs.iter().chain(&finals).map(|a| a.c).collect()
