@@ -8,10 +8,15 @@
 //! - [`vk`], [`proof`], [`params`]: the verifying key, proof and verifier-parameter files;
 //! - [`transcript`]: the Keccak transcript shared with EVM verifiers;
 //! - [`verify()`]: checks that key, parameters and proof belong together, then verifies;
+//! - [`api`]: verification from file bytes and instance strings, what the
+//!   JavaScript bindings export;
+//! - `wasm` (feature `wasm`): those bindings, for wasm-bindgen (`verify`,
+//!   `proof_instances`, `proof_outputs`);
 //! - `evm` (feature `evm`): Solidity verifier generation, solc, an in-process EVM.
 
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod artifact;
 pub mod chain;
 #[cfg(feature = "evm")]
@@ -22,6 +27,8 @@ pub mod proof;
 pub mod transcript;
 pub mod verify;
 pub mod vk;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 pub use model_info::ModelInfo;
 pub use params::VerifierParams;

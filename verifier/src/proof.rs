@@ -10,6 +10,9 @@ use zkinfer_circuits::visibility::{Exposed, InstancePart, TensorKind};
 
 use crate::artifact::{self, ArtifactError, Kind};
 
+/// One part of the instance layout and its instances.
+type PartCells<'a> = (InstancePart, &'a [[u8; 32]]);
+
 /// A proof and its public inputs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proof {
@@ -49,7 +52,7 @@ impl Proof {
 
     /// The instances of each part, in order (`None` when the parts do not add up
     /// to the instances).
-    fn split(&self) -> Option<Vec<(InstancePart, &[[u8; 32]])>> {
+    fn split(&self) -> Option<Vec<PartCells<'_>>> {
         let mut rest = self.instances.as_slice();
         let mut out = Vec::with_capacity(self.parts.len());
         for part in &self.parts {
