@@ -71,6 +71,41 @@ fn lookups_are_accurate_at_a_higher_scale() {
 }
 
 #[test]
+fn transposed_convolutions_and_new_functions_agree_at_fixed_scales() {
+    // Bounds in units of the scale (measured: 1.4–1.7, 1.1, 4.0–4.6, 3.3 and
+    // 2.6–2.9): a transposed convolution is an affine map, half a unit per
+    // quantised factor of its terms; the others follow the per-function bounds
+    // of models/tests/funcs_onnx.rs, composed with the layers in front of them.
+    for scale in [8, 12] {
+        let unit = f64::powi(2.0, -scale);
+        for (case, units) in [
+            (cases::conv_transpose(2), 8.0),
+            (cases::periodic_and_log(2), 3.0),
+            (cases::roots_and_reciprocals(2), 10.0),
+            (cases::activations(2), 8.0),
+            (cases::log_softmax(2), 6.0),
+        ] {
+            let name = format!("{} at scale {scale}", case.name);
+            let p =
+                prepare(case.model, case.inputs, &CompileOptions { scale: Some(scale as u32), ..Default::default() });
+            assert!(p.lowering_error < 1e-4, "{name}: float lowering differs from tract by {}", p.lowering_error);
+            let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+            assert!(err <= units * unit, "{name}: integer reference error {err} ({} units)", err / unit);
+            p.assert_circuit_equals_reference(&name);
+        }
+    }
+    // The compact (EVM) profile lays the same rows out differently: the
+    // division's constant numerator, the reduction's rescales, the new tables.
+    for case in [cases::roots_and_reciprocals(4), cases::periodic_and_log(4), cases::conv_transpose(4)] {
+        let name = format!("{} (evm profile)", case.name);
+        let opts =
+            CompileOptions { scale: Some(8), profile: zkinfer_circuits::plan::Profile::Evm, ..Default::default() };
+        let p = prepare(case.model, case.inputs, &opts);
+        p.assert_circuit_equals_reference(&name);
+    }
+}
+
+#[test]
 fn comparisons_logic_and_where_are_exact_at_every_scale() {
     // Grid inputs: every value and every difference is exact at these scales, so
     // the float lowering, the integer reference and the circuit all equal tract.

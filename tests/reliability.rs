@@ -88,7 +88,7 @@ fn bad_inputs(a: &DemoArtifacts) -> Vec<BadInput> {
     let vk = VerifyingKey::from_bytes(&a.vk, "vk.bin").expect("demo vk");
     let params = VerifierParams::from_bytes(&a.params, "verifier.params").expect("demo params");
     let proof = Proof::from_bytes(&a.proof, "proof.bin").expect("demo proof");
-    let (unsupported, unsupported_input) = load_peer("mnist_gan");
+    let (unsupported, unsupported_input) = load_peer("gru");
     let mut cases: Vec<(&'static str, Check)> = vec![
         (
             "missing model file",

@@ -227,7 +227,7 @@ pub fn evaluate(graph: &Graph, inputs: &[Vec<i64>]) -> Result<Trace> {
                 out
             }
             Op::Lookup { func, src, bits } => {
-                let (lo, hi) = crate::func::table_range(*bits);
+                let (lo, hi) = func.input_range(*bits);
                 let mut out = Vec::with_capacity(src.len());
                 for r in src {
                     let x = get(r);

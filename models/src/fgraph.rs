@@ -107,6 +107,30 @@ pub enum FOp {
         /// Inputs, one per output.
         src: Vec<Ref>,
     },
+    /// `x − period · round(x / period)` (rounding half up): each element reduced
+    /// into `[-period/2, period/2]`, the argument reduction of periodic functions.
+    /// The quantiser proves it with integer arithmetic ([`crate::quantize`]).
+    Wrap {
+        /// The period, positive.
+        period: f64,
+        /// Inputs, one per output.
+        src: Vec<Ref>,
+    },
+    /// `1 / max(x, RECIP_MIN)`: the reciprocal of a non-negative element, its
+    /// input clamped away from 0 (the circuit clamps at one quantisation unit).
+    Recip {
+        /// Inputs, one per output.
+        src: Vec<Ref>,
+    },
+}
+
+/// Smallest divisor [`FOp::Recip`] takes in the float graph: one unit at the
+/// finest scale calibration tries (the circuit clamps at one unit of its scale).
+pub const RECIP_MIN: f64 = 1.0 / 65536.0;
+
+/// `x − period · round(x / period)`, rounding half up ([`FOp::Wrap`]).
+pub fn wrap(x: f64, period: f64) -> f64 {
+    x - period * (x / period + 0.5).floor()
 }
 
 impl FOp {
@@ -119,7 +143,9 @@ impl FOp {
             FOp::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
             FOp::Map { src, .. } => src.iter().copied().for_each(f),
             FOp::Div { a, b } => a.iter().chain(b).copied().for_each(f),
-            FOp::Sqrt { src } | FOp::Table { src, .. } => src.iter().copied().for_each(f),
+            FOp::Sqrt { src } | FOp::Table { src, .. } | FOp::Wrap { src, .. } | FOp::Recip { src } => {
+                src.iter().copied().for_each(f)
+            }
         }
     }
 
@@ -132,7 +158,9 @@ impl FOp {
             FOp::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
             FOp::Map { src, .. } => src.iter_mut().for_each(f),
             FOp::Div { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
-            FOp::Sqrt { src } | FOp::Table { src, .. } => src.iter_mut().for_each(f),
+            FOp::Sqrt { src } | FOp::Table { src, .. } | FOp::Wrap { src, .. } | FOp::Recip { src } => {
+                src.iter_mut().for_each(f)
+            }
         }
     }
 }
@@ -397,6 +425,72 @@ impl FGraph {
         self.unary((name, origin), shape, x, |c| func.eval_clamped(c), |src| FOp::Map { func, src })
     }
 
+    /// Each element reduced modulo `period` into `[-period/2, period/2]`
+    /// ([`FOp::Wrap`]); constants fold.
+    pub fn wrap(&mut self, name: &str, origin: &str, period: f64, shape: Vec<usize>, x: &[Elem]) -> View {
+        self.unary((name, origin), shape, x, |c| wrap(c, period), |src| FOp::Wrap { period, src })
+    }
+
+    /// Reciprocals of non-negative elements, clamped away from 0 ([`FOp::Recip`]);
+    /// constants fold.
+    pub fn recip(&mut self, name: &str, origin: &str, shape: Vec<usize>, x: &[Elem]) -> View {
+        self.unary((name, origin), shape, x, |c| 1.0 / c.max(RECIP_MIN), |src| FOp::Recip { src })
+    }
+
+    /// Whether `e` is provably at least 0 for every input, in the float graph and
+    /// in the quantised one: constants, ReLU-like maxima, absolute values, squares,
+    /// square roots, reciprocals, the non-negative functions (Sigmoid, Exp, the
+    /// step functions, SoftplusTail), and affine, product, quotient and min/max
+    /// combinations of such elements with non-negative weights. A conservative
+    /// check (`false` means "not known").
+    pub fn nonnegative(&self, e: Elem) -> bool {
+        self.nonnegative_at(e, 8)
+    }
+
+    fn nonnegative_at(&self, e: Elem, depth: u32) -> bool {
+        use crate::func::Func;
+        let r = match e {
+            Elem::Const(c) => return c >= 0.0,
+            Elem::Ref(r) => r,
+        };
+        if depth == 0 {
+            return false;
+        }
+        let i = r.index as usize;
+        let nonneg = |e: Elem| self.nonnegative_at(e, depth - 1);
+        match &self.nodes[r.node as usize].op {
+            FOp::Input { .. } | FOp::Wrap { .. } | FOp::Table { .. } => false,
+            FOp::Sqrt { .. } | FOp::Recip { .. } => true,
+            FOp::Map { func, .. } => matches!(
+                func,
+                Func::Sigmoid | Func::Exp | Func::Positive | Func::NonNegative | Func::IsZero | Func::SoftplusTail
+            ),
+            FOp::Linear(l) => l.bias[i] >= 0.0 && l.terms.row(i).iter().all(|&(t, w)| w >= 0.0 && nonneg(Elem::Ref(t))),
+            FOp::Mul { a, b } => a[i] == b[i] || (nonneg(Elem::Ref(a[i])) && nonneg(Elem::Ref(b[i]))),
+            FOp::Div { a, .. } => nonneg(Elem::Ref(a[i])),
+            FOp::Reduce { kind, sets, konst } => {
+                let set = sets.row(i);
+                match kind {
+                    ReduceKind::Max => {
+                        konst[i].is_some_and(|k| k >= 0.0)
+                            || set.iter().any(|&t| nonneg(Elem::Ref(t)))
+                            || self.is_abs(set)
+                    }
+                    ReduceKind::Min => konst[i].is_none_or(|k| k >= 0.0) && set.iter().all(|&t| nonneg(Elem::Ref(t))),
+                }
+            }
+        }
+    }
+
+    /// Whether a max over `set` is `|x|`: the set is `{x, −x}`.
+    fn is_abs(&self, set: &[Ref]) -> bool {
+        let negation_of = |n: Ref, x: Ref| match &self.nodes[n.node as usize].op {
+            FOp::Linear(l) => l.bias[n.index as usize] == 0.0 && l.terms.row(n.index as usize) == [(x, -1.0)],
+            _ => false,
+        };
+        matches!(set, [a, b] if negation_of(*b, *a) || negation_of(*a, *b))
+    }
+
     /// Evaluates the graph in floating point (the quantiser's calibration and the
     /// lowering's self-check against tract).
     pub fn evaluate(&self, inputs: &[Vec<f64>]) -> Vec<Vec<f64>> {
@@ -415,6 +509,8 @@ impl FGraph {
                 FOp::Map { func, src } => src.iter().map(|r| func.eval_clamped(get(r))).collect(),
                 FOp::Div { a, b } => a.iter().zip(b).map(|(x, y)| get(x) / get(y)).collect(),
                 FOp::Sqrt { src } => src.iter().map(|r| get(r).max(0.0).sqrt()).collect(),
+                FOp::Wrap { period, src } => src.iter().map(|r| wrap(get(r), *period)).collect(),
+                FOp::Recip { src } => src.iter().map(|r| 1.0 / get(r).max(RECIP_MIN)).collect(),
                 FOp::Table { data, src } => src.iter().map(|r| read_table(data, get(r))).collect(),
                 FOp::Reduce { kind, sets, konst } => sets
                     .rows()

@@ -17,6 +17,18 @@
 //! quantisation of `a` and `b` can still decide a near-tie differently from
 //! floating point; the accuracy report shows that). Booleans are `0` and `1.0`
 //! (`0` and `2^s` at the graph scale).
+//!
+//! Functions that do not saturate get a domain chosen for them, and the lowering
+//! brings their inputs there first:
+//!
+//! - [`Func::Log`] is tabulated over the *positive* inputs `[1, 2^t]` units, i.e.
+//!   `(2^-s, 2^(t-s)]` (`(0, 16]` at the usual `t = s + 4`): an input below one
+//!   unit reads `ln(2^-s)`, one above the top `ln 16` ([`LOG_DOMAIN`]).
+//! - [`Func::Sin`] and [`Func::Cos`] are tabulated over `±4` ([`PERIODIC_DOMAIN`],
+//!   `t = s + 3`); the lowering first reduces the argument modulo `2π` into
+//!   `[-π, π]` (exact integer arithmetic, [`crate::fgraph::FOp::Wrap`]).
+//! - [`Func::SoftplusTail`] is `softplus(x) − max(x, 0) = ln(1 + e^-|x|)`, which
+//!   saturates (to within 3.4e-4 of 0 beyond `±8`); Softplus is `max(x, 0)` plus it.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +43,21 @@ pub const MAX_TABLE_BITS: u32 = 16;
 /// Input bits of a step function's table: the inputs `[-2, 1]`, which hold
 /// `-1`, `0` and `1` (every sign and zero-ness an integer input can have).
 pub const STEP_TABLE_BITS: u32 = 2;
+
+/// Largest input of [`Func::Log`]'s table in real units (at scales up to
+/// `MAX_TABLE_BITS − 4`; a higher scale covers less): `ln` of anything larger
+/// reads `ln 16`.
+pub const LOG_DOMAIN: f64 = 16.0;
+
+/// Smallest input [`Func::Log`] takes in the float graph: one quantisation unit at
+/// the finest scale calibration tries. The circuit clamps at one unit of its own
+/// scale, `2^-s`, instead (an input that small is all quantisation error anyway).
+pub const LOG_MIN: f64 = 1.0 / 65536.0;
+
+/// Half-width of [`Func::Sin`]'s and [`Func::Cos`]'s tables in real units: it
+/// holds `[-π, π]`, where the periodic reduction puts every input, with room for
+/// its rounding.
+pub const PERIODIC_DOMAIN: f64 = 4.0;
 
 /// A function proven by lookup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -52,12 +79,37 @@ pub enum Func {
     IsZero,
     /// `-1`, `0` or `1`: the sign of `x` (ONNX Sign).
     Sign,
+    /// `ln x` over the positive inputs `[1, 2^t]` units (see the module notes).
+    Log,
+    /// `ln(1 + e^-|x|) = softplus(x) − max(x, 0)`: the part of softplus that
+    /// saturates, so that it can be tabulated over `±DOMAIN`.
+    SoftplusTail,
+    /// `sin x` over `±PERIODIC_DOMAIN` (inputs reduced modulo `2π` first).
+    Sin,
+    /// `cos x` over `±PERIODIC_DOMAIN` (inputs reduced modulo `2π` first).
+    Cos,
 }
 
 impl Func {
     /// Every function, in a fixed order.
-    pub const ALL: [Func; 8] =
-        [Func::Sigmoid, Func::Tanh, Func::Erf, Func::Exp, Func::Positive, Func::NonNegative, Func::IsZero, Func::Sign];
+    pub const ALL: [Func; 12] = [
+        Func::Sigmoid,
+        Func::Tanh,
+        Func::Erf,
+        Func::Exp,
+        Func::Positive,
+        Func::NonNegative,
+        Func::IsZero,
+        Func::Sign,
+        Func::Log,
+        Func::SoftplusTail,
+        Func::Sin,
+        Func::Cos,
+    ];
+
+    /// The smooth (non-step) functions, in a fixed order.
+    pub const SMOOTH: [Func; 8] =
+        [Func::Sigmoid, Func::Tanh, Func::Erf, Func::Exp, Func::Log, Func::SoftplusTail, Func::Sin, Func::Cos];
 
     /// The operator name: the ONNX (and tract element-wise) operator for the
     /// functions that are one, a descriptive name for the step functions that
@@ -72,13 +124,19 @@ impl Func {
             Func::NonNegative => "NonNegative",
             Func::IsZero => "IsZero",
             Func::Sign => "Sign",
+            Func::Log => "Log",
+            Func::SoftplusTail => "SoftplusTail",
+            Func::Sin => "Sin",
+            Func::Cos => "Cos",
         }
     }
 
-    /// The function for a tract element-wise operator name (Sigmoid, Tanh, Erf,
-    /// Exp, Sign); `None` for other names, the internal step functions' included.
+    /// The function for a tract element-wise operator that is exactly one lookup
+    /// of its input (Sigmoid, Tanh, Erf, Exp, Sign); `None` for other names: the
+    /// internal step functions, and the functions whose lowering first brings the
+    /// input into their domain (Ln, Sin, Cos, Softplus).
     pub fn from_name(name: &str) -> Option<Func> {
-        Func::ALL.iter().copied().filter(|f| !f.is_step() || *f == Func::Sign).find(|f| f.name() == name)
+        [Func::Sigmoid, Func::Tanh, Func::Erf, Func::Exp, Func::Sign].into_iter().find(|f| f.name() == name)
     }
 
     /// Whether this is a step function: its value depends only on the sign and
@@ -89,12 +147,33 @@ impl Func {
     }
 
     /// Table input bits at `scale`: [`STEP_TABLE_BITS`] for step functions,
-    /// [`table_bits`] for the others.
+    /// enough for `±PERIODIC_DOMAIN` for Sin and Cos, [`table_bits`] for the
+    /// others (all at most [`MAX_TABLE_BITS`]).
     pub fn table_bits(self, scale: u32) -> u32 {
-        if self.is_step() {
-            STEP_TABLE_BITS
-        } else {
-            table_bits(scale)
+        match self {
+            f if f.is_step() => STEP_TABLE_BITS,
+            Func::Sin | Func::Cos => (scale + PERIODIC_DOMAIN.log2() as u32 + 1).min(MAX_TABLE_BITS),
+            _ => table_bits(scale),
+        }
+    }
+
+    /// The fixed-point inputs `[lo, hi]` of this function's table of `bits`
+    /// bits (`2^bits` entries): `[1, 2^bits]` for [`Func::Log`], whose domain is
+    /// positive, [`table_range`] for the others.
+    pub fn input_range(self, bits: u32) -> (i64, i64) {
+        match self {
+            Func::Log => (1, 1i64 << bits),
+            _ => table_range(bits),
+        }
+    }
+
+    /// The real inputs `[lo, hi]` the float graph clamps to before evaluating
+    /// the function ([`Func::eval_clamped`]).
+    pub fn domain(self) -> (f64, f64) {
+        match self {
+            Func::Log => (LOG_MIN, LOG_DOMAIN),
+            Func::Sin | Func::Cos => (-PERIODIC_DOMAIN, PERIODIC_DOMAIN),
+            _ => (-DOMAIN, DOMAIN),
         }
     }
 
@@ -124,13 +203,18 @@ impl Func {
                     0.0
                 }
             }
+            Func::Log => x.ln(),
+            Func::SoftplusTail => (-x.abs()).exp().ln_1p(),
+            Func::Sin => x.sin(),
+            Func::Cos => x.cos(),
         }
     }
 
     /// What the float graph computes: the function of the input clamped to
-    /// `±DOMAIN` (for step functions the same as [`Func::eval`]).
+    /// [`Func::domain`] (for step functions the same as [`Func::eval`]).
     pub fn eval_clamped(self, x: f64) -> f64 {
-        self.eval(x.clamp(-DOMAIN, DOMAIN))
+        let (lo, hi) = self.domain();
+        self.eval(x.clamp(lo, hi))
     }
 
     /// The table entry for the fixed-point input `x` at scale `scale`.
@@ -238,5 +322,39 @@ mod tests {
         assert_eq!(Func::from_name("Exp"), Some(Func::Exp));
         assert_eq!(Func::from_name("Positive"), None);
         assert_eq!(Func::from_name("IsZero"), None);
+    }
+
+    #[test]
+    fn new_functions_have_their_domains() {
+        for (x, want) in [(1.0, 0.0), (0.5, -std::f64::consts::LN_2), (16.0, 16f64.ln())] {
+            assert!((Func::Log.eval(x) - want).abs() < 1e-12);
+        }
+        assert_eq!(Func::Log.eval_clamped(1e6), LOG_DOMAIN.ln(), "Log clamps at the top");
+        assert_eq!(Func::Log.eval_clamped(-1.0), LOG_MIN.ln(), "and below");
+        for x in [-30.0, -2.0, 0.0, 0.7, 12.0] {
+            let softplus = (1.0 + f64::exp(x)).ln();
+            assert!((x.max(0.0) + Func::SoftplusTail.eval(x) - softplus).abs() < 1e-12, "softplus({x})");
+        }
+        assert!(Func::SoftplusTail.eval(DOMAIN) < 3.4e-4, "the tail saturates");
+        assert!((Func::Sin.eval(1.0) - 1f64.sin()).abs() < 1e-15 && (Func::Cos.eval(1.0) - 1f64.cos()).abs() < 1e-15);
+        // Table sizes: ±8 (Log: (0, 16]) at s + 4 bits, ±4 at s + 3 for Sin and Cos,
+        // all capped at MAX_TABLE_BITS.
+        assert_eq!(Func::Log.table_bits(8), 12);
+        assert_eq!(Func::Log.input_range(12), (1, 4096));
+        assert_eq!(Func::Log.table_value(1, 8), (-8.0 * std::f64::consts::LN_2 * 256.0).round() as i64);
+        assert_eq!(Func::Log.table_value(4096, 8), (16f64.ln() * 256.0).round() as i64);
+        assert_eq!(Func::Sin.table_bits(8), 11);
+        assert_eq!(Func::Sin.input_range(11), (-1024, 1023));
+        let top = f64::from(Func::Sin.input_range(11).1 as i32) / 256.0;
+        assert!(top > std::f64::consts::PI + 0.5, "the table holds [-π, π] with room");
+        assert_eq!(Func::Cos.table_bits(16), MAX_TABLE_BITS);
+        for f in Func::SMOOTH {
+            assert!(!f.is_step());
+            assert!(f.table_bits(16) <= MAX_TABLE_BITS);
+        }
+        assert_eq!(Func::ALL.iter().filter(|f| !f.is_step()).count(), Func::SMOOTH.len());
+        for name in ["Log", "Ln", "Sin", "Cos", "SoftplusTail"] {
+            assert_eq!(Func::from_name(name), None, "{name} is lowered in several steps");
+        }
     }
 }

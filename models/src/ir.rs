@@ -178,7 +178,7 @@ pub enum Op {
     },
     /// `out = table(x)`: a nonlinear function by table lookup
     /// ([`crate::func::Func::table_value`]); every input lies in the table's range
-    /// ([`crate::func::table_range`]), which a clamp before it guarantees.
+    /// ([`crate::func::Func::input_range`]), which a clamp before it guarantees.
     Lookup {
         /// The function.
         func: crate::func::Func,

@@ -83,7 +83,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
             FOp::Map { func, src } => {
                 // Clamp to the table's range, then look up.
                 let bits = func.table_bits(scale);
-                let (lo, hi) = crate::func::table_range(bits);
+                let (lo, hi) = func.input_range(bits);
                 let n = src.len();
                 let singletons = |refs: Vec<Ref>| {
                     let mut sets = Csr::new();
@@ -110,6 +110,63 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 let high_id = nodes.len() - 1;
                 let src = (0..n).map(|i| Ref::new(high_id, i)).collect();
                 nodes.push(Node { name, origin, shape, op: Op::Lookup { func: *func, src, bits } });
+            }
+            FOp::Wrap { period, src } => {
+                // n = round(x / period) from x·W, W = round(2^2s / period) split as
+                // W_hi·2^s + W_lo: t = rescale(x·W_lo), y = rescale(x·W_hi + t) (the
+                // turns at scale s, to within a unit however large x is), n =
+                // rescale(y); then r = rescale(x·2^s − n·round(period·2^2s)).
+                let n = src.len();
+                let x = refs(src);
+                let w = q(1.0 / period, 2 * scale, || what("the inverse period"))?;
+                let (w_hi, w_lo) = (w.div_euclid(1 << scale), w.rem_euclid(1 << scale));
+                let period_2s = q(*period, 2 * scale, || what("the period"))?;
+                let linear = |rows: Vec<Vec<(Ref, i64)>>| {
+                    let mut terms = Csr::new();
+                    for row in rows {
+                        terms.push_row(row);
+                    }
+                    Op::Linear(Linear { bias: vec![0; n], terms, weight_scale: scale })
+                };
+                let all = |node: usize| (0..n).map(|i| Ref::new(node, i)).collect::<Vec<_>>();
+                let mut push = |suffix: &str, op: Op| {
+                    let name = format!("{name}.{suffix}");
+                    nodes.push(Node { name, origin: origin.clone(), shape: shape.clone(), op });
+                    nodes.len() - 1
+                };
+                let low = push("turns_low", linear(x.iter().map(|r| vec![(*r, w_lo)]).collect()));
+                let low = push("turns_low.rescale", Op::Rescale { src: all(low), relu: false });
+                let rows = x.iter().enumerate().map(|(i, r)| vec![(*r, w_hi), (Ref::new(low, i), 1)]).collect();
+                let turns = push("turns", linear(rows));
+                let turns = push("turns.rescale", Op::Rescale { src: all(turns), relu: false });
+                let count = push("count", Op::Rescale { src: all(turns), relu: false });
+                let rows = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| vec![(*r, 1i64 << scale), (Ref::new(count, i), -period_2s)])
+                    .collect();
+                let reduced = push("reduced", linear(rows));
+                nodes.push(Node { name, origin, shape, op: Op::Rescale { src: all(reduced), relu: false } });
+            }
+            FOp::Recip { src } => {
+                // max(x, 1 unit), then round(2^s · 2^s / m) by a division whose
+                // numerator, the constant 1.0, is one affine cell.
+                let n = src.len();
+                let mut sets = Csr::new();
+                for r in refs(src) {
+                    sets.push_row([r]);
+                }
+                let op = Op::Reduce { kind: ReduceKind::Max, sets, konst: vec![Some(1); n] };
+                nodes.push(Node { name: format!("{name}.clamp"), origin: origin.clone(), shape: shape.clone(), op });
+                let clamp = nodes.len() - 1;
+                let mut terms = Csr::new();
+                terms.push_row([(Ref::new(clamp, 0), 0)]);
+                let one = Op::Linear(Linear { bias: vec![1i64 << scale], terms, weight_scale: 0 });
+                nodes.push(Node { name: format!("{name}.one"), origin: origin.clone(), shape: vec![1], op: one });
+                let one = nodes.len() - 1;
+                let a = vec![Ref::new(one, 0); n];
+                let b = (0..n).map(|i| Ref::new(clamp, i)).collect();
+                nodes.push(Node { name, origin, shape, op: Op::DivRescale { a, b } });
             }
             FOp::Reduce { kind, sets, konst } => {
                 let mut qsets = Csr::new();
@@ -293,5 +350,36 @@ mod tests {
         assert_eq!(graph.nodes.len(), 2);
         let t = evaluate(&graph, &[vec![64, 32]]).unwrap();
         assert_eq!(t.outputs(&graph), vec![64 + 32 + 32]);
+    }
+
+    #[test]
+    fn periodic_reduction_and_reciprocals_are_integer_exact() {
+        let mut g = FGraph::default();
+        let x = g.add_input("x", vec![7]);
+        let w = g.wrap("wrap", "Sin", std::f64::consts::TAU, vec![7], &x.elems);
+        let r = g.recip("recip", "Recip", vec![7], &x.elems);
+        g.outputs = vec![w, r];
+        let input = [-20.0, -3.2, 0.0, 0.25, 3.2, 6.0, 1000.0];
+        let want = g.outputs_of(&g.evaluate(&[input.to_vec()]));
+        for scale in [6, 10, 14] {
+            let graph = quantize_graph(&g, scale).unwrap();
+            graph.validate().unwrap();
+            let qin: Vec<i64> = input.iter().map(|v| quantize(*v, scale).unwrap()).collect();
+            let out = evaluate(&graph, std::slice::from_ref(&qin)).unwrap().outputs(&graph);
+            let unit = f64::powi(2.0, scale as i32);
+            for (i, &q) in qin.iter().enumerate() {
+                // The reduction: x − n·round(2π·2^2s)/2^s, within a unit of the real
+                // one and inside [−π, π] up to the rounding.
+                // (Near ±π either end may be chosen: compare modulo 2π.)
+                let r = out[i] as f64 / unit;
+                let d = crate::fgraph::wrap(r - want[0][i], std::f64::consts::TAU);
+                assert!(d.abs() <= 1.0 / unit, "wrap({}) = {r} at scale {scale}", input[i]);
+                assert!(r.abs() <= std::f64::consts::PI + 2.0 / unit, "wrap({}) = {r} at scale {scale}", input[i]);
+                // The reciprocal: round(2^2s / max(q, 1)), exactly.
+                let d = q.max(1) as i128;
+                let exact = (2 * (1i128 << (2 * scale)) + d).div_euclid(2 * d);
+                assert_eq!(out[7 + i], exact, "1/{} at scale {scale}", input[i]);
+            }
+        }
     }
 }

@@ -486,6 +486,136 @@ pub fn square_activation(seed: u64) -> Case {
     b.finish("square_activation", &[p])
 }
 
+/// Transposed convolutions (tract's `Deconv`, ONNX ConvTranspose): a strided,
+/// padded 2-D one with output padding and bias, a ReLU, then a grouped 1-D one
+/// over the flattened rows.
+pub fn conv_transpose(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::cnn::Deconv;
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 2, 3, 4], 1.5);
+    let k = b.konst(&[3, 2, 3, 3], 0.5);
+    let bias = b.konst(&[3], 0.5);
+    let spec = PoolSpec {
+        data_format: DataFormat::NCHW,
+        kernel_shape: tvec![3, 3],
+        padding: PaddingSpec::Explicit(tvec![1, 0], tvec![1, 1]),
+        dilations: None,
+        strides: Some(tvec![2, 2]),
+        input_channels: 2,
+        output_channels: 3,
+    };
+    let deconv = Deconv { pool_spec: spec, kernel_format: KernelFormat::OIHW, adjustments: tvec![1, 0], group: 1 };
+    let y = b.op("deconv", deconv, &[x, k, bias]);
+    let y = b.relu(y, 4);
+    // [1, 3, 6, 8] → [1, 6, 24] → grouped 1-D: 6 → 4 channels in 2 groups.
+    let flat = b.op(
+        "rows",
+        AxisOp::Reshape(1, tvec![3.to_dim(), 6.to_dim(), 8.to_dim()], tvec![6.to_dim(), 24.to_dim()]),
+        &[y],
+    );
+    let k1 = b.konst(&[4, 3, 3], 0.4);
+    let bias1 = b.konst(&[4], 0.5);
+    let spec = PoolSpec {
+        data_format: DataFormat::NCHW,
+        kernel_shape: tvec![3],
+        padding: PaddingSpec::Explicit(tvec![1], tvec![0]),
+        dilations: Some(tvec![2]),
+        strides: Some(tvec![2]),
+        input_channels: 6,
+        output_channels: 4,
+    };
+    let deconv = Deconv { pool_spec: spec, kernel_format: KernelFormat::OIHW, adjustments: tvec![1], group: 2 };
+    let z = b.op("deconv_1d", deconv, &[flat, k1, bias1]);
+    b.finish("conv_transpose", &[z])
+}
+
+/// Periodic functions and logarithms: Sin and Cos of inputs spanning several
+/// periods (reduced modulo 2π first), Ln of `x² + 1/4` and of `|x| + 1/2`.
+pub fn periodic_and_log(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[2, 5], 9.0);
+    let sin = b.op("sin", math::sin(), &[x]);
+    let cos = b.op("cos", math::cos(), &[x]);
+    let scale = b.scalar(0.25, 2);
+    let small = b.op("small", math::mul(), &[x, scale]);
+    let sq = b.op("square", math::square(), &[small]);
+    let quarter = b.scalar(0.25, 2);
+    let pos = b.op("pos", math::add(), &[sq, quarter]);
+    let ln = b.op("ln", math::ln(), &[pos]);
+    let abs = b.op("abs", math::abs(), &[small]);
+    let half = b.scalar(0.5, 2);
+    let pos2 = b.op("pos2", math::add(), &[abs, half]);
+    let ln2 = b.op("ln2", math::ln(), &[pos2]);
+    b.finish("periodic_and_log", &[sin, cos, ln, ln2])
+}
+
+/// Square roots, reciprocals and constant powers: Sqrt of a ReLU, Rsqrt, a
+/// reciprocal of a value of either sign (`tanh(x) + 2`, not provably positive:
+/// sign times reciprocal of the magnitude) and of a provably positive one, x³,
+/// `relu(x)^1.5`, `x^-2`.
+pub fn roots_and_reciprocals(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[2, 5], 2.0);
+    let r = b.relu(x, 2);
+    let sqrt = b.op("sqrt", math::sqrt(), &[r]);
+    let sq = b.op("square", math::square(), &[x]);
+    let half = b.scalar(0.5, 2);
+    let pos = b.op("pos", math::add(), &[sq, half]);
+    let rsqrt = b.op("rsqrt", math::rsqrt(), &[pos]);
+    let t = b.op("tanh", math::tanh(), &[x]);
+    let two = b.scalar(2.0, 2);
+    let t2 = b.op("shift", math::add(), &[t, two]);
+    let recip_any = b.op("recip_any", math::recip(), &[t2]);
+    let recip_pos = b.op("recip_pos", math::recip(), &[pos]);
+    let cube = b.op("cube", math::pow_const(3.0), &[x]);
+    let p15 = b.op("pow15", math::pow_const(1.5), &[r]);
+    let inv_sq = b.op("inv_sq", math::pow_const(-2.0), &[pos]);
+    b.finish("roots_and_reciprocals", &[sqrt, rsqrt, recip_any, recip_pos, cube, p15, inv_sq])
+}
+
+/// Activations by arithmetic and lookups: LeakyRelu (`max(x, αx)`), HardSwish,
+/// HardSigmoid (tract's Mul, Add, Min, Max), Softplus as tract expands it
+/// (`ln(1 + e^x)`, recognised and proven as `max(x, 0) + ln(1 + e^-|x|)`) and
+/// SiLU (`x · sigmoid(x)`, which tract fuses).
+pub fn activations(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 6], 2.0);
+    let w = b.konst(&[6, 6], 0.8);
+    let h = b.op("gemm", einsum(&["mk", "nk"], "mn"), &[x, w]);
+    let leaky = b.op("leaky", tract_onnx::tract_core::ops::nn::leaky_relu(0.1), &[h]);
+    let swish = b.op("hard_swish", tract_onnx::tract_core::ops::nn::hard_swish(), &[h]);
+    let alpha = b.scalar(0.2, 2);
+    let beta = b.scalar(0.5, 2);
+    let (zero, one) = (b.scalar(0.0, 2), b.scalar(1.0, 2));
+    let hs = b.op("hs_mul", math::mul(), &[h, alpha]);
+    let hs = b.op("hs_add", math::add(), &[hs, beta]);
+    let hs = b.op("hs_min", math::min(), &[hs, one]);
+    let hs = b.op("hs_max", math::max(), &[hs, zero]);
+    let e = b.op("exp", math::exp(), &[h]);
+    let one2 = b.scalar(1.0, 2);
+    let e1 = b.op("plus_one", math::add(), &[e, one2]);
+    let softplus = b.op("softplus", math::ln(), &[e1]);
+    let sig = b.op("sigmoid", tract_onnx::tract_core::ops::nn::sigmoid(), &[h]);
+    let silu = b.op("silu", math::mul(), &[h, sig]);
+    b.finish("activations", &[leaky, swish, hs, softplus, silu])
+}
+
+/// LogSoftmax both ways: tract's own `LogSoftmax` kind over the last axis, and
+/// ONNX's expansion `ln(softmax(x))` over the first (recognised: `x − max −
+/// ln Σ e^(x − max)`, one logarithm per group, never the log of a rounded
+/// probability).
+pub fn log_softmax(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
+    let mut b = Builder::new(seed);
+    let x = b.input(&[3, 6], 1.5);
+    let w = b.konst(&[5, 6], 0.7);
+    let h = b.op("gemm", einsum(&["mk", "nk"], "mn"), &[x, w]);
+    let last = b.op("log_softmax", Softmax::new(tvec![1], None, SoftmaxKind::LogSoftmax), &[h]);
+    let soft = b.op("softmax", Softmax::new(tvec![0], None, SoftmaxKind::Softmax), &[h]);
+    let first = b.op("ln", math::ln(), &[soft]);
+    b.finish("log_softmax", &[last, first])
+}
+
 /// Every named case.
 pub fn all(seed: u64) -> Vec<Case> {
     vec![
@@ -508,6 +638,11 @@ pub fn all(seed: u64) -> Vec<Case> {
         norm_and_mask(seed),
         comparisons(seed),
         logic_and_where(seed),
+        conv_transpose(seed),
+        periodic_and_log(seed),
+        roots_and_reciprocals(seed),
+        activations(seed),
+        log_softmax(seed),
     ]
 }
 

@@ -5,7 +5,7 @@
 use halo2_axiom::circuit::{Layouter, Value};
 use halo2_axiom::halo2curves::ff::PrimeField;
 use halo2_axiom::plonk::{ConstraintSystem, Error, TableColumn};
-use zkinfer_models::func::{table_range, Func};
+use zkinfer_models::func::Func;
 use zkinfer_models::ir::{Graph, Op};
 
 use super::fe;
@@ -46,7 +46,7 @@ impl FuncTableConfig {
             |mut t| {
                 let mut rows = vec![(0i128, 0i128, 0i128)];
                 for (i, (func, bits)) in tables.iter().enumerate() {
-                    let (lo, hi) = table_range(*bits);
+                    let (lo, hi) = func.input_range(*bits);
                     rows.extend((lo..=hi).map(|x| (i as i128 + 1, x as i128, func.table_value(x, scale) as i128)));
                 }
                 for (j, node) in graph.data_tables().into_iter().enumerate() {

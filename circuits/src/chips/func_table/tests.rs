@@ -1,8 +1,10 @@
-//! MockProver tests of the step functions' tables (comparisons, Sign): an honest
-//! witness passes in both profiles; a looked-up value changed to the other
-//! boolean, to another function's value for the same input, or by one unit
+//! MockProver tests of the function tables. Step functions (comparisons, Sign):
+//! an honest witness passes in both profiles; a looked-up value changed to the
+//! other boolean, to another function's value for the same input, or by one unit
 //! fails; so does a clamped input that is not the clamp of its source, and a
-//! mutation campaign finds no unconstrained cell.
+//! mutation campaign finds no unconstrained cell. The smooth functions
+//! ([`Func::SMOOTH`]: Sigmoid, Tanh, Erf, Exp, Log, SoftplusTail, Sin, Cos) get
+//! the same treatment over inputs inside, at the edges of and beyond each table.
 
 use std::sync::Arc;
 
@@ -10,6 +12,7 @@ use halo2_axiom::dev::{MockProver, VerifyFailure};
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::fgraph::FGraph;
 use zkinfer_models::func::{table_range, Func, STEP_TABLE_BITS};
+use zkinfer_models::ir::Graph;
 use zkinfer_models::ir::Op;
 use zkinfer_models::quantize_inputs;
 
@@ -36,15 +39,29 @@ struct Setup {
 
 /// Every step function of every input, compiled for `profile` at a fixed scale.
 fn setup(profile: Profile) -> Setup {
-    let x = inputs();
+    let s = setup_funcs(&STEPS, inputs(), profile);
+    let graph = &s.circuit.program.as_ref().unwrap().graph;
+    assert_eq!(max_error(graph, &s.witness, &STEPS, &inputs()), 0.0, "step functions are exact on these inputs");
+    s
+}
+
+/// The largest |circuit output − exact function| of `funcs` on `x`.
+fn max_error(graph: &Graph, witness: &Witness, funcs: &[Func], x: &[f64]) -> f64 {
+    let unit = f64::powi(2.0, graph.scale as i32);
+    let exact = funcs.iter().flat_map(|f| x.iter().map(move |&v| f.eval_clamped(v)));
+    witness.outputs.iter().zip(exact).map(|(&o, e)| (o as f64 / unit - e).abs()).fold(0.0, f64::max)
+}
+
+/// Every function of `funcs` on every input `x`, compiled for `profile` at
+/// [`SCALE`].
+fn setup_funcs(funcs: &[Func], x: Vec<f64>, profile: Profile) -> Setup {
     let mut g = FGraph::default();
     let v = g.add_input("x", vec![x.len()]);
-    g.outputs = STEPS.iter().map(|&f| g.map(f.name(), f.name(), f, vec![x.len()], &v.elems)).collect();
+    g.outputs = funcs.iter().map(|&f| g.map(f.name(), f.name(), f, vec![x.len()], &v.elems)).collect();
     let x = vec![x];
     let reference = g.outputs_of(&g.evaluate(&x));
     let opts = CompileOptions { scale: Some(SCALE), profile, ..Default::default() };
     let c = compile(&g, &x, &reference, &opts).unwrap();
-    assert_eq!(c.max_abs_error, 0.0, "step functions are exact on these inputs");
     let shape = c.plan.shape;
     let layout = Layout::build(&c.graph, shape.dot_lanes as usize, shape.dot_width as usize, shape.elem_lanes as usize);
     let trace = evaluate(&c.graph, &quantize_inputs(&x, SCALE).unwrap()).unwrap();
@@ -58,7 +75,7 @@ fn run(s: &Setup, witness: Witness) -> Result<(), Vec<VerifyFailure>> {
     MockProver::run(s.circuit.shape.k, &circuit, vec![s.witness.instances()]).unwrap().verify()
 }
 
-/// The (lane, row) of every lookup of a step function, with its function.
+/// The (lane, row) of every lookup, with its function.
 fn lookups(s: &Setup) -> Vec<(usize, usize, Func)> {
     let program = s.circuit.program.as_ref().unwrap();
     let mut out = Vec::new();
@@ -167,4 +184,109 @@ fn mutation_campaign_finds_no_unconstrained_cell() {
         assert!(report.tried > 50, "{profile:?}: {report:?}");
         assert!(report.survivors.is_empty(), "{profile:?}: {:?}", report.survivors);
     }
+}
+
+/// Inputs inside every smooth function's domain, at its table's edges and
+/// beyond them (clamped), negative and zero ones included (Log clamps them to
+/// one unit).
+fn smooth_inputs() -> Vec<f64> {
+    let unit = 1.0 / f64::from(1u32 << SCALE);
+    vec![0.0, unit, -unit, 0.5, -1.25, 3.0, -3.75, 7.96875, -8.0, 15.5, 40.0, -40.0]
+}
+
+#[test]
+fn smooth_tables_hold_each_function_over_its_domain() {
+    let s = setup_funcs(&Func::SMOOTH, smooth_inputs(), Profile::Fast);
+    let graph = &s.circuit.program.as_ref().unwrap().graph;
+    let tables = graph.lookup_tables();
+    assert_eq!(tables.len(), Func::SMOOTH.len());
+    for &(func, bits) in &tables {
+        assert_eq!(bits, func.table_bits(SCALE), "{func:?}");
+        let want = match func {
+            Func::Sin | Func::Cos => SCALE + 3,
+            _ => SCALE + 4,
+        };
+        assert_eq!(bits, want, "{func:?}: ±8 (Log: (0, 16]), ±4 for the periodic functions");
+    }
+    assert_eq!(Func::Log.input_range(SCALE + 4), (1, 1 << (SCALE + 4)), "Log's table holds the positive inputs");
+    let rows: usize = tables.iter().map(|&(_, bits)| 1usize << bits).sum();
+    assert_eq!(super::table_rows(&tables, 0), 1 + rows);
+    // Each output is the table entry of the clamped quantised input: within half
+    // a unit of the function there (every input is on the grid).
+    let unit = f64::powi(2.0, SCALE as i32);
+    let exact = Func::SMOOTH.iter().flat_map(|&f| {
+        smooth_inputs().into_iter().map(move |x| {
+            let (lo, hi) = f.input_range(f.table_bits(SCALE));
+            f.eval(((x * unit).round() as i64).clamp(lo, hi) as f64 / unit)
+        })
+    });
+    for (k, (&got, want)) in s.witness.outputs.iter().zip(exact).enumerate() {
+        assert!((got as f64 / unit - want).abs() <= 0.5 / unit + 1e-12, "output {k}: {got} for {want}");
+    }
+}
+
+#[test]
+fn tampered_smooth_lookups_fail_in_both_profiles() {
+    for profile in [Profile::Fast, Profile::Evm] {
+        let s = setup_funcs(&Func::SMOOTH, smooth_inputs(), profile);
+        run(&s, s.witness.clone()).unwrap_or_else(|e| panic!("{profile:?}: honest witness rejected: {e:?}"));
+        let found = lookups(&s);
+        assert_eq!(found.len(), Func::SMOOTH.len() * smooth_inputs().len(), "{profile:?}: one lookup per element");
+        let mut funcs_seen = Vec::new();
+        for &(lane, op, func) in &found {
+            let honest = &s.witness.elem_rows[lane][op];
+            let bits = func.table_bits(SCALE);
+            let (lo, hi) = func.input_range(bits);
+            assert!((lo as i128..=hi as i128).contains(&honest.a), "{profile:?}: {func:?}'s input is clamped");
+            assert_eq!(honest.c, func.table_value(honest.a as i64, SCALE) as i128);
+            // Check every input for two functions, and a few for the others.
+            let count = funcs_seen.iter().filter(|f| **f == func).count();
+            funcs_seen.push(func);
+            if count >= 3 && !matches!(func, Func::Log | Func::Sin) {
+                continue;
+            }
+            // Another function's value for the same input (the wrong tag), when
+            // the input is in its table and the value differs.
+            let other = Func::SMOOTH
+                .iter()
+                .filter(|f| {
+                    let (lo, hi) = f.input_range(f.table_bits(SCALE));
+                    (lo as i128..=hi as i128).contains(&honest.a)
+                })
+                .map(|f| f.table_value(honest.a as i64, SCALE) as i128)
+                .find(|&v| v != honest.c);
+            for bad in [Some(honest.c + 1), Some(honest.c - 1), other].into_iter().flatten() {
+                let mut w = s.witness.clone();
+                w.elem_rows[lane][op].c = bad;
+                assert!(run(&s, w).is_err(), "{profile:?}: {func:?}({}) = {bad} accepted", honest.a);
+            }
+            // A moved input with its consistent table value: the copy constraint
+            // to the clamp's result catches it.
+            let moved = if honest.a == hi as i128 { honest.a - 1 } else { honest.a + 1 };
+            let mut w = s.witness.clone();
+            w.elem_rows[lane][op].a = moved;
+            w.elem_rows[lane][op].c = func.table_value(moved as i64, SCALE) as i128;
+            assert!(run(&s, w).is_err(), "{profile:?}: {func:?} of a moved input accepted");
+            // An input outside the table (past the clamp's edge) is not in it.
+            let outside = if honest.a == hi as i128 {
+                hi as i128 + 1
+            } else if honest.a == lo as i128 {
+                lo as i128 - 1
+            } else {
+                continue;
+            };
+            let mut w = s.witness.clone();
+            w.elem_rows[lane][op].a = outside;
+            assert!(run(&s, w).is_err(), "{profile:?}: {func:?} of an input outside its table accepted");
+        }
+    }
+}
+
+#[test]
+fn mutation_campaign_over_smooth_tables_finds_no_unconstrained_cell() {
+    let s = setup_funcs(&Func::SMOOTH, smooth_inputs(), Profile::Fast);
+    let circuit = s.circuit.clone().with_witness(Arc::new(s.witness.clone()));
+    let report = mutation_campaign(&circuit, &s.witness.instances(), None).unwrap();
+    assert!(report.tried > 100, "{report:?}");
+    assert!(report.survivors.is_empty(), "{:?}", report.survivors);
 }

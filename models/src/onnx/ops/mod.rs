@@ -3,11 +3,13 @@
 mod binary;
 mod conv;
 mod data_movement;
+mod deconv;
 mod einsum;
 mod element_wise;
 mod embedding;
 mod geometry;
 mod logic;
+mod math;
 mod max_pool;
 mod pad;
 mod reduce;
@@ -24,6 +26,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
     &[
         &einsum::EinSumLowering,
         &conv::ConvLowering,
+        &deconv::DeconvLowering,
         &logic::LogicLowering,
         &binary::BinaryLowering,
         &element_wise::ElementWiseLowering,

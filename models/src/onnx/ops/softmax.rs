@@ -1,12 +1,14 @@
 //! Softmax over axes, as the circuit proves it: `m = max(x)`, `e_i = exp(x_i − m)`
 //! (a table lookup; every input is at most 0), `s = Σ e_i`, `y_i = e_i / s` (a
-//! division by a positive value, `s ≥ 1` since one `e_i` is `e^0`).
+//! division by a positive value, `s ≥ 1` since one `e_i` is `e^0`). LogSoftmax
+//! is `y_i = x_i − m − ln s`, one logarithm per group ([`super::math`]).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, Value};
+use super::math::{self, Namer};
 use crate::error::Result;
 use crate::fgraph::{AffineRow, Elem};
 use crate::func::Func;
@@ -20,9 +22,9 @@ impl Lowering for SoftmaxLowering {
     }
 
     fn supports(&self, node: &TypedNode, _const_inputs: &[bool]) -> std::result::Result<(), String> {
-        match node.op_as::<Softmax>().map(|s| &s.kind) {
-            Some(SoftmaxKind::Softmax) => Ok(()),
-            Some(SoftmaxKind::LogSoftmax) => Err("LogSoftmax is not supported yet".into()),
+        match node.op_as::<Softmax>() {
+            Some(s) if s.quant_output_dt.is_some() => Err("quantised (integer) softmax is not supported".into()),
+            Some(_) => Ok(()),
             None => Err("not a Softmax".into()),
         }
     }
@@ -46,6 +48,7 @@ impl Lowering for SoftmaxLowering {
         }
         let name = ctx.name().to_string();
         let origin = "Softmax";
+        let group_size = x.elems.len().checked_div(groups_n).unwrap_or(0);
         let max = ctx.g.reduce(&format!("{name}.max"), origin, ReduceKind::Max, group_shape.clone(), groups);
         let shifted_rows = x
             .elems
@@ -60,6 +63,11 @@ impl Lowering for SoftmaxLowering {
             sum_rows[*g].terms.push((*e, 1.0));
         }
         let sums = ctx.g.affine(&format!("{name}.sum"), origin, group_shape, sum_rows);
+        if op.kind == SoftmaxKind::LogSoftmax {
+            let n = Namer { name: &name, origin: "LogSoftmax" };
+            let y = math::log_softmax(ctx.g, &n, shape, &shifted.elems, &sums, &group_of, group_size);
+            return Ok(vec![Value::View(y)]);
+        }
         let pairs = exp.elems.iter().zip(&group_of).map(|(e, g)| (*e, sums.elems[*g])).collect();
         let y = ctx
             .g

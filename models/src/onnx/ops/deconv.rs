@@ -1,0 +1,132 @@
+//! `Deconv` (ONNX ConvTranspose: any spatial rank, strides, padding, dilations,
+//! output padding, groups, bias) → affine rows.
+//!
+//! A transposed convolution scatters: input position `i` and kernel tap `k` add
+//! `x[i] · w[k]` to output position `o = i·stride + k·dilation − pad_before` (per
+//! spatial axis) when `0 ≤ o < out`. Gathered per output element, that is one
+//! affine row `bias + Σ x · w` over the contributing (input, tap) pairs, like a
+//! convolution's rows; output padding only lengthens the output (those positions
+//! get taps where the geometry reaches them, and the bias).
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::cnn::Deconv;
+
+use super::super::lower::{Ctx, Lowering};
+use super::super::value::{strides, tensor_to_f64, Value};
+use super::geometry::Layout;
+use crate::error::Result;
+use crate::fgraph::AffineRow;
+
+pub(crate) struct DeconvLowering;
+
+impl Lowering for DeconvLowering {
+    fn handles(&self, node: &TypedNode) -> bool {
+        node.op_is::<Deconv>()
+    }
+
+    fn supports(&self, _node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
+        if const_inputs.get(1) != Some(&true) || const_inputs.get(2).is_some_and(|c| !c) {
+            return Err("the kernel and bias of a transposed convolution must be constants".into());
+        }
+        if const_inputs[0] {
+            return Err("constant input".into());
+        }
+        Ok(())
+    }
+
+    fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
+        let op = ctx.node.op_as::<Deconv>().ok_or_else(|| ctx.fail("not a Deconv"))?.clone();
+        let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+        let kernel = inputs[1].as_const().ok_or_else(|| ctx.fail("kernel is not constant"))?;
+        let spec = &op.pool_spec;
+        let group = op.group.max(1);
+        let k = op.kernel_format.kernel_as_group_o_i_hw(kernel, group).map_err(|e| ctx.fail(format!("kernel: {e}")))?;
+        let k_shape = k.shape().to_vec(); // [G, O/G, I/G, HW]
+        let kvals = tensor_to_f64(&k).map_err(|e| ctx.fail(e.to_string()))?;
+        let (o_per_g, i_per_g, n_k) = (k_shape[1], k_shape[2], k_shape[3]);
+        let out_channels = group * o_per_g;
+        let bias: Vec<f64> = match inputs.get(2).and_then(|b| b.as_const()) {
+            None => vec![0.0; out_channels],
+            Some(b) => {
+                let b = tensor_to_f64(b).map_err(|e| ctx.fail(e.to_string()))?;
+                match b.len() {
+                    1 => vec![b[0]; out_channels],
+                    n if n == out_channels => b,
+                    n => return Err(ctx.fail(format!("bias has {n} values for {out_channels} output channels"))),
+                }
+            }
+        };
+        let out_shape = ctx.out_shape();
+        let input = Layout::of(spec, &x.shape).map_err(|e| ctx.fail(e.to_string()))?;
+        let output = Layout::of(spec, &out_shape).map_err(|e| ctx.fail(e.to_string()))?;
+        if input.c != group * i_per_g || output.c != out_channels {
+            return Err(ctx.fail(format!(
+                "channels {} → {} do not match the kernel ({} → {out_channels} in {group} groups)",
+                input.c,
+                output.c,
+                group * i_per_g
+            )));
+        }
+        let kernel_hw: Vec<usize> = spec.kernel_shape.to_vec();
+        if kernel_hw.iter().product::<usize>() != n_k {
+            return Err(ctx.fail("kernel size does not match the pooling spec"));
+        }
+        let (stride, dilation) = (spec.strides(), spec.dilations());
+        let padding = spec
+            .padding
+            .compute_for_deconv(&input.hw, &kernel_hw, &dilation, &stride, &op.adjustments)
+            .map_err(|e| ctx.fail(format!("padding: {e}")))?;
+        let deconvoluted: Vec<usize> = padding.iter().map(|p| p.deconvoluted).collect();
+        if deconvoluted != output.hw {
+            return Err(ctx.fail(format!(
+                "transposed-convolution geometry gives {deconvoluted:?}, tract's output has {:?}",
+                output.hw
+            )));
+        }
+        let rank = input.hw.len();
+        let (in_strides, k_strides) = (strides(&input.hw), strides(&kernel_hw));
+        let out_offset = |d: usize, coord: usize| coord * output.hw_strides[d];
+        // Every (input position, tap) pair that lands inside the output: the input's
+        // and the output's spatial offsets, and the tap.
+        let mut scatter: Vec<(usize, usize, usize)> = Vec::new();
+        for p in 0..input.hw.iter().product::<usize>() {
+            let in_off: usize = (0..rank).map(|d| ((p / in_strides[d]) % input.hw[d]) * input.hw_strides[d]).sum();
+            'taps: for tap in 0..n_k {
+                let mut off = 0;
+                for d in 0..rank {
+                    let (i, kk) = ((p / in_strides[d]) % input.hw[d], (tap / k_strides[d]) % kernel_hw[d]);
+                    let o = (i * stride[d] + kk * dilation[d]) as isize - padding[d].pad_before as isize;
+                    if o < 0 || o >= output.hw[d] as isize {
+                        continue 'taps;
+                    }
+                    off += out_offset(d, o as usize);
+                }
+                scatter.push((in_off, off, tap));
+            }
+        }
+        let mut rows = vec![AffineRow::default(); out_shape.iter().product()];
+        for n in 0..input.n {
+            for oc in 0..out_channels {
+                for off in output.spatial_offsets() {
+                    rows[output.index(n, oc, off)].bias = bias[oc];
+                }
+            }
+            for g in 0..group {
+                for o in 0..o_per_g {
+                    let oc = g * o_per_g + o;
+                    for i in 0..i_per_g {
+                        let ic = g * i_per_g + i;
+                        let wbase = (oc * i_per_g + i) * n_k;
+                        for &(in_off, out_off, tap) in &scatter {
+                            rows[output.index(n, oc, out_off)]
+                                .terms
+                                .push((x.elems[input.index(n, ic, in_off)], kvals[wbase + tap]));
+                        }
+                    }
+                }
+            }
+        }
+        let view = ctx.g.affine(ctx.name(), "Deconv", out_shape, rows);
+        Ok(vec![Value::View(view)])
+    }
+}

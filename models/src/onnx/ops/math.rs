@@ -1,0 +1,361 @@
+//! Element-wise functions built from several proven steps: logarithms (with
+//! Softplus and LogSoftmax recognised in tract's expansions), periodic functions,
+//! reciprocals, square roots, constant powers and piecewise-linear activations.
+//!
+//! - `ln x`: one lookup of [`Func::Log`] (inputs clamped to `[2^-s, 16]`). Two
+//!   patterns tract produces are recognised first: `ln(1 + e^x)` (ONNX Softplus,
+//!   and Mish's inner softplus) becomes `max(x, 0) + SoftplusTail(x)`, exact up to
+//!   the lookup's rounding at any `x`; `ln(softmax(x))` (ONNX LogSoftmax) becomes
+//!   `x − max − ln Σ e^(x − max)` with one logarithm per softmax group.
+//! - `sin x`, `cos x`: the argument reduced modulo `2π` into `[-π, π]`
+//!   ([`FGraph::wrap`]), then one lookup over `±4`.
+//! - `1 / x`: a division `round(2^2s / max(x, 1 unit))`; when `x` is not known to
+//!   be non-negative, `sign(x) · 1/|x|` (so `1/0` is `0` where ONNX gives `±inf`).
+//! - `sqrt x`, `x^-1/2`: the exact integer square root of `max(x, 0)` (and its
+//!   reciprocal); `x^e` for a constant `e`: products for integer `e`, times a
+//!   square root for half-integers, a reciprocal for negative ones, and
+//!   `exp(e · ln x)` (two lookups, `x` in `(0, 16]`) otherwise.
+//! - LeakyRelu `max(x, αx)` (`min` for `α > 1`), HardSwish
+//!   `x · min(max(x/6 + 1/2, 0), 1)`, SiLU `x · sigmoid(x)` and GELU (exact and
+//!   tanh forms) by arithmetic around their lookups.
+
+use crate::fgraph::{AffineRow, Elem, FGraph, FOp, View};
+use crate::func::{Func, LOG_DOMAIN};
+use crate::ir::{ReduceKind, Ref};
+
+/// Names the steps of one operator: `name.suffix`, all with the same origin.
+pub(crate) struct Namer<'a> {
+    /// Node name.
+    pub name: &'a str,
+    /// Operator name.
+    pub origin: &'a str,
+}
+
+impl Namer<'_> {
+    fn at(&self, suffix: &str) -> String {
+        if suffix.is_empty() {
+            self.name.to_string()
+        } else {
+            format!("{}.{suffix}", self.name)
+        }
+    }
+}
+
+/// `bias + w · x` for each element.
+fn scaled(g: &mut FGraph, n: &Namer<'_>, suffix: &str, x: &[Elem], w: f64, bias: f64) -> View {
+    let rows = x.iter().map(|&e| AffineRow { bias, terms: vec![(e, w)] }).collect();
+    g.affine(&n.at(suffix), n.origin, vec![x.len()], rows)
+}
+
+/// `max(x, k)` (or `min`) for each element.
+fn clamp(g: &mut FGraph, n: &Namer<'_>, suffix: &str, kind: ReduceKind, x: &[Elem], k: f64) -> View {
+    let sets = x.iter().map(|&e| vec![e, Elem::Const(k)]).collect();
+    g.reduce(&n.at(suffix), n.origin, kind, vec![x.len()], sets)
+}
+
+/// Elementwise products of two lists.
+fn product(g: &mut FGraph, n: &Namer<'_>, suffix: &str, a: &[Elem], b: &[Elem]) -> View {
+    let pairs = a.iter().copied().zip(b.iter().copied()).collect();
+    g.multiply(&n.at(suffix), n.origin, vec![a.len()], pairs)
+}
+
+/// `max(x, 0)`.
+pub(crate) fn relu(g: &mut FGraph, n: &Namer<'_>, suffix: &str, x: &[Elem]) -> View {
+    clamp(g, n, suffix, ReduceKind::Max, x, 0.0)
+}
+
+/// The argument of `ln(1 + e^x)`: `x` when `e` is `1 + exp(x)`.
+fn softplus_argument(g: &FGraph, e: Elem) -> Option<Elem> {
+    let Elem::Ref(r) = e else { return None };
+    let FOp::Linear(l) = &g.nodes[r.node as usize].op else { return None };
+    let i = r.index as usize;
+    let [(t, w)] = l.terms.row(i) else { return None };
+    if l.bias[i] != 1.0 || *w != 1.0 {
+        return None;
+    }
+    match &g.nodes[t.node as usize].op {
+        FOp::Map { func: Func::Exp, src } => Some(Elem::Ref(src[t.index as usize])),
+        _ => None,
+    }
+}
+
+/// A softmax output's parts: the shifted input `x − max`, the group's sum of
+/// exponentials, and how many terms (at most 1 each) that sum has.
+fn softmax_parts(g: &FGraph, e: Elem) -> Option<(Elem, Ref, f64)> {
+    let Elem::Ref(r) = e else { return None };
+    let node = &g.nodes[r.node as usize];
+    let FOp::Div { a, b } = &node.op else { return None };
+    if node.origin != "Softmax" {
+        return None;
+    }
+    let (num, sum) = (a[r.index as usize], b[r.index as usize]);
+    let FOp::Map { func: Func::Exp, src } = &g.nodes[num.node as usize].op else { return None };
+    let FOp::Linear(l) = &g.nodes[sum.node as usize].op else { return None };
+    let row = l.terms.row(sum.index as usize);
+    if !row.iter().all(|&(_, w)| w == 1.0) || !row.iter().any(|&(t, _)| t == num) {
+        return None;
+    }
+    Some((Elem::Ref(src[num.index as usize]), sum, row.len() as f64 + l.bias[sum.index as usize].max(0.0)))
+}
+
+/// `ln S` for sums of exponentials `S ∈ [1, terms]`: `2^j · ln(S^(1/2^j))` with
+/// `j` square roots, the fewest that bring `terms` into the Log table's domain.
+/// Returns the logarithms' elements and, per element, the factor `2^j`.
+fn log_of_sums(g: &mut FGraph, n: &Namer<'_>, sums: &[(Elem, f64)]) -> (Vec<Elem>, Vec<f64>) {
+    let mut roots: Vec<Elem> = sums.iter().map(|&(r, _)| r).collect();
+    let mut factors = vec![1.0; sums.len()];
+    let mut bound: Vec<f64> = sums.iter().map(|&(_, t)| t).collect();
+    for step in 0.. {
+        let todo: Vec<usize> = (0..sums.len()).filter(|&i| bound[i] > LOG_DOMAIN).collect();
+        if todo.is_empty() {
+            break;
+        }
+        let x: Vec<Elem> = todo.iter().map(|&i| roots[i]).collect();
+        let r = g.sqrt(&n.at(&format!("sum_root{step}")), n.origin, vec![x.len()], &x);
+        for (k, &i) in todo.iter().enumerate() {
+            roots[i] = r.elems[k];
+            factors[i] *= 2.0;
+            bound[i] = bound[i].sqrt();
+        }
+    }
+    let logs = g.map(&n.at("log_sum"), n.origin, Func::Log, vec![roots.len()], &roots);
+    (logs.elems, factors)
+}
+
+/// `ln x` for each element, recognising Softplus and LogSoftmax (see the module
+/// notes).
+pub(crate) fn log(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    enum Kind {
+        Plain,
+        Softplus(Elem),
+        LogSoftmax(Elem, usize),
+    }
+    let mut sums: Vec<(Elem, f64)> = Vec::new();
+    let kinds: Vec<Kind> = x
+        .iter()
+        .map(|&e| {
+            if let Some(arg) = softplus_argument(g, e) {
+                Kind::Softplus(arg)
+            } else if let Some((shifted, sum, terms)) = softmax_parts(g, e) {
+                let k = sums.iter().position(|s| s.0 == Elem::Ref(sum)).unwrap_or_else(|| {
+                    sums.push((Elem::Ref(sum), terms));
+                    sums.len() - 1
+                });
+                Kind::LogSoftmax(shifted, k)
+            } else {
+                Kind::Plain
+            }
+        })
+        .collect();
+    let pick = |f: &dyn Fn(usize, &Kind) -> Option<Elem>| -> (Vec<usize>, Vec<Elem>) {
+        kinds.iter().enumerate().filter_map(|(i, k)| f(i, k).map(|e| (i, e))).unzip()
+    };
+    let (plain_at, plain) = pick(&|i, k| matches!(k, Kind::Plain).then_some(x[i]));
+    let (soft_at, soft) = pick(&|_, k| if let Kind::Softplus(a) = k { Some(*a) } else { None });
+    let (lsm_at, lsm) = pick(&|_, k| if let Kind::LogSoftmax(s, _) = k { Some(*s) } else { None });
+    let mut out = vec![Elem::Const(0.0); x.len()];
+    if !plain.is_empty() {
+        let v = g.map(&n.at(""), n.origin, Func::Log, vec![plain.len()], &plain);
+        for (i, e) in plain_at.into_iter().zip(v.elems) {
+            out[i] = e;
+        }
+    }
+    if !soft.is_empty() {
+        let v = softplus(g, &Namer { name: &n.at("softplus"), origin: n.origin }, &soft);
+        for (i, e) in soft_at.into_iter().zip(v.elems) {
+            out[i] = e;
+        }
+    }
+    if !lsm.is_empty() {
+        let (logs, factors) = log_of_sums(g, n, &sums);
+        let rows = lsm_at
+            .iter()
+            .zip(&lsm)
+            .map(|(&i, &s)| {
+                let Kind::LogSoftmax(_, k) = kinds[i] else { unreachable!("picked log-softmax elements") };
+                AffineRow { bias: 0.0, terms: vec![(s, 1.0), (logs[k], -factors[k])] }
+            })
+            .collect();
+        let v = g.affine(&n.at("log_softmax"), n.origin, vec![lsm.len()], rows);
+        for (i, e) in lsm_at.into_iter().zip(v.elems) {
+            out[i] = e;
+        }
+    }
+    View { shape, elems: out }
+}
+
+/// `x − max − ln Σ e^(x − max)` per softmax group, from the shifted inputs, the
+/// sums of exponentials (one per group, `group_of` maps elements to groups) and
+/// the group sizes.
+pub(crate) fn log_softmax(
+    g: &mut FGraph,
+    n: &Namer<'_>,
+    shape: Vec<usize>,
+    shifted: &[Elem],
+    sums: &View,
+    group_of: &[usize],
+    group_size: usize,
+) -> View {
+    let refs: Vec<(Elem, f64)> = sums.elems.iter().map(|&e| (e, group_size as f64)).collect();
+    let (logs, factors) = log_of_sums(g, n, &refs);
+    let rows = shifted
+        .iter()
+        .zip(group_of)
+        .map(|(&s, &k)| AffineRow { bias: 0.0, terms: vec![(s, 1.0), (logs[k], -factors[k])] })
+        .collect();
+    g.affine(&n.at(""), n.origin, shape, rows)
+}
+
+/// `softplus(x) = max(x, 0) + ln(1 + e^-|x|)`.
+pub(crate) fn softplus(g: &mut FGraph, n: &Namer<'_>, x: &[Elem]) -> View {
+    let r = relu(g, n, "relu", x);
+    let t = g.map(&n.at("tail"), n.origin, Func::SoftplusTail, vec![x.len()], x);
+    let rows = r.elems.iter().zip(&t.elems).map(|(&a, &b)| AffineRow { bias: 0.0, terms: vec![(a, 1.0), (b, 1.0)] });
+    g.affine(&n.at(""), n.origin, vec![x.len()], rows.collect())
+}
+
+/// `sin x` or `cos x`: reduced modulo `2π`, then looked up.
+pub(crate) fn periodic(g: &mut FGraph, n: &Namer<'_>, func: Func, shape: Vec<usize>, x: &[Elem]) -> View {
+    let r = g.wrap(&n.at("wrap"), n.origin, std::f64::consts::TAU, shape.clone(), x);
+    g.map(&n.at(""), n.origin, func, shape, &r.elems)
+}
+
+/// `1 / x`: directly when every element is known to be non-negative (clamped
+/// to at least one unit), else `sign(x) · 1/|x|`.
+pub(crate) fn reciprocal(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    if x.iter().all(|&e| g.nonnegative(e)) {
+        return g.recip(&n.at(""), n.origin, shape, x);
+    }
+    let len = vec![x.len()];
+    let sign = g.map(&n.at("sign"), n.origin, Func::Sign, len.clone(), x);
+    let neg = scaled(g, n, "neg", x, -1.0, 0.0);
+    let sets = x.iter().zip(&neg.elems).map(|(&p, &m)| vec![p, m]).collect();
+    let abs = g.reduce(&n.at("abs"), n.origin, ReduceKind::Max, len.clone(), sets);
+    let inv = g.recip(&n.at("recip"), n.origin, len, &abs.elems);
+    let mut v = product(g, n, "", &sign.elems, &inv.elems);
+    v.shape = shape;
+    v
+}
+
+/// `sqrt(max(x, 0))` (the clamp only where `x` may be negative).
+pub(crate) fn sqrt(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    if x.iter().all(|&e| g.nonnegative(e)) {
+        return g.sqrt(&n.at(""), n.origin, shape, x);
+    }
+    let m = relu(g, n, "clamp", x);
+    g.sqrt(&n.at(""), n.origin, shape, &m.elems)
+}
+
+/// `x^k` for an integer `k ≥ 1`, by squaring and multiplying.
+fn int_power(g: &mut FGraph, n: &Namer<'_>, x: &[Elem], k: u32) -> Vec<Elem> {
+    if k == 1 {
+        return x.to_vec();
+    }
+    let half = int_power(g, n, x, k / 2);
+    let sq = product(g, n, &format!("pow{}", k / 2 * 2), &half, &half).elems;
+    if k % 2 == 1 {
+        product(g, n, &format!("pow{k}"), &sq, x).elems
+    } else {
+        sq
+    }
+}
+
+/// Largest integer exponent computed by products (beyond it, `exp(e · ln x)`).
+const MAX_INT_EXPONENT: f64 = 16.0;
+
+/// `x^e` for a constant exponent (see the module notes).
+pub(crate) fn pow_const(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], e: f64) -> View {
+    let len = x.len();
+    let twice = 2.0 * e;
+    if e == 0.0 {
+        return View { shape, elems: vec![Elem::Const(1.0); len] };
+    }
+    if twice.fract() == 0.0 && e.abs() <= MAX_INT_EXPONENT {
+        let k = e.abs().floor() as u32;
+        let half = e.fract() != 0.0;
+        let root = half.then(|| sqrt(g, &Namer { name: &n.at("sqrt"), origin: n.origin }, vec![len], x).elems);
+        let power = (k > 0).then(|| int_power(g, n, x, k));
+        let magnitude: Vec<Elem> = match (power, root) {
+            (Some(p), Some(r)) => product(g, n, "times_root", &p, &r).elems,
+            (Some(p), None) => p,
+            (None, Some(r)) => r,
+            (None, None) => unreachable!("e is not 0"),
+        };
+        if e > 0.0 {
+            return View { shape, elems: magnitude };
+        }
+        return reciprocal(g, &Namer { name: &n.at(""), origin: n.origin }, shape, &magnitude);
+    }
+    let l = g.map(&n.at("log"), n.origin, Func::Log, vec![len], x);
+    let t = scaled(g, n, "times_exponent", &l.elems, e, 0.0);
+    g.map(&n.at(""), n.origin, Func::Exp, shape, &t.elems)
+}
+
+/// LeakyRelu: `max(x, αx)` for `0 ≤ α ≤ 1`, `min(x, αx)` for `α > 1`, and
+/// `max(x, 0) + α·min(x, 0)` for `α < 0`.
+pub(crate) fn leaky_relu(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], alpha: f64) -> View {
+    let len = vec![x.len()];
+    let mut v = if (0.0..=1.0).contains(&alpha) || alpha > 1.0 {
+        let ax = scaled(g, n, "alpha", x, alpha, 0.0);
+        let kind = if alpha <= 1.0 { ReduceKind::Max } else { ReduceKind::Min };
+        let sets = x.iter().zip(&ax.elems).map(|(&p, &q)| vec![p, q]).collect();
+        g.reduce(&n.at(""), n.origin, kind, len, sets)
+    } else {
+        let pos = relu(g, n, "pos", x);
+        let neg = clamp(g, n, "neg", ReduceKind::Min, x, 0.0);
+        let rows = pos
+            .elems
+            .iter()
+            .zip(&neg.elems)
+            .map(|(&p, &q)| AffineRow { bias: 0.0, terms: vec![(p, 1.0), (q, alpha)] })
+            .collect();
+        g.affine(&n.at(""), n.origin, len, rows)
+    };
+    v.shape = shape;
+    v
+}
+
+/// HardSwish: `x · min(max(x/6 + 1/2, 0), 1)`.
+pub(crate) fn hard_swish(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    let h = scaled(g, n, "affine", x, 1.0 / 6.0, 0.5);
+    let h = clamp(g, n, "low", ReduceKind::Max, &h.elems, 0.0);
+    let h = clamp(g, n, "high", ReduceKind::Min, &h.elems, 1.0);
+    let mut v = product(g, n, "", x, &h.elems);
+    v.shape = shape;
+    v
+}
+
+/// SiLU: `x · sigmoid(x)`.
+pub(crate) fn silu(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    let s = g.map(&n.at("sigmoid"), n.origin, Func::Sigmoid, vec![x.len()], x);
+    let mut v = product(g, n, "", x, &s.elems);
+    v.shape = shape;
+    v
+}
+
+/// GELU: `x · (1 + erf(x/√2)) / 2`, or with `tanh_power` (2 or 3) tract's tanh
+/// approximation `x · (1 + tanh(√(2/π) · (x + 0.044715 · x^N))) / 2`.
+pub(crate) fn gelu(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], tanh_power: Option<u32>) -> View {
+    let len = vec![x.len()];
+    let inner = match tanh_power {
+        None => {
+            let s = scaled(g, n, "scale", x, std::f64::consts::FRAC_1_SQRT_2, 0.0);
+            g.map(&n.at("erf"), n.origin, Func::Erf, len, &s.elems)
+        }
+        Some(p) => {
+            let c = (2.0 / std::f64::consts::PI).sqrt();
+            let xp = int_power(g, n, x, p);
+            let rows = x
+                .iter()
+                .zip(&xp)
+                .map(|(&a, &b)| AffineRow { bias: 0.0, terms: vec![(a, c), (b, c * 0.044715)] })
+                .collect();
+            let s = g.affine(&n.at("inner"), n.origin, len.clone(), rows);
+            g.map(&n.at("tanh"), n.origin, Func::Tanh, len, &s.elems)
+        }
+    };
+    let phi = scaled(g, n, "phi", &inner.elems, 0.5, 0.5);
+    let mut v = product(g, n, "", x, &phi.elems);
+    v.shape = shape;
+    v
+}
