@@ -1,7 +1,7 @@
 //! `Conv` (any spatial rank, stride, padding, dilation, groups, bias) → affine rows.
 
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::cnn::Conv;
+use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat};
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{tensor_to_f64, Value};
@@ -10,6 +10,52 @@ use crate::error::Result;
 use crate::fgraph::AffineRow;
 
 pub(crate) struct ConvLowering;
+
+/// A (transposed) convolution's constant kernel as `[G, O/G, I/G, HW]` values,
+/// with its sizes and the bias per output channel.
+pub(super) struct GroupedKernel {
+    /// Kernel values, `[group][out/group][in/group][tap]` row-major.
+    pub values: Vec<f64>,
+    /// Output channels per group.
+    pub o_per_g: usize,
+    /// Input channels per group.
+    pub i_per_g: usize,
+    /// Taps per kernel (the product of its spatial sizes).
+    pub taps: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Bias per output channel (zeros without one).
+    pub bias: Vec<f64>,
+}
+
+impl GroupedKernel {
+    /// Reads `kernel` (in `format`) for `group` groups and the optional `bias`.
+    pub fn new(
+        ctx: &Ctx<'_>,
+        format: &KernelFormat,
+        kernel: &Tensor,
+        bias: Option<&Value>,
+        group: usize,
+    ) -> Result<GroupedKernel> {
+        let k = format.kernel_as_group_o_i_hw(kernel, group).map_err(|e| ctx.fail(format!("kernel: {e}")))?;
+        let k_shape = k.shape().to_vec();
+        let values = tensor_to_f64(&k).map_err(|e| ctx.fail(e.to_string()))?;
+        let (o_per_g, i_per_g, taps) = (k_shape[1], k_shape[2], k_shape[3]);
+        let out_channels = group * o_per_g;
+        let bias: Vec<f64> = match bias.and_then(|b| b.as_const()) {
+            None => vec![0.0; out_channels],
+            Some(b) => {
+                let b = tensor_to_f64(b).map_err(|e| ctx.fail(e.to_string()))?;
+                match b.len() {
+                    1 => vec![b[0]; out_channels],
+                    n if n == out_channels => b,
+                    n => return Err(ctx.fail(format!("bias has {n} values for {out_channels} output channels"))),
+                }
+            }
+        };
+        Ok(GroupedKernel { values, o_per_g, i_per_g, taps, out_channels, bias })
+    }
+}
 
 impl Lowering for ConvLowering {
     fn handles(&self, node: &TypedNode) -> bool {
@@ -36,22 +82,8 @@ impl Lowering for ConvLowering {
         let kernel = inputs[1].as_const().ok_or_else(|| ctx.fail("kernel is not constant"))?;
         let spec = &conv.pool_spec;
         let group = conv.group.max(1);
-        let k = conv.kernel_fmt.kernel_as_group_o_i_hw(kernel, group).map_err(|e| ctx.fail(format!("kernel: {e}")))?;
-        let k_shape = k.shape().to_vec(); // [G, O/G, I/G, HW]
-        let kvals = tensor_to_f64(&k).map_err(|e| ctx.fail(e.to_string()))?;
-        let (o_per_g, i_per_g, n_k) = (k_shape[1], k_shape[2], k_shape[3]);
-        let out_channels = group * o_per_g;
-        let bias: Vec<f64> = match inputs.get(2).and_then(|b| b.as_const()) {
-            None => vec![0.0; out_channels],
-            Some(b) => {
-                let b = tensor_to_f64(b).map_err(|e| ctx.fail(e.to_string()))?;
-                match b.len() {
-                    1 => vec![b[0]; out_channels],
-                    n if n == out_channels => b,
-                    n => return Err(ctx.fail(format!("bias has {n} values for {out_channels} output channels"))),
-                }
-            }
-        };
+        let GroupedKernel { values: kvals, o_per_g, i_per_g, taps: n_k, out_channels: _, bias } =
+            GroupedKernel::new(ctx, &conv.kernel_fmt, kernel, inputs.get(2), group)?;
         let out_shape = ctx.out_shape();
         let Geometry { input, output, windows, out_spatial } =
             Geometry::new(spec, &x.shape, &out_shape).map_err(|e| ctx.fail(e))?;

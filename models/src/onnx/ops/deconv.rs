@@ -12,7 +12,8 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::cnn::Deconv;
 
 use super::super::lower::{Ctx, Lowering};
-use super::super::value::{strides, tensor_to_f64, Value};
+use super::super::value::{strides, Value};
+use super::conv::GroupedKernel;
 use super::geometry::Layout;
 use crate::error::Result;
 use crate::fgraph::AffineRow;
@@ -40,22 +41,8 @@ impl Lowering for DeconvLowering {
         let kernel = inputs[1].as_const().ok_or_else(|| ctx.fail("kernel is not constant"))?;
         let spec = &op.pool_spec;
         let group = op.group.max(1);
-        let k = op.kernel_format.kernel_as_group_o_i_hw(kernel, group).map_err(|e| ctx.fail(format!("kernel: {e}")))?;
-        let k_shape = k.shape().to_vec(); // [G, O/G, I/G, HW]
-        let kvals = tensor_to_f64(&k).map_err(|e| ctx.fail(e.to_string()))?;
-        let (o_per_g, i_per_g, n_k) = (k_shape[1], k_shape[2], k_shape[3]);
-        let out_channels = group * o_per_g;
-        let bias: Vec<f64> = match inputs.get(2).and_then(|b| b.as_const()) {
-            None => vec![0.0; out_channels],
-            Some(b) => {
-                let b = tensor_to_f64(b).map_err(|e| ctx.fail(e.to_string()))?;
-                match b.len() {
-                    1 => vec![b[0]; out_channels],
-                    n if n == out_channels => b,
-                    n => return Err(ctx.fail(format!("bias has {n} values for {out_channels} output channels"))),
-                }
-            }
-        };
+        let GroupedKernel { values: kvals, o_per_g, i_per_g, taps: n_k, out_channels, bias } =
+            GroupedKernel::new(ctx, &op.kernel_format, kernel, inputs.get(2), group)?;
         let out_shape = ctx.out_shape();
         let input = Layout::of(spec, &x.shape).map_err(|e| ctx.fail(e.to_string()))?;
         let output = Layout::of(spec, &out_shape).map_err(|e| ctx.fail(e.to_string()))?;
