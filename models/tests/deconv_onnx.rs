@@ -7,9 +7,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod onnx_proto;
+
+use onnx_proto::value;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType, type_proto};
+use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType};
 use tract_onnx::prelude::*;
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::ir::Op;
@@ -17,20 +20,6 @@ use zkinfer_models::onnx::{OnnxModel, OpStatus};
 use zkinfer_models::optimize::compose_linear;
 use zkinfer_models::quantize::quantize_graph;
 use zkinfer_models::quantize_inputs;
-
-fn value(name: &str) -> pb::ValueInfoProto {
-    pb::ValueInfoProto {
-        name: name.into(),
-        r#type: Some(pb::TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: DataType::Float as i32,
-                shape: None,
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
 
 /// One ConvTranspose configuration.
 #[derive(Clone, Debug)]

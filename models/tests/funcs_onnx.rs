@@ -10,9 +10,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod onnx_proto;
+
+use onnx_proto::{float_tensor, node, value};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType, type_proto};
+use tract_onnx::pb::{self, attribute_proto::AttributeType};
 use tract_onnx::prelude::*;
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::func::Func;
@@ -21,16 +24,6 @@ use zkinfer_models::onnx::{OnnxModel, OpStatus};
 use zkinfer_models::optimize::compose_linear;
 use zkinfer_models::quantize::quantize_graph;
 use zkinfer_models::quantize_inputs;
-
-fn node(op: &str, inputs: &[&str], output: &str) -> pb::NodeProto {
-    pb::NodeProto {
-        op_type: op.into(),
-        name: output.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        ..Default::default()
-    }
-}
 
 fn with_float(mut n: pb::NodeProto, name: &str, v: f32) -> pb::NodeProto {
     n.attribute.push(pb::AttributeProto {
@@ -50,30 +43,6 @@ fn with_string(mut n: pb::NodeProto, name: &str, v: &str) -> pb::NodeProto {
         ..Default::default()
     });
     n
-}
-
-fn float_tensor(name: &str, dims: &[i64], data: &[f32]) -> pb::TensorProto {
-    pb::TensorProto {
-        name: name.into(),
-        dims: dims.to_vec(),
-        data_type: DataType::Float as i32,
-        float_data: data.to_vec(),
-        ..Default::default()
-    }
-}
-
-fn value(name: &str) -> pb::ValueInfoProto {
-    pb::ValueInfoProto {
-        name: name.into(),
-        r#type: Some(pb::TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: DataType::Float as i32,
-                shape: None,
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }
 
 /// A one-input graph `x → y` of `nodes`, loaded as a file would be.

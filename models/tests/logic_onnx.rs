@@ -7,25 +7,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod onnx_proto;
+
+use onnx_proto::{float_tensor, node, typed_value};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType, type_proto};
+use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType};
 use tract_onnx::prelude::*;
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::onnx::OnnxModel;
 use zkinfer_models::optimize::compose_linear;
 use zkinfer_models::quantize::quantize_graph;
 use zkinfer_models::{quantize_inputs, Error};
-
-fn node(op: &str, inputs: &[&str], output: &str) -> pb::NodeProto {
-    pb::NodeProto {
-        op_type: op.into(),
-        name: output.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        ..Default::default()
-    }
-}
 
 fn cast(input: &str, output: &str, to: DataType) -> pb::NodeProto {
     let mut n = node("Cast", &[input], output);
@@ -36,27 +29,6 @@ fn cast(input: &str, output: &str, to: DataType) -> pb::NodeProto {
         ..Default::default()
     });
     n
-}
-
-fn float_tensor(name: &str, dims: &[i64], data: &[f32]) -> pb::TensorProto {
-    pb::TensorProto {
-        name: name.into(),
-        dims: dims.to_vec(),
-        data_type: DataType::Float as i32,
-        float_data: data.to_vec(),
-        ..Default::default()
-    }
-}
-
-fn value(name: &str, dt: DataType) -> pb::ValueInfoProto {
-    pb::ValueInfoProto {
-        name: name.into(),
-        r#type: Some(pb::TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor { elem_type: dt as i32, shape: None })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }
 
 /// Loads a graph of `nodes` with float inputs of `shapes`, as a file would be.
@@ -70,8 +42,8 @@ fn load(
         name: "logic".into(),
         node: nodes,
         initializer: init,
-        input: inputs.iter().map(|(n, _)| value(n, DataType::Float)).collect(),
-        output: outputs.iter().map(|n| value(n, DataType::Float)).collect(),
+        input: inputs.iter().map(|(n, _)| typed_value(n, DataType::Float)).collect(),
+        output: outputs.iter().map(|n| typed_value(n, DataType::Float)).collect(),
         ..Default::default()
     };
     let proto = pb::ModelProto {
