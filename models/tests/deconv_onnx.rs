@@ -9,11 +9,9 @@
 
 mod onnx_proto;
 
-use onnx_proto::value;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType};
-use tract_onnx::prelude::*;
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::ir::Op;
 use zkinfer_models::onnx::{OnnxModel, OpStatus};
@@ -109,23 +107,7 @@ impl Config {
             attribute,
             ..Default::default()
         };
-        let graph = pb::GraphProto {
-            name: "deconv".into(),
-            node: vec![node],
-            initializer: init,
-            input: vec![value("x")],
-            output: vec![value("y")],
-            ..Default::default()
-        };
-        let proto = pb::ModelProto {
-            ir_version: 8,
-            opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 17 }],
-            graph: Some(graph),
-            ..Default::default()
-        };
-        let mut model = tract_onnx::onnx().parse(&proto, None).expect("parses").model;
-        model.set_input_fact(0, f32::fact(&self.input).into()).unwrap();
-        OnnxModel::from_typed("deconv.onnx", model.into_typed().expect("types")).expect("declutters")
+        onnx_proto::load("deconv", vec![node], init, &[("x", &self.input)], &["y"], 17)
     }
 }
 

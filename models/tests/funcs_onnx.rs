@@ -12,11 +12,10 @@
 
 mod onnx_proto;
 
-use onnx_proto::{float_tensor, node, value};
+use onnx_proto::{float_tensor, node};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use tract_onnx::pb::{self, attribute_proto::AttributeType};
-use tract_onnx::prelude::*;
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::func::Func;
 use zkinfer_models::ir::{Graph, Op};
@@ -47,23 +46,7 @@ fn with_string(mut n: pb::NodeProto, name: &str, v: &str) -> pb::NodeProto {
 
 /// A one-input graph `x → y` of `nodes`, loaded as a file would be.
 fn load(nodes: Vec<pb::NodeProto>, init: Vec<pb::TensorProto>, shape: &[usize], opset: i64) -> OnnxModel {
-    let graph = pb::GraphProto {
-        name: "functions".into(),
-        node: nodes,
-        initializer: init,
-        input: vec![value("x")],
-        output: vec![value("y")],
-        ..Default::default()
-    };
-    let proto = pb::ModelProto {
-        ir_version: 8,
-        opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: opset }],
-        graph: Some(graph),
-        ..Default::default()
-    };
-    let mut model = tract_onnx::onnx().parse(&proto, None).expect("parses").model;
-    model.set_input_fact(0, f32::fact(shape).into()).unwrap();
-    OnnxModel::from_typed("functions.onnx", model.into_typed().expect("types")).expect("declutters")
+    onnx_proto::load("functions", nodes, init, &[("x", shape)], &["y"], opset)
 }
 
 /// One function under test.

@@ -9,11 +9,10 @@
 
 mod onnx_proto;
 
-use onnx_proto::{float_tensor, node, typed_value};
+use onnx_proto::{float_tensor, node};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType};
-use tract_onnx::prelude::*;
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::onnx::OnnxModel;
 use zkinfer_models::optimize::compose_linear;
@@ -38,25 +37,8 @@ fn load(
     inputs: &[(&str, Vec<usize>)],
     outputs: &[&str],
 ) -> OnnxModel {
-    let graph = pb::GraphProto {
-        name: "logic".into(),
-        node: nodes,
-        initializer: init,
-        input: inputs.iter().map(|(n, _)| typed_value(n, DataType::Float)).collect(),
-        output: outputs.iter().map(|n| typed_value(n, DataType::Float)).collect(),
-        ..Default::default()
-    };
-    let proto = pb::ModelProto {
-        ir_version: 8,
-        opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 13 }],
-        graph: Some(graph),
-        ..Default::default()
-    };
-    let mut model = tract_onnx::onnx().parse(&proto, None).expect("parses").model;
-    for (i, (_, shape)) in inputs.iter().enumerate() {
-        model.set_input_fact(i, f32::fact(shape).into()).unwrap();
-    }
-    OnnxModel::from_typed("logic.onnx", model.into_typed().expect("types")).expect("declutters")
+    let inputs: Vec<(&str, &[usize])> = inputs.iter().map(|(n, shape)| (*n, shape.as_slice())).collect();
+    onnx_proto::load("logic", nodes, init, &inputs, outputs, 13)
 }
 
 /// Every comparison and logic operator, Where with computed conditions, Sign and

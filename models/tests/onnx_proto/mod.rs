@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 use tract_onnx::pb::{self, tensor_proto::DataType, type_proto};
+use tract_onnx::prelude::*;
+use zkinfer_models::onnx::OnnxModel;
 
 /// A node `op(inputs) → output`, named after its output.
 pub fn node(op: &str, inputs: &[&str], output: &str) -> pb::NodeProto {
@@ -42,4 +44,35 @@ pub fn typed_value(name: &str, dt: DataType) -> pb::ValueInfoProto {
 /// A float graph input or output of unspecified shape.
 pub fn value(name: &str) -> pb::ValueInfoProto {
     typed_value(name, DataType::Float)
+}
+
+/// Loads graph `name` of `nodes` and `init`, with float `inputs` of the given
+/// shapes and float `outputs`, at ONNX `opset`, as tract would load the file.
+pub fn load(
+    name: &str,
+    nodes: Vec<pb::NodeProto>,
+    init: Vec<pb::TensorProto>,
+    inputs: &[(&str, &[usize])],
+    outputs: &[&str],
+    opset: i64,
+) -> OnnxModel {
+    let graph = pb::GraphProto {
+        name: name.into(),
+        node: nodes,
+        initializer: init,
+        input: inputs.iter().map(|(n, _)| value(n)).collect(),
+        output: outputs.iter().map(|n| value(n)).collect(),
+        ..Default::default()
+    };
+    let proto = pb::ModelProto {
+        ir_version: 8,
+        opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: opset }],
+        graph: Some(graph),
+        ..Default::default()
+    };
+    let mut model = tract_onnx::onnx().parse(&proto, None).expect("parses").model;
+    for (i, (_, shape)) in inputs.iter().enumerate() {
+        model.set_input_fact(i, f32::fact(*shape).into()).expect("input fact");
+    }
+    OnnxModel::from_typed(&format!("{name}.onnx"), model.into_typed().expect("types")).expect("declutters")
 }
