@@ -160,9 +160,14 @@ pub fn parse_instance(text: &str) -> Result<Fr, String> {
 /// (so `p − 5` is `-5`), its plain decimal value otherwise. [`parse_instance`]
 /// reads it back.
 pub fn format_instance(f: &Fr) -> String {
-    if let Some(v) = small_integer(f) {
-        return v.to_string();
+    match small_integer(f) {
+        Some(v) => v.to_string(),
+        None => field_decimal(f),
     }
+}
+
+/// A field element's canonical value in `[0, p)` as a decimal string.
+pub fn field_decimal(f: &Fr) -> String {
     let mut x = from_repr(&f.to_repr());
     // Groups of 19 decimal digits, least significant first.
     let mut groups = Vec::new();

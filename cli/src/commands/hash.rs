@@ -9,6 +9,7 @@ use clap::Args;
 use zkinfer_circuits::halo2_axiom::halo2curves::ff::PrimeField;
 use zkinfer_circuits::poseidon::hash_integers;
 use zkinfer_models::quantize_inputs;
+pub use zkinfer_verifier::api::field_decimal;
 
 use crate::pipeline::{read_compiled, read_input, Workdir};
 use crate::ui::Ui;
@@ -32,27 +33,6 @@ pub fn field_hex<F: PrimeField<Repr = [u8; 32]>>(f: &F) -> String {
     let mut be = f.to_repr();
     be.reverse();
     format!("0x{}", zkinfer_verifier::artifact::hex(&be))
-}
-
-/// The commitment as a decimal string.
-pub fn field_decimal<F: PrimeField<Repr = [u8; 32]>>(f: &F) -> String {
-    // Long division of the little-endian bytes by 10.
-    let mut digits = Vec::new();
-    let mut n: Vec<u8> = f.to_repr().iter().rev().copied().collect();
-    while n.iter().any(|b| *b != 0) {
-        let mut rem = 0u32;
-        for b in n.iter_mut() {
-            let cur = (rem << 8) | u32::from(*b);
-            *b = (cur / 10) as u8;
-            rem = cur % 10;
-        }
-        digits.push(b'0' + rem as u8);
-    }
-    if digits.is_empty() {
-        digits.push(b'0');
-    }
-    digits.reverse();
-    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// Runs `hash`: prints one JSON object with each input's commitment.
