@@ -13,7 +13,7 @@ use zkinfer_circuits::plan::Planner;
 use zkinfer_circuits::segment::{balanced_cuts, split, Segment};
 use zkinfer_circuits::visibility::{Visibilities, Visibility};
 use zkinfer_circuits::Witness;
-use zkinfer_models::eval::evaluate;
+use zkinfer_models::eval::{evaluate, Trace};
 use zkinfer_models::ir::Ref;
 use zkinfer_models::quantize_inputs;
 
@@ -156,28 +156,62 @@ fn plan_of(whole: &CompiledModel, segments: &[Segment], compiled: &[CompiledMode
     }
 }
 
+/// The model input, quantised, and (once a segment past the first asks for its
+/// boundary) the whole graph's integer trace on it: evaluated once however many
+/// segments' witnesses are made from it.
+pub struct WholeRun<'a> {
+    whole: &'a CompiledModel,
+    quantised: Vec<Vec<i64>>,
+    trace: std::cell::OnceCell<Trace>,
+}
+
+impl<'a> WholeRun<'a> {
+    /// Quantises `inputs` (floats, as in the input file) for `whole`.
+    pub fn new(whole: &'a CompiledModel, inputs: &[Vec<f64>]) -> Result<Self> {
+        Ok(WholeRun {
+            whole,
+            quantised: quantize_inputs(inputs, whole.graph.scale)?,
+            trace: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// The whole graph's trace, evaluated on first use.
+    fn trace(&self) -> Result<&Trace> {
+        if let Some(t) = self.trace.get() {
+            return Ok(t);
+        }
+        let t = evaluate(&self.whole.graph, &self.quantised)?;
+        Ok(self.trace.get_or_init(|| t))
+    }
+
+    /// The witness of segment `record`, compiled as `segment`.
+    pub fn segment_witness(&self, record: &SegmentRecord, segment: &CompiledModel) -> Result<Witness> {
+        if segment.settings.model_digest != record.model_digest {
+            return Err(ProverError::Mismatch(format!(
+                "segment {}'s compiled model is not the one the plan names\n  hint: rerun `zkinfer split`",
+                record.index
+            )));
+        }
+        let feed = if record.index == 0 {
+            self.quantised.clone()
+        } else {
+            let trace = self.trace()?;
+            let values: Option<Vec<i64>> = record.inputs.iter().map(|r| i64::try_from(trace.get(*r)).ok()).collect();
+            vec![values.ok_or_else(|| ProverError::Mismatch("a boundary value exceeds 64 bits".into()))?]
+        };
+        let trace = evaluate(&segment.graph, &feed)?;
+        Ok(Witness::generate(&segment.program(), &segment.shape, trace)?)
+    }
+}
+
 /// The witness of one segment for the model input `inputs` (floats, as in the
-/// input file).
+/// input file); for several segments of one input, [`WholeRun`] evaluates the
+/// whole graph once.
 pub fn segment_witness(
     whole: &CompiledModel,
     record: &SegmentRecord,
     segment: &CompiledModel,
     inputs: &[Vec<f64>],
 ) -> Result<Witness> {
-    if segment.settings.model_digest != record.model_digest {
-        return Err(ProverError::Mismatch(format!(
-            "segment {}'s compiled model is not the one the plan names\n  hint: rerun `zkinfer split`",
-            record.index
-        )));
-    }
-    let quantised = quantize_inputs(inputs, whole.graph.scale)?;
-    let feed = if record.index == 0 {
-        quantised
-    } else {
-        let trace = evaluate(&whole.graph, &quantised)?;
-        let values: Option<Vec<i64>> = record.inputs.iter().map(|r| i64::try_from(trace.get(*r)).ok()).collect();
-        vec![values.ok_or_else(|| ProverError::Mismatch("a boundary value exceeds 64 bits".into()))?]
-    };
-    let trace = evaluate(&segment.graph, &feed)?;
-    Ok(Witness::generate(&segment.program(), &segment.shape, trace)?)
+    WholeRun::new(whole, inputs)?.segment_witness(record, segment)
 }

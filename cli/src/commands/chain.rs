@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use zkinfer_prover::chain::{plan_chain, segment_witness, ChainPlan};
+use zkinfer_prover::chain::{plan_chain, segment_witness, ChainPlan, WholeRun};
 use zkinfer_prover::fs::{self, peak_rss_mib};
 use zkinfer_prover::keys::keygen;
 use zkinfer_prover::prove::prove;
@@ -176,8 +176,9 @@ pub fn run_split(args: SplitArgs, ui: &Ui) -> Result<()> {
     let (plan, segments) = plan_chain(&whole, args.segments, max_k, max_bytes)?;
     // Every segment's witness on the calibration input, so that a plan that
     // would fail at proving time (a boundary out of range) fails here instead.
+    let run = WholeRun::new(&whole, &loaded.input.tensors)?;
     for (record, compiled) in plan.segments.iter().zip(&segments) {
-        segment_witness(&whole, record, compiled, &loaded.input.tensors)
+        run.segment_witness(record, compiled)
             .with_context(|| format!("segment {} on the calibration input", record.index))?;
     }
     step.done();
