@@ -234,6 +234,21 @@ pub struct SrsFlags {
     pub srs_dir: Option<PathBuf>,
 }
 
+/// The prover-core choice, shared by `setup`, `prove` and `run`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ProverFlags {
+    /// Prover core: `halo2` (halo2-axiom's prover, full proving key) or `native`
+    /// (zkinfer's own core: MSM/NTT behind the engine seam, a proving key that is
+    /// only the verifying key). Both write the same proof format. [default: the
+    /// kind of the proving key for `prove`, halo2 otherwise]
+    #[arg(long, value_parser = parse_prover)]
+    pub prover: Option<zkinfer_prover::prove::ProverKind>,
+}
+
+fn parse_prover(s: &str) -> std::result::Result<zkinfer_prover::prove::ProverKind, String> {
+    s.parse()
+}
+
 /// The resource guard's switch, shared by `setup`, `prove` and `run`.
 #[derive(Args, Clone, Debug, Default)]
 pub struct GuardFlags {

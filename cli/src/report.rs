@@ -73,4 +73,10 @@ pub struct Report {
     /// Calldata of the verifying call (`run --evm`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calldata_bytes: Option<usize>,
+    /// The prover core that made the proof (`halo2` or `native`).
+    #[serde(default)]
+    pub prover: String,
+    /// Seconds per phase of the native prover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prove_phases: Option<zkinfer_prover::native::PhaseTimes>,
 }

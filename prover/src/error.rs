@@ -45,6 +45,9 @@ pub enum ProverError {
         /// halo2's error.
         message: String,
     },
+    /// The native prover failed.
+    #[error("native prover: {0}")]
+    Native(#[from] crate::native::NativeError),
 }
 
 /// Result alias of this crate.

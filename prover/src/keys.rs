@@ -3,7 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use halo2_axiom::halo2curves::bn256::G1Affine;
-use halo2_axiom::plonk::{keygen_pk2, ProvingKey as Halo2Pk};
+use halo2_axiom::plonk::{keygen_pk2, keygen_vk_custom, ProvingKey as Halo2Pk, VerifyingKey as Halo2Vk};
 use halo2_axiom::SerdeFormat;
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::{CircuitShape, ModelCircuit};
@@ -37,18 +37,45 @@ pub struct ProvingKey {
     pub srs_digest: [u8; 32],
     /// Whether that SRS was generated locally (testing only).
     pub srs_testing_only: bool,
-    /// halo2's key.
-    pub pk: Halo2Pk<G1Affine>,
+    /// The key material.
+    pub key: KeyMaterial,
+}
+
+/// What a proving key holds.
+pub enum KeyMaterial {
+    /// halo2-axiom's full proving key (fixed and permutation polynomials in both
+    /// bases), for `--prover halo2`.
+    Halo2(Box<Halo2Pk<G1Affine>>),
+    /// Only the verifying key: the native prover recomputes fixed columns,
+    /// selectors and the copy permutation from the circuit, and checks them
+    /// against the key's commitments.
+    Native(Box<Halo2Vk<G1Affine>>),
 }
 
 impl ProvingKey {
+    /// halo2's verifying key inside.
+    pub fn halo2_vk(&self) -> &Halo2Vk<G1Affine> {
+        match &self.key {
+            KeyMaterial::Halo2(pk) => pk.get_vk(),
+            KeyMaterial::Native(vk) => vk,
+        }
+    }
+
+    /// The prover this key was made for.
+    pub fn prover(&self) -> crate::prove::ProverKind {
+        match self.key {
+            KeyMaterial::Halo2(_) => crate::prove::ProverKind::Halo2,
+            KeyMaterial::Native(_) => crate::prove::ProverKind::Native,
+        }
+    }
+
     /// The verifying key that goes with it.
     pub fn verifying_key(&self) -> VerifyingKey {
         VerifyingKey {
             shape: self.shape.clone(),
             model: self.model.clone(),
             srs_digest: self.srs_digest,
-            vk: self.pk.get_vk().clone(),
+            vk: self.halo2_vk().clone(),
         }
     }
 
@@ -60,7 +87,10 @@ impl ProvingKey {
             model: self.model.clone(),
             srs_digest: self.srs_digest,
             srs_testing_only: self.srs_testing_only,
-            halo2: self.pk.to_bytes(SerdeFormat::RawBytes),
+            halo2: match &self.key {
+                KeyMaterial::Halo2(pk) => pk.to_bytes(SerdeFormat::RawBytes),
+                KeyMaterial::Native(vk) => vk.to_bytes(SerdeFormat::RawBytes),
+            },
         };
         artifact::encode(Kind::ProvingKey, &body)
     }
@@ -72,7 +102,17 @@ impl ProvingKey {
             |reason: String| ArtifactError::Corrupt { what: what.to_string(), kind: Kind::ProvingKey, reason };
         body.shape.validate().map_err(&corrupt)?;
         let n = 1usize << body.shape.k;
-        let (_, vk_len) = read_halo2_vk(&body.halo2, &body.shape).map_err(&corrupt)?;
+        let (vk, vk_len) = read_halo2_vk(&body.halo2, &body.shape).map_err(&corrupt)?;
+        if vk_len == body.halo2.len() {
+            return Ok(ProvingKey {
+                model_digest: body.model_digest,
+                shape: body.shape,
+                model: body.model,
+                srs_digest: body.srs_digest,
+                srs_testing_only: body.srs_testing_only,
+                key: KeyMaterial::Native(Box::new(vk)),
+            });
+        }
         let max_polys = max_fixed_polys(&body.shape) + body.shape.equality_columns();
         check_pk_layout(&body.halo2[vk_len..], n, max_polys).map_err(&corrupt)?;
         // halo2 panics on some malformed keys; the layout check above keeps
@@ -90,7 +130,7 @@ impl ProvingKey {
             model: body.model,
             srs_digest: body.srs_digest,
             srs_testing_only: body.srs_testing_only,
-            pk: parsed,
+            key: KeyMaterial::Halo2(Box::new(parsed)),
         })
     }
 }
@@ -132,8 +172,32 @@ fn check_pk_layout(bytes: &[u8], n: usize, max_polys: usize) -> std::result::Res
     Ok(())
 }
 
-/// Generates the proving (and with it the verifying) key of a compiled model.
-pub fn keygen(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
+/// Generates the key for `prover`: halo2's full proving key, or for the native
+/// prover only the verifying key (no polynomials are stored).
+pub fn keygen_for(compiled: &CompiledModel, srs: &LoadedSrs, prover: crate::prove::ProverKind) -> Result<ProvingKey> {
+    match prover {
+        crate::prove::ProverKind::Halo2 => keygen(compiled, srs),
+        crate::prove::ProverKind::Native => keygen_native(compiled, srs),
+    }
+}
+
+/// Generates a native proving key: halo2's verifying key alone.
+pub fn keygen_native(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
+    check_srs_size(compiled, srs)?;
+    let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program());
+    let vk = keygen_vk_custom(&srs.params, &circuit, true)
+        .map_err(|e| ProverError::Halo2 { stage: "key generation", message: format!("{e:?}") })?;
+    Ok(ProvingKey {
+        model_digest: compiled.digest(),
+        shape: compiled.shape.clone(),
+        model: compiled.model.clone(),
+        srs_digest: srs.verifier_params().srs_digest(),
+        srs_testing_only: srs.origin.is_testing_only(),
+        key: KeyMaterial::Native(Box::new(vk)),
+    })
+}
+
+fn check_srs_size(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<()> {
     use halo2_axiom::poly::commitment::Params;
     if srs.params.k() != compiled.shape.k {
         return Err(ProverError::Mismatch(format!(
@@ -142,6 +206,12 @@ pub fn keygen(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
             compiled.shape.k
         )));
     }
+    Ok(())
+}
+
+/// Generates the proving (and with it the verifying) key of a compiled model.
+pub fn keygen(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
+    check_srs_size(compiled, srs)?;
     let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program());
     let pk = keygen_pk2(&srs.params, &circuit, true)
         .map_err(|e| ProverError::Halo2 { stage: "key generation", message: format!("{e:?}") })?;
@@ -151,6 +221,6 @@ pub fn keygen(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
         model: compiled.model.clone(),
         srs_digest: srs.verifier_params().srs_digest(),
         srs_testing_only: srs.origin.is_testing_only(),
-        pk,
+        key: KeyMaterial::Halo2(Box::new(pk)),
     })
 }

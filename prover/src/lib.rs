@@ -13,6 +13,7 @@ pub mod compiled;
 pub mod error;
 pub mod fs;
 pub mod keys;
+pub mod native;
 pub mod prove;
 pub mod ptau;
 pub mod resources;

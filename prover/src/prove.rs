@@ -18,7 +18,9 @@ use zkinfer_verifier::Proof;
 
 use crate::compiled::CompiledModel;
 use crate::error::{ProverError, Result};
-use crate::keys::ProvingKey;
+use crate::keys::{KeyMaterial, ProvingKey};
+use crate::native::{self, Engines, PhaseTimes};
+use serde::{Deserialize, Serialize};
 
 /// Quantises `inputs`, runs the integer reference and builds the witness. Fails with
 /// the node name when a value leaves the circuit's range.
@@ -50,16 +52,100 @@ pub fn check_compatible(compiled: &CompiledModel, pk: &ProvingKey, params: &Para
     Ok(())
 }
 
-/// Proves `witness` for the compiled model with key `pk`.
+/// Which prover core makes a proof. Both write the same proof format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProverKind {
+    /// halo2-axiom's `create_proof`.
+    #[default]
+    Halo2,
+    /// zkinfer's own core ([`crate::native`]): MSM/NTT through the engine seam, a
+    /// proving key that is only the verifying key.
+    Native,
+}
+
+impl ProverKind {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProverKind::Halo2 => "halo2",
+            ProverKind::Native => "native",
+        }
+    }
+}
+
+impl std::str::FromStr for ProverKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "halo2" => Ok(ProverKind::Halo2),
+            "native" => Ok(ProverKind::Native),
+            other => Err(format!("unknown prover \"{other}\"; use halo2 or native")),
+        }
+    }
+}
+
+/// Proves `witness` with the chosen core; the native core runs on `engines`.
+/// Returns the proof and, for the native core, its phase times.
+pub fn prove_with(
+    kind: ProverKind,
+    compiled: &CompiledModel,
+    pk: &ProvingKey,
+    params: &ParamsKZG<Bn256>,
+    witness: Witness,
+    engines: &Engines,
+) -> Result<(Proof, Option<PhaseTimes>)> {
+    match kind {
+        ProverKind::Halo2 => Ok((prove(compiled, pk, params, witness)?, None)),
+        ProverKind::Native => {
+            let (proof, times) = prove_native(compiled, pk, params, witness, engines)?;
+            Ok((proof, Some(times)))
+        }
+    }
+}
+
+/// Proves `witness` with zkinfer's native prover core. Only the verifying key of
+/// `pk` is used.
+pub fn prove_native(
+    compiled: &CompiledModel,
+    pk: &ProvingKey,
+    params: &ParamsKZG<Bn256>,
+    witness: Witness,
+    engines: &Engines,
+) -> Result<(Proof, PhaseTimes)> {
+    check_compatible(compiled, pk, params)?;
+    let instances: Vec<Fr> = witness.instances();
+    let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program()).with_witness(Arc::new(witness));
+    let mut transcript = EvmTranscript::<Vec<u8>>::init(Vec::new());
+    let vk = pk.halo2_vk();
+    let times =
+        native::create_proof(params, vk, &circuit, &[&instances], &mut rand::rngs::OsRng, &mut transcript, engines)?;
+    Ok((finish(compiled, pk, &instances, transcript.finalize()), times))
+}
+
+fn finish(compiled: &CompiledModel, pk: &ProvingKey, instances: &[Fr], bytes: Vec<u8>) -> Proof {
+    let digest = zkinfer_verifier::vk::circuit_digest(pk.halo2_vk());
+    let shapes = compiled.model.output_shapes.clone();
+    let parts = zkinfer_circuits::plan::graph_instances(&compiled.graph, &compiled.shape.visibility);
+    Proof::new(digest, instances, bytes, compiled.graph.scale, shapes, parts)
+}
+
+/// Proves `witness` for the compiled model with key `pk` (halo2-axiom's prover).
 pub fn prove(compiled: &CompiledModel, pk: &ProvingKey, params: &ParamsKZG<Bn256>, witness: Witness) -> Result<Proof> {
     check_compatible(compiled, pk, params)?;
+    let KeyMaterial::Halo2(halo2_pk) = &pk.key else {
+        return Err(ProverError::Mismatch(
+            "this proving key holds only the verifying key (it was made for the native prover)\n  hint: prove with --prover native, or run `zkinfer setup --prover halo2`".into(),
+        ));
+    };
     let instances: Vec<Fr> = witness.instances();
     let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program()).with_witness(Arc::new(witness));
     let mut transcript = EvmTranscript::<Vec<u8>>::init(Vec::new());
     let result = catch_unwind(AssertUnwindSafe(|| {
         create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm, _, _, _>(
             params,
-            &pk.pk,
+            halo2_pk,
             &[circuit],
             &[&[&instances]],
             rand::rngs::OsRng,
@@ -68,9 +154,5 @@ pub fn prove(compiled: &CompiledModel, pk: &ProvingKey, params: &ParamsKZG<Bn256
     }))
     .map_err(|_| ProverError::Halo2 { stage: "proving", message: "internal panic in halo2".into() })?;
     result.map_err(|e| ProverError::Halo2 { stage: "proving", message: format!("{e:?}") })?;
-    let bytes = transcript.finalize();
-    let digest = zkinfer_verifier::vk::circuit_digest(pk.pk.get_vk());
-    let shapes = compiled.model.output_shapes.clone();
-    let parts = zkinfer_circuits::plan::graph_instances(&compiled.graph, &compiled.shape.visibility);
-    Ok(Proof::new(digest, &instances, bytes, compiled.graph.scale, shapes, parts))
+    Ok(finish(compiled, pk, &instances, transcript.finalize()))
 }

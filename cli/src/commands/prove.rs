@@ -7,11 +7,12 @@ use clap::Args;
 use zkinfer_circuits::visibility::TensorKind;
 use zkinfer_prover::fs;
 use zkinfer_prover::keys::ProvingKey;
-use zkinfer_prover::prove::{check_compatible, prove, witness};
+use zkinfer_prover::native::Engines;
+use zkinfer_prover::prove::{check_compatible, prove_with, witness};
 use zkinfer_verifier::Proof;
 
 use crate::commands::hash::{field_decimal, field_hex};
-use crate::pipeline::{load_srs, read_compiled, read_input, GuardFlags, SrsFlags, Workdir};
+use crate::pipeline::{load_srs, read_compiled, read_input, GuardFlags, ProverFlags, SrsFlags, Workdir};
 use crate::ui::Ui;
 
 /// Arguments of `prove`.
@@ -37,6 +38,9 @@ pub struct ProveArgs {
     /// Resource guard.
     #[command(flatten)]
     pub guard: GuardFlags,
+    /// Prover core.
+    #[command(flatten)]
+    pub prover: ProverFlags,
 }
 
 /// The readable companion of a proof file.
@@ -78,9 +82,10 @@ pub fn run(args: ProveArgs, ui: &Ui) -> Result<()> {
     let input = read_input(&args.input)?;
     let srs = load_srs(&args.srs, compiled.shape.k, ui)?;
     check_compatible(&compiled, &pk, &srs.params)?;
-    let step = ui.step("proving");
+    let prover = args.prover.prover.unwrap_or(pk.prover());
+    let step = ui.step(&format!("proving ({} prover)", prover.name()));
     let w = witness(&compiled, &input.tensors)?;
-    let proof = prove(&compiled, &pk, &srs.params, w)?;
+    let (proof, _) = prove_with(prover, &compiled, &pk, &srs.params, w, &Engines::cpu())?;
     let secs = step.done();
     let out = args.out.clone().unwrap_or_else(|| dir.proof());
     fs::write_atomic(&out, &proof.to_bytes())?;

@@ -8,8 +8,9 @@ use anyhow::{ensure, Result};
 use clap::Args;
 use zkinfer_circuits::visibility::Visibility;
 use zkinfer_prover::fs::{self, peak_rss_mib};
-use zkinfer_prover::keys::keygen;
-use zkinfer_prover::prove::{prove, witness};
+use zkinfer_prover::keys::keygen_for;
+use zkinfer_prover::native::Engines;
+use zkinfer_prover::prove::{prove_with, witness};
 use zkinfer_verifier::{verify, Proof, VerifierParams, VerifyingKey};
 
 use zkinfer_circuits::plan::Profile;
@@ -19,7 +20,7 @@ use super::evm;
 use super::prove::proof_json;
 use crate::pipeline::{
     compile_loaded, load_srs, max_abs_diff, read_params, read_proof, read_vk, record_srs, write_compiled, CompileFlags,
-    GuardFlags, ModelArgs, SrsFlags, Workdir,
+    GuardFlags, ModelArgs, ProverFlags, SrsFlags, Workdir,
 };
 use crate::report::Report;
 use crate::ui::Ui;
@@ -42,6 +43,9 @@ pub struct RunArgs {
     /// Resource guard.
     #[command(flatten)]
     pub guard: GuardFlags,
+    /// Prover core.
+    #[command(flatten)]
+    pub prover: ProverFlags,
     /// Also generate the Solidity verifier (Verifier.sol, calldata.bin), verify the
     /// proof with it in an in-process EVM and report gas, bytecode and calldata
     /// sizes. Implies `--profile evm` unless a profile is given. Needs solc 0.8.19
@@ -70,8 +74,9 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
     let srs_s = t.elapsed().as_secs_f64();
     record_srs(&dir, &mut compiled, &srs)?;
 
-    let step = ui.step(&format!("generating keys (k = {})", compiled.shape.k));
-    let pk = keygen(&compiled, &srs)?;
+    let prover = args.prover.prover.unwrap_or_default();
+    let step = ui.step(&format!("generating keys (k = {}, {} prover)", compiled.shape.k, prover.name()));
+    let pk = keygen_for(&compiled, &srs, prover)?;
     let setup_s = step.done();
     let pk_bytes = pk.to_bytes();
     let vk_bytes = pk.verifying_key().to_bytes();
@@ -79,12 +84,12 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
     fs::write_atomic(&dir.vk(), &vk_bytes)?;
     fs::write_atomic(&dir.params(), &srs.verifier_params().to_bytes())?;
 
-    let step = ui.step("proving");
+    let step = ui.step(&format!("proving ({} prover)", prover.name()));
     let w = witness(&compiled, &loaded.input.tensors)?;
     // The circuit's outputs, whether or not the proof makes them public.
     let outputs: Vec<f64> =
         w.outputs.iter().map(|v| zkinfer_models::arith::dequantize(*v, compiled.graph.scale)).collect();
-    let proof = prove(&compiled, &pk, &srs.params, w)?;
+    let (proof, prove_phases) = prove_with(prover, &compiled, &pk, &srs.params, w, &Engines::cpu())?;
     let prove_s = step.done();
     fs::write_atomic(&dir.proof(), &proof.to_bytes())?;
     fs::write_atomic(&dir.proof_json(), &serde_json::to_vec_pretty(&proof_json(&proof))?)?;
@@ -139,6 +144,8 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
         evm_gas: evm_run.as_ref().map(|(r, _)| r.gas_used),
         evm_bytecode_bytes: evm_run.as_ref().map(|(r, _)| r.runtime_bytes),
         calldata_bytes: evm_run.as_ref().map(|(_, c)| *c),
+        prover: prover.name().to_string(),
+        prove_phases,
     };
     fs::write_atomic(&dir.report(), &serde_json::to_vec_pretty(&report)?)?;
     verified?;

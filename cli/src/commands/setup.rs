@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use zkinfer_prover::fs;
-use zkinfer_prover::keys::keygen;
+use zkinfer_prover::keys::keygen_for;
 
-use crate::pipeline::{load_srs, read_compiled, record_srs, GuardFlags, SrsFlags, Workdir};
+use crate::pipeline::{load_srs, read_compiled, record_srs, GuardFlags, ProverFlags, SrsFlags, Workdir};
 use crate::ui::Ui;
 
 /// Arguments of `setup`.
@@ -28,6 +28,9 @@ pub struct SetupArgs {
     /// Resource guard.
     #[command(flatten)]
     pub guard: GuardFlags,
+    /// The prover the key is for.
+    #[command(flatten)]
+    pub prover: ProverFlags,
 }
 
 /// Runs `setup`.
@@ -43,8 +46,9 @@ pub fn run(args: SetupArgs, ui: &Ui) -> Result<()> {
     );
     let srs = load_srs(&args.srs, compiled.shape.k, ui)?;
     record_srs(&out, &mut compiled, &srs)?;
-    let step = ui.step(&format!("generating keys (k = {})", compiled.shape.k));
-    let pk = keygen(&compiled, &srs)?;
+    let prover = args.prover.prover.unwrap_or_default();
+    let step = ui.step(&format!("generating keys (k = {}, {} prover)", compiled.shape.k, prover.name()));
+    let pk = keygen_for(&compiled, &srs, prover)?;
     let secs = step.done();
     let pk_bytes = pk.to_bytes();
     fs::write_atomic(&out.pk(), &pk_bytes)?;
