@@ -128,7 +128,7 @@ fn advice_commitments_match_halo2s_for_the_same_seed() {
     native::create_proof(
         &srs.params,
         halo2_pk.get_vk(),
-        &circuit,
+        circuit,
         &[&instances],
         &mut ChaCha20Rng::seed_from_u64(42),
         &mut ours,
@@ -180,7 +180,7 @@ fn keys_of_the_wrong_kind_or_circuit_are_refused() {
     let err = native::create_proof(
         &srs.params,
         vk,
-        &circuit,
+        circuit,
         &[&mlp.witness().instances()],
         &mut rand::rngs::OsRng,
         &mut transcript,

@@ -245,7 +245,8 @@ pub struct ProverFlags {
     pub prover: Option<zkinfer_prover::prove::ProverKind>,
 }
 
-fn parse_prover(s: &str) -> std::result::Result<zkinfer_prover::prove::ProverKind, String> {
+/// Parses `halo2` or `native`.
+pub fn parse_prover(s: &str) -> std::result::Result<zkinfer_prover::prove::ProverKind, String> {
     s.parse()
 }
 

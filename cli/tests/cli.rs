@@ -131,7 +131,38 @@ fn run_writes_a_complete_report() {
         assert!(r.get(key).is_some(), "report lacks {key}: {r}");
     }
     assert_eq!(r["verified"], true);
+    assert_eq!(r["prover"], "halo2");
     assert!(r["max_abs_error"].as_f64().unwrap() < 0.05);
+}
+
+#[test]
+fn the_native_prover_runs_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let dir = tmp.path().join("native");
+    let o = zkinfer(&srs, &["run", s(&demo()), "--out", s(&dir), "--prover", "native"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["prover"], "native");
+    assert_eq!(r["verified"], true);
+    assert!(r["prove_phases"]["quotient_s"].as_f64().is_some(), "{r}");
+    assert!(r["pk_bytes"].as_u64().unwrap() < 100_000, "a native key is the verifying key alone: {r}");
+
+    // setup --prover native, then prove picks the native prover from the key.
+    let input = repo().join("examples/demo_cnn/input.json");
+    let o = zkinfer(&srs, &["setup", s(&dir), "--prover", "native"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&input)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).1.contains("native prover") || text(&o).0.contains("proved"), "{:?}", text(&o));
+    let o = zkinfer(&srs, &["verify", s(&dir)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    // The halo2 prover cannot use a native key, and says what to do.
+    let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&input), "--prover", "halo2"]);
+    assert_fails(&o, &["only the verifying key", "--prover native"]);
+    let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&input), "--prover", "gpu"]);
+    assert_fails(&o, &["unknown prover", "halo2 or native"]);
 }
 
 #[test]

@@ -120,7 +120,7 @@ pub fn prove_native(
     let mut transcript = EvmTranscript::<Vec<u8>>::init(Vec::new());
     let vk = pk.halo2_vk();
     let times =
-        native::create_proof(params, vk, &circuit, &[&instances], &mut rand::rngs::OsRng, &mut transcript, engines)?;
+        native::create_proof(params, vk, circuit, &[&instances], &mut rand::rngs::OsRng, &mut transcript, engines)?;
     Ok((finish(compiled, pk, &instances, transcript.finalize()), times))
 }
 

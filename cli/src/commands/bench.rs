@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use zkinfer_models::peer::peer_models_dir;
 use zkinfer_prover::fs;
 
-use crate::pipeline::{CompileFlags, SrsFlags, Workdir};
+use crate::pipeline::{parse_prover, CompileFlags, SrsFlags, Workdir};
 use crate::report::Report;
 use crate::ui::Ui;
+use zkinfer_prover::prove::ProverKind;
 
 /// The models of the foundation benchmark.
 pub const DEFAULT_MODELS: &str =
@@ -52,6 +53,10 @@ pub struct BenchArgs {
     /// Directory for each model's artifacts [default: out/bench].
     #[arg(long)]
     pub work: Option<PathBuf>,
+    /// Prover cores to run, each in its own process per model (e.g.
+    /// `halo2,native` compares them side by side).
+    #[arg(long, value_delimiter = ',', value_parser = parse_prover, default_value = "halo2")]
+    pub prover: Vec<ProverKind>,
     /// Compilation settings.
     #[command(flatten)]
     pub flags: CompileFlags,
@@ -189,7 +194,7 @@ fn model_dir(models_dir: &Path, name: &str) -> PathBuf {
     }
 }
 
-fn run_zkinfer(dir: &Path, work: &Path, args: &BenchArgs) -> Result<Report> {
+fn run_zkinfer(dir: &Path, work: &Path, args: &BenchArgs, prover: ProverKind) -> Result<Report> {
     let exe = std::env::current_exe().context("locating the zkinfer binary")?;
     let status = Command::new(exe)
         .arg("--quiet")
@@ -202,6 +207,7 @@ fn run_zkinfer(dir: &Path, work: &Path, args: &BenchArgs) -> Result<Report> {
         .args(args.flags.to_args())
         .args(args.srs.to_args())
         .args(args.evm.then_some("--evm"))
+        .arg(format!("--prover={}", prover.name()))
         .output()
         .context("starting zkinfer run")?;
     if !status.status.success() {
@@ -261,8 +267,9 @@ fn markdown(results: &BenchResults) -> String {
     for r in &results.rows {
         match &r.zkinfer {
             Some(z) => s.push_str(&format!(
-                "| {} | zkinfer | {} | {} | {:.2} | {:.2} | {:.1} | {:.0} | {:.1} | {} | {:.1e} |\n",
+                "| {} | zkinfer {} | {} | {} | {:.2} | {:.2} | {:.1} | {:.0} | {:.1} | {} | {:.1e} |\n",
                 r.model,
+                if z.prover.is_empty() { "halo2" } else { &z.prover },
                 z.k,
                 z.rows,
                 z.setup_s,
@@ -332,27 +339,33 @@ pub fn run(args: BenchArgs, ui: &Ui) -> Result<()> {
     for name in &args.models {
         let dir = model_dir(&models_dir, name);
         let model = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| name.clone());
-        let step = ui.step(&format!("zkinfer on {model}"));
-        let z = run_zkinfer(&dir, &work.join(&model), &args);
-        step.done();
-        let (zkinfer, zkinfer_error) = match z {
-            Ok(r) => (Some(r), None),
-            Err(e) => (None, Some(format!("{e:#}"))),
-        };
-        let ezkl = if args.ezkl {
-            let step = ui.step(&format!("EZKL on {model}"));
-            let e = run_ezkl(&dir, &args, &shared);
+        for (i, prover) in args.prover.iter().enumerate() {
+            let step = ui.step(&format!("zkinfer ({} prover) on {model}", prover.name()));
+            let z = run_zkinfer(&dir, &work.join(&model).join(prover.name()), &args, *prover);
             step.done();
-            Some(e.unwrap_or_else(|e| serde_json::json!({"ok": false, "error": format!("{e:#}")})))
-        } else {
-            None
-        };
-        let ratios = match (&zkinfer, &ezkl) {
-            (Some(z), Some(e)) => ratios(z, e),
-            _ => None,
-        };
-        rows.push(BenchRow { model, zkinfer, zkinfer_error, ezkl, ratios });
+            let (zkinfer, zkinfer_error) = match z {
+                Ok(r) => (Some(r), None),
+                Err(e) => (None, Some(format!("{e:#}"))),
+            };
+            let ezkl = (args.ezkl && i == 0).then(|| run_ezkl_step(&dir, &model, &args, &shared, ui)).flatten();
+            let ratios = match (&zkinfer, &ezkl) {
+                (Some(z), Some(e)) => ratios(z, e),
+                _ => None,
+            };
+            rows.push(BenchRow { model: model.clone(), zkinfer, zkinfer_error, ezkl, ratios });
+        }
     }
+    finish(rows, &args)
+}
+
+fn run_ezkl_step(dir: &Path, model: &str, args: &BenchArgs, shared: &Path, ui: &Ui) -> Option<serde_json::Value> {
+    let step = ui.step(&format!("EZKL on {model}"));
+    let e = run_ezkl(dir, args, shared);
+    step.done();
+    Some(e.unwrap_or_else(|e| serde_json::json!({"ok": false, "error": format!("{e:#}")})))
+}
+
+fn finish(rows: Vec<BenchRow>, args: &BenchArgs) -> Result<()> {
     let results = BenchResults {
         date: utc_date(),
         machine: machine(),

@@ -11,7 +11,9 @@
 //!   natural order; the inverse one includes the `1/n` scaling.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use halo2_axiom::arithmetic::best_multiexp;
 use halo2_axiom::fft::recursive::FFTData;
@@ -140,6 +142,63 @@ impl Engines {
     pub fn cpu() -> Self {
         let cpu = Arc::new(CpuEngine::new());
         Engines { msm: cpu.clone(), ntt: cpu }
+    }
+}
+
+/// Busy time of the engines, summed over calls (calls made from several threads
+/// at once each count in full).
+#[derive(Debug, Default)]
+pub struct EngineClock {
+    msm_ns: AtomicU64,
+    ntt_ns: AtomicU64,
+}
+
+impl EngineClock {
+    /// Seconds inside MSMs.
+    pub fn msm_s(&self) -> f64 {
+        self.msm_ns.load(Ordering::Relaxed) as f64 * 1e-9
+    }
+
+    /// Seconds inside NTTs.
+    pub fn ntt_s(&self) -> f64 {
+        self.ntt_ns.load(Ordering::Relaxed) as f64 * 1e-9
+    }
+}
+
+struct Timed {
+    engines: Engines,
+    clock: Arc<EngineClock>,
+}
+
+fn timed<T>(counter: &AtomicU64, work: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = work();
+    counter.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    out
+}
+
+impl MsmEngine for Timed {
+    fn msm(&self, scalars: &[Fr], bases: &[G1Affine]) -> G1 {
+        timed(&self.clock.msm_ns, || self.engines.msm.msm(scalars, bases))
+    }
+}
+
+impl NttEngine for Timed {
+    fn ntt(&self, values: &mut [Fr], log_n: u32, direction: Direction) {
+        timed(&self.clock.ntt_ns, || self.engines.ntt.ntt(values, log_n, direction))
+    }
+
+    fn coset_ntt(&self, coeffs: &mut [Fr], log_n: u32, shift: Fr) {
+        timed(&self.clock.ntt_ns, || self.engines.ntt.coset_ntt(coeffs, log_n, shift))
+    }
+}
+
+impl Engines {
+    /// The same engines, with their busy time measured.
+    pub fn timed(&self) -> (Engines, Arc<EngineClock>) {
+        let clock = Arc::new(EngineClock::default());
+        let timed = Arc::new(Timed { engines: self.clone(), clock: clock.clone() });
+        (Engines { msm: timed.clone(), ntt: timed }, clock)
     }
 }
 

@@ -1,10 +1,14 @@
-//! Gate and lookup expressions, compiled from halo2's [`Expression`] into a tree
-//! that evaluates a block of rows at a time over column buffers (Lagrange values
-//! on the base domain, or values on one coset of the extended domain: a rotation
-//! by `r` is an index shift by `r` modulo `n` in both).
+//! Gate and lookup expressions, compiled from halo2's [`Expression`] trees into
+//! one DAG with common subexpressions shared (compressed selectors, for one,
+//! repeat the same products in every gate they guard), evaluated a block of rows
+//! at a time over column buffers: Lagrange values on the base domain, or values
+//! on one coset of the extended domain. A rotation by `r` is an index shift by
+//! `r` modulo `n` in both.
+
+use std::collections::HashMap;
 
 use halo2_axiom::halo2curves::bn256::Fr;
-use halo2_axiom::halo2curves::ff::Field;
+use halo2_axiom::halo2curves::ff::{Field, PrimeField};
 use halo2_axiom::plonk::Expression;
 
 use super::NativeError;
@@ -20,40 +24,21 @@ pub enum Source {
     Instance(usize),
 }
 
-/// A compiled expression.
-#[derive(Clone, Debug)]
-pub enum Node {
-    /// A constant.
-    Constant(Fr),
-    /// A column at a rotation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Op {
+    Constant([u8; 32]),
     Query(Source, i32),
-    /// `-a`.
-    Negated(Box<Node>),
-    /// `a + b`.
-    Sum(Box<Node>, Box<Node>),
-    /// `a · b`.
-    Product(Box<Node>, Box<Node>),
-    /// `a · c`.
-    Scaled(Box<Node>, Fr),
+    Negated(usize),
+    Sum(usize, usize),
+    Product(usize, usize),
+    Scaled(usize, [u8; 32]),
 }
 
-/// Compiles an expression of a key's constraint system (selectors already turned
-/// into fixed columns, no challenges).
-pub fn compile(expression: &Expression<Fr>) -> Result<Node, NativeError> {
-    Ok(match expression {
-        Expression::Constant(c) => Node::Constant(*c),
-        Expression::Selector(_) => {
-            return Err(NativeError::Unsupported("a virtual selector left in the key's constraint system".into()))
-        }
-        Expression::Challenge(_) => return Err(NativeError::Unsupported("challenges in gate expressions".into())),
-        Expression::Fixed(q) => Node::Query(Source::Fixed(q.column_index()), q.rotation().0),
-        Expression::Advice(q) => Node::Query(Source::Advice(q.column_index()), q.rotation().0),
-        Expression::Instance(q) => Node::Query(Source::Instance(q.column_index()), q.rotation().0),
-        Expression::Negated(a) => Node::Negated(Box::new(compile(a)?)),
-        Expression::Sum(a, b) => Node::Sum(Box::new(compile(a)?), Box::new(compile(b)?)),
-        Expression::Product(a, b) => Node::Product(Box::new(compile(a)?), Box::new(compile(b)?)),
-        Expression::Scaled(a, c) => Node::Scaled(Box::new(compile(a)?), *c),
-    })
+/// Expressions as a DAG of shared nodes; [`Dag::add`] returns a node id.
+#[derive(Default)]
+pub struct Dag {
+    ops: Vec<Op>,
+    ids: HashMap<Op, usize>,
 }
 
 /// The column buffers an expression reads, all of the same length `n`.
@@ -92,53 +77,122 @@ pub fn rotated(column: &[Fr], start: usize, len: usize, rotation: i32, out: &mut
     }
 }
 
-impl Node {
-    /// The values of the expression on rows `start..start + len`.
-    pub fn evaluate(&self, columns: &Columns<'_>, start: usize, len: usize) -> Vec<Fr> {
-        match self {
-            Node::Constant(c) => vec![*c; len],
-            Node::Query(source, rotation) => {
-                let mut out = Vec::with_capacity(len);
-                rotated(columns.get(*source), start, len, *rotation, &mut out);
-                out
+fn scalar(bytes: &[u8; 32]) -> Fr {
+    Option::from(Fr::from_repr(*bytes)).unwrap_or(Fr::ZERO)
+}
+
+impl Dag {
+    /// An empty DAG.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn intern(&mut self, op: Op) -> usize {
+        if let Some(id) = self.ids.get(&op) {
+            return *id;
+        }
+        self.ops.push(op);
+        self.ids.insert(op, self.ops.len() - 1);
+        self.ops.len() - 1
+    }
+
+    /// Adds an expression of a key's constraint system (selectors already turned
+    /// into fixed columns, no challenges) and returns its node.
+    pub fn add(&mut self, expression: &Expression<Fr>) -> Result<usize, NativeError> {
+        let op = match expression {
+            Expression::Constant(c) => Op::Constant(c.to_repr()),
+            Expression::Selector(_) => {
+                return Err(NativeError::Unsupported("a virtual selector left in the key's constraint system".into()))
             }
-            Node::Negated(a) => {
-                let mut values = a.evaluate(columns, start, len);
-                values.iter_mut().for_each(|v| *v = -*v);
-                values
+            Expression::Challenge(_) => return Err(NativeError::Unsupported("challenges in gate expressions".into())),
+            Expression::Fixed(q) => Op::Query(Source::Fixed(q.column_index()), q.rotation().0),
+            Expression::Advice(q) => Op::Query(Source::Advice(q.column_index()), q.rotation().0),
+            Expression::Instance(q) => Op::Query(Source::Instance(q.column_index()), q.rotation().0),
+            Expression::Negated(a) => Op::Negated(self.add(a)?),
+            Expression::Sum(a, b) => {
+                let (a, b) = (self.add(a)?, self.add(b)?);
+                Op::Sum(a.min(b), a.max(b))
             }
-            Node::Sum(a, b) => {
-                let mut values = a.evaluate(columns, start, len);
-                match b.as_ref() {
-                    Node::Constant(c) => values.iter_mut().for_each(|v| *v += c),
-                    _ => values.iter_mut().zip(b.evaluate(columns, start, len)).for_each(|(v, w)| *v += w),
+            Expression::Product(a, b) => {
+                let (a, b) = (self.add(a)?, self.add(b)?);
+                Op::Product(a.min(b), a.max(b))
+            }
+            Expression::Scaled(a, c) => Op::Scaled(self.add(a)?, c.to_repr()),
+        };
+        Ok(self.intern(op))
+    }
+
+    /// Number of distinct nodes.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether the DAG has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Evaluates every node on rows `start..start + len` into `scratch[id]`
+    /// (reused between calls; one per thread).
+    pub fn evaluate(&self, columns: &Columns<'_>, start: usize, len: usize, scratch: &mut Vec<Vec<Fr>>) {
+        scratch.resize_with(self.ops.len(), Vec::new);
+        for (id, op) in self.ops.iter().enumerate() {
+            let (done, rest) = scratch.split_at_mut(id);
+            let out = &mut rest[0];
+            match *op {
+                Op::Constant(c) => {
+                    out.clear();
+                    out.resize(len, scalar(&c));
                 }
-                values
-            }
-            Node::Product(a, b) => {
-                let mut values = a.evaluate(columns, start, len);
-                match b.as_ref() {
-                    Node::Constant(c) => values.iter_mut().for_each(|v| *v *= c),
-                    _ => values.iter_mut().zip(b.evaluate(columns, start, len)).for_each(|(v, w)| *v *= w),
+                Op::Query(source, rotation) => rotated(columns.get(source), start, len, rotation, out),
+                Op::Negated(a) => {
+                    out.clear();
+                    out.extend(done[a].iter().map(|v| -*v));
                 }
-                values
-            }
-            Node::Scaled(a, c) => {
-                let mut values = a.evaluate(columns, start, len);
-                values.iter_mut().for_each(|v| *v *= c);
-                values
+                Op::Sum(a, b) => {
+                    out.clear();
+                    match (self.ops[a], self.ops[b]) {
+                        (Op::Constant(c), _) => {
+                            let c = scalar(&c);
+                            out.extend(done[b].iter().map(|v| *v + c));
+                        }
+                        (_, Op::Constant(c)) => {
+                            let c = scalar(&c);
+                            out.extend(done[a].iter().map(|v| *v + c));
+                        }
+                        _ => out.extend(done[a].iter().zip(&done[b]).map(|(x, y)| *x + y)),
+                    }
+                }
+                Op::Product(a, b) => {
+                    out.clear();
+                    match (self.ops[a], self.ops[b]) {
+                        (Op::Constant(c), _) => {
+                            let c = scalar(&c);
+                            out.extend(done[b].iter().map(|v| *v * c));
+                        }
+                        (_, Op::Constant(c)) => {
+                            let c = scalar(&c);
+                            out.extend(done[a].iter().map(|v| *v * c));
+                        }
+                        _ => out.extend(done[a].iter().zip(&done[b]).map(|(x, y)| *x * y)),
+                    }
+                }
+                Op::Scaled(a, c) => {
+                    let c = scalar(&c);
+                    out.clear();
+                    out.extend(done[a].iter().map(|v| *v * c));
+                }
             }
         }
     }
 }
 
-/// `Σ θ^{m−1−i}·e_i` over the rows of a block: the compression halo2 applies to
-/// a lookup's input and table expressions.
-pub fn compress(nodes: &[Node], theta: Fr, columns: &Columns<'_>, start: usize, len: usize) -> Vec<Fr> {
+/// `Σ θ^{m−1−i}·e_i` over a block whose nodes are evaluated in `scratch`: the
+/// compression halo2 applies to a lookup's input and table expressions.
+pub fn compress(roots: &[usize], theta: Fr, scratch: &[Vec<Fr>], len: usize) -> Vec<Fr> {
     let mut acc = vec![Fr::ZERO; len];
-    for node in nodes {
-        let values = node.evaluate(columns, start, len);
-        acc.iter_mut().zip(values).for_each(|(a, v)| *a = *a * theta + v);
+    for &root in roots {
+        acc.iter_mut().zip(&scratch[root]).for_each(|(a, v)| *a = *a * theta + v);
     }
     acc
 }
@@ -146,6 +200,8 @@ pub fn compress(nodes: &[Node], theta: Fr, columns: &Columns<'_>, start: usize, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Fixed};
+    use halo2_axiom::poly::Rotation;
 
     #[test]
     fn rotations_wrap_around_the_domain() {
@@ -160,21 +216,36 @@ mod tests {
     }
 
     #[test]
-    fn compiled_expressions_evaluate_like_halo2s() {
-        let a: Vec<Fr> = (0..8u64).map(|i| Fr::from(i * i + 3)).collect();
-        let f: Vec<Fr> = (0..8u64).map(|i| Fr::from(2 * i + 1)).collect();
-        let node = Node::Sum(
-            Box::new(Node::Product(
-                Box::new(Node::Query(Source::Advice(0), 1)),
-                Box::new(Node::Query(Source::Fixed(0), 0)),
-            )),
-            Box::new(Node::Negated(Box::new(Node::Scaled(Box::new(Node::Query(Source::Advice(0), -1)), Fr::from(5))))),
-        );
-        let columns = Columns { fixed: std::slice::from_ref(&f), advice: std::slice::from_ref(&a), instance: &[] };
-        let values = node.evaluate(&columns, 0, 8);
-        for (row, value) in values.iter().enumerate() {
-            let expected = a[(row + 1) % 8] * f[row] - a[(row + 7) % 8] * Fr::from(5);
-            assert_eq!(*value, expected, "row {row}");
+    fn the_dag_shares_nodes_and_evaluates_like_halo2() {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        let a: Column<Advice> = cs.advice_column();
+        let f: Column<Fixed> = cs.fixed_column();
+        let mut exprs = Vec::new();
+        cs.create_gate("g", |m| {
+            let next = m.query_advice(a, Rotation::next());
+            let prev = m.query_advice(a, Rotation::prev());
+            let q = m.query_fixed(f, Rotation::cur());
+            let e1 = q.clone() * next.clone() - prev.clone() * Fr::from(5);
+            let e2 = next * q + Expression::Constant(Fr::from(3));
+            exprs = vec![e1.clone(), e2.clone()];
+            vec![e1, e2]
+        });
+        let mut dag = Dag::new();
+        let roots: Vec<usize> = exprs.iter().map(|e| dag.add(e).expect("compiles")).collect();
+        // q·next appears in both (commuted in the second): shared.
+        let unshared: usize = 5 + 4;
+        assert!(dag.len() < unshared, "{} nodes", dag.len());
+
+        let av: Vec<Fr> = (0..8u64).map(|i| Fr::from(i * i + 3)).collect();
+        let fv: Vec<Fr> = (0..8u64).map(|i| Fr::from(2 * i + 1)).collect();
+        let columns = Columns { fixed: std::slice::from_ref(&fv), advice: std::slice::from_ref(&av), instance: &[] };
+        let mut scratch = Vec::new();
+        dag.evaluate(&columns, 0, 8, &mut scratch);
+        for row in 0..8 {
+            let e1 = fv[row] * av[(row + 1) % 8] - av[(row + 7) % 8] * Fr::from(5);
+            let e2 = av[(row + 1) % 8] * fv[row] + Fr::from(3);
+            assert_eq!(scratch[roots[0]][row], e1, "row {row}");
+            assert_eq!(scratch[roots[1]][row], e2, "row {row}");
         }
     }
 }

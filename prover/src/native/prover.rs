@@ -10,16 +10,17 @@ use halo2_axiom::plonk::{Any, Circuit, VerifyingKey};
 use halo2_axiom::poly::commitment::{Params, ParamsProver};
 use halo2_axiom::poly::kzg::commitment::ParamsKZG;
 use halo2_axiom::transcript::{EncodedChallenge, TranscriptWrite};
+use halo2_axiom::{SerdeCurveAffine, SerdeFormat};
 use rand::RngCore;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::arguments::{lookup_product, permutation_products, permute_lookup};
 use super::engine::{root_of_unity, Direction, Engines};
-use super::expr::{compile, compress, Columns};
+use super::expr::{compress, Columns, Dag};
 use super::multiopen::{open, Query};
 use super::quotient::{quotient, LookupPolys, QuotientInputs};
-use super::synth::synthesize;
+use super::synth::{synthesize, Synthesis};
 use super::NativeError;
 
 /// Seconds spent in each phase of one proof.
@@ -37,6 +38,10 @@ pub struct PhaseTimes {
     pub quotient_s: f64,
     /// Evaluations and the multi-opening.
     pub opening_s: f64,
+    /// Busy seconds inside the MSM engine (summed over concurrent calls).
+    pub msm_s: f64,
+    /// Busy seconds inside the NTT engine (summed over concurrent calls).
+    pub ntt_s: f64,
 }
 
 fn lap(clock: &mut Instant) -> f64 {
@@ -48,7 +53,22 @@ fn lap(clock: &mut Instant) -> f64 {
 struct Ctx<'a> {
     engines: &'a Engines,
     g: &'a [G1Affine],
+    g_lagrange: Vec<G1Affine>,
     k: u32,
+}
+
+/// halo2 keeps the SRS's Lagrange bases private; they are read back from its
+/// serialisation (`k`, then `n` monomial bases, then `n` Lagrange bases).
+fn lagrange_bases(params: &ParamsKZG<Bn256>) -> Result<Vec<G1Affine>, NativeError> {
+    let mut bytes = Vec::new();
+    params.write_custom(&mut bytes, SerdeFormat::RawBytesUnchecked).map_err(NativeError::Transcript)?;
+    let n = params.n() as usize;
+    let mut reader = &bytes[4..];
+    let mut read = || G1Affine::read(&mut reader, SerdeFormat::RawBytesUnchecked).map_err(NativeError::Transcript);
+    for _ in 0..n {
+        read()?;
+    }
+    (0..n).map(|_| read()).collect()
 }
 
 impl Ctx<'_> {
@@ -58,8 +78,23 @@ impl Ctx<'_> {
         coeffs
     }
 
+    fn to_coeff_all(&self, polys: &mut [Vec<Fr>]) {
+        polys.par_iter_mut().for_each(|values| self.engines.ntt.ntt(values, self.k, Direction::Inverse));
+    }
+
     fn commit(&self, coeffs: &[Fr]) -> G1Affine {
         self.engines.msm.msm(coeffs, self.g).to_affine()
+    }
+
+    /// Commits to Lagrange values directly (witness values are small integers,
+    /// which the bucket MSM handles much faster than full-width coefficients).
+    fn write_lagrange<E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
+        &self,
+        transcript: &mut T,
+        values: &[Fr],
+    ) -> Result<(), NativeError> {
+        let point = self.engines.msm.msm(values, &self.g_lagrange).to_affine();
+        transcript.write_point(point).map_err(NativeError::Transcript)
     }
 
     fn write<E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
@@ -77,8 +112,8 @@ fn random_combination(polys: &[Vec<Fr>], weights: &[Fr]) -> Vec<Fr> {
 }
 
 /// Checks, with one MSM per kind, that the synthesized fixed columns and
-/// permutation are the ones the verifying key commits to: for random weights
-/// `w_i`, `Commit(Σ w_i·p_i) = Σ w_i·C_i`.
+/// permutation (Lagrange values) are the ones the verifying key commits to: for
+/// random weights `w_i`, `Commit(Σ w_i·p_i) = Σ w_i·C_i`.
 fn check_key(ctx: &Ctx<'_>, expected: &[G1Affine], polys: &[Vec<Fr>], what: &str) -> Result<(), NativeError> {
     if expected.len() != polys.len() {
         return Err(NativeError::Circuit(format!(
@@ -91,7 +126,7 @@ fn check_key(ctx: &Ctx<'_>, expected: &[G1Affine], polys: &[Vec<Fr>], what: &str
         return Ok(());
     }
     let weights: Vec<Fr> = (0..polys.len()).map(|_| Fr::random(rand::rngs::OsRng)).collect();
-    let combined = ctx.commit(&random_combination(polys, &weights));
+    let combined = ctx.engines.msm.msm(&random_combination(polys, &weights), &ctx.g_lagrange).to_affine();
     let claimed = ctx.engines.msm.msm(&weights, expected).to_affine();
     if combined != claimed {
         return Err(NativeError::Circuit(format!(
@@ -123,7 +158,7 @@ fn scalar<E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
 pub fn create_proof<C, E, T>(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
-    circuit: &C,
+    circuit: C,
     instances: &[&[Fr]],
     rng: &mut impl RngCore,
     transcript: &mut T,
@@ -136,17 +171,22 @@ where
 {
     let mut times = PhaseTimes::default();
     let mut clock = Instant::now();
+    let (engines, engine_clock) = engines.timed();
+    let engines = &engines;
     let k = vk.get_domain().k();
     if params.k() != k {
         return Err(NativeError::Circuit(format!("the parameters are for k = {}, the key for k = {k}", params.k())));
     }
     let n = 1usize << k;
-    let ctx = Ctx { engines, g: &params.get_g()[..n], k };
-    let synth = synthesize(circuit, k, instances)?;
+    let ctx = Ctx { engines, g: &params.get_g()[..n], g_lagrange: lagrange_bases(params)?, k };
+    let Synthesis { cs: synthesized_cs, advice, fixed, copies } = synthesize(&circuit, k, instances)?;
+    // The witness lives in the circuit: free it before the polynomials grow.
+    drop(circuit);
     let cs = vk.cs();
-    if format!("{:?}", synth.cs.pinned()) != format!("{:?}", cs.pinned()) {
+    if format!("{:?}", synthesized_cs.pinned()) != format!("{:?}", cs.pinned()) {
         return Err(NativeError::Circuit("the circuit's constraint system differs from the verifying key's".into()));
     }
+    drop(synthesized_cs);
     if cs.degree() < 3 {
         return Err(NativeError::Unsupported("constraint systems of degree below 3".into()));
     }
@@ -162,11 +202,13 @@ where
     if let Some(long) = instances.iter().find(|v| v.len() > usable) {
         return Err(NativeError::Circuit(format!("{} instance values do not fit {usable} usable rows", long.len())));
     }
-    let fixed_coeff: Vec<Vec<Fr>> = synth.fixed.par_iter().map(|v| ctx.to_coeff(v)).collect();
-    check_key(&ctx, vk.fixed_commitments(), &fixed_coeff, "fixed columns")?;
-    let sigma_values = synth.copies.sigma_values(k);
-    let sigma_coeff: Vec<Vec<Fr>> = sigma_values.par_iter().map(|v| ctx.to_coeff(v)).collect();
-    check_key(&ctx, vk.permutation().commitments(), &sigma_coeff, "copy constraints")?;
+    // Every column is held in one basis at a time: Lagrange values while the
+    // arguments are built, then coefficients (converted in place).
+    let mut fixed = fixed;
+    check_key(&ctx, vk.fixed_commitments(), &fixed, "fixed columns")?;
+    let mut sigma = copies.sigma_values(k);
+    drop(copies);
+    check_key(&ctx, vk.permutation().commitments(), &sigma, "copy constraints")?;
     times.synthesis_s = lap(&mut clock);
 
     vk.hash_into(transcript).map_err(|e| NativeError::Transcript(std::io::Error::other(format!("{e:?}"))))?;
@@ -175,7 +217,7 @@ where
             transcript.common_scalar(*value).map_err(NativeError::Transcript)?;
         }
     }
-    let instance_values: Vec<Vec<Fr>> = instances
+    let mut instance: Vec<Vec<Fr>> = instances
         .iter()
         .map(|values| {
             let mut column = values.to_vec();
@@ -183,9 +225,8 @@ where
             column
         })
         .collect();
-    let instance_coeff: Vec<Vec<Fr>> = instance_values.iter().map(|v| ctx.to_coeff(v)).collect();
 
-    let mut advice = synth.advice;
+    let mut advice = advice;
     for column in &mut advice {
         for cell in &mut column[usable..] {
             *cell = Fr::random(&mut *rng);
@@ -197,33 +238,37 @@ where
     for _ in 0..advice.len() {
         let _ = Fr::random(&mut *rng);
     }
-    let advice_coeff: Vec<Vec<Fr>> = advice.par_iter().map(|v| ctx.to_coeff(v)).collect();
-    for coeffs in &advice_coeff {
-        ctx.write(transcript, coeffs)?;
+    for values in &advice {
+        ctx.write_lagrange(transcript, values)?;
     }
     times.advice_s = lap(&mut clock);
 
     // Lookups: permuted columns.
     let theta = transcript.squeeze_challenge().get_scalar();
-    let lagrange = Columns { fixed: &synth.fixed, advice: &advice, instance: &instance_values };
-    let compressed_all = |nodes: &[super::expr::Node]| -> Vec<Fr> {
+    let lagrange = Columns { fixed: &fixed, advice: &advice, instance: &instance };
+    let compressed_all = |dag: &Dag, roots: &[usize]| -> Vec<Fr> {
         const BLOCK: usize = 1 << 12;
-        (0..n.div_ceil(BLOCK))
+        let blocks: Vec<Vec<Fr>> = (0..n.div_ceil(BLOCK))
             .into_par_iter()
-            .flat_map_iter(|b| compress(nodes, theta, &lagrange, b * BLOCK, BLOCK.min(n - b * BLOCK)))
-            .collect()
+            .map_init(Vec::new, |scratch, b| {
+                let len = BLOCK.min(n - b * BLOCK);
+                dag.evaluate(&lagrange, b * BLOCK, len, scratch);
+                compress(roots, theta, scratch, len)
+            })
+            .collect();
+        blocks.concat()
     };
     let mut lookups = Vec::new();
     for lookup in cs.lookups() {
-        let input_nodes = lookup.input_expressions().iter().map(compile).collect::<Result<Vec<_>, _>>()?;
-        let table_nodes = lookup.table_expressions().iter().map(compile).collect::<Result<Vec<_>, _>>()?;
-        let input = compressed_all(&input_nodes);
-        let table = compressed_all(&table_nodes);
+        let mut dag = Dag::new();
+        let input_roots = lookup.input_expressions().iter().map(|e| dag.add(e)).collect::<Result<Vec<_>, _>>()?;
+        let table_roots = lookup.table_expressions().iter().map(|e| dag.add(e)).collect::<Result<Vec<_>, _>>()?;
+        let input = compressed_all(&dag, &input_roots);
+        let table = compressed_all(&dag, &table_roots);
         let (a, s) = permute_lookup(lookup.name(), &input, &table, usable, rng)?;
-        let (a_coeff, s_coeff) = (ctx.to_coeff(&a), ctx.to_coeff(&s));
-        ctx.write(transcript, &a_coeff)?;
-        ctx.write(transcript, &s_coeff)?;
-        lookups.push((input, table, a, s, a_coeff, s_coeff));
+        ctx.write_lagrange(transcript, &a)?;
+        ctx.write_lagrange(transcript, &s)?;
+        lookups.push((input, table, a, s));
     }
     times.lookups_s = lap(&mut clock);
 
@@ -236,33 +281,36 @@ where
         .iter()
         .map(|column| match column.column_type() {
             Any::Advice(_) => &advice[column.index()][..],
-            Any::Fixed => &synth.fixed[column.index()][..],
-            Any::Instance => &instance_values[column.index()][..],
+            Any::Fixed => &fixed[column.index()][..],
+            Any::Instance => &instance[column.index()][..],
         })
         .collect();
     let chunk_len = cs.degree() - 2;
-    let products = permutation_products(&permuted_values, &sigma_values, chunk_len, beta, gamma, blinding, rng);
-    let mut product_coeff = Vec::with_capacity(products.len());
+    let mut products = permutation_products(&permuted_values, &sigma, chunk_len, beta, gamma, blinding, rng);
     for z in &products {
-        let coeffs = ctx.to_coeff(z);
-        ctx.write(transcript, &coeffs)?;
-        product_coeff.push(coeffs);
+        ctx.write_lagrange(transcript, z)?;
     }
-    drop(products);
-    drop(sigma_values);
+    ctx.to_coeff_all(&mut products);
+    ctx.to_coeff_all(&mut sigma);
+    let product_coeff = products;
+    let sigma_coeff = sigma;
     times.permutation_s = lap(&mut clock);
 
     // Lookup products.
     let mut lookup_polys = Vec::with_capacity(lookups.len());
-    for (input, table, a, s, a_coeff, s_coeff) in lookups {
+    for (input, table, a, s) in lookups {
         let z = lookup_product(&input, &table, &a, &s, beta, gamma, blinding, rng);
-        let z_coeff = ctx.to_coeff(&z);
-        ctx.write(transcript, &z_coeff)?;
-        lookup_polys.push(LookupPolys { permuted_input: a_coeff, permuted_table: s_coeff, product: z_coeff });
+        drop((input, table));
+        ctx.write_lagrange(transcript, &z)?;
+        let mut polys = [a, s, z];
+        ctx.to_coeff_all(&mut polys);
+        let [permuted_input, permuted_table, product] = polys;
+        lookup_polys.push(LookupPolys { permuted_input, permuted_table, product });
     }
-    drop(advice);
-    drop(synth.fixed);
-    drop(instance_values);
+    ctx.to_coeff_all(&mut advice);
+    ctx.to_coeff_all(&mut fixed);
+    ctx.to_coeff_all(&mut instance);
+    let (advice_coeff, fixed_coeff, instance_coeff) = (advice, fixed, instance);
     times.lookups_s += lap(&mut clock);
 
     // Vanishing argument.
@@ -391,5 +439,7 @@ where
     add(random_index, x);
     open(engines, ctx.g, &polys, &queries, transcript)?;
     times.opening_s = lap(&mut clock);
+    times.msm_s = engine_clock.msm_s();
+    times.ntt_s = engine_clock.ntt_s();
     Ok(times)
 }

@@ -14,7 +14,7 @@ use halo2_axiom::plonk::{Any, ConstraintSystem};
 use rayon::prelude::*;
 
 use super::engine::{root_of_unity, Direction, Engines};
-use super::expr::{compile, compress, rotated, Columns, Node};
+use super::expr::{compress, rotated, Columns, Dag};
 use super::NativeError;
 
 /// A lookup's committed polynomials, in coefficient form.
@@ -64,32 +64,31 @@ pub struct QuotientInputs<'a> {
 const BLOCK: usize = 256;
 
 struct Compiled {
-    gates: Vec<Node>,
-    lookups: Vec<(Vec<Node>, Vec<Node>)>,
+    dag: Dag,
+    gates: Vec<usize>,
+    lookups: Vec<(Vec<usize>, Vec<usize>)>,
 }
 
 fn compile_all(cs: &ConstraintSystem<Fr>) -> Result<Compiled, NativeError> {
-    let gates = cs.gates().iter().flat_map(|g| g.polynomials().iter()).map(compile).collect::<Result<_, _>>()?;
-    let lookups = cs
-        .lookups()
-        .iter()
-        .map(|l| {
-            let input = l.input_expressions().iter().map(compile).collect::<Result<Vec<_>, _>>()?;
-            let table = l.table_expressions().iter().map(compile).collect::<Result<Vec<_>, _>>()?;
-            Ok((input, table))
-        })
-        .collect::<Result<_, NativeError>>()?;
-    Ok(Compiled { gates, lookups })
+    let mut dag = Dag::new();
+    let mut gates = Vec::new();
+    for poly in cs.gates().iter().flat_map(|g| g.polynomials().iter()) {
+        gates.push(dag.add(poly)?);
+    }
+    let mut lookups = Vec::new();
+    for lookup in cs.lookups() {
+        let input = lookup.input_expressions().iter().map(|e| dag.add(e)).collect::<Result<Vec<_>, _>>()?;
+        let table = lookup.table_expressions().iter().map(|e| dag.add(e)).collect::<Result<Vec<_>, _>>()?;
+        lookups.push((input, table));
+    }
+    Ok(Compiled { dag, gates, lookups })
 }
 
-/// One coset's values of every polynomial.
+/// One coset's values of the columns every constraint may read.
 struct Coset {
     fixed: Vec<Vec<Fr>>,
     advice: Vec<Vec<Fr>>,
     instance: Vec<Vec<Fr>>,
-    sigma: Vec<Vec<Fr>>,
-    products: Vec<Vec<Fr>>,
-    lookups: Vec<[Vec<Fr>; 3]>,
     l0: Vec<Fr>,
     l_last: Vec<Fr>,
     l_active: Vec<Fr>,
@@ -97,37 +96,82 @@ struct Coset {
     points: Vec<Fr>,
 }
 
-fn coset(inputs: &QuotientInputs<'_>, engines: &Engines, shift: Fr) -> Coset {
-    let k = inputs.k;
-    let on_coset = |coeffs: &[Fr]| {
+impl Coset {
+    fn columns(&self) -> Columns<'_> {
+        Columns { fixed: &self.fixed, advice: &self.advice, instance: &self.instance }
+    }
+
+    fn values(&self, column: &halo2_axiom::plonk::Column<Any>) -> &[Fr] {
+        match column.column_type() {
+            Any::Advice(_) => &self.advice[column.index()],
+            Any::Fixed => &self.fixed[column.index()],
+            Any::Instance => &self.instance[column.index()],
+        }
+    }
+}
+
+/// Evaluates polynomials on one coset `shift·⟨ω⟩`.
+struct OnCoset<'a> {
+    engines: &'a Engines,
+    k: u32,
+    shift: Fr,
+}
+
+impl OnCoset<'_> {
+    fn one(&self, coeffs: &[Fr]) -> Vec<Fr> {
         let mut values = coeffs.to_vec();
-        engines.ntt.coset_ntt(&mut values, k, shift);
+        self.engines.ntt.coset_ntt(&mut values, self.k, self.shift);
         values
-    };
-    let many = |polys: &[Vec<Fr>]| polys.iter().map(|p| on_coset(p)).collect::<Vec<_>>();
-    let omega = root_of_unity(k);
-    let mut points = Vec::with_capacity(1 << k);
-    let mut point = shift;
-    for _ in 0..1usize << k {
+    }
+
+    fn many(&self, polys: &[Vec<Fr>]) -> Vec<Vec<Fr>> {
+        polys.par_iter().map(|p| self.one(p)).collect()
+    }
+}
+
+fn main_columns(inputs: &QuotientInputs<'_>, on: &OnCoset<'_>) -> Coset {
+    let omega = root_of_unity(inputs.k);
+    let mut points = Vec::with_capacity(1 << inputs.k);
+    let mut point = on.shift;
+    for _ in 0..1usize << inputs.k {
         points.push(point);
         point *= omega;
     }
     Coset {
-        fixed: many(inputs.fixed),
-        advice: many(inputs.advice),
-        instance: many(inputs.instance),
-        sigma: many(inputs.sigma),
-        products: many(inputs.permutation_products),
-        lookups: inputs
-            .lookups
-            .iter()
-            .map(|l| [on_coset(&l.permuted_input), on_coset(&l.permuted_table), on_coset(&l.product)])
-            .collect(),
-        l0: on_coset(inputs.l0),
-        l_last: on_coset(inputs.l_last),
-        l_active: on_coset(inputs.l_active),
+        fixed: on.many(inputs.fixed),
+        advice: on.many(inputs.advice),
+        instance: on.many(inputs.instance),
+        l0: on.one(inputs.l0),
+        l_last: on.one(inputs.l_last),
+        l_active: on.one(inputs.l_active),
         points,
     }
+}
+
+/// `y^{m−1−i}` for each of the `m` constraints, in the verifier's order (gates,
+/// permutation, lookups): the numerator is `Σ y^{m−1−i}·c_i`, so each group can
+/// be added on its own.
+struct Weights {
+    powers: Vec<Fr>,
+    permutation: usize,
+    lookups: usize,
+}
+
+impl Weights {
+    fn new(y: Fr, gates: usize, sets: usize, lookups: usize) -> Self {
+        let permutation_terms = if sets == 0 { 0 } else { 2 * sets + 1 };
+        let total = gates + permutation_terms + 5 * lookups;
+        let mut powers = vec![Fr::ONE; total];
+        for i in (0..total.saturating_sub(1)).rev() {
+            powers[i] = powers[i + 1] * y;
+        }
+        Weights { powers, permutation: gates, lookups: gates + permutation_terms }
+    }
+}
+
+/// Adds `w·values` to `acc`.
+fn add_weighted(acc: &mut [Fr], weight: Fr, values: impl Iterator<Item = Fr>) {
+    acc.iter_mut().zip(values).for_each(|(a, v)| *a += weight * v);
 }
 
 /// The quotient's pieces `h_0, …, h_{d−2}` (each `n` coefficients) with
@@ -146,23 +190,17 @@ pub fn quotient(inputs: &QuotientInputs<'_>, engines: &Engines) -> Result<Vec<Ve
     let cosets = 1usize << (extended_k - k);
     let extended_omega = root_of_unity(extended_k);
     let mut h = vec![Fr::ZERO; 1 << extended_k];
+    let weights = Weights::new(inputs.y, compiled.gates.len(), inputs.permutation_products.len(), inputs.lookups.len());
     for j in 0..cosets {
-        let shift = Fr::ZETA * extended_omega.pow_vartime([j as u64]);
-        let values = coset(inputs, engines, shift);
-        let vanishing_inv = Option::<Fr>::from((shift.pow_vartime([n as u64]) - Fr::ONE).invert())
+        let on = OnCoset { engines, k, shift: Fr::ZETA * extended_omega.pow_vartime([j as u64]) };
+        let vanishing_inv = Option::<Fr>::from((on.shift.pow_vartime([n as u64]) - Fr::ONE).invert())
             .ok_or_else(|| NativeError::Internal("the extended coset meets the base domain".into()))?;
-        let chunk: Vec<Fr> = (0..n.div_ceil(BLOCK))
-            .into_par_iter()
-            .flat_map_iter(|block| {
-                let start = block * BLOCK;
-                let len = BLOCK.min(n - start);
-                let mut acc = numerator_block(inputs, &compiled, &values, start, len);
-                acc.iter_mut().for_each(|v| *v *= vanishing_inv);
-                acc
-            })
-            .collect();
-        for (t, value) in chunk.into_iter().enumerate() {
-            h[j + t * cosets] = value;
+        let main = main_columns(inputs, &on);
+        let (mut numerator, compressed) = gates_and_compressions(inputs, &compiled, &weights, &main);
+        permutation_terms(inputs, &weights, &main, &on, &mut numerator);
+        lookup_terms(inputs, &weights, &main, &on, &compressed, &mut numerator);
+        for (t, value) in numerator.into_iter().enumerate() {
+            h[j + t * cosets] = value * vanishing_inv;
         }
     }
     engines.ntt.ntt(&mut h, extended_k, Direction::Inverse);
@@ -173,87 +211,164 @@ pub fn quotient(inputs: &QuotientInputs<'_>, engines: &Engines) -> Result<Vec<Ve
     Ok(h.chunks_exact(n).map(<[Fr]>::to_vec).collect())
 }
 
-/// `Σ y^{m−1−i}·c_i` on rows `start..start+len` of one coset, with the
-/// constraints in the verifier's order: gates, permutation, lookups.
-fn numerator_block(inputs: &QuotientInputs<'_>, compiled: &Compiled, c: &Coset, start: usize, len: usize) -> Vec<Fr> {
-    let (y, beta, gamma) = (inputs.y, inputs.beta, inputs.gamma);
-    let columns = Columns { fixed: &c.fixed, advice: &c.advice, instance: &c.instance };
-    let mut acc = vec![Fr::ZERO; len];
-    let mut fold = |values: &[Fr]| acc.iter_mut().zip(values).for_each(|(a, v)| *a = *a * y + v);
-    for gate in &compiled.gates {
-        fold(&gate.evaluate(&columns, start, len));
-    }
-    let slice = |column: &[Fr], rotation: i32| {
-        let mut out = Vec::with_capacity(len);
-        rotated(column, start, len, rotation, &mut out);
-        out
-    };
-    let l0 = &c.l0[start..start + len];
-    let l_last = &c.l_last[start..start + len];
-    let active = &c.l_active[start..start + len];
-    let one = Fr::ONE;
+/// A lookup's compressed input and table values on (part of) a coset.
+type Compressed = (Vec<Fr>, Vec<Fr>);
 
-    // Permutation.
-    let blinding = inputs.cs.blinding_factors() as i32;
-    let sets = &c.products;
-    if let (Some(first), Some(last)) = (sets.first(), sets.last()) {
-        let first = &first[start..start + len];
-        fold(&(0..len).map(|t| l0[t] * (one - first[t])).collect::<Vec<_>>());
-        let last = &last[start..start + len];
-        fold(&(0..len).map(|t| l_last[t] * (last[t].square() - last[t])).collect::<Vec<_>>());
-        for pair in sets.windows(2) {
-            let previous_last = slice(&pair[0], -(blinding + 1));
-            let current = &pair[1][start..start + len];
-            fold(&(0..len).map(|t| l0[t] * (current[t] - previous_last[t])).collect::<Vec<_>>());
+/// The gates' weighted sum on one coset, and every lookup's compressed input and
+/// table values (both come from the one DAG evaluation).
+fn gates_and_compressions(
+    inputs: &QuotientInputs<'_>,
+    compiled: &Compiled,
+    weights: &Weights,
+    c: &Coset,
+) -> (Vec<Fr>, Vec<Compressed>) {
+    let n = c.points.len();
+    let columns = c.columns();
+    let blocks: Vec<(Vec<Fr>, Vec<Compressed>)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map_init(Vec::new, |scratch, block| {
+            let start = block * BLOCK;
+            let len = BLOCK.min(n - start);
+            compiled.dag.evaluate(&columns, start, len, scratch);
+            let mut acc = vec![Fr::ZERO; len];
+            for (i, &gate) in compiled.gates.iter().enumerate() {
+                add_weighted(&mut acc, weights.powers[i], scratch[gate].iter().copied());
+            }
+            let compressed = compiled
+                .lookups
+                .iter()
+                .map(|(input, table)| {
+                    (compress(input, inputs.theta, scratch, len), compress(table, inputs.theta, scratch, len))
+                })
+                .collect();
+            (acc, compressed)
+        })
+        .collect();
+    let mut numerator = Vec::with_capacity(n);
+    let mut compressed: Vec<Compressed> =
+        compiled.lookups.iter().map(|_| (Vec::with_capacity(n), Vec::with_capacity(n))).collect();
+    for (acc, parts) in blocks {
+        numerator.extend(acc);
+        for ((input, table), (i, t)) in compressed.iter_mut().zip(parts) {
+            input.extend(i);
+            table.extend(t);
         }
-        let chunk_len = inputs.cs.degree() - 2;
-        let permuted = inputs.cs.permutation().get_columns();
-        let mut delta = Fr::ONE;
-        for ((set, columns), sigmas) in sets.iter().zip(permuted.chunks(chunk_len)).zip(c.sigma.chunks(chunk_len)) {
-            let mut left = slice(set, 1);
-            let mut right = set[start..start + len].to_vec();
-            let mut current: Vec<Fr> = c.points[start..start + len].iter().map(|x| beta * x * delta).collect();
-            for (column, sigma) in columns.iter().zip(sigmas) {
-                let values = match column.column_type() {
-                    Any::Advice(_) => &c.advice[column.index()],
-                    Any::Fixed => &c.fixed[column.index()],
-                    Any::Instance => &c.instance[column.index()],
-                };
-                let values = &values[start..start + len];
+    }
+    (numerator, compressed)
+}
+
+/// Rows `start..start+len` of `column` rotated by `rotation`.
+fn window(column: &[Fr], start: usize, len: usize, rotation: i32) -> Vec<Fr> {
+    let mut out = Vec::with_capacity(len);
+    rotated(column, start, len, rotation, &mut out);
+    out
+}
+
+/// Runs `f(start, acc_block)` over the numerator in parallel blocks.
+fn per_block(numerator: &mut [Fr], f: impl Fn(usize, &mut [Fr]) + Sync) {
+    numerator.par_chunks_mut(BLOCK).enumerate().for_each(|(b, acc)| f(b * BLOCK, acc));
+}
+
+/// The permutation argument's constraints, one grand product (and its chunk of
+/// σ polynomials) brought to the coset at a time.
+fn permutation_terms(
+    inputs: &QuotientInputs<'_>,
+    weights: &Weights,
+    c: &Coset,
+    on: &OnCoset<'_>,
+    numerator: &mut [Fr],
+) {
+    let sets = inputs.permutation_products.len();
+    if sets == 0 {
+        return;
+    }
+    let (beta, gamma) = (inputs.beta, inputs.gamma);
+    let w = &weights.powers[weights.permutation..];
+    let last_rotation = -(inputs.cs.blinding_factors() as i32 + 1);
+    let chunk_len = inputs.cs.degree() - 2;
+    let columns = inputs.cs.permutation().get_columns();
+    let mut previous: Option<Vec<Fr>> = None;
+    for (i, ((z_coeff, chunk), sigma_coeff)) in inputs
+        .permutation_products
+        .iter()
+        .zip(columns.chunks(chunk_len))
+        .zip(inputs.sigma.chunks(chunk_len))
+        .enumerate()
+    {
+        let z = on.one(z_coeff);
+        let sigma = on.many(sigma_coeff);
+        let delta_start = Fr::DELTA.pow_vartime([(i * chunk_len) as u64]);
+        let prev = previous.as_deref();
+        per_block(numerator, |start, acc| {
+            let len = acc.len();
+            let z_now = &z[start..start + len];
+            let l0 = &c.l0[start..start + len];
+            if i == 0 {
+                add_weighted(acc, w[0], (0..len).map(|t| l0[t] * (Fr::ONE - z_now[t])));
+            }
+            if i + 1 == sets {
+                let l_last = &c.l_last[start..start + len];
+                add_weighted(acc, w[1], (0..len).map(|t| l_last[t] * (z_now[t].square() - z_now[t])));
+            }
+            if let Some(prev) = prev {
+                let prev_last = window(prev, start, len, last_rotation);
+                add_weighted(acc, w[2 + i - 1], (0..len).map(|t| l0[t] * (z_now[t] - prev_last[t])));
+            }
+            let mut left = window(&z, start, len, 1);
+            let mut right = z_now.to_vec();
+            let mut current: Vec<Fr> = c.points[start..start + len].iter().map(|x| beta * x * delta_start).collect();
+            for (column, sigma) in chunk.iter().zip(&sigma) {
+                let values = &c.values(column)[start..start + len];
                 let sigma = &sigma[start..start + len];
                 for t in 0..len {
                     left[t] *= values[t] + beta * sigma[t] + gamma;
                     right[t] *= values[t] + current[t] + gamma;
                     current[t] *= Fr::DELTA;
                 }
-                delta *= Fr::DELTA;
             }
-            fold(&(0..len).map(|t| (left[t] - right[t]) * active[t]).collect::<Vec<_>>());
-        }
+            let active = &c.l_active[start..start + len];
+            add_weighted(acc, w[2 + (sets - 1) + i], (0..len).map(|t| (left[t] - right[t]) * active[t]));
+        });
+        previous = Some(z);
     }
+}
 
-    // Lookups.
-    for ((input, table), [a, s, z]) in compiled.lookups.iter().zip(&c.lookups) {
-        let z_now = &z[start..start + len];
-        let z_next = slice(z, 1);
-        let a_now = &a[start..start + len];
-        let a_prev = slice(a, -1);
-        let s_now = &s[start..start + len];
-        let compressed_input = compress(input, inputs.theta, &columns, start, len);
-        let compressed_table = compress(table, inputs.theta, &columns, start, len);
-        fold(&(0..len).map(|t| l0[t] * (one - z_now[t])).collect::<Vec<_>>());
-        fold(&(0..len).map(|t| l_last[t] * (z_now[t].square() - z_now[t])).collect::<Vec<_>>());
-        fold(
-            &(0..len)
-                .map(|t| {
+/// The lookup arguments' constraints, one lookup's `A'`, `S'`, `Z` at a time.
+fn lookup_terms(
+    inputs: &QuotientInputs<'_>,
+    weights: &Weights,
+    c: &Coset,
+    on: &OnCoset<'_>,
+    compressed: &[Compressed],
+    numerator: &mut [Fr],
+) {
+    let (beta, gamma) = (inputs.beta, inputs.gamma);
+    for (l, (polys, (input, table))) in inputs.lookups.iter().zip(compressed).enumerate() {
+        let w = &weights.powers[weights.lookups + 5 * l..];
+        let a = on.one(&polys.permuted_input);
+        let s = on.one(&polys.permuted_table);
+        let z = on.one(&polys.product);
+        per_block(numerator, |start, acc| {
+            let len = acc.len();
+            let range = start..start + len;
+            let (l0, l_last, active) = (&c.l0[range.clone()], &c.l_last[range.clone()], &c.l_active[range.clone()]);
+            let (z_now, a_now, s_now) = (&z[range.clone()], &a[range.clone()], &s[range.clone()]);
+            let (input, table) = (&input[range.clone()], &table[range]);
+            let z_next = window(&z, start, len, 1);
+            let a_prev = window(&a, start, len, -1);
+            add_weighted(acc, w[0], (0..len).map(|t| l0[t] * (Fr::ONE - z_now[t])));
+            add_weighted(acc, w[1], (0..len).map(|t| l_last[t] * (z_now[t].square() - z_now[t])));
+            add_weighted(
+                acc,
+                w[2],
+                (0..len).map(|t| {
                     let left = z_next[t] * (a_now[t] + beta) * (s_now[t] + gamma);
-                    let right = z_now[t] * (compressed_input[t] + beta) * (compressed_table[t] + gamma);
+                    let right = z_now[t] * (input[t] + beta) * (table[t] + gamma);
                     (left - right) * active[t]
-                })
-                .collect::<Vec<_>>(),
-        );
-        fold(&(0..len).map(|t| l0[t] * (a_now[t] - s_now[t])).collect::<Vec<_>>());
-        fold(&(0..len).map(|t| (a_now[t] - s_now[t]) * (a_now[t] - a_prev[t]) * active[t]).collect::<Vec<_>>());
+                }),
+            );
+            add_weighted(acc, w[3], (0..len).map(|t| l0[t] * (a_now[t] - s_now[t])));
+            add_weighted(acc, w[4], (0..len).map(|t| (a_now[t] - s_now[t]) * (a_now[t] - a_prev[t]) * active[t]));
+        });
     }
-    acc
 }
