@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use halo2_axiom::arithmetic::best_multiexp;
-use halo2_axiom::fft::recursive::FFTData;
 use halo2_axiom::halo2curves::bn256::{Fr, G1Affine, G1};
 use halo2_axiom::halo2curves::ff::{Field, PrimeField};
 
@@ -74,11 +73,29 @@ pub fn distribute_powers(values: &mut [Fr], c: Fr) {
     });
 }
 
-/// The CPU engine: halo2curves' bucketed MSM and halo2's parallel radix-2 FFT,
-/// with twiddle tables cached per size.
+/// The CPU engine: halo2curves' bucketed MSM, and an iterative radix-2 NTT
+/// (bit-reversal, then butterflies; the first stages run inside cache-sized
+/// blocks, the rest across the whole vector, both in parallel) with twiddle
+/// tables cached per size.
 #[derive(Default)]
 pub struct CpuEngine {
-    twiddles: Mutex<HashMap<u32, Arc<FFTData<Fr>>>>,
+    twiddles: Mutex<HashMap<u32, Arc<Twiddles>>>,
+}
+
+/// `ω^j` and `ω^{−j}` for `j < n/2`.
+struct Twiddles {
+    forward: Vec<Fr>,
+    inverse: Vec<Fr>,
+}
+
+fn powers(base: Fr, count: usize) -> Vec<Fr> {
+    let mut out = Vec::with_capacity(count);
+    let mut power = Fr::ONE;
+    for _ in 0..count {
+        out.push(power);
+        power *= base;
+    }
+    out
 }
 
 impl CpuEngine {
@@ -87,14 +104,15 @@ impl CpuEngine {
         Self::default()
     }
 
-    fn data(&self, log_n: u32) -> Arc<FFTData<Fr>> {
+    fn twiddles(&self, log_n: u32) -> Arc<Twiddles> {
         let mut cache = self.twiddles.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         cache
             .entry(log_n)
             .or_insert_with(|| {
                 let omega = root_of_unity(log_n);
                 let inverse = Option::from(omega.invert()).unwrap_or(Fr::ONE);
-                Arc::new(FFTData::new(1 << log_n, omega, inverse))
+                let half = (1usize << log_n) / 2;
+                Arc::new(Twiddles { forward: powers(omega, half), inverse: powers(inverse, half) })
             })
             .clone()
     }
@@ -107,19 +125,73 @@ impl MsmEngine for CpuEngine {
     }
 }
 
+/// Stages whose blocks are at most this long run block by block in cache.
+const LOCAL_BLOCK: usize = 1 << 10;
+
+fn bit_reverse(values: &mut [Fr], log_n: u32) {
+    let n = values.len();
+    for i in 0..n {
+        let j = i.reverse_bits() >> (usize::BITS - log_n);
+        if i < j {
+            values.swap(i, j);
+        }
+    }
+}
+
+/// One radix-2 stage on `block` (length `2h`): `(u, v) ← (u + w·v, u − w·v)` with
+/// `w = table[(offset + j)·stride]`.
+fn butterflies(lo: &mut [Fr], hi: &mut [Fr], table: &[Fr], offset: usize, stride: usize) {
+    for (j, (u, v)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+        let t = *v * table[(offset + j) * stride];
+        *v = *u - t;
+        *u += t;
+    }
+}
+
+/// The transform of `values` (natural order in and out) with `table[j] = ω^j`.
+fn radix2(values: &mut [Fr], log_n: u32, table: &[Fr]) {
+    use rayon::prelude::*;
+    let n = values.len();
+    bit_reverse(values, log_n);
+    let local = LOCAL_BLOCK.min(n);
+    // Stages with blocks up to `local`: each block of `local` values on its own.
+    values.par_chunks_mut(local).for_each(|chunk| {
+        let mut half = 1;
+        while 2 * half <= chunk.len() {
+            let stride = n / (2 * half);
+            for block in chunk.chunks_mut(2 * half) {
+                let (lo, hi) = block.split_at_mut(half);
+                butterflies(lo, hi, table, 0, stride);
+            }
+            half *= 2;
+        }
+    });
+    // Larger stages: split every block's butterflies across threads.
+    let mut half = local;
+    while half < n {
+        let stride = n / (2 * half);
+        let piece = (half / rayon::current_num_threads().max(1)).clamp(64, half);
+        for block in values.chunks_mut(2 * half) {
+            let (lo, hi) = block.split_at_mut(half);
+            lo.par_chunks_mut(piece).zip(hi.par_chunks_mut(piece)).enumerate().for_each(|(i, (lo, hi))| {
+                butterflies(lo, hi, table, i * piece, stride);
+            });
+        }
+        half *= 2;
+    }
+}
+
 impl NttEngine for CpuEngine {
     fn ntt(&self, values: &mut [Fr], log_n: u32, direction: Direction) {
         assert_eq!(values.len(), 1usize << log_n, "an NTT of size 2^{log_n} needs that many values");
         if log_n == 0 {
             return;
         }
-        let data = self.data(log_n);
-        let omega = root_of_unity(log_n);
+        let twiddles = self.twiddles(log_n);
         match direction {
-            Direction::Forward => halo2_axiom::fft::fft(values, omega, log_n, &data, false),
+            Direction::Forward => radix2(values, log_n, &twiddles.forward),
             Direction::Inverse => {
-                let omega_inv = Option::from(omega.invert()).unwrap_or(Fr::ONE);
-                halo2_axiom::fft::fft(values, omega_inv, log_n, &data, true);
+                radix2(values, log_n, &twiddles.inverse);
                 let n_inv = Option::from(Fr::from(1u64 << log_n).invert()).unwrap_or(Fr::ONE);
                 use rayon::prelude::*;
                 values.par_iter_mut().for_each(|v| *v *= n_inv);

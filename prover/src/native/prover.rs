@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use halo2_axiom::arithmetic::eval_polynomial;
 use halo2_axiom::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_axiom::halo2curves::ff::Field;
+use halo2_axiom::halo2curves::ff::{Field, PrimeField};
 use halo2_axiom::halo2curves::group::Curve;
 use halo2_axiom::plonk::{Any, Circuit, VerifyingKey};
 use halo2_axiom::poly::commitment::{Params, ParamsProver};
@@ -93,8 +93,11 @@ impl Ctx<'_> {
         transcript: &mut T,
         values: &[Fr],
     ) -> Result<(), NativeError> {
-        let point = self.engines.msm.msm(values, &self.g_lagrange).to_affine();
-        transcript.write_point(point).map_err(NativeError::Transcript)
+        let point = match fold_signs(values, &self.g_lagrange) {
+            Some((scalars, bases)) => self.engines.msm.msm(&scalars, &bases),
+            None => self.engines.msm.msm(values, &self.g_lagrange),
+        };
+        transcript.write_point(point.to_affine()).map_err(NativeError::Transcript)
     }
 
     fn write<E: EncodedChallenge<G1Affine>, T: TranscriptWrite<G1Affine, E>>(
@@ -104,6 +107,40 @@ impl Ctx<'_> {
     ) -> Result<(), NativeError> {
         transcript.write_point(self.commit(coeffs)).map_err(NativeError::Transcript)
     }
+}
+
+/// Bits of the scalar's canonical integer.
+fn bit_length(value: &Fr) -> u32 {
+    let repr = value.to_repr();
+    let bytes = repr.as_ref();
+    bytes.iter().rposition(|b| *b != 0).map_or(0, |i| 8 * i as u32 + (8 - bytes[i].leading_zeros()))
+}
+
+/// Witness values are small integers of either sign; a negative one is `p − v`,
+/// a full-width scalar. `v·G = |v|·(−G)` turns every one into a small scalar, which
+/// the bucket MSM handles several times faster. Returns the folded scalars and
+/// bases when that leaves most of them at most 128 bits wide (blinding rows stay
+/// random, and random columns are left alone).
+fn fold_signs(values: &[Fr], bases: &[G1Affine]) -> Option<(Vec<Fr>, Vec<G1Affine>)> {
+    const NARROW: u32 = 128;
+    let folded: Vec<(Fr, bool)> = values
+        .par_iter()
+        .map(|v| {
+            let negated = -*v;
+            if bit_length(&negated) < bit_length(v) {
+                (negated, true)
+            } else {
+                (*v, false)
+            }
+        })
+        .collect();
+    let narrow = folded.par_iter().filter(|(v, _)| bit_length(v) <= NARROW).count();
+    if 2 * narrow < folded.len() {
+        return None;
+    }
+    let signed_bases =
+        folded.par_iter().zip(bases).map(|((_, negate), base)| if *negate { -*base } else { *base }).collect();
+    Some((folded.into_iter().map(|(v, _)| v).collect(), signed_bases))
 }
 
 fn random_combination(polys: &[Vec<Fr>], weights: &[Fr]) -> Vec<Fr> {
