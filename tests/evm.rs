@@ -269,3 +269,32 @@ fn missing_solc_is_a_clear_error() {
     let err = EvmError::SolcMissing("no solc or solcjs found".into()).to_string();
     assert!(err.contains("scripts/setup-solc.sh"), "{err}");
 }
+
+/// The native prover core writes halo2's proof format: the Solidity verifier
+/// generated from the same verifying key accepts its proof, and rejects it with a
+/// flipped byte.
+#[test]
+fn the_solidity_verifier_accepts_native_proofs() {
+    let (model, inputs) = load_peer("1l_mlp");
+    let p = prepare(model, inputs, &evm_options());
+    let srs = srs_store().get(p.compiled.shape.k).expect("srs");
+    let pk = zkinfer_prover::keys::keygen_native(&p.compiled, &srs).expect("keygen");
+    let (proof, _) = zkinfer_prover::prove::prove_native(
+        &p.compiled,
+        &pk,
+        &srs.params,
+        p.witness(),
+        &zkinfer_prover::native::Engines::cpu(),
+    )
+    .expect("native proof");
+    let params = srs.verifier_params();
+    let verifier = solidity_verifier(&pk.verifying_key(), &params).expect("codegen");
+    let contract = compile_verifier(solc(), &verifier.source).expect("solc");
+    let good = calldata(&proof).expect("calldata");
+    let mut bad = good.clone();
+    let last = bad.len() - 40;
+    bad[last] ^= 1;
+    let runs = run_verifier(&contract, &[good, bad]).expect("evm");
+    assert!(runs[0].accepted, "the EVM verifier rejected a native proof");
+    assert!(!runs[1].accepted, "the EVM verifier accepted a tampered native proof");
+}
