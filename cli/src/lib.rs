@@ -13,7 +13,9 @@ pub mod ui;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use commands::{bench, chain, compile, evm, hash, import_srs, inspect, prove, run as run_cmd, setup, verify};
+use commands::{
+    aggregate, bench, chain, compile, evm, hash, import_srs, inspect, prove, run as run_cmd, setup, verify,
+};
 
 /// Prove machine-learning inference with zero-knowledge proofs (halo2, KZG/BN254).
 #[derive(Parser, Debug)]
@@ -51,6 +53,11 @@ pub enum Command {
     ProveChain(chain::ProveChainArgs),
     /// Verify every segment's proof and that consecutive segments link up.
     VerifyChain(chain::VerifyChainArgs),
+    /// Fold a split model's segment proofs into one proof (an aggregation
+    /// circuit that also checks the links); `--evm` verifies it on-chain.
+    Aggregate(aggregate::AggregateArgs),
+    /// Verify the aggregated proof `aggregate` wrote.
+    VerifyAggregate(aggregate::VerifyAggregateArgs),
     /// Print the Poseidon commitment of an input, as a proof with
     /// `--input-visibility hashed` exposes it.
     Hash(hash::HashArgs),
@@ -82,6 +89,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ProveSegment(a) => chain::run_prove_segment(a, &ui),
         Command::ProveChain(a) => chain::run_prove_chain(a, &ui),
         Command::VerifyChain(a) => chain::run_verify_chain(a, &ui),
+        Command::Aggregate(a) => aggregate::run_aggregate(a, &ui),
+        Command::VerifyAggregate(a) => aggregate::run_verify_aggregate(a, &ui),
         Command::Bench(a) => bench::run(a, &ui),
         Command::ImportSrs(a) => import_srs::run(a, &ui),
         Command::CreateEvmVerifier(a) => evm::run_create(a, &ui),

@@ -237,10 +237,11 @@ pub struct SrsFlags {
 /// The prover-core choice, shared by `setup`, `prove` and `run`.
 #[derive(Args, Clone, Debug, Default)]
 pub struct ProverFlags {
-    /// Prover core: `halo2` (halo2-axiom's prover, full proving key) or `native`
-    /// (zkinfer's own core: MSM/NTT behind the engine seam, a proving key that is
-    /// only the verifying key). Both write the same proof format. [default: the
-    /// kind of the proving key for `prove`, halo2 otherwise]
+    /// Prover core: `native` (zkinfer's own core: MSM/NTT behind the engine seam,
+    /// a proving key that is only the verifying key; faster, less memory) or
+    /// `halo2` (halo2-axiom's prover with its full proving key). Both write the
+    /// same proof format. [default: the kind of the proving key for `prove`,
+    /// native otherwise]
     #[arg(long, value_parser = parse_prover)]
     pub prover: Option<zkinfer_prover::prove::ProverKind>,
 }

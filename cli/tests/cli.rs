@@ -131,30 +131,41 @@ fn run_writes_a_complete_report() {
         assert!(r.get(key).is_some(), "report lacks {key}: {r}");
     }
     assert_eq!(r["verified"], true);
-    assert_eq!(r["prover"], "halo2");
+    assert_eq!(r["prover"], "native", "the native core is the default");
     assert!(r["max_abs_error"].as_f64().unwrap() < 0.05);
 }
 
 #[test]
-fn the_native_prover_runs_from_the_command_line() {
+fn both_prover_cores_run_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
     let srs = tmp.path().join("srs");
-    let dir = tmp.path().join("native");
+    let dir = tmp.path().join("cores");
+    let report = |dir: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap()
+    };
+    let o = zkinfer(&srs, &["run", s(&demo()), "--out", s(&dir), "--prover", "halo2"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r = report(&dir);
+    assert_eq!(r["prover"], "halo2");
+    assert_eq!(r["verified"], true);
+    assert!(r.get("prove_phases").is_none(), "{r}");
+    let halo2_key = r["pk_bytes"].as_u64().unwrap();
+
     let o = zkinfer(&srs, &["run", s(&demo()), "--out", s(&dir), "--prover", "native"]);
     assert!(o.status.success(), "{:?}", text(&o));
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    let r = report(&dir);
     assert_eq!(r["prover"], "native");
     assert_eq!(r["verified"], true);
     assert!(r["prove_phases"]["quotient_s"].as_f64().is_some(), "{r}");
-    assert!(r["pk_bytes"].as_u64().unwrap() < 100_000, "a native key is the verifying key alone: {r}");
+    let native_key = r["pk_bytes"].as_u64().unwrap();
+    assert!(native_key * 20 < halo2_key, "a native key is the verifying key alone: {native_key} vs {halo2_key} bytes");
 
-    // setup --prover native, then prove picks the native prover from the key.
+    // `setup` makes a native key by default, and `prove` follows the key.
     let input = repo().join("examples/demo_cnn/input.json");
-    let o = zkinfer(&srs, &["setup", s(&dir), "--prover", "native"]);
+    let o = zkinfer(&srs, &["setup", s(&dir)]);
     assert!(o.status.success(), "{:?}", text(&o));
     let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&input)]);
     assert!(o.status.success(), "{:?}", text(&o));
-    assert!(text(&o).1.contains("native prover") || text(&o).0.contains("proved"), "{:?}", text(&o));
     let o = zkinfer(&srs, &["verify", s(&dir)]);
     assert!(o.status.success(), "{:?}", text(&o));
 
@@ -162,7 +173,22 @@ fn the_native_prover_runs_from_the_command_line() {
     let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&input), "--prover", "halo2"]);
     assert_fails(&o, &["only the verifying key", "--prover native"]);
     let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&input), "--prover", "gpu"]);
-    assert_fails(&o, &["unknown prover", "halo2 or native"]);
+    assert_fails(&o, &["unknown prover", "native or halo2"]);
+}
+
+#[test]
+fn aggregate_refuses_what_it_cannot_do_before_any_proving() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let chain = tmp.path().join("chain");
+    let input = repo().join("examples/demo_cnn/input.json");
+    let o = zkinfer(&srs, &["split", s(&demo()), "--input", s(&input), "--segments", "3", "--out", s(&chain)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let plan = chain.join("plan.json");
+    let o = zkinfer(&srs, &["aggregate", "--plan", s(&plan), "--input", s(&input), "--k", "9"]);
+    assert_fails(&o, &["needs k = ", "--k 9", "hint: pass a larger --k"]);
+    let o = zkinfer(&srs, &["verify-aggregate", "--plan", s(&plan)]);
+    assert_fails(&o, &["config.json"]);
 }
 
 #[test]

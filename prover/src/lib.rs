@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod aggregate;
 pub mod chain;
 pub mod compiled;
 pub mod error;

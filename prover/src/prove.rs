@@ -53,14 +53,18 @@ pub fn check_compatible(compiled: &CompiledModel, pk: &ProvingKey, params: &Para
 }
 
 /// Which prover core makes a proof. Both write the same proof format.
+///
+/// The default is the native core: it is the faster one on the benchmark
+/// (docs/benchmarks.md, "The native prover core"); halo2-axiom's stays available
+/// while the native one proves itself as the default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProverKind {
     /// halo2-axiom's `create_proof`.
-    #[default]
     Halo2,
     /// zkinfer's own core ([`crate::native`]): MSM/NTT through the engine seam, a
     /// proving key that is only the verifying key.
+    #[default]
     Native,
 }
 
@@ -81,7 +85,7 @@ impl std::str::FromStr for ProverKind {
         match s {
             "halo2" => Ok(ProverKind::Halo2),
             "native" => Ok(ProverKind::Native),
-            other => Err(format!("unknown prover \"{other}\"; use halo2 or native")),
+            other => Err(format!("unknown prover \"{other}\"; use native or halo2")),
         }
     }
 }

@@ -100,6 +100,20 @@ pub struct LoadedSrs {
 }
 
 impl LoadedSrs {
+    /// The same SRS cut down to `2^k` points (one secret for every size, as
+    /// aggregation needs: its accumulator is decided with this SRS's `[τ]₂`).
+    pub fn downsized(&self, k: u32) -> Result<LoadedSrs> {
+        use halo2_axiom::poly::commitment::Params;
+        if k > self.params.k() {
+            return Err(ProverError::Mismatch(format!("an SRS for k = {} cannot serve k = {k}", self.params.k())));
+        }
+        let mut params = self.params.clone();
+        if k < params.k() {
+            params.downsize(k);
+        }
+        Ok(LoadedSrs { params, origin: self.origin.clone(), generated: false })
+    }
+
     /// The verifier's part.
     pub fn verifier_params(&self) -> VerifierParams {
         VerifierParams::from_kzg(&self.params)

@@ -16,6 +16,7 @@
 
 #![deny(missing_docs)]
 
+pub mod aggregate;
 pub mod api;
 pub mod artifact;
 pub mod chain;

@@ -55,7 +55,7 @@ pub struct BenchArgs {
     pub work: Option<PathBuf>,
     /// Prover cores to run, each in its own process per model (e.g.
     /// `halo2,native` compares them side by side).
-    #[arg(long, value_delimiter = ',', value_parser = parse_prover, default_value = "halo2")]
+    #[arg(long, value_delimiter = ',', value_parser = parse_prover, default_value = "native")]
     pub prover: Vec<ProverKind>,
     /// Compilation settings.
     #[command(flatten)]

@@ -12,14 +12,15 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use zkinfer_prover::chain::{plan_chain, segment_witness, ChainPlan, WholeRun};
 use zkinfer_prover::fs::{self, peak_rss_mib};
-use zkinfer_prover::keys::keygen;
-use zkinfer_prover::prove::prove;
+use zkinfer_prover::keys::keygen_for;
+use zkinfer_prover::native::Engines;
+use zkinfer_prover::prove::prove_with;
 use zkinfer_verifier::chain::verify_chain;
 
 use super::prove::proof_json;
 use crate::pipeline::{
     compile_loaded, load_srs, read_compiled, read_input, read_params, read_proof, read_vk, write_compiled,
-    CompileFlags, GuardFlags, ModelArgs, SrsFlags, Workdir,
+    CompileFlags, GuardFlags, ModelArgs, ProverFlags, SrsFlags, Workdir,
 };
 use crate::ui::Ui;
 
@@ -112,6 +113,9 @@ pub struct ProveSegmentArgs {
     /// Resource guard.
     #[command(flatten)]
     pub guard: GuardFlags,
+    /// Prover core.
+    #[command(flatten)]
+    pub prover: ProverFlags,
 }
 
 /// Arguments of `prove-chain`.
@@ -132,6 +136,9 @@ pub struct ProveChainArgs {
     /// Resource guard.
     #[command(flatten)]
     pub guard: GuardFlags,
+    /// Prover core of every segment.
+    #[command(flatten)]
+    pub prover: ProverFlags,
 }
 
 /// Arguments of `verify-chain`.
@@ -142,11 +149,11 @@ pub struct VerifyChainArgs {
     pub plan: PathBuf,
 }
 
-fn plan_dir(plan: &Path) -> PathBuf {
+pub(crate) fn plan_dir(plan: &Path) -> PathBuf {
     plan.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-fn read_plan(path: &Path) -> Result<ChainPlan> {
+pub(crate) fn read_plan(path: &Path) -> Result<ChainPlan> {
     let bytes = fs::read(path)?;
     serde_json::from_slice(&bytes).with_context(|| {
         format!("{} is not a segment plan\n  hint: pass the plan.json that `zkinfer split` wrote", path.display())
@@ -154,7 +161,7 @@ fn read_plan(path: &Path) -> Result<ChainPlan> {
 }
 
 /// The SRS flags with the plan's shared cache as the default directory.
-fn plan_srs(flags: &SrsFlags, plan: &Path) -> SrsFlags {
+pub(crate) fn plan_srs(flags: &SrsFlags, plan: &Path) -> SrsFlags {
     let mut flags = flags.clone();
     if flags.srs.is_none() && flags.srs_dir.is_none() {
         flags.srs_dir = Some(plan_dir(plan).join("srs"));
@@ -246,13 +253,14 @@ pub fn run_prove_segment(args: ProveSegmentArgs, ui: &Ui) -> Result<()> {
     let input = read_input(&args.input)?;
     let srs = load_srs(&plan_srs(&args.srs, &args.plan), segment.shape.k, ui)?;
     let step = ui.step(&format!("segment {index}: generating keys (k = {})", segment.shape.k));
-    let pk = keygen(&segment, &srs)?;
+    let prover = args.prover.prover.unwrap_or_default();
+    let pk = keygen_for(&segment, &srs, prover)?;
     let setup_s = step.done();
     fs::write_atomic(&dir.vk(), &pk.verifying_key().to_bytes())?;
     fs::write_atomic(&dir.params(), &srs.verifier_params().to_bytes())?;
-    let step = ui.step(&format!("segment {index}: proving"));
+    let step = ui.step(&format!("segment {index}: proving ({} prover)", prover.name()));
     let witness = segment_witness(&whole, record, &segment, &input.tensors)?;
-    let proof = prove(&segment, &pk, &srs.params, witness)?;
+    let (proof, _) = prove_with(prover, &segment, &pk, &srs.params, witness, &Engines::cpu())?;
     let secs = step.done();
     fs::write_atomic(&dir.proof(), &proof.to_bytes())?;
     fs::write_atomic(&dir.proof_json(), &serde_json::to_vec_pretty(&proof_json(&proof))?)?;
@@ -290,6 +298,9 @@ pub fn run_prove_chain(args: ProveChainArgs, ui: &Ui) -> Result<()> {
         cmd.args(args.srs.to_args());
         if args.guard.ignore_memory_estimate {
             cmd.arg("--ignore-memory-estimate");
+        }
+        if let Some(prover) = args.prover.prover {
+            cmd.arg("--prover").arg(prover.name());
         }
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.spawn().with_context(|| format!("starting the job of segment {index}"))

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod aggregate;
 pub mod bench;
 pub mod chain;
 pub mod compile;

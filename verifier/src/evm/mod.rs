@@ -183,13 +183,52 @@ pub fn solidity_verifier(vk: &VerifyingKey, params: &VerifierParams) -> Result<E
     }
     let kzg = params.to_kzg().map_err(EvmError::Mismatch)?;
     let instances = vk.shape.instances as usize;
-    let (code, proof_bytes) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let protocol = compile(&kzg, &vk.vk, Config::kzg().with_num_instance(vec![instances]));
+    let (code, proof_bytes) = generate(&kzg, &vk.vk, instances, None)?;
+    let header = VerifierHeader { model: vk.model.name.clone(), circuit_digest: vk.digest(), instances, proof_bytes };
+    let code = harden(&code, header.calldata_bytes())?;
+    Ok(EvmVerifier { source: format!("{}{code}", header.render()), header })
+}
+
+/// Generates the Solidity verifier of an aggregation circuit's key `vk` with
+/// `instances` public values, the first 12 of which are its KZG accumulator: the
+/// contract checks the proof and the accumulator's pairing, so it accepts only
+/// when every aggregated proof verifies. `name` goes into the header.
+pub fn solidity_aggregation_verifier(
+    kzg: &halo2_axiom::poly::kzg::commitment::ParamsKZG<halo2_axiom::halo2curves::bn256::Bn256>,
+    vk: &halo2_axiom::plonk::VerifyingKey<G1Affine>,
+    instances: usize,
+    name: &str,
+) -> Result<EvmVerifier, EvmError> {
+    let accumulator = (0..crate::aggregate::ACCUMULATOR_VALUES).map(|i| (0, i)).collect();
+    let (code, proof_bytes) = generate(kzg, vk, instances, Some(accumulator))?;
+    let header = VerifierHeader {
+        model: name.to_string(),
+        circuit_digest: crate::vk::circuit_digest(vk),
+        instances,
+        proof_bytes,
+    };
+    let code = harden(&code, header.calldata_bytes())?;
+    Ok(EvmVerifier { source: format!("{}{code}", header.render()), header })
+}
+
+/// snark-verifier's generated verifier and the proof length it reads.
+fn generate(
+    kzg: &halo2_axiom::poly::kzg::commitment::ParamsKZG<halo2_axiom::halo2curves::bn256::Bn256>,
+    vk: &halo2_axiom::plonk::VerifyingKey<G1Affine>,
+    instances: usize,
+    accumulator: Option<Vec<(usize, usize)>>,
+) -> Result<(String, usize), EvmError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let protocol = compile(
+            kzg,
+            vk,
+            Config::kzg().with_num_instance(vec![instances]).with_accumulator_indices(accumulator.clone()),
+        );
         // Commitments: witness polynomials of every phase, quotient chunks and
         // SHPLONK's two opening points; then one scalar per evaluation.
         let points = protocol.num_witness.iter().sum::<usize>() + protocol.quotient.num_chunk() + 2;
         let proof_bytes = 64 * points + 32 * protocol.evaluations.len();
-        let dk = (kzg_g(&kzg), kzg.g2(), kzg.s_g2()).into();
+        let dk = (kzg_g(kzg), kzg.g2(), kzg.s_g2()).into();
         let loader = EvmLoader::new::<Fq, Fr>();
         let protocol = protocol.loaded(&loader);
         let mut transcript = EvmTranscript::<G1Affine, Rc<EvmLoader>, _, _>::new(&loader);
@@ -200,10 +239,7 @@ pub fn solidity_verifier(vk: &VerifyingKey, params: &VerifierParams) -> Result<E
         Ok((loader.solidity_code(), proof_bytes))
     }))
     .map_err(|_| EvmError::Codegen("the code generator panicked".into()))?
-    .map_err(EvmError::Codegen)?;
-    let header = VerifierHeader { model: vk.model.name.clone(), circuit_digest: vk.digest(), instances, proof_bytes };
-    let code = harden(&code, header.calldata_bytes())?;
-    Ok(EvmVerifier { source: format!("{}{code}", header.render()), header })
+    .map_err(EvmError::Codegen)
 }
 
 /// The scalar field modulus as the generated code spells it.
@@ -299,6 +335,11 @@ pub fn run_verifier(contract: &Contract, calldata: &[Vec<u8>]) -> Result<Vec<Evm
 fn kzg_g(params: &halo2_axiom::poly::kzg::commitment::ParamsKZG<halo2_axiom::halo2curves::bn256::Bn256>) -> G1Affine {
     use halo2_axiom::poly::commitment::ParamsProver;
     params.get_g()[0]
+}
+
+/// The calldata of a call with public values `instances` and proof bytes `proof`.
+pub fn raw_calldata(instances: &[Fr], proof: &[u8]) -> Vec<u8> {
+    encode_calldata(&[instances.to_vec()], proof)
 }
 
 /// The calldata of a verifier call: the public values (32-byte big-endian each),
