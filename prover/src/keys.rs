@@ -183,21 +183,23 @@ pub fn keygen_for(compiled: &CompiledModel, srs: &LoadedSrs, prover: crate::prov
 
 /// Generates a native proving key: halo2's verifying key alone.
 pub fn keygen_native(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
-    check_srs_size(compiled, srs)?;
-    let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program());
-    let vk = keygen_vk_custom(&srs.params, &circuit, true)
-        .map_err(|e| ProverError::Halo2 { stage: "key generation", message: format!("{e:?}") })?;
-    Ok(ProvingKey {
-        model_digest: compiled.digest(),
-        shape: compiled.shape.clone(),
-        model: compiled.model.clone(),
-        srs_digest: srs.verifier_params().srs_digest(),
-        srs_testing_only: srs.origin.is_testing_only(),
-        key: KeyMaterial::Native(Box::new(vk)),
+    make_key(compiled, srs, |circuit| {
+        keygen_vk_custom(&srs.params, circuit, true).map(|vk| KeyMaterial::Native(Box::new(vk)))
     })
 }
 
-fn check_srs_size(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<()> {
+/// Generates the proving (and with it the verifying) key of a compiled model.
+pub fn keygen(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
+    make_key(compiled, srs, |circuit| {
+        keygen_pk2(&srs.params, circuit, true).map(|pk| KeyMaterial::Halo2(Box::new(pk)))
+    })
+}
+
+fn make_key(
+    compiled: &CompiledModel,
+    srs: &LoadedSrs,
+    generate: impl FnOnce(&ModelCircuit) -> std::result::Result<KeyMaterial, halo2_axiom::plonk::Error>,
+) -> Result<ProvingKey> {
     use halo2_axiom::poly::commitment::Params;
     if srs.params.k() != compiled.shape.k {
         return Err(ProverError::Mismatch(format!(
@@ -206,21 +208,15 @@ fn check_srs_size(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<()> {
             compiled.shape.k
         )));
     }
-    Ok(())
-}
-
-/// Generates the proving (and with it the verifying) key of a compiled model.
-pub fn keygen(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
-    check_srs_size(compiled, srs)?;
     let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program());
-    let pk = keygen_pk2(&srs.params, &circuit, true)
-        .map_err(|e| ProverError::Halo2 { stage: "key generation", message: format!("{e:?}") })?;
+    let key =
+        generate(&circuit).map_err(|e| ProverError::Halo2 { stage: "key generation", message: format!("{e:?}") })?;
     Ok(ProvingKey {
         model_digest: compiled.digest(),
         shape: compiled.shape.clone(),
         model: compiled.model.clone(),
         srs_digest: srs.verifier_params().srs_digest(),
         srs_testing_only: srs.origin.is_testing_only(),
-        key: KeyMaterial::Halo2(Box::new(pk)),
+        key,
     })
 }
