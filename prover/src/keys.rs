@@ -190,9 +190,7 @@ pub fn keygen_native(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<Provin
 
 /// Generates the proving (and with it the verifying) key of a compiled model.
 pub fn keygen(compiled: &CompiledModel, srs: &LoadedSrs) -> Result<ProvingKey> {
-    make_key(compiled, srs, |circuit| {
-        keygen_pk2(&srs.params, circuit, true).map(|pk| KeyMaterial::Halo2(Box::new(pk)))
-    })
+    make_key(compiled, srs, |circuit| keygen_pk2(&srs.params, circuit, true).map(|pk| KeyMaterial::Halo2(Box::new(pk))))
 }
 
 fn make_key(
