@@ -16,6 +16,7 @@ use zkinfer_models::ir::Graph;
 use zkinfer_models::ir::Op;
 use zkinfer_models::quantize_inputs;
 
+use crate::chips::elementwise::ElemRow;
 use crate::circuit::{ModelCircuit, Program, Witness};
 use crate::compile::{compile, CompileOptions};
 use crate::layout::Layout;
@@ -76,6 +77,25 @@ fn run(s: &Setup, witness: Witness) -> Result<(), Vec<VerifyFailure>> {
 }
 
 /// The (lane, row) of every lookup, with its function.
+/// Whether the circuit rejects the witness with element row `(lane, op)` edited.
+fn rejects(s: &Setup, lane: usize, op: usize, edit: impl FnOnce(&mut ElemRow)) -> bool {
+    let mut w = s.witness.clone();
+    edit(&mut w.elem_rows[lane][op]);
+    run(s, w).is_err()
+}
+
+/// Whether the circuit rejects the looked-up input of `(lane, op)` moved one step
+/// inside its table's range (up to `hi`) with its consistent table value: only
+/// the copy constraint to the clamp's result can catch that.
+fn moved_input_rejected(s: &Setup, lane: usize, op: usize, func: Func, hi: i64) -> bool {
+    let a = s.witness.elem_rows[lane][op].a;
+    let moved = if a == hi as i128 { a - 1 } else { a + 1 };
+    rejects(s, lane, op, |row| {
+        row.a = moved;
+        row.c = func.table_value(moved as i64, SCALE) as i128;
+    })
+}
+
 fn lookups(s: &Setup) -> Vec<(usize, usize, Func)> {
     let program = s.circuit.program.as_ref().unwrap();
     let mut out = Vec::new();
@@ -143,17 +163,13 @@ fn honest_witnesses_pass_and_tampered_lookups_fail_in_both_profiles() {
                 .find(|&v| v != honest.c)
                 .expect("some function differs");
             for bad in [flipped, other, honest.c + 1] {
-                let mut w = s.witness.clone();
-                w.elem_rows[lane][op].c = bad;
-                assert!(run(&s, w).is_err(), "{profile:?}: {func:?}({}) = {bad} accepted", honest.a);
+                assert!(
+                    rejects(&s, lane, op, |row| row.c = bad),
+                    "{profile:?}: {func:?}({}) = {bad} accepted",
+                    honest.a
+                );
             }
-            // A looked-up input that is not the clamped source, with its consistent
-            // table value: the copy constraint to the clamp's result catches it.
-            let moved = if honest.a == hi as i128 { honest.a - 1 } else { honest.a + 1 };
-            let mut w = s.witness.clone();
-            w.elem_rows[lane][op].a = moved;
-            w.elem_rows[lane][op].c = func.table_value(moved as i64, SCALE) as i128;
-            assert!(run(&s, w).is_err(), "{profile:?}: {func:?} of a moved input accepted");
+            assert!(moved_input_rejected(&s, lane, op, func, hi), "{profile:?}: {func:?} of a moved input accepted");
         }
     }
 }
@@ -256,17 +272,13 @@ fn tampered_smooth_lookups_fail_in_both_profiles() {
                 .map(|f| f.table_value(honest.a as i64, SCALE) as i128)
                 .find(|&v| v != honest.c);
             for bad in [Some(honest.c + 1), Some(honest.c - 1), other].into_iter().flatten() {
-                let mut w = s.witness.clone();
-                w.elem_rows[lane][op].c = bad;
-                assert!(run(&s, w).is_err(), "{profile:?}: {func:?}({}) = {bad} accepted", honest.a);
+                assert!(
+                    rejects(&s, lane, op, |row| row.c = bad),
+                    "{profile:?}: {func:?}({}) = {bad} accepted",
+                    honest.a
+                );
             }
-            // A moved input with its consistent table value: the copy constraint
-            // to the clamp's result catches it.
-            let moved = if honest.a == hi as i128 { honest.a - 1 } else { honest.a + 1 };
-            let mut w = s.witness.clone();
-            w.elem_rows[lane][op].a = moved;
-            w.elem_rows[lane][op].c = func.table_value(moved as i64, SCALE) as i128;
-            assert!(run(&s, w).is_err(), "{profile:?}: {func:?} of a moved input accepted");
+            assert!(moved_input_rejected(&s, lane, op, func, hi), "{profile:?}: {func:?} of a moved input accepted");
             // An input outside the table (past the clamp's edge) is not in it.
             let outside = if honest.a == hi as i128 {
                 hi as i128 + 1
@@ -275,9 +287,10 @@ fn tampered_smooth_lookups_fail_in_both_profiles() {
             } else {
                 continue;
             };
-            let mut w = s.witness.clone();
-            w.elem_rows[lane][op].a = outside;
-            assert!(run(&s, w).is_err(), "{profile:?}: {func:?} of an input outside its table accepted");
+            assert!(
+                rejects(&s, lane, op, |row| row.a = outside),
+                "{profile:?}: {func:?} of an input outside its table accepted"
+            );
         }
     }
 }
