@@ -11,6 +11,19 @@ use crate::fgraph::AffineRow;
 
 pub(crate) struct ConvLowering;
 
+/// The support check of a (transposed) convolution: a variable input, a constant
+/// kernel and, when present, a constant bias; `message` names what must be
+/// constant.
+pub(super) fn constant_weights(const_inputs: &[bool], message: &str) -> std::result::Result<(), String> {
+    if const_inputs.get(1) != Some(&true) || const_inputs.get(2).is_some_and(|c| !c) {
+        return Err(message.into());
+    }
+    if const_inputs.first() == Some(&true) {
+        return Err("constant input".into());
+    }
+    Ok(())
+}
+
 /// A (transposed) convolution's constant kernel as `[G, O/G, I/G, HW]` values,
 /// with its sizes and the bias per output channel.
 pub(super) struct GroupedKernel {
@@ -67,13 +80,7 @@ impl Lowering for ConvLowering {
         if conv.q_params.is_some() {
             return Err("integer-quantised (QLinear) convolutions are not supported yet".into());
         }
-        if const_inputs.get(1) != Some(&true) || const_inputs.get(2).is_some_and(|c| !c) {
-            return Err("the kernel and bias must be constants (weights known at compile time)".into());
-        }
-        if const_inputs[0] {
-            return Err("constant input".into());
-        }
-        Ok(())
+        constant_weights(const_inputs, "the kernel and bias must be constants (weights known at compile time)")
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {

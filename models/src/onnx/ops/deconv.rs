@@ -13,7 +13,7 @@ use tract_onnx::tract_core::ops::cnn::Deconv;
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, Value};
-use super::conv::GroupedKernel;
+use super::conv::{constant_weights, GroupedKernel};
 use super::geometry::Layout;
 use crate::error::Result;
 use crate::fgraph::AffineRow;
@@ -26,13 +26,7 @@ impl Lowering for DeconvLowering {
     }
 
     fn supports(&self, _node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
-        if const_inputs.get(1) != Some(&true) || const_inputs.get(2).is_some_and(|c| !c) {
-            return Err("the kernel and bias of a transposed convolution must be constants".into());
-        }
-        if const_inputs[0] {
-            return Err("constant input".into());
-        }
-        Ok(())
+        constant_weights(const_inputs, "the kernel and bias of a transposed convolution must be constants")
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
