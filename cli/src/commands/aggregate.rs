@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 use clap::Args;
-use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::SerdeFormat;
 use serde::{Deserialize, Serialize};
 use zkinfer_prover::aggregate::{
@@ -16,9 +15,11 @@ use zkinfer_prover::chain::segment_witness;
 use zkinfer_prover::fs::{self, peak_rss_mib};
 use zkinfer_prover::keys::keygen_native;
 use zkinfer_prover::native::Engines;
+use zkinfer_verifier::api::parse_instances;
 use zkinfer_verifier::evm::{compile_verifier, find_solc, raw_calldata, run_verifier, solidity_aggregation_verifier};
 
-use super::chain::{plan_dir, plan_srs, read_plan};
+use super::chain::{plan_dir, plan_srs, read_plan, read_whole};
+use super::hash::field_hex;
 use crate::pipeline::{load_srs, read_compiled, read_input, GuardFlags, SrsFlags, Workdir};
 use crate::ui::Ui;
 
@@ -99,26 +100,6 @@ pub struct AggregateReport {
     pub evm_bytecode_bytes: Option<usize>,
 }
 
-fn fr_hex(v: &Fr) -> String {
-    use halo2_axiom::halo2curves::ff::PrimeField;
-    let mut be = v.to_repr();
-    be.as_mut().reverse();
-    format!("0x{}", zkinfer_verifier::artifact::hex(be.as_ref()))
-}
-
-fn fr_from_hex(s: &str) -> Option<Fr> {
-    use halo2_axiom::halo2curves::ff::PrimeField;
-    let digits = s.strip_prefix("0x")?;
-    if digits.len() != 64 {
-        return None;
-    }
-    let mut le = [0u8; 32];
-    for i in 0..32 {
-        le[31 - i] = u8::from_str_radix(digits.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Option::from(Fr::from_repr(le))
-}
-
 /// Runs `aggregate`.
 pub fn run_aggregate(args: AggregateArgs, ui: &Ui) -> Result<()> {
     if args.evm {
@@ -126,12 +107,7 @@ pub fn run_aggregate(args: AggregateArgs, ui: &Ui) -> Result<()> {
     }
     let plan = read_plan(&args.plan)?;
     ensure!(plan.segments.len() >= 2, "the plan has {} segment; aggregation needs a chain", plan.segments.len());
-    let root = plan_dir(&args.plan);
-    let whole = read_compiled(&Workdir(root.clone()).compiled())?;
-    ensure!(
-        whole.settings.model_digest == plan.model_digest,
-        "the whole compiled model next to the plan is not the one it was split from\n  hint: rerun `zkinfer split`"
-    );
+    let (root, whole) = read_whole(&plan, &args.plan)?;
     let input = read_input(&args.input)?;
     let srs_flags = plan_srs(&args.srs, &args.plan);
     let engines = Engines::cpu();
@@ -179,7 +155,7 @@ pub fn run_aggregate(args: AggregateArgs, ui: &Ui) -> Result<()> {
     fs::write_atomic(&dir.join("proof.bin"), &agg.proof)?;
     fs::write_atomic(&dir.join("vk.bin"), &agg.vk.to_bytes(SerdeFormat::RawBytes))?;
     fs::write_atomic(&dir.join("config.json"), &serde_json::to_vec_pretty(&agg.config)?)?;
-    let instances: Vec<String> = agg.instances.iter().map(fr_hex).collect();
+    let instances: Vec<String> = agg.instances.iter().map(field_hex).collect();
     fs::write_atomic(&dir.join("instances.json"), &serde_json::to_vec_pretty(&instances)?)?;
     let mut report = AggregateReport {
         model: plan.model.clone(),
@@ -241,10 +217,8 @@ pub fn run_verify_aggregate(args: VerifyAggregateArgs, ui: &Ui) -> Result<()> {
     let vk = read_aggregation_vk(&read("vk.bin")?, config)?;
     let hex: Vec<String> = serde_json::from_slice(&read("instances.json")?)
         .with_context(|| format!("{} is not a list of public values", dir.join("instances.json").display()))?;
-    let instances = hex
-        .iter()
-        .map(|h| fr_from_hex(h).with_context(|| format!("public value {h} is not a field element in 0x… form")))
-        .collect::<Result<Vec<_>>>()?;
+    let instances =
+        parse_instances(&hex).with_context(|| format!("reading {}", dir.join("instances.json").display()))?;
     let proof = read("proof.bin")?;
     let srs = load_srs(&plan_srs(&args.srs, &args.plan), vk.get_domain().k(), ui)?;
     let t = Instant::now();

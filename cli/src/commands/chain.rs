@@ -11,6 +11,7 @@ use anyhow::{anyhow, bail, ensure, Context, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use zkinfer_prover::chain::{plan_chain, segment_witness, ChainPlan, WholeRun};
+use zkinfer_prover::compiled::CompiledModel;
 use zkinfer_prover::fs::{self, peak_rss_mib};
 use zkinfer_prover::keys::keygen_for;
 use zkinfer_prover::native::Engines;
@@ -160,6 +161,18 @@ pub(crate) fn read_plan(path: &Path) -> Result<ChainPlan> {
     })
 }
 
+/// The plan's directory and the whole compiled model next to it, checked to be
+/// the one the plan was split from.
+pub(crate) fn read_whole(plan: &ChainPlan, path: &Path) -> Result<(PathBuf, CompiledModel)> {
+    let root = plan_dir(path);
+    let whole = read_compiled(&Workdir(root.clone()).compiled())?;
+    ensure!(
+        whole.settings.model_digest == plan.model_digest,
+        "the whole compiled model next to the plan is not the one it was split from\n  hint: rerun `zkinfer split`"
+    );
+    Ok((root, whole))
+}
+
 /// The SRS flags with the plan's shared cache as the default directory.
 pub(crate) fn plan_srs(flags: &SrsFlags, plan: &Path) -> SrsFlags {
     let mut flags = flags.clone();
@@ -241,12 +254,7 @@ pub fn run_prove_segment(args: ProveSegmentArgs, ui: &Ui) -> Result<()> {
             plan.segments.len()
         )
     })?;
-    let root = plan_dir(&args.plan);
-    let whole = read_compiled(&Workdir(root.clone()).compiled())?;
-    ensure!(
-        whole.settings.model_digest == plan.model_digest,
-        "the whole compiled model next to the plan is not the one it was split from\n  hint: rerun `zkinfer split`"
-    );
+    let (root, whole) = read_whole(&plan, &args.plan)?;
     let dir = Workdir(root.join(&record.dir));
     let segment = read_compiled(&dir.compiled())?;
     args.guard.check(&segment.shape, "key generation and proving")?;
