@@ -15,7 +15,6 @@
 //! verifier `zkinfer_verifier::evm::solidity_aggregation_verifier` generates.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 use std::time::Instant;
 
 use halo2_axiom::halo2curves::bn256::{Bn256, Fr, G1Affine};
@@ -29,12 +28,13 @@ use snark_verifier_sdk::snark_verifier::halo2_base::gates::circuit::CircuitBuild
 use snark_verifier_sdk::snark_verifier::system::halo2::{compile, Config};
 use snark_verifier_sdk::{CircuitExt, NativeLoader, Snark, SHPLONK};
 use zkinfer_circuits::visibility::{Exposed, InstancePart, TensorKind};
-use zkinfer_circuits::{ModelCircuit, Witness};
+use zkinfer_circuits::Witness;
 
 use crate::compiled::CompiledModel;
 use crate::error::{ProverError, Result};
 use crate::keys::ProvingKey;
-use crate::native::{self, Engines};
+use crate::native::Engines;
+use crate::prove::prove_native_into;
 
 /// Public values of an aggregated proof before the segments': the KZG
 /// accumulator, two G1 points as 3 limbs of 88 bits per coordinate.
@@ -92,14 +92,10 @@ pub fn segment_snark(
     witness: Witness,
     engines: &Engines,
 ) -> Result<Snark> {
-    crate::prove::check_compatible(compiled, pk, params)?;
-    let instances = witness.instances();
-    let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program()).with_witness(Arc::new(witness));
-    let vk = pk.halo2_vk();
     let mut transcript = PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(Vec::new(), POSEIDON_SPEC.clone());
-    native::create_proof(params, vk, circuit, &[&instances], &mut rand::rngs::OsRng, &mut transcript, engines)?;
+    let (instances, _) = prove_native_into(compiled, pk, params, witness, engines, &mut transcript)?;
     let proof = transcript.finalize();
-    let protocol = compile(params, vk, Config::kzg().with_num_instance(vec![instances.len()]));
+    let protocol = compile(params, pk.halo2_vk(), Config::kzg().with_num_instance(vec![instances.len()]));
     Ok(Snark::new(protocol, vec![instances], proof))
 }
 

@@ -4,12 +4,12 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use halo2_axiom::halo2curves::bn256::{Bn256, Fr};
+use halo2_axiom::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_axiom::plonk::create_proof;
 use halo2_axiom::poly::commitment::Params;
 use halo2_axiom::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_axiom::poly::kzg::multiopen::ProverSHPLONK;
-use halo2_axiom::transcript::TranscriptWriterBuffer;
+use halo2_axiom::transcript::{EncodedChallenge, TranscriptWrite, TranscriptWriterBuffer};
 use zkinfer_circuits::{ModelCircuit, Witness};
 use zkinfer_models::eval::evaluate;
 use zkinfer_models::quantize_inputs;
@@ -118,14 +118,44 @@ pub fn prove_native(
     witness: Witness,
     engines: &Engines,
 ) -> Result<(Proof, PhaseTimes)> {
-    check_compatible(compiled, pk, params)?;
-    let instances: Vec<Fr> = witness.instances();
-    let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program()).with_witness(Arc::new(witness));
     let mut transcript = EvmTranscript::<Vec<u8>>::init(Vec::new());
-    let vk = pk.halo2_vk();
-    let times =
-        native::create_proof(params, vk, circuit, &[&instances], &mut rand::rngs::OsRng, &mut transcript, engines)?;
+    let (instances, times) = prove_native_into(compiled, pk, params, witness, engines, &mut transcript)?;
     Ok((finish(compiled, pk, &instances, transcript.finalize()), times))
+}
+
+/// Proves `witness` with the native core into `transcript` (any Fiat–Shamir
+/// transcript: the EVM one for zkinfer proofs, the Poseidon one for aggregation);
+/// returns the public values and the phase times.
+pub fn prove_native_into<E, T>(
+    compiled: &CompiledModel,
+    pk: &ProvingKey,
+    params: &ParamsKZG<Bn256>,
+    witness: Witness,
+    engines: &Engines,
+    transcript: &mut T,
+) -> Result<(Vec<Fr>, PhaseTimes)>
+where
+    E: EncodedChallenge<G1Affine>,
+    T: TranscriptWrite<G1Affine, E>,
+{
+    check_compatible(compiled, pk, params)?;
+    let (instances, circuit) = circuit_of(compiled, witness);
+    let times = native::create_proof(
+        params,
+        pk.halo2_vk(),
+        circuit,
+        &[&instances],
+        &mut rand::rngs::OsRng,
+        transcript,
+        engines,
+    )?;
+    Ok((instances, times))
+}
+
+/// The public values of `witness` and the circuit that proves it.
+fn circuit_of(compiled: &CompiledModel, witness: Witness) -> (Vec<Fr>, ModelCircuit) {
+    let instances = witness.instances();
+    (instances, ModelCircuit::new(compiled.shape.clone(), compiled.program()).with_witness(Arc::new(witness)))
 }
 
 fn finish(compiled: &CompiledModel, pk: &ProvingKey, instances: &[Fr], bytes: Vec<u8>) -> Proof {
@@ -143,8 +173,7 @@ pub fn prove(compiled: &CompiledModel, pk: &ProvingKey, params: &ParamsKZG<Bn256
             "this proving key holds only the verifying key (it was made for the native prover)\n  hint: prove with --prover native, or run `zkinfer setup --prover halo2`".into(),
         ));
     };
-    let instances: Vec<Fr> = witness.instances();
-    let circuit = ModelCircuit::new(compiled.shape.clone(), compiled.program()).with_witness(Arc::new(witness));
+    let (instances, circuit) = circuit_of(compiled, witness);
     let mut transcript = EvmTranscript::<Vec<u8>>::init(Vec::new());
     let result = catch_unwind(AssertUnwindSafe(|| {
         create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm, _, _, _>(
