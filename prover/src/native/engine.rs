@@ -82,10 +82,11 @@ pub struct CpuEngine {
     twiddles: Mutex<HashMap<u32, Arc<Twiddles>>>,
 }
 
-/// `ω^j` and `ω^{−j}` for `j < n/2`.
+/// `ω^j` and `ω^{−j}` for `j < n/2`, and `1/n`.
 struct Twiddles {
     forward: Vec<Fr>,
     inverse: Vec<Fr>,
+    n_inv: Fr,
 }
 
 fn powers(base: Fr, count: usize) -> Vec<Fr> {
@@ -112,7 +113,8 @@ impl CpuEngine {
                 let omega = root_of_unity(log_n);
                 let inverse = Option::from(omega.invert()).unwrap_or(Fr::ONE);
                 let half = (1usize << log_n) / 2;
-                Arc::new(Twiddles { forward: powers(omega, half), inverse: powers(inverse, half) })
+                let n_inv = Option::from(Fr::from(1u64 << log_n).invert()).unwrap_or(Fr::ONE);
+                Arc::new(Twiddles { forward: powers(omega, half), inverse: powers(inverse, half), n_inv })
             })
             .clone()
     }
@@ -192,7 +194,7 @@ impl NttEngine for CpuEngine {
             Direction::Forward => radix2(values, log_n, &twiddles.forward),
             Direction::Inverse => {
                 radix2(values, log_n, &twiddles.inverse);
-                let n_inv = Option::from(Fr::from(1u64 << log_n).invert()).unwrap_or(Fr::ONE);
+                let n_inv = twiddles.n_inv;
                 use rayon::prelude::*;
                 values.par_iter_mut().for_each(|v| *v *= n_inv);
             }

@@ -30,11 +30,7 @@ pub struct Synthesis {
 
 /// Runs `circuit`'s synthesis for a domain of `2^k` rows with the given instance
 /// columns.
-pub fn synthesize<C: Circuit<Fr, Params = P>, P>(
-    circuit: &C,
-    k: u32,
-    instances: &[&[Fr]],
-) -> Result<Synthesis, NativeError> {
+pub fn synthesize<C: Circuit<Fr>>(circuit: &C, k: u32, instances: &[&[Fr]]) -> Result<Synthesis, NativeError> {
     let mut cs = ConstraintSystem::<Fr>::default();
     let config = C::configure_with_params(&mut cs, circuit.params());
     let n = 1usize << k;
