@@ -14,7 +14,7 @@ use halo2_axiom::plonk::Expression;
 use super::NativeError;
 
 /// A column kind and index.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Source {
     /// A fixed column.
     Fixed(usize),
@@ -52,8 +52,20 @@ pub struct Columns<'a> {
     pub instance: &'a [Vec<Fr>],
 }
 
+impl Source {
+    /// The source of a constraint system's column.
+    pub fn of(column: &halo2_axiom::plonk::Column<halo2_axiom::plonk::Any>) -> Self {
+        match column.column_type() {
+            halo2_axiom::plonk::Any::Advice(_) => Source::Advice(column.index()),
+            halo2_axiom::plonk::Any::Fixed => Source::Fixed(column.index()),
+            halo2_axiom::plonk::Any::Instance => Source::Instance(column.index()),
+        }
+    }
+}
+
 impl<'a> Columns<'a> {
-    fn get(&self, source: Source) -> &'a [Fr] {
+    /// The values of one column.
+    pub fn get(&self, source: Source) -> &'a [Fr] {
         match source {
             Source::Fixed(i) => &self.fixed[i],
             Source::Advice(i) => &self.advice[i],
@@ -120,6 +132,19 @@ impl Dag {
             Expression::Scaled(a, c) => Op::Scaled(self.add(a)?, c.to_repr()),
         };
         Ok(self.intern(op))
+    }
+
+    /// The distinct columns the DAG reads, in order of first use.
+    pub fn sources(&self) -> Vec<Source> {
+        let mut sources = Vec::new();
+        for op in &self.ops {
+            if let Op::Query(source, _) = op {
+                if !sources.contains(source) {
+                    sources.push(*source);
+                }
+            }
+        }
+        sources
     }
 
     /// Number of distinct nodes.

@@ -9,7 +9,9 @@
 //!   copy permutation are recomputed by the same synthesis pass that produces the
 //!   witness ([`synth`]), so nothing but the VK is stored or loaded;
 //! - the quotient is evaluated one base-domain coset of the extended domain at a
-//!   time ([`quotient`]), holding one coset of column values.
+//!   time ([`quotient`]), one term (a group of gates, a lookup, a permutation
+//!   chunk) after another, with only a bounded set of columns' coset values
+//!   resident at once ([`resident`]).
 //!
 //! Limits (reported as errors, not proven wrongly): one advice phase, no
 //! challenges, no shuffle arguments, circuits that never read assigned values back.
@@ -20,7 +22,9 @@ pub mod expr;
 pub mod multiopen;
 mod prover;
 pub mod quotient;
+pub mod resident;
 pub mod synth;
+pub mod terms;
 
 pub use engine::{CpuEngine, Engines, MsmEngine, NttEngine};
 pub use prover::{create_proof, PhaseTimes};

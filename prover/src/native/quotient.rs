@@ -10,11 +10,13 @@
 
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::halo2curves::ff::{Field, PrimeField, WithSmallOrderMulGroup};
-use halo2_axiom::plonk::{Any, ConstraintSystem};
+use halo2_axiom::plonk::ConstraintSystem;
 use rayon::prelude::*;
 
 use super::engine::{root_of_unity, Direction, Engines};
-use super::expr::{compress, rotated, Columns, Dag};
+use super::expr::{compress, rotated, Columns};
+use super::resident::{Coefficients, CosetTransform, Resident};
+use super::terms::{compile, GateStep, LookupExprs, Term};
 use super::NativeError;
 
 /// A lookup's committed polynomials, in coefficient form.
@@ -63,51 +65,18 @@ pub struct QuotientInputs<'a> {
 
 const BLOCK: usize = 256;
 
-struct Compiled {
-    dag: Dag,
-    gates: Vec<usize>,
-    lookups: Vec<(Vec<usize>, Vec<usize>)>,
-}
+/// How many columns' coset values may be resident at once (raised to the widest
+/// term). Each costs `n` field elements; past the budget a column is transformed
+/// again when it is next needed.
+const RESIDENT_COLUMNS: usize = 16;
 
-fn compile_all(cs: &ConstraintSystem<Fr>) -> Result<Compiled, NativeError> {
-    let mut dag = Dag::new();
-    let mut gates = Vec::new();
-    for poly in cs.gates().iter().flat_map(|g| g.polynomials().iter()) {
-        gates.push(dag.add(poly)?);
-    }
-    let mut lookups = Vec::new();
-    for lookup in cs.lookups() {
-        let input = lookup.input_expressions().iter().map(|e| dag.add(e)).collect::<Result<Vec<_>, _>>()?;
-        let table = lookup.table_expressions().iter().map(|e| dag.add(e)).collect::<Result<Vec<_>, _>>()?;
-        lookups.push((input, table));
-    }
-    Ok(Compiled { dag, gates, lookups })
-}
-
-/// One coset's values of the columns every constraint may read.
-struct Coset {
-    fixed: Vec<Vec<Fr>>,
-    advice: Vec<Vec<Fr>>,
-    instance: Vec<Vec<Fr>>,
+/// The values on one coset that do not depend on the circuit's columns.
+struct Frame {
     l0: Vec<Fr>,
     l_last: Vec<Fr>,
     l_active: Vec<Fr>,
     /// `s·ω^t`.
     points: Vec<Fr>,
-}
-
-impl Coset {
-    fn columns(&self) -> Columns<'_> {
-        Columns { fixed: &self.fixed, advice: &self.advice, instance: &self.instance }
-    }
-
-    fn values(&self, column: &halo2_axiom::plonk::Column<Any>) -> &[Fr] {
-        match column.column_type() {
-            Any::Advice(_) => &self.advice[column.index()],
-            Any::Fixed => &self.fixed[column.index()],
-            Any::Instance => &self.instance[column.index()],
-        }
-    }
 }
 
 /// Evaluates polynomials on one coset `shift·⟨ω⟩`.
@@ -129,7 +98,13 @@ impl OnCoset<'_> {
     }
 }
 
-fn main_columns(inputs: &QuotientInputs<'_>, on: &OnCoset<'_>) -> Coset {
+impl CosetTransform for OnCoset<'_> {
+    fn transform(&self, coeffs: &[Fr]) -> Vec<Fr> {
+        self.one(coeffs)
+    }
+}
+
+fn frame(inputs: &QuotientInputs<'_>, on: &OnCoset<'_>) -> Frame {
     let omega = root_of_unity(inputs.k);
     let mut points = Vec::with_capacity(1 << inputs.k);
     let mut point = on.shift;
@@ -137,15 +112,7 @@ fn main_columns(inputs: &QuotientInputs<'_>, on: &OnCoset<'_>) -> Coset {
         points.push(point);
         point *= omega;
     }
-    Coset {
-        fixed: on.many(inputs.fixed),
-        advice: on.many(inputs.advice),
-        instance: on.many(inputs.instance),
-        l0: on.one(inputs.l0),
-        l_last: on.one(inputs.l_last),
-        l_active: on.one(inputs.l_active),
-        points,
-    }
+    Frame { l0: on.one(inputs.l0), l_last: on.one(inputs.l_last), l_active: on.one(inputs.l_active), points }
 }
 
 /// `y^{m−1−i}` for each of the `m` constraints, in the verifier's order (gates,
@@ -178,7 +145,7 @@ fn add_weighted(acc: &mut [Fr], weight: Fr, values: impl Iterator<Item = Fr>) {
 /// `h = Σ X^{n·i}·h_i`, where `d` is the constraint system's degree.
 pub fn quotient(inputs: &QuotientInputs<'_>, engines: &Engines) -> Result<Vec<Vec<Fr>>, NativeError> {
     let cs = inputs.cs;
-    let compiled = compile_all(cs)?;
+    let compiled = compile(cs, RESIDENT_COLUMNS)?;
     let k = inputs.k;
     let n = 1usize << k;
     let degree = cs.degree();
@@ -190,15 +157,46 @@ pub fn quotient(inputs: &QuotientInputs<'_>, engines: &Engines) -> Result<Vec<Ve
     let cosets = 1usize << (extended_k - k);
     let extended_omega = root_of_unity(extended_k);
     let mut h = vec![Fr::ZERO; 1 << extended_k];
-    let weights = Weights::new(inputs.y, compiled.gates.len(), inputs.permutation_products.len(), inputs.lookups.len());
+    let weights = Weights::new(inputs.y, compiled.gate_polys, inputs.permutation_products.len(), inputs.lookups.len());
+    let coefficients = Coefficients { fixed: inputs.fixed, advice: inputs.advice, instance: inputs.instance };
     for j in 0..cosets {
         let on = OnCoset { engines, k, shift: Fr::ZETA * extended_omega.pow_vartime([j as u64]) };
         let vanishing_inv = Option::<Fr>::from((on.shift.pow_vartime([n as u64]) - Fr::ONE).invert())
             .ok_or_else(|| NativeError::Internal("the extended coset meets the base domain".into()))?;
-        let main = main_columns(inputs, &on);
-        let (mut numerator, compressed) = gates_and_compressions(inputs, &compiled, &weights, &main);
-        permutation_terms(inputs, &weights, &main, &on, &mut numerator);
-        lookup_terms(inputs, &weights, &main, &on, &compressed, &mut numerator);
+        let frame = frame(inputs, &on);
+        let mut resident = Resident::new(coefficients, &on, &compiled.reads, RESIDENT_COLUMNS);
+        let mut numerator = vec![Fr::ZERO; n];
+        let mut previous_product = None;
+        for (step, term) in compiled.order.iter().enumerate() {
+            resident.prepare(step);
+            let columns = resident.columns();
+            match *term {
+                Term::Gates(g) => gate_terms(&compiled.gates[g], &weights, &columns, &mut numerator),
+                Term::Lookup(l) => {
+                    let polys = &inputs.lookups[l];
+                    let on_coset = [&polys.permuted_input, &polys.permuted_table, &polys.product].map(|p| on.one(p));
+                    let exprs = &compiled.lookups[l];
+                    let w = &weights.powers[weights.lookups + 5 * l..];
+                    lookup_terms(inputs, exprs, w, &frame, &columns, &on_coset, &mut numerator);
+                }
+                Term::Permutation(i) => {
+                    let chunk_len = cs.degree() - 2;
+                    let sigma = &inputs.sigma[i * chunk_len..inputs.sigma.len().min((i + 1) * chunk_len)];
+                    let (sigma, product) = (on.many(sigma), on.one(&inputs.permutation_products[i]));
+                    let chunk = PermutationChunk {
+                        index: i,
+                        sets: inputs.permutation_products.len(),
+                        values: compiled.reads[step].iter().map(|s| resident.values(*s)).collect(),
+                        sigma: &sigma,
+                        product: &product,
+                        previous: previous_product.as_deref(),
+                    };
+                    let w = &weights.powers[weights.permutation..];
+                    permutation_terms(inputs, &chunk, w, &frame, &mut numerator);
+                    previous_product = Some(product);
+                }
+            }
+        }
         for (t, value) in numerator.into_iter().enumerate() {
             h[j + t * cosets] = value * vanishing_inv;
         }
@@ -211,50 +209,16 @@ pub fn quotient(inputs: &QuotientInputs<'_>, engines: &Engines) -> Result<Vec<Ve
     Ok(h.chunks_exact(n).map(<[Fr]>::to_vec).collect())
 }
 
-/// A lookup's compressed input and table values on (part of) a coset.
-type Compressed = (Vec<Fr>, Vec<Fr>);
-
-/// The gates' weighted sum on one coset, and every lookup's compressed input and
-/// table values (both come from the one DAG evaluation).
-fn gates_and_compressions(
-    inputs: &QuotientInputs<'_>,
-    compiled: &Compiled,
-    weights: &Weights,
-    c: &Coset,
-) -> (Vec<Fr>, Vec<Compressed>) {
-    let n = c.points.len();
-    let columns = c.columns();
-    let blocks: Vec<(Vec<Fr>, Vec<Compressed>)> = (0..n.div_ceil(BLOCK))
-        .into_par_iter()
-        .map_init(Vec::new, |scratch, block| {
-            let start = block * BLOCK;
-            let len = BLOCK.min(n - start);
-            compiled.dag.evaluate(&columns, start, len, scratch);
-            let mut acc = vec![Fr::ZERO; len];
-            for (i, &gate) in compiled.gates.iter().enumerate() {
-                add_weighted(&mut acc, weights.powers[i], scratch[gate].iter().copied());
-            }
-            let compressed = compiled
-                .lookups
-                .iter()
-                .map(|(input, table)| {
-                    (compress(input, inputs.theta, scratch, len), compress(table, inputs.theta, scratch, len))
-                })
-                .collect();
-            (acc, compressed)
-        })
-        .collect();
-    let mut numerator = Vec::with_capacity(n);
-    let mut compressed: Vec<Compressed> =
-        compiled.lookups.iter().map(|_| (Vec::with_capacity(n), Vec::with_capacity(n))).collect();
-    for (acc, parts) in blocks {
-        numerator.extend(acc);
-        for ((input, table), (i, t)) in compressed.iter_mut().zip(parts) {
-            input.extend(i);
-            table.extend(t);
+/// A step of gate addends, weighted and added to the numerator.
+fn gate_terms(step: &GateStep, weights: &Weights, columns: &Columns<'_>, numerator: &mut [Fr]) {
+    let scaled: Vec<(Fr, usize)> =
+        step.addends.iter().map(|&(i, scale, node)| (weights.powers[i] * scale, node)).collect();
+    numerator.par_chunks_mut(BLOCK).enumerate().for_each_init(Vec::new, |scratch, (b, acc)| {
+        step.dag.evaluate(columns, b * BLOCK, acc.len(), scratch);
+        for &(weight, node) in &scaled {
+            add_weighted(acc, weight, scratch[node].iter().copied());
         }
-    }
-    (numerator, compressed)
+    });
 }
 
 /// Rows `start..start+len` of `column` rotated by `rotation`.
@@ -269,106 +233,104 @@ fn per_block(numerator: &mut [Fr], f: impl Fn(usize, &mut [Fr]) + Sync) {
     numerator.par_chunks_mut(BLOCK).enumerate().for_each(|(b, acc)| f(b * BLOCK, acc));
 }
 
-/// The permutation argument's constraints, one grand product (and its chunk of
-/// σ polynomials) brought to the coset at a time.
-fn permutation_terms(
-    inputs: &QuotientInputs<'_>,
-    weights: &Weights,
-    c: &Coset,
-    on: &OnCoset<'_>,
-    numerator: &mut [Fr],
-) {
-    let sets = inputs.permutation_products.len();
-    if sets == 0 {
-        return;
-    }
-    let (beta, gamma) = (inputs.beta, inputs.gamma);
-    let w = &weights.powers[weights.permutation..];
-    let last_rotation = -(inputs.cs.blinding_factors() as i32 + 1);
-    let chunk_len = inputs.cs.degree() - 2;
-    let columns = inputs.cs.permutation().get_columns();
-    let mut previous: Option<Vec<Fr>> = None;
-    for (i, ((z_coeff, chunk), sigma_coeff)) in inputs
-        .permutation_products
-        .iter()
-        .zip(columns.chunks(chunk_len))
-        .zip(inputs.sigma.chunks(chunk_len))
-        .enumerate()
-    {
-        let z = on.one(z_coeff);
-        let sigma = on.many(sigma_coeff);
-        let delta_start = Fr::DELTA.pow_vartime([(i * chunk_len) as u64]);
-        let prev = previous.as_deref();
-        per_block(numerator, |start, acc| {
-            let len = acc.len();
-            let z_now = &z[start..start + len];
-            let l0 = &c.l0[start..start + len];
-            if i == 0 {
-                add_weighted(acc, w[0], (0..len).map(|t| l0[t] * (Fr::ONE - z_now[t])));
-            }
-            if i + 1 == sets {
-                let l_last = &c.l_last[start..start + len];
-                add_weighted(acc, w[1], (0..len).map(|t| l_last[t] * (z_now[t].square() - z_now[t])));
-            }
-            if let Some(prev) = prev {
-                let prev_last = window(prev, start, len, last_rotation);
-                add_weighted(acc, w[2 + i - 1], (0..len).map(|t| l0[t] * (z_now[t] - prev_last[t])));
-            }
-            let mut left = window(&z, start, len, 1);
-            let mut right = z_now.to_vec();
-            let mut current: Vec<Fr> = c.points[start..start + len].iter().map(|x| beta * x * delta_start).collect();
-            for (column, sigma) in chunk.iter().zip(&sigma) {
-                let values = &c.values(column)[start..start + len];
-                let sigma = &sigma[start..start + len];
-                for t in 0..len {
-                    left[t] *= values[t] + beta * sigma[t] + gamma;
-                    right[t] *= values[t] + current[t] + gamma;
-                    current[t] *= Fr::DELTA;
-                }
-            }
-            let active = &c.l_active[start..start + len];
-            add_weighted(acc, w[2 + (sets - 1) + i], (0..len).map(|t| (left[t] - right[t]) * active[t]));
-        });
-        previous = Some(z);
-    }
+/// One chunk of the permutation argument on the coset.
+struct PermutationChunk<'a> {
+    /// Which chunk, of how many.
+    index: usize,
+    sets: usize,
+    /// The chunk's columns, their `σ` and the chunk's grand product `Z_i`.
+    values: Vec<&'a [Fr]>,
+    sigma: &'a [Vec<Fr>],
+    product: &'a [Fr],
+    /// `Z_{i−1}`, for the link between chunks.
+    previous: Option<&'a [Fr]>,
 }
 
-/// The lookup arguments' constraints, one lookup's `A'`, `S'`, `Z` at a time.
-fn lookup_terms(
+/// One chunk's permutation constraints (its start, its end if last, its link to
+/// the previous chunk, and its product rule), added to the numerator; `w` are
+/// the permutation argument's weights.
+fn permutation_terms(
     inputs: &QuotientInputs<'_>,
-    weights: &Weights,
-    c: &Coset,
-    on: &OnCoset<'_>,
-    compressed: &[Compressed],
+    chunk: &PermutationChunk<'_>,
+    w: &[Fr],
+    c: &Frame,
     numerator: &mut [Fr],
 ) {
     let (beta, gamma) = (inputs.beta, inputs.gamma);
-    for (l, (polys, (input, table))) in inputs.lookups.iter().zip(compressed).enumerate() {
-        let w = &weights.powers[weights.lookups + 5 * l..];
-        let a = on.one(&polys.permuted_input);
-        let s = on.one(&polys.permuted_table);
-        let z = on.one(&polys.product);
-        per_block(numerator, |start, acc| {
-            let len = acc.len();
-            let range = start..start + len;
-            let (l0, l_last, active) = (&c.l0[range.clone()], &c.l_last[range.clone()], &c.l_active[range.clone()]);
-            let (z_now, a_now, s_now) = (&z[range.clone()], &a[range.clone()], &s[range.clone()]);
-            let (input, table) = (&input[range.clone()], &table[range]);
-            let z_next = window(&z, start, len, 1);
-            let a_prev = window(&a, start, len, -1);
+    let (i, sets) = (chunk.index, chunk.sets);
+    let last_rotation = -(inputs.cs.blinding_factors() as i32 + 1);
+    let chunk_len = inputs.cs.degree() - 2;
+    let delta_start = Fr::DELTA.pow_vartime([(i * chunk_len) as u64]);
+    let z = chunk.product;
+    per_block(numerator, |start, acc| {
+        let len = acc.len();
+        let z_now = &z[start..start + len];
+        let l0 = &c.l0[start..start + len];
+        if i == 0 {
             add_weighted(acc, w[0], (0..len).map(|t| l0[t] * (Fr::ONE - z_now[t])));
+        }
+        if i + 1 == sets {
+            let l_last = &c.l_last[start..start + len];
             add_weighted(acc, w[1], (0..len).map(|t| l_last[t] * (z_now[t].square() - z_now[t])));
-            add_weighted(
-                acc,
-                w[2],
-                (0..len).map(|t| {
-                    let left = z_next[t] * (a_now[t] + beta) * (s_now[t] + gamma);
-                    let right = z_now[t] * (input[t] + beta) * (table[t] + gamma);
-                    (left - right) * active[t]
-                }),
-            );
-            add_weighted(acc, w[3], (0..len).map(|t| l0[t] * (a_now[t] - s_now[t])));
-            add_weighted(acc, w[4], (0..len).map(|t| (a_now[t] - s_now[t]) * (a_now[t] - a_prev[t]) * active[t]));
-        });
-    }
+        }
+        if let Some(prev) = chunk.previous {
+            let prev_last = window(prev, start, len, last_rotation);
+            add_weighted(acc, w[2 + i - 1], (0..len).map(|t| l0[t] * (z_now[t] - prev_last[t])));
+        }
+        let mut left = window(z, start, len, 1);
+        let mut right = z_now.to_vec();
+        let mut current: Vec<Fr> = c.points[start..start + len].iter().map(|x| beta * x * delta_start).collect();
+        for (values, sigma) in chunk.values.iter().zip(chunk.sigma) {
+            let values = &values[start..start + len];
+            let sigma = &sigma[start..start + len];
+            for t in 0..len {
+                left[t] *= values[t] + beta * sigma[t] + gamma;
+                right[t] *= values[t] + current[t] + gamma;
+                current[t] *= Fr::DELTA;
+            }
+        }
+        let active = &c.l_active[start..start + len];
+        add_weighted(acc, w[2 + (sets - 1) + i], (0..len).map(|t| (left[t] - right[t]) * active[t]));
+    });
+}
+
+/// One lookup's five constraints, added to the numerator. The compressed input
+/// and table are evaluated block by block from the resident columns; `polys`
+/// holds `A'`, `S'` and `Z` on the coset, and `w` the lookup's weights.
+fn lookup_terms(
+    inputs: &QuotientInputs<'_>,
+    exprs: &LookupExprs,
+    w: &[Fr],
+    c: &Frame,
+    columns: &Columns<'_>,
+    polys: &[Vec<Fr>; 3],
+    numerator: &mut [Fr],
+) {
+    let (beta, gamma, theta) = (inputs.beta, inputs.gamma, inputs.theta);
+    let [a, s, z] = polys;
+    numerator.par_chunks_mut(BLOCK).enumerate().for_each_init(Vec::new, |scratch, (b, acc)| {
+        let start = b * BLOCK;
+        let len = acc.len();
+        exprs.dag.evaluate(columns, start, len, scratch);
+        let input = compress(&exprs.input, theta, scratch, len);
+        let table = compress(&exprs.table, theta, scratch, len);
+        let range = start..start + len;
+        let (l0, l_last, active) = (&c.l0[range.clone()], &c.l_last[range.clone()], &c.l_active[range.clone()]);
+        let (z_now, a_now, s_now) = (&z[range.clone()], &a[range.clone()], &s[range]);
+        let z_next = window(z, start, len, 1);
+        let a_prev = window(a, start, len, -1);
+        add_weighted(acc, w[0], (0..len).map(|t| l0[t] * (Fr::ONE - z_now[t])));
+        add_weighted(acc, w[1], (0..len).map(|t| l_last[t] * (z_now[t].square() - z_now[t])));
+        add_weighted(
+            acc,
+            w[2],
+            (0..len).map(|t| {
+                let left = z_next[t] * (a_now[t] + beta) * (s_now[t] + gamma);
+                let right = z_now[t] * (input[t] + beta) * (table[t] + gamma);
+                (left - right) * active[t]
+            }),
+        );
+        add_weighted(acc, w[3], (0..len).map(|t| l0[t] * (a_now[t] - s_now[t])));
+        add_weighted(acc, w[4], (0..len).map(|t| (a_now[t] - s_now[t]) * (a_now[t] - a_prev[t]) * active[t]));
+    });
 }
