@@ -27,7 +27,7 @@ use zkinfer_circuits::ModelCircuit;
 use zkinfer_models::ir::Op;
 use zkinfer_prover::error::ProverError;
 use zkinfer_prover::keys::{keygen, keygen_native, KeyMaterial, ProvingKey};
-use zkinfer_prover::native::{self, Engines, NativeError};
+use zkinfer_prover::native::{self, select, EngineChoice, Engines, NativeError};
 use zkinfer_prover::prove::{prove, prove_native};
 use zkinfer_prover::srs::SrsStore;
 use zkinfer_tests::{load_peer, prepare, Prepared};
@@ -48,14 +48,20 @@ fn prepared(name: &str, options: &CompileOptions) -> Prepared {
 /// Proves natively with a native (verifying-key-only) key read back from its
 /// file, verifies with halo2 and zkinfer, and checks tampering is rejected.
 fn check(name: &str, options: &CompileOptions) {
+    check_on(name, options, &Engines::cpu());
+}
+
+/// [`check`] with the MSMs and transforms on `engines`.
+fn check_on(name: &str, options: &CompileOptions, engines: &Engines) {
     let p = prepared(name, options);
     let srs = srs_store().get(p.compiled.shape.k).expect("srs");
     let pk = keygen_native(&p.compiled, &srs).expect("keygen");
     let pk = ProvingKey::from_bytes(&pk.to_bytes(), "pk").expect("native key round trip");
     assert!(matches!(pk.key, KeyMaterial::Native(_)), "{name}: the key file must stay a native key");
     let vk = pk.verifying_key();
-    let (proof, _) = prove_native(&p.compiled, &pk, &srs.params, p.witness(), &Engines::cpu())
+    let (proof, _) = prove_native(&p.compiled, &pk, &srs.params, p.witness(), engines)
         .unwrap_or_else(|e| panic!("{name}: native proving failed: {e}"));
+    assert_eq!(engines.fallback(), None, "{name}: the engine fell back to the CPU");
     let instances = proof.instances_fr().expect("instances");
     verify_raw(&srs.params, &vk.vk, &instances, &proof.proof)
         .unwrap_or_else(|e| panic!("{name}: halo2's verify_proof rejected the native proof: {e}"));
@@ -83,6 +89,20 @@ fn check(name: &str, options: &CompileOptions) {
 fn foundation_models_prove_natively() {
     for name in ["1l_mlp", "1l_conv", "1l_average", "1l_max_pool", "4l_relu_conv_fc", "lenet_5"] {
         check(name, &CompileOptions::default());
+    }
+}
+
+/// The GPU engine's proofs verify like the CPU's (`--features gpu` on a machine
+/// with a GPU; skipped, saying why, elsewhere).
+#[test]
+fn proofs_made_with_the_gpu_engine_verify_and_tampering_is_rejected() {
+    let selection = select(EngineChoice::Gpu);
+    if selection.engines.device() != "gpu" {
+        eprintln!("skipped: no GPU engine here ({})", selection.warning.unwrap_or_default());
+        return;
+    }
+    for name in ["4l_relu_conv_fc", "lenet_5"] {
+        check_on(name, &CompileOptions::default(), &selection.engines);
     }
 }
 

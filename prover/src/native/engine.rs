@@ -24,6 +24,16 @@ pub trait MsmEngine: Send + Sync {
     /// `Σ scalars[i]·bases[i]`; `bases` may be longer than `scalars` (the prefix is
     /// used).
     fn msm(&self, scalars: &[Fr], bases: &[G1Affine]) -> G1;
+
+    /// Where the work runs: `"cpu"` or `"gpu"`.
+    fn device(&self) -> &'static str {
+        "cpu"
+    }
+
+    /// Why an accelerator engine went back to the CPU during the run, if it did.
+    fn fallback(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Direction of a transform.
@@ -46,6 +56,16 @@ pub trait NttEngine: Send + Sync {
     fn coset_ntt(&self, coeffs: &mut [Fr], log_n: u32, shift: Fr) {
         distribute_powers(coeffs, shift);
         self.ntt(coeffs, log_n, Direction::Forward);
+    }
+
+    /// Where the work runs: `"cpu"` or `"gpu"`.
+    fn device(&self) -> &'static str {
+        "cpu"
+    }
+
+    /// Why an accelerator engine went back to the CPU during the run, if it did.
+    fn fallback(&self) -> Option<String> {
+        None
     }
 }
 
@@ -255,6 +275,14 @@ impl MsmEngine for Timed {
     fn msm(&self, scalars: &[Fr], bases: &[G1Affine]) -> G1 {
         timed(&self.clock.msm_ns, || self.engines.msm.msm(scalars, bases))
     }
+
+    fn device(&self) -> &'static str {
+        self.engines.msm.device()
+    }
+
+    fn fallback(&self) -> Option<String> {
+        self.engines.msm.fallback()
+    }
 }
 
 impl NttEngine for Timed {
@@ -265,6 +293,14 @@ impl NttEngine for Timed {
     fn coset_ntt(&self, coeffs: &mut [Fr], log_n: u32, shift: Fr) {
         timed(&self.clock.ntt_ns, || self.engines.ntt.coset_ntt(coeffs, log_n, shift))
     }
+
+    fn device(&self) -> &'static str {
+        self.engines.ntt.device()
+    }
+
+    fn fallback(&self) -> Option<String> {
+        self.engines.ntt.fallback()
+    }
 }
 
 impl Engines {
@@ -273,6 +309,22 @@ impl Engines {
         let clock = Arc::new(EngineClock::default());
         let timed = Arc::new(Timed { engines: self.clone(), clock: clock.clone() });
         (Engines { msm: timed.clone(), ntt: timed }, clock)
+    }
+}
+
+impl Engines {
+    /// Where the work runs: `"cpu"`, `"gpu"`, or `"gpu+cpu"` when the MSM and the
+    /// transforms run on different devices.
+    pub fn device(&self) -> String {
+        match (self.msm.device(), self.ntt.device()) {
+            (a, b) if a == b => a.to_string(),
+            (a, b) => format!("{a}+{b}"),
+        }
+    }
+
+    /// Why an accelerator engine went back to the CPU during the run, if it did.
+    pub fn fallback(&self) -> Option<String> {
+        self.msm.fallback().or_else(|| self.ntt.fallback())
     }
 }
 

@@ -4,7 +4,9 @@
 //! verifiers accept them unchanged.
 //!
 //! What differs from halo2-axiom's prover:
-//! - every MSM and NTT goes through the [`engine`] traits, so a GPU can take them;
+//! - every MSM and NTT goes through the [`engine`] traits, chosen at run time
+//!   ([`select`]): the CPU, or with the `gpu` feature an NVIDIA GPU through
+//!   ICICLE's API (`gpu`);
 //! - the proving key is only the verifying key: fixed columns, selectors and the
 //!   copy permutation are recomputed by the same synthesis pass that produces the
 //!   witness ([`synth`]), so nothing but the VK is stored or loaded;
@@ -19,15 +21,19 @@
 pub mod arguments;
 pub mod engine;
 pub mod expr;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod multiopen;
 mod prover;
 pub mod quotient;
 pub mod resident;
+pub mod select;
 pub mod synth;
 pub mod terms;
 
 pub use engine::{CpuEngine, Engines, MsmEngine, NttEngine};
 pub use prover::{create_proof, PhaseTimes};
+pub use select::{select, EngineChoice, Selection};
 
 /// What can go wrong in the native prover.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,306 @@
+//! The GPU engine: MSM and NTT through ICICLE v1's Rust API (`icicle-core`
+//! 1.3.0), on the BN254 backend of `zkinfer-icicle-bn254` (or ICICLE's own, with
+//! the same interface).
+//!
+//! - Data stays in halo2curves' Montgomery layout: scalars and points are viewed
+//!   as ICICLE's types without conversion. An NTT uploads its column, transforms
+//!   it on the device and downloads it in place; an MSM passes host copies of the
+//!   scalars and bases to the backend, which streams them to the device.
+//! - Transforms use halo2's roots: the domain is initialised with
+//!   [`root_of_unity`] (generator 7), never a backend's own tables, and the
+//!   inverse includes the `1/n` scaling, as on the CPU.
+//! - Calls are serialised (one GPU, one stream). Sizes below `min_log` stay on
+//!   the CPU. A failing call (an error or a panic inside the backend) is redone on
+//!   the CPU, and from then on everything runs there, with the reason kept for
+//!   [`MsmEngine::fallback`].
+//! - [`GpuEngine::start`] checks the backend against the CPU engine on random
+//!   inputs (MSM, forward, inverse and coset transforms) before it is used.
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
+
+use halo2_axiom::halo2curves::bn256::{Fr, G1Affine, G1};
+use halo2_axiom::halo2curves::ff::Field;
+use icicle_core::msm::{get_default_msm_config, msm};
+use icicle_core::ntt::{initialize_domain, ntt, NTTConfig, NTTDir};
+use icicle_core::traits::FieldImpl;
+use icicle_cuda_runtime::device_context::get_default_device_context;
+use icicle_cuda_runtime::memory::HostOrDeviceSlice;
+use zkinfer_icicle_bn254::curve::{CurveCfg, G1Projective, ScalarField};
+use zkinfer_icicle_bn254::{device, halo2};
+
+use super::engine::{root_of_unity, CpuEngine, Direction, MsmEngine, NttEngine};
+
+/// Smallest transform domain initialised on the device (log2), so that small
+/// sizes do not re-initialise it one after another.
+const MIN_DOMAIN_LOG: u32 = 20;
+
+/// Why the GPU engine could not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartError {
+    /// The CUDA runtime sees no device.
+    NoDevice,
+    /// The backend failed, or disagreed with the CPU, on the self-check.
+    SelfCheck(String),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::NoDevice => f.write_str("no CUDA device found (is the NVIDIA driver installed?)"),
+            StartError::SelfCheck(why) => write!(f, "the GPU failed its self-check against the CPU: {why}"),
+        }
+    }
+}
+
+/// MSM and NTT on the GPU, the CPU below `min_log` and after a failure.
+pub struct GpuEngine {
+    cpu: CpuEngine,
+    min_log: u32,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// log2 of the order of the root the device's domain was initialised with.
+    domain_log: u32,
+    /// The first failure; once set, every call runs on the CPU.
+    failure: Option<String>,
+}
+
+fn log2_ceil(n: usize) -> u32 {
+    n.next_power_of_two().trailing_zeros()
+}
+
+fn icicle_error(what: &str, e: impl fmt::Debug) -> String {
+    format!("{what}: {e:?}")
+}
+
+impl GpuEngine {
+    /// Starts the engine on device 0 and checks it against the CPU.
+    pub fn start(min_log: u32) -> Result<Self, StartError> {
+        if device::count() == 0 {
+            return Err(StartError::NoDevice);
+        }
+        if !halo2::zero_matches() {
+            return Err(StartError::SelfCheck("the field layouts differ".into()));
+        }
+        let engine = GpuEngine { cpu: CpuEngine::new(), min_log, state: Mutex::new(State::default()) };
+        engine.self_check().map_err(StartError::SelfCheck)?;
+        Ok(engine)
+    }
+
+    fn self_check(&self) -> Result<(), String> {
+        use rand::{rngs::StdRng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(0x2c4b);
+        let log_n = 10;
+        let n = 1usize << log_n;
+        let scalars: Vec<Fr> = (0..n).map(|_| Fr::random(&mut rng)).collect();
+        let bases: Vec<G1Affine> = (0..n).map(|_| (G1::generator() * Fr::random(&mut rng)).into()).collect();
+        let mut state = self.lock();
+        if self.gpu_msm(&scalars, &bases)? != self.cpu.msm(&scalars, &bases) {
+            return Err("MSM of 2^10 points differs".into());
+        }
+        for direction in [Direction::Forward, Direction::Inverse] {
+            let mut on_gpu = scalars.clone();
+            self.gpu_ntt(&mut state, &mut on_gpu, log_n, direction, Fr::ONE)?;
+            let mut on_cpu = scalars.clone();
+            self.cpu.ntt(&mut on_cpu, log_n, direction);
+            if on_gpu != on_cpu {
+                return Err(format!("{direction:?} NTT of 2^10 values differs"));
+            }
+        }
+        let shift = Fr::random(&mut rng);
+        let mut on_gpu = scalars.clone();
+        self.gpu_ntt(&mut state, &mut on_gpu, log_n, Direction::Forward, shift)?;
+        let mut on_cpu = scalars;
+        self.cpu.coset_ntt(&mut on_cpu, log_n, shift);
+        if on_gpu != on_cpu {
+            return Err("coset NTT of 2^10 values differs".into());
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn gpu_msm(&self, scalars: &[Fr], bases: &[G1Affine]) -> Result<G1, String> {
+        let n = scalars.len();
+        if bases.len() < n {
+            return Err(format!("{n} scalars but {} bases", bases.len()));
+        }
+        let scalars = HostOrDeviceSlice::on_host(halo2::scalars(scalars).to_vec());
+        let points = HostOrDeviceSlice::on_host(halo2::points(&bases[..n]).to_vec());
+        let mut result = HostOrDeviceSlice::on_host(vec![G1Projective::zero()]);
+        let config = get_default_msm_config::<CurveCfg>();
+        msm(&scalars, &points, &config, &mut result).map_err(|e| icicle_error("MSM", e))?;
+        halo2::projective(&result.as_slice()[0]).ok_or_else(|| "the MSM result is not on the curve".to_string())
+    }
+
+    fn gpu_ntt(
+        &self,
+        state: &mut State,
+        values: &mut [Fr],
+        log_n: u32,
+        direction: Direction,
+        coset: Fr,
+    ) -> Result<(), String> {
+        let n = values.len();
+        if n != 1usize << log_n {
+            return Err(format!("{n} values for a transform of 2^{log_n}"));
+        }
+        if state.domain_log < log_n {
+            let log = log_n.max(MIN_DOMAIN_LOG);
+            let context = get_default_device_context();
+            initialize_domain(halo2::scalar(&root_of_unity(log)), &context)
+                .map_err(|e| icicle_error("NTT domain", e))?;
+            state.domain_log = log;
+        }
+        let mut device = HostOrDeviceSlice::<ScalarField>::cuda_malloc(n).map_err(|e| icicle_error("allocation", e))?;
+        device.copy_from_host(halo2::scalars(values)).map_err(|e| icicle_error("upload", e))?;
+        let mut out = HostOrDeviceSlice::<ScalarField>::cuda_malloc(n).map_err(|e| icicle_error("allocation", e))?;
+        let mut config = NTTConfig::<ScalarField>::default_config();
+        config.coset_gen = halo2::scalar(&coset);
+        let dir = match direction {
+            Direction::Forward => NTTDir::kForward,
+            Direction::Inverse => NTTDir::kInverse,
+        };
+        ntt(&device, dir, &config, &mut out).map_err(|e| icicle_error("NTT", e))?;
+        // Into a buffer first: a failed download must leave `values` intact for
+        // the CPU to redo the transform.
+        let mut result = vec![ScalarField::zero(); n];
+        out.copy_to_host(&mut result).map_err(|e| icicle_error("download", e))?;
+        halo2::scalars_mut(values).copy_from_slice(&result);
+        Ok(())
+    }
+
+    /// Runs `gpu` unless the engine has failed before; on an error or a panic,
+    /// records the failure and returns `None` (the caller redoes it on the CPU).
+    fn attempt<T>(&self, gpu: impl FnOnce(&Self, &mut State) -> Result<T, String>) -> Option<T> {
+        let mut state = self.lock();
+        if state.failure.is_some() {
+            return None;
+        }
+        match catch_unwind(AssertUnwindSafe(|| gpu(self, &mut state))) {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(why)) => {
+                state.failure = Some(why);
+                None
+            }
+            Err(_) => {
+                state.failure = Some("the GPU backend panicked".into());
+                None
+            }
+        }
+    }
+}
+
+impl MsmEngine for GpuEngine {
+    fn msm(&self, scalars: &[Fr], bases: &[G1Affine]) -> G1 {
+        if scalars.is_empty() || log2_ceil(scalars.len()) < self.min_log {
+            return self.cpu.msm(scalars, bases);
+        }
+        self.attempt(|engine, _| engine.gpu_msm(scalars, bases)).unwrap_or_else(|| self.cpu.msm(scalars, bases))
+    }
+
+    fn device(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn fallback(&self) -> Option<String> {
+        self.lock().failure.clone()
+    }
+}
+
+impl NttEngine for GpuEngine {
+    fn ntt(&self, values: &mut [Fr], log_n: u32, direction: Direction) {
+        if log_n < self.min_log
+            || self.attempt(|engine, state| engine.gpu_ntt(state, values, log_n, direction, Fr::ONE)).is_none()
+        {
+            self.cpu.ntt(values, log_n, direction);
+        }
+    }
+
+    fn coset_ntt(&self, coeffs: &mut [Fr], log_n: u32, shift: Fr) {
+        if log_n < self.min_log
+            || self.attempt(|engine, state| engine.gpu_ntt(state, coeffs, log_n, Direction::Forward, shift)).is_none()
+        {
+            self.cpu.coset_ntt(coeffs, log_n, shift);
+        }
+    }
+
+    fn device(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn fallback(&self) -> Option<String> {
+        self.lock().failure.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    fn engine() -> Option<GpuEngine> {
+        match GpuEngine::start(0) {
+            Ok(engine) => Some(engine),
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                None
+            }
+        }
+    }
+
+    /// MSM and every transform equal the CPU engine's bit for bit, 2^10 to 2^22.
+    #[test]
+    fn gpu_results_equal_the_cpus_from_2_10_to_2_22() {
+        let Some(gpu) = engine() else { return };
+        let cpu = CpuEngine::new();
+        let mut rng = StdRng::seed_from_u64(7);
+        for log_n in (10..=22).step_by(2) {
+            let n = 1usize << log_n;
+            let scalars: Vec<Fr> = (0..n).map(|_| Fr::random(&mut rng)).collect();
+            // Random bases: multiples of one random point by a running sum keep
+            // generation linear in n.
+            let step = G1::generator() * Fr::random(&mut rng);
+            let mut point = step;
+            let bases: Vec<G1Affine> = (0..n)
+                .map(|_| {
+                    point += step;
+                    point.into()
+                })
+                .collect();
+            assert_eq!(gpu.msm(&scalars, &bases), cpu.msm(&scalars, &bases), "MSM 2^{log_n}");
+            for direction in [Direction::Forward, Direction::Inverse] {
+                let (mut a, mut b) = (scalars.clone(), scalars.clone());
+                gpu.ntt(&mut a, log_n, direction);
+                cpu.ntt(&mut b, log_n, direction);
+                assert!(a == b, "{direction:?} NTT 2^{log_n}");
+            }
+            let shift = Fr::random(&mut rng);
+            let (mut a, mut b) = (scalars.clone(), scalars);
+            gpu.coset_ntt(&mut a, log_n, shift);
+            cpu.coset_ntt(&mut b, log_n, shift);
+            assert!(a == b, "coset NTT 2^{log_n}");
+            assert_eq!(MsmEngine::fallback(&gpu), None, "2^{log_n}: the engine fell back to the CPU");
+        }
+    }
+
+    /// Sizes below the threshold stay on the CPU, and the engine says it is a GPU one.
+    #[test]
+    fn small_sizes_stay_on_the_cpu() {
+        let Some(_) = engine() else { return };
+        let gpu = GpuEngine::start(30).expect("started above");
+        let cpu = CpuEngine::new();
+        let values: Vec<Fr> = (0..16u64).map(Fr::from).collect();
+        let (mut a, mut b) = (values.clone(), values);
+        gpu.ntt(&mut a, 4, Direction::Forward);
+        cpu.ntt(&mut b, 4, Direction::Forward);
+        assert_eq!(a, b);
+        assert_eq!(NttEngine::device(&gpu), "gpu");
+    }
+}
