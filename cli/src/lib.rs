@@ -14,7 +14,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    aggregate, bench, chain, compile, evm, hash, import_srs, inspect, prove, run as run_cmd, setup, verify,
+    aggregate, bench, bench_engines, chain, compile, evm, hash, import_srs, inspect, prove, run as run_cmd, setup,
+    verify,
 };
 
 /// Prove machine-learning inference with zero-knowledge proofs (halo2, KZG/BN254).
@@ -63,6 +64,9 @@ pub enum Command {
     Hash(hash::HashArgs),
     /// Benchmark models (optionally side by side with EZKL) and write JSON.
     Bench(bench::BenchArgs),
+    /// Check an MSM/NTT engine (the GPU) against the CPU engine on random inputs,
+    /// result for result, and time both; writes JSON.
+    BenchEngines(bench_engines::BenchEnginesArgs),
     /// Import a ceremony SRS (.ptau, zkinfer or halo2 format) into the SRS cache.
     ImportSrs(import_srs::ImportSrsArgs),
     /// Write a Solidity verifier contract for a verifying key (and its ABI).
@@ -92,6 +96,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Aggregate(a) => aggregate::run_aggregate(a, &ui),
         Command::VerifyAggregate(a) => aggregate::run_verify_aggregate(a, &ui),
         Command::Bench(a) => bench::run(a, &ui),
+        Command::BenchEngines(a) => bench_engines::run(a, &ui),
         Command::ImportSrs(a) => import_srs::run(a, &ui),
         Command::CreateEvmVerifier(a) => evm::run_create(a, &ui),
         Command::EncodeEvmCalldata(a) => evm::run_encode(a, &ui),

@@ -12,6 +12,8 @@ use zkinfer_models::input::{read_input_file, InputData};
 use zkinfer_models::onnx::OnnxModel;
 use zkinfer_prover::compiled::CompiledModel;
 use zkinfer_prover::fs;
+use zkinfer_prover::native::{select, EngineChoice, Engines};
+use zkinfer_prover::prove::ProverKind;
 use zkinfer_prover::srs::{LoadedSrs, SrsStore};
 
 use crate::ui::Ui;
@@ -244,6 +246,62 @@ pub struct ProverFlags {
     /// native otherwise]
     #[arg(long, value_parser = parse_prover)]
     pub prover: Option<zkinfer_prover::prove::ProverKind>,
+}
+
+/// Where the native prover's MSMs and NTTs run; shared by `prove`, `run`,
+/// `prove-segment` and `prove-chain`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct EngineFlags {
+    /// Engine of the native prover's MSMs and NTTs: `cpu`, `gpu` (an NVIDIA GPU
+    /// through ICICLE's API; needs a build with `--features gpu`, see
+    /// scripts/setup-gpu.sh) or `auto` (the GPU when one is present, for sizes
+    /// where it wins). A missing or failing GPU falls back to the CPU with a
+    /// warning.
+    #[arg(long, value_parser = parse_engine, default_value = "auto")]
+    pub engine: EngineChoice,
+}
+
+impl EngineFlags {
+    /// The engines for a proof by `prover`, warning when the request cannot be
+    /// met as asked.
+    pub fn engines(&self, prover: ProverKind, ui: &Ui) -> Engines {
+        if prover == ProverKind::Halo2 {
+            if self.engine == EngineChoice::Gpu {
+                ui.warn("halo2-axiom's prover runs on the CPU only; `--engine gpu` needs `--prover native`");
+            }
+            return Engines::cpu();
+        }
+        let selection = select(self.engine);
+        if let Some(warning) = &selection.warning {
+            ui.warn(warning);
+        }
+        selection.engines
+    }
+
+    /// The flag for a child process.
+    pub fn to_arg(&self) -> String {
+        format!("--engine={}", self.engine)
+    }
+}
+
+/// What ran the proof, for reports (`cpu`, `gpu`, or the GPU with the reason it
+/// fell back to the CPU), warning about a fallback.
+pub fn engine_used(engines: &Engines, prover: ProverKind, ui: &Ui) -> String {
+    if prover == ProverKind::Halo2 {
+        return "cpu".into();
+    }
+    match engines.fallback() {
+        Some(why) => {
+            ui.warn(&format!("the GPU failed during proving ({why}); the rest of the proof ran on the CPU"));
+            format!("{} (fell back to cpu: {why})", engines.device())
+        }
+        None => engines.device(),
+    }
+}
+
+/// Parses `cpu`, `gpu` or `auto`.
+pub fn parse_engine(s: &str) -> std::result::Result<EngineChoice, String> {
+    s.parse()
 }
 
 /// Parses `halo2` or `native`.

@@ -76,6 +76,10 @@ pub struct Report {
     /// The prover core that made the proof (`halo2` or `native`).
     #[serde(default)]
     pub prover: String,
+    /// Where its MSMs and NTTs ran: `cpu`, `gpu`, or `gpu (fell back to cpu:
+    /// reason)`.
+    #[serde(default)]
+    pub engine: String,
     /// Seconds per phase of the native prover.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prove_phases: Option<zkinfer_prover::native::PhaseTimes>,

@@ -176,6 +176,39 @@ fn both_prover_cores_run_from_the_command_line() {
     assert_fails(&o, &["unknown prover", "native or halo2"]);
 }
 
+/// `--engine`: the GPU falls back to the CPU with a warning where it cannot run
+/// (this build has no `gpu` feature, or the machine no GPU), report.json says
+/// which engine ran, and an unknown engine is refused by name.
+#[test]
+fn a_gpu_that_is_not_there_falls_back_to_the_cpu_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let dir = tmp.path().join("engine");
+    let o = zkinfer(&srs, &["run", s(&demo()), "--out", s(&dir), "--engine", "gpu"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["verified"], true);
+    let engine = r["engine"].as_str().unwrap();
+    if engine == "cpu" {
+        let (_, stderr) = text(&o);
+        assert!(stderr.contains("proving on the CPU"), "a silent fallback: {stderr}");
+    } else {
+        assert_eq!(engine, "gpu", "{r}");
+    }
+    let input = repo().join("examples/demo_cnn/input.json");
+    let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&input), "--engine", "cpu"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&input), "--engine", "tpu"]);
+    assert_fails(&o, &["unknown engine `tpu`", "cpu, gpu or auto"]);
+    // `bench-engines` compares an engine with the CPU, result for result.
+    let out = tmp.path().join("engines.json");
+    let o = zkinfer(&srs, &["bench-engines", "--engine", "cpu", "--min-log", "4", "--max-log", "8", "--out", s(&out)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let e: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(e["rows"].as_array().unwrap().len(), 3);
+    assert!(e["rows"].as_array().unwrap().iter().all(|row| row["equal"] == true), "{e}");
+}
+
 #[test]
 fn aggregate_refuses_what_it_cannot_do_before_any_proving() {
     let tmp = tempfile::tempdir().unwrap();

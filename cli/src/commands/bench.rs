@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use zkinfer_models::peer::peer_models_dir;
 use zkinfer_prover::fs;
 
-use crate::pipeline::{parse_prover, CompileFlags, SrsFlags, Workdir};
+use crate::pipeline::{parse_engine, parse_prover, CompileFlags, SrsFlags, Workdir};
 use crate::report::Report;
 use crate::ui::Ui;
+use zkinfer_prover::native::EngineChoice;
 use zkinfer_prover::prove::ProverKind;
 
 /// The models of the foundation benchmark.
@@ -57,6 +58,11 @@ pub struct BenchArgs {
     /// `halo2,native` compares them side by side).
     #[arg(long, value_delimiter = ',', value_parser = parse_prover, default_value = "native")]
     pub prover: Vec<ProverKind>,
+
+    /// Engines of the native prover's MSMs and NTTs to compare, comma-separated
+    /// (`cpu`, `gpu`, `auto`): each model is proven once per prover and engine.
+    #[arg(long, value_delimiter = ',', value_parser = parse_engine, default_value = "auto")]
+    pub engine: Vec<EngineChoice>,
     /// Compilation settings.
     #[command(flatten)]
     pub flags: CompileFlags,
@@ -194,7 +200,7 @@ fn model_dir(models_dir: &Path, name: &str) -> PathBuf {
     }
 }
 
-fn run_zkinfer(dir: &Path, work: &Path, args: &BenchArgs, prover: ProverKind) -> Result<Report> {
+fn run_zkinfer(dir: &Path, work: &Path, args: &BenchArgs, prover: ProverKind, engine: EngineChoice) -> Result<Report> {
     let exe = std::env::current_exe().context("locating the zkinfer binary")?;
     let status = Command::new(exe)
         .arg("--quiet")
@@ -208,6 +214,7 @@ fn run_zkinfer(dir: &Path, work: &Path, args: &BenchArgs, prover: ProverKind) ->
         .args(args.srs.to_args())
         .args(args.evm.then_some("--evm"))
         .arg(format!("--prover={}", prover.name()))
+        .arg(format!("--engine={engine}"))
         .output()
         .context("starting zkinfer run")?;
     if !status.status.success() {
@@ -255,6 +262,16 @@ fn ratios(z: &Report, e: &serde_json::Value) -> Option<serde_json::Value> {
     }))
 }
 
+/// `halo2`, `native`, or `native gpu` when the engine was the GPU.
+fn tool_label(z: &Report) -> String {
+    let prover = if z.prover.is_empty() { "halo2" } else { &z.prover };
+    if z.engine.starts_with("gpu") {
+        format!("{prover} {}", z.engine)
+    } else {
+        prover.to_string()
+    }
+}
+
 fn markdown(results: &BenchResults) -> String {
     let mut s = format!(
         "Machine: {} ({} CPUs, {:.0} GiB), {}\n\n",
@@ -269,7 +286,7 @@ fn markdown(results: &BenchResults) -> String {
             Some(z) => s.push_str(&format!(
                 "| {} | zkinfer {} | {} | {} | {:.2} | {:.2} | {:.1} | {:.0} | {:.1} | {} | {:.1e} |\n",
                 r.model,
-                if z.prover.is_empty() { "halo2" } else { &z.prover },
+                tool_label(z),
                 z.k,
                 z.rows,
                 z.setup_s,
@@ -339,9 +356,11 @@ pub fn run(args: BenchArgs, ui: &Ui) -> Result<()> {
     for name in &args.models {
         let dir = model_dir(&models_dir, name);
         let model = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| name.clone());
-        for (i, prover) in args.prover.iter().enumerate() {
-            let step = ui.step(&format!("zkinfer ({} prover) on {model}", prover.name()));
-            let z = run_zkinfer(&dir, &work.join(&model).join(prover.name()), &args, *prover);
+        let runs = args.prover.iter().flat_map(|p| args.engine.iter().map(move |e| (*p, *e)));
+        for (i, (prover, engine)) in runs.enumerate() {
+            let step = ui.step(&format!("zkinfer ({} prover, {engine} engine) on {model}", prover.name()));
+            let run_dir = work.join(&model).join(format!("{}-{engine}", prover.name()));
+            let z = run_zkinfer(&dir, &run_dir, &args, prover, engine);
             step.done();
             let (zkinfer, zkinfer_error) = match z {
                 Ok(r) => (Some(r), None),

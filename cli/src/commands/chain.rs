@@ -14,14 +14,13 @@ use zkinfer_prover::chain::{plan_chain, segment_witness, ChainPlan, WholeRun};
 use zkinfer_prover::compiled::CompiledModel;
 use zkinfer_prover::fs::{self, peak_rss_mib};
 use zkinfer_prover::keys::keygen_for;
-use zkinfer_prover::native::Engines;
 use zkinfer_prover::prove::prove_with;
 use zkinfer_verifier::chain::verify_chain;
 
 use super::prove::proof_json;
 use crate::pipeline::{
-    compile_loaded, load_srs, read_compiled, read_input, read_params, read_proof, read_vk, write_compiled,
-    CompileFlags, GuardFlags, ModelArgs, ProverFlags, SrsFlags, Workdir,
+    compile_loaded, engine_used, load_srs, read_compiled, read_input, read_params, read_proof, read_vk, write_compiled,
+    CompileFlags, EngineFlags, GuardFlags, ModelArgs, ProverFlags, SrsFlags, Workdir,
 };
 use crate::ui::Ui;
 
@@ -117,6 +116,9 @@ pub struct ProveSegmentArgs {
     /// Prover core.
     #[command(flatten)]
     pub prover: ProverFlags,
+    /// MSM/NTT engine.
+    #[command(flatten)]
+    pub engine: EngineFlags,
 }
 
 /// Arguments of `prove-chain`.
@@ -140,6 +142,9 @@ pub struct ProveChainArgs {
     /// Prover core of every segment.
     #[command(flatten)]
     pub prover: ProverFlags,
+    /// MSM/NTT engine of every segment.
+    #[command(flatten)]
+    pub engine: EngineFlags,
 }
 
 /// Arguments of `verify-chain`.
@@ -266,10 +271,12 @@ pub fn run_prove_segment(args: ProveSegmentArgs, ui: &Ui) -> Result<()> {
     let setup_s = step.done();
     fs::write_atomic(&dir.vk(), &pk.verifying_key().to_bytes())?;
     fs::write_atomic(&dir.params(), &srs.verifier_params().to_bytes())?;
-    let step = ui.step(&format!("segment {index}: proving ({} prover)", prover.name()));
+    let engines = args.engine.engines(prover, ui);
+    let step = ui.step(&format!("segment {index}: proving ({} prover, {} engine)", prover.name(), engines.device()));
     let witness = segment_witness(&whole, record, &segment, &input.tensors)?;
-    let (proof, _) = prove_with(prover, &segment, &pk, &srs.params, witness, &Engines::cpu())?;
+    let (proof, _) = prove_with(prover, &segment, &pk, &srs.params, witness, &engines)?;
     let secs = step.done();
+    engine_used(&engines, prover, ui);
     fs::write_atomic(&dir.proof(), &proof.to_bytes())?;
     fs::write_atomic(&dir.proof_json(), &serde_json::to_vec_pretty(&proof_json(&proof))?)?;
     let report = SegmentReport {
@@ -310,6 +317,7 @@ pub fn run_prove_chain(args: ProveChainArgs, ui: &Ui) -> Result<()> {
         if let Some(prover) = args.prover.prover {
             cmd.arg("--prover").arg(prover.name());
         }
+        cmd.arg(args.engine.to_arg());
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.spawn().with_context(|| format!("starting the job of segment {index}"))
     };

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod bench;
+pub mod bench_engines;
 pub mod chain;
 pub mod compile;
 pub mod evm;

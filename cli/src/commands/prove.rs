@@ -7,12 +7,13 @@ use clap::Args;
 use zkinfer_circuits::visibility::TensorKind;
 use zkinfer_prover::fs;
 use zkinfer_prover::keys::ProvingKey;
-use zkinfer_prover::native::Engines;
 use zkinfer_prover::prove::{check_compatible, prove_with, witness};
 use zkinfer_verifier::Proof;
 
 use crate::commands::hash::{field_decimal, field_hex};
-use crate::pipeline::{load_srs, read_compiled, read_input, GuardFlags, ProverFlags, SrsFlags, Workdir};
+use crate::pipeline::{
+    engine_used, load_srs, read_compiled, read_input, EngineFlags, GuardFlags, ProverFlags, SrsFlags, Workdir,
+};
 use crate::ui::Ui;
 
 /// Arguments of `prove`.
@@ -41,6 +42,9 @@ pub struct ProveArgs {
     /// Prover core.
     #[command(flatten)]
     pub prover: ProverFlags,
+    /// MSM/NTT engine.
+    #[command(flatten)]
+    pub engine: EngineFlags,
 }
 
 /// The readable companion of a proof file.
@@ -83,10 +87,12 @@ pub fn run(args: ProveArgs, ui: &Ui) -> Result<()> {
     let srs = load_srs(&args.srs, compiled.shape.k, ui)?;
     check_compatible(&compiled, &pk, &srs.params)?;
     let prover = args.prover.prover.unwrap_or(pk.prover());
-    let step = ui.step(&format!("proving ({} prover)", prover.name()));
+    let engines = args.engine.engines(prover, ui);
+    let step = ui.step(&format!("proving ({} prover, {} engine)", prover.name(), engines.device()));
     let w = witness(&compiled, &input.tensors)?;
-    let (proof, _) = prove_with(prover, &compiled, &pk, &srs.params, w, &Engines::cpu())?;
+    let (proof, _) = prove_with(prover, &compiled, &pk, &srs.params, w, &engines)?;
     let secs = step.done();
+    engine_used(&engines, prover, ui);
     let out = args.out.clone().unwrap_or_else(|| dir.proof());
     fs::write_atomic(&out, &proof.to_bytes())?;
     let json_path = out.with_extension("json");

@@ -9,7 +9,6 @@ use clap::Args;
 use zkinfer_circuits::visibility::Visibility;
 use zkinfer_prover::fs::{self, peak_rss_mib};
 use zkinfer_prover::keys::keygen_for;
-use zkinfer_prover::native::Engines;
 use zkinfer_prover::prove::{prove_with, witness};
 use zkinfer_verifier::{verify, Proof, VerifierParams, VerifyingKey};
 
@@ -19,8 +18,8 @@ use zkinfer_verifier::evm::{calldata, run_verifier, EvmRun};
 use super::evm;
 use super::prove::proof_json;
 use crate::pipeline::{
-    compile_loaded, load_srs, max_abs_diff, read_params, read_proof, read_vk, record_srs, write_compiled, CompileFlags,
-    GuardFlags, ModelArgs, ProverFlags, SrsFlags, Workdir,
+    compile_loaded, engine_used, load_srs, max_abs_diff, read_params, read_proof, read_vk, record_srs, write_compiled,
+    CompileFlags, EngineFlags, GuardFlags, ModelArgs, ProverFlags, SrsFlags, Workdir,
 };
 use crate::report::Report;
 use crate::ui::Ui;
@@ -46,6 +45,9 @@ pub struct RunArgs {
     /// Prover core.
     #[command(flatten)]
     pub prover: ProverFlags,
+    /// MSM/NTT engine.
+    #[command(flatten)]
+    pub engine: EngineFlags,
     /// Also generate the Solidity verifier (Verifier.sol, calldata.bin), verify the
     /// proof with it in an in-process EVM and report gas, bytecode and calldata
     /// sizes. Implies `--profile evm` unless a profile is given. Needs solc 0.8.19
@@ -84,13 +86,15 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
     fs::write_atomic(&dir.vk(), &vk_bytes)?;
     fs::write_atomic(&dir.params(), &srs.verifier_params().to_bytes())?;
 
-    let step = ui.step(&format!("proving ({} prover)", prover.name()));
+    let engines = args.engine.engines(prover, ui);
+    let step = ui.step(&format!("proving ({} prover, {} engine)", prover.name(), engines.device()));
     let w = witness(&compiled, &loaded.input.tensors)?;
     // The circuit's outputs, whether or not the proof makes them public.
     let outputs: Vec<f64> =
         w.outputs.iter().map(|v| zkinfer_models::arith::dequantize(*v, compiled.graph.scale)).collect();
-    let (proof, prove_phases) = prove_with(prover, &compiled, &pk, &srs.params, w, &Engines::cpu())?;
+    let (proof, prove_phases) = prove_with(prover, &compiled, &pk, &srs.params, w, &engines)?;
     let prove_s = step.done();
+    let engine = engine_used(&engines, prover, ui);
     fs::write_atomic(&dir.proof(), &proof.to_bytes())?;
     fs::write_atomic(&dir.proof_json(), &serde_json::to_vec_pretty(&proof_json(&proof))?)?;
     drop(pk);
@@ -145,6 +149,7 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
         evm_bytecode_bytes: evm_run.as_ref().map(|(r, _)| r.runtime_bytes),
         calldata_bytes: evm_run.as_ref().map(|(_, c)| *c),
         prover: prover.name().to_string(),
+        engine,
         prove_phases,
     };
     fs::write_atomic(&dir.report(), &serde_json::to_vec_pretty(&report)?)?;

@@ -1,0 +1,157 @@
+//! `zkinfer bench-engines`: the MSM/NTT engine against the CPU engine, result
+//! for result and in time, on random inputs of growing size. It answers "does
+//! my GPU give the CPU's results, and how much faster" with the shipped binary
+//! alone (the GPU machines have no Rust toolchain to run the test suite).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use halo2_axiom::halo2curves::bn256::{Fr, G1Affine, G1};
+use halo2_axiom::halo2curves::ff::Field;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde::Serialize;
+use zkinfer_prover::fs;
+use zkinfer_prover::native::engine::Direction;
+use zkinfer_prover::native::{select, EngineChoice, Engines};
+
+use crate::pipeline::parse_engine;
+use crate::ui::Ui;
+
+/// Arguments of `bench-engines`.
+#[derive(Args, Debug)]
+pub struct BenchEnginesArgs {
+    /// The engine to check against the CPU engine.
+    #[arg(long, value_parser = parse_engine, default_value = "gpu")]
+    pub engine: EngineChoice,
+    /// Smallest size, log2.
+    #[arg(long, default_value_t = 10)]
+    pub min_log: u32,
+    /// Largest size, log2.
+    #[arg(long, default_value_t = 22)]
+    pub max_log: u32,
+    /// Step between sizes, in log2.
+    #[arg(long, default_value_t = 2)]
+    pub step: u32,
+    /// Where to write the JSON results.
+    #[arg(long, short, default_value = "bench-engines.json")]
+    pub out: PathBuf,
+}
+
+/// One size.
+#[derive(Debug, Serialize)]
+struct Row {
+    log_n: u32,
+    msm_cpu_ms: f64,
+    msm_ms: f64,
+    ntt_cpu_ms: f64,
+    ntt_ms: f64,
+    intt_cpu_ms: f64,
+    intt_ms: f64,
+    coset_ntt_cpu_ms: f64,
+    coset_ntt_ms: f64,
+    /// Every result equal to the CPU's, bit for bit.
+    equal: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Results {
+    requested: String,
+    device: String,
+    warning: Option<String>,
+    fallback: Option<String>,
+    cpus: usize,
+    rows: Vec<Row>,
+}
+
+fn ms<T>(work: impl FnOnce() -> T) -> (T, f64) {
+    let start = Instant::now();
+    let out = work();
+    (out, start.elapsed().as_secs_f64() * 1e3)
+}
+
+/// The same random inputs on both engines: MSM, forward, inverse and coset NTT.
+fn compare(cpu: &Engines, other: &Engines, log_n: u32, rng: &mut StdRng) -> Row {
+    let n = 1usize << log_n;
+    let scalars: Vec<Fr> = (0..n).map(|_| Fr::random(&mut *rng)).collect();
+    let step = G1::generator() * Fr::random(&mut *rng);
+    let mut point = step;
+    let bases: Vec<G1Affine> = (0..n)
+        .map(|_| {
+            point += step;
+            point.into()
+        })
+        .collect();
+    let (msm_cpu, msm_cpu_ms) = ms(|| cpu.msm.msm(&scalars, &bases));
+    let (msm, msm_ms) = ms(|| other.msm.msm(&scalars, &bases));
+    let mut equal = msm_cpu == msm;
+    let mut transform = |run: &dyn Fn(&Engines, &mut Vec<Fr>)| {
+        let (mut a, mut b) = (scalars.clone(), scalars.clone());
+        let ((), cpu_ms) = ms(|| run(cpu, &mut a));
+        let ((), other_ms) = ms(|| run(other, &mut b));
+        equal &= a == b;
+        (cpu_ms, other_ms)
+    };
+    let (ntt_cpu_ms, ntt_ms) = transform(&|e, v| e.ntt.ntt(v, log_n, Direction::Forward));
+    let (intt_cpu_ms, intt_ms) = transform(&|e, v| e.ntt.ntt(v, log_n, Direction::Inverse));
+    let shift = Fr::from(7);
+    let (coset_ntt_cpu_ms, coset_ntt_ms) = transform(&|e, v| e.ntt.coset_ntt(v, log_n, shift));
+    Row { log_n, msm_cpu_ms, msm_ms, ntt_cpu_ms, ntt_ms, intt_cpu_ms, intt_ms, coset_ntt_cpu_ms, coset_ntt_ms, equal }
+}
+
+/// Runs `bench-engines`.
+pub fn run(args: BenchEnginesArgs, ui: &Ui) -> Result<()> {
+    if args.min_log > args.max_log || args.max_log > 26 || args.step == 0 {
+        bail!("sizes must satisfy min-log ≤ max-log ≤ 26 with a step ≥ 1");
+    }
+    let selection = select(args.engine);
+    if let Some(warning) = &selection.warning {
+        ui.warn(warning);
+    }
+    let cpu = Engines::cpu();
+    let mut rng = StdRng::seed_from_u64(20_261_126);
+    let mut rows = Vec::new();
+    let mut log_n = args.min_log;
+    while log_n <= args.max_log {
+        let step = ui.step(&format!("2^{log_n}: {} engine against the CPU", selection.engines.device()));
+        let row = compare(&cpu, &selection.engines, log_n, &mut rng);
+        step.done();
+        println!(
+            "2^{log_n}: MSM {:.1} ms (cpu {:.1}), NTT {:.2} ms (cpu {:.2}), iNTT {:.2} (cpu {:.2}), coset NTT {:.2} \
+             (cpu {:.2}){}",
+            row.msm_ms,
+            row.msm_cpu_ms,
+            row.ntt_ms,
+            row.ntt_cpu_ms,
+            row.intt_ms,
+            row.intt_cpu_ms,
+            row.coset_ntt_ms,
+            row.coset_ntt_cpu_ms,
+            if row.equal { "" } else { "  RESULTS DIFFER" }
+        );
+        rows.push(row);
+        log_n += args.step;
+    }
+    let results = Results {
+        requested: args.engine.to_string(),
+        device: selection.engines.device(),
+        warning: selection.warning.clone(),
+        fallback: selection.engines.fallback(),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        rows,
+    };
+    fs::write_atomic(&args.out, &serde_json::to_vec_pretty(&results)?)?;
+    println!("results: {}", args.out.display());
+    if args.engine == EngineChoice::Gpu && results.device != "gpu" {
+        bail!("no GPU engine to check: {}", results.warning.as_deref().unwrap_or("the CPU was selected"));
+    }
+    if let Some(why) = &results.fallback {
+        bail!("the {} engine fell back to the CPU during the run: {why}", args.engine);
+    }
+    if results.rows.iter().any(|r| !r.equal) {
+        bail!("the {} engine's results differ from the CPU's (see {})", args.engine, args.out.display());
+    }
+    Ok(())
+}
