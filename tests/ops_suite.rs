@@ -8,27 +8,43 @@ use zkinfer_models::ir::Op;
 use zkinfer_tests::cases;
 use zkinfer_tests::{max_diff, prepare};
 
+/// One case through tract, the float lowering, the integer reference and the
+/// circuit (MockProver), with the error bounds of the suite.
+fn check_case(case: cases::Case) {
+    let name = case.name.clone();
+    let p = prepare(case.model, case.inputs, &CompileOptions::default());
+    assert!(p.lowering_error < 1e-4, "{name}: float lowering differs from tract by {}", p.lowering_error);
+    let int = p.integer_outputs();
+    let err = max_diff(&[int], &[p.reference.concat()]);
+    let reported = p.compiled.settings.calibration_max_abs_error;
+    assert!((err - reported).abs() < 1e-12, "{name}: reported error {reported} but measured {err}");
+    let magnitude = p.reference.concat().iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    // Relative to the outputs, or a few units of the chosen fixed-point scale
+    // (table lookups make high scales costly, so calibration may pick a low one;
+    // each lookup adds at most half a unit plus |f'| times its input's error).
+    let unit = f64::powi(2.0, -(p.compiled.graph.scale as i32));
+    assert!(
+        err < (1e-2 * magnitude).max(8.0 * unit),
+        "{name}: integer reference error {err} at scale {}",
+        p.compiled.graph.scale
+    );
+    p.assert_circuit_equals_reference(&name);
+}
+
 #[test]
 fn every_case_agrees_across_tract_integer_reference_and_circuit() {
     for case in cases::all(7) {
-        let name = case.name.clone();
-        let p = prepare(case.model, case.inputs, &CompileOptions::default());
-        assert!(p.lowering_error < 1e-4, "{name}: float lowering differs from tract by {}", p.lowering_error);
-        let int = p.integer_outputs();
-        let err = max_diff(&[int], &[p.reference.concat()]);
-        let reported = p.compiled.settings.calibration_max_abs_error;
-        assert!((err - reported).abs() < 1e-12, "{name}: reported error {reported} but measured {err}");
-        let magnitude = p.reference.concat().iter().fold(1.0f64, |m, v| m.max(v.abs()));
-        // Relative to the outputs, or a few units of the chosen fixed-point scale
-        // (table lookups make high scales costly, so calibration may pick a low one;
-        // each lookup adds at most half a unit plus |f'| times its input's error).
-        let unit = f64::powi(2.0, -(p.compiled.graph.scale as i32));
-        assert!(
-            err < (1e-2 * magnitude).max(8.0 * unit),
-            "{name}: integer reference error {err} at scale {}",
-            p.compiled.graph.scale
-        );
-        p.assert_circuit_equals_reference(&name);
+        check_case(case);
+    }
+}
+
+/// ArgMax/ArgMin and computed-index gathers over several random inputs, ties
+/// included: the indices must be exact, so the float lowering must match tract.
+#[test]
+fn tree_operators_agree_on_many_inputs() {
+    for seed in 0..6 {
+        let case = cases::argmax_and_gathers(100 + seed);
+        check_case(case);
     }
 }
 

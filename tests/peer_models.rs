@@ -104,3 +104,24 @@ fn layernorm_model_beats_ezkl_accuracy() {
     assert!(err < 1.7e-2, "error {err}");
     p.assert_circuit_equals_reference("layernorm");
 }
+
+/// Tree ensembles as exported to ONNX (hummingbird: node tables gathered by
+/// computed indices, comparisons, ArgMax over leaves): the circuit equals the
+/// integer reference, and the error stays at EZKL's level by default (xgboost:
+/// EZKL 23.0.5's default flow 1.7e-3; random_forest: EZKL's onnxruntime check
+/// cannot load it) and below it when a target is asked for.
+#[test]
+fn tree_ensembles_prove_with_ezkls_accuracy_or_better() {
+    for (name, default_bound) in [("xgboost", 2e-3), ("random_forest", 1e-4)] {
+        let (model, inputs) = load_peer(name);
+        let p = prepare(model, inputs, &CompileOptions::default());
+        assert!(p.lowering_error < 1e-4, "{name}: lowering error {}", p.lowering_error);
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        assert!(err < default_bound, "{name}: error {err}");
+        p.assert_circuit_equals_reference(name);
+    }
+    let (model, inputs) = load_peer("xgboost");
+    let p = prepare(model, inputs, &CompileOptions { target_error: Some(1e-3), ..Default::default() });
+    let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+    assert!(err <= 1e-3, "xgboost at a 1e-3 target: {err}");
+}

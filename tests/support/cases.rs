@@ -616,6 +616,25 @@ pub fn log_softmax(seed: u64) -> Case {
     b.finish("log_softmax", &[last, first])
 }
 
+/// Tree-ensemble operators: ArgMax and ArgMin (first and last index, on a coarse
+/// grid so that ties occur), their indices gathering from a constant table on
+/// axis 1, from computed data with `Gather` on axis 1, and with `GatherElements`.
+pub fn argmax_and_gathers(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::array::GatherElements;
+    use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
+    let mut b = Builder::new(seed);
+    let x = b.grid_input(&[3, 4], 0.25, 3);
+    let first = b.op("argmax", Reduce { axes: tvec![1], reducer: Reducer::ArgMax(false) }, &[x]);
+    let last = b.op("argmin_last", Reduce { axes: tvec![1], reducer: Reducer::ArgMin(true) }, &[x]);
+    let table = b.konst(&[2, 4], 1.0);
+    let looked = b.op("gather_table", Gather::new(1), &[table, first]);
+    let picked = b.op("gather_elements", GatherElements { axis: 1 }, &[x, first]);
+    let rows = b.op("gather_computed", Gather::new(1), &[x, last]);
+    let first = b.op("cast_first", to_float(), &[first]);
+    let last = b.op("cast_last", to_float(), &[last]);
+    b.finish("argmax_and_gathers", &[first, last, looked, picked, rows])
+}
+
 /// Every named case.
 pub fn all(seed: u64) -> Vec<Case> {
     vec![
@@ -643,6 +662,7 @@ pub fn all(seed: u64) -> Vec<Case> {
         roots_and_reciprocals(seed),
         activations(seed),
         log_softmax(seed),
+        argmax_and_gathers(seed),
     ]
 }
 

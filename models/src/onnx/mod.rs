@@ -34,6 +34,24 @@ fn analyse(path: &Path) -> impl Fn(TractError) -> Error + '_ {
 /// Decides the concrete shape of one input from the ONNX fact and the number of
 /// values the input file gives: known dimensions stay, unknown ones (the batch) are
 /// 1, except that a single unknown dimension absorbs a length that needs more.
+/// An input file's shape, with the leading batch dimensions the model declares
+/// and the file leaves out (EZKL's `input_shapes` omit a symbolic `batch_size`)
+/// set to 1: `[4]` for a model input `[batch_size, 4]` becomes `[1, 4]`. A shape
+/// of the model's own rank, or one that does not match its trailing dimensions,
+/// is kept as given.
+fn with_batch(model: &[Option<usize>], given: &[usize]) -> Vec<usize> {
+    let Some(extra) = model.len().checked_sub(given.len()).filter(|e| *e > 0) else {
+        return given.to_vec();
+    };
+    let leading_are_batch = model[..extra].iter().all(|d| matches!(d, None | Some(1)));
+    let trailing_match = model[extra..].iter().zip(given).all(|(m, g)| m.is_none_or(|m| m == *g));
+    if leading_are_batch && trailing_match {
+        std::iter::repeat_n(1, extra).chain(given.iter().copied()).collect()
+    } else {
+        given.to_vec()
+    }
+}
+
 fn concrete_shape(dims: &[Option<usize>], len: usize) -> std::result::Result<Vec<usize>, String> {
     let known: usize = dims.iter().flatten().product();
     let unknown = dims.iter().filter(|d| d.is_none()).count();
@@ -87,26 +105,24 @@ impl OnnxModel {
             let fact = model.input_fact(i).map_err(analyse(path))?.clone();
             let name = model.node(model.inputs[i].node).name.clone();
             let dt = fact.datum_type.concretize().unwrap_or(DatumType::F32);
+            let dims: Vec<Option<usize>> = if fact.shape.is_open() && fact.shape.dims().count() == 0 {
+                vec![None]
+            } else {
+                fact.shape
+                    .dims()
+                    .map(|d| match d {
+                        GenericFactoid::Only(d) => d.to_usize().ok(),
+                        GenericFactoid::Any => None,
+                    })
+                    .collect()
+            };
             let shape = match shapes {
-                Some(s) => s[i].clone(),
-                None => {
-                    let dims: Vec<Option<usize>> = if fact.shape.is_open() && fact.shape.dims().count() == 0 {
-                        vec![None]
-                    } else {
-                        fact.shape
-                            .dims()
-                            .map(|d| match d {
-                                GenericFactoid::Only(d) => d.to_usize().ok(),
-                                GenericFactoid::Any => None,
-                            })
-                            .collect()
-                    };
-                    concrete_shape(&dims, lens[i]).map_err(|message| Error::InputShape {
-                        input: i,
-                        name: name.clone(),
-                        message,
-                    })?
-                }
+                Some(s) => with_batch(&dims, &s[i]),
+                None => concrete_shape(&dims, lens[i]).map_err(|message| Error::InputShape {
+                    input: i,
+                    name: name.clone(),
+                    message,
+                })?,
             };
             model.set_input_fact(i, InferenceFact::dt_shape(dt, shape.clone())).map_err(analyse(path))?;
             input_shapes.push(shape);
@@ -208,7 +224,17 @@ impl OnnxModel {
 
 #[cfg(test)]
 mod tests {
-    use super::concrete_shape;
+    use super::{concrete_shape, with_batch};
+
+    #[test]
+    fn an_input_file_shape_without_the_batch_gets_it() {
+        assert_eq!(with_batch(&[None, Some(4)], &[4]), vec![1, 4]);
+        assert_eq!(with_batch(&[Some(1), None, Some(8)], &[3, 8]), vec![1, 3, 8]);
+        // Same rank, a mismatch, or a non-batch leading dimension: kept as given.
+        assert_eq!(with_batch(&[None, Some(4)], &[2, 4]), vec![2, 4]);
+        assert_eq!(with_batch(&[None, Some(4)], &[5]), vec![5]);
+        assert_eq!(with_batch(&[Some(3), Some(4)], &[4]), vec![4]);
+    }
 
     #[test]
     fn symbolic_batch_becomes_one_or_absorbs_the_length() {

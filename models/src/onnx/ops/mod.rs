@@ -6,7 +6,7 @@ mod data_movement;
 mod deconv;
 mod einsum;
 mod element_wise;
-mod embedding;
+mod gather;
 mod geometry;
 mod logic;
 mod math;
@@ -37,7 +37,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &softmax::SoftmaxLowering,
         &select::SelectLowering,
         &rms_norm::RmsNormLowering,
-        &embedding::EmbeddingLowering,
+        &gather::GatherLowering,
         &data_movement::DataMovementLowering,
     ]
 }

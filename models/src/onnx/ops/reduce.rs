@@ -1,5 +1,14 @@
 //! `Reduce` over axes: Sum (GlobalAveragePool's numerator, ReduceSum) as an affine
-//! map, Max and Min as max/min sets. Reduced axes stay with size 1, as in tract.
+//! map, Max and Min as max/min sets, ArgMax and ArgMin through them. Reduced axes
+//! stay with size 1, as in tract.
+//!
+//! ArgMax of a set `x_0 … x_{L−1}` (first index on ties; ArgMin alike with the
+//! minimum): with `m = max x_j` and `e_j = [x_j = m]` (an exact comparison, `m`
+//! being one of the `x_j`), the first index attaining the maximum is
+//! `min_j (j + L·(1 − e_j))`, since every index that does not attain it is
+//! pushed past `L − 1`; the last one (`select_last_index`) is
+//! `max_j (j − L·(1 − e_j))`. One max, one comparison per element and one min:
+//! no chain of products.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
@@ -7,7 +16,8 @@ use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, Value};
 use crate::error::Result;
-use crate::fgraph::{AffineRow, Elem};
+use crate::fgraph::{AffineRow, Elem, FGraph, View};
+use crate::func::Func;
 use crate::ir::ReduceKind;
 
 pub(crate) struct ReduceLowering;
@@ -19,7 +29,7 @@ impl Lowering for ReduceLowering {
 
     fn supports(&self, node: &TypedNode, _const_inputs: &[bool]) -> std::result::Result<(), String> {
         match node.op_as::<Reduce>().map(|r| &r.reducer) {
-            Some(Reducer::Sum | Reducer::Max | Reducer::Min) => Ok(()),
+            Some(Reducer::Sum | Reducer::Max | Reducer::Min | Reducer::ArgMax(_) | Reducer::ArgMin(_)) => Ok(()),
             Some(other) => Err(format!("reduction {other:?} is not supported yet")),
             None => Err("not a Reduce".into()),
         }
@@ -51,8 +61,56 @@ impl Lowering for ReduceLowering {
             }
             Reducer::Max => ctx.g.reduce(name, "Reduce<Max>", ReduceKind::Max, out_shape, groups),
             Reducer::Min => ctx.g.reduce(name, "Reduce<Min>", ReduceKind::Min, out_shape, groups),
+            Reducer::ArgMax(last) => {
+                arg_extreme(ctx.g, name, "Reduce<ArgMax>", ReduceKind::Max, last, out_shape, groups)
+            }
+            Reducer::ArgMin(last) => {
+                arg_extreme(ctx.g, name, "Reduce<ArgMin>", ReduceKind::Min, last, out_shape, groups)
+            }
             ref other => return Err(ctx.fail(format!("reduction {other:?} is not supported"))),
         };
         Ok(vec![Value::View(view)])
     }
+}
+
+/// The index of the first (or, with `last`, the last) element attaining each
+/// set's maximum (`kind` Max) or minimum (Min); see the module notes.
+fn arg_extreme(
+    g: &mut FGraph,
+    name: &str,
+    origin: &str,
+    kind: ReduceKind,
+    last: bool,
+    shape: Vec<usize>,
+    sets: Vec<Vec<Elem>>,
+) -> View {
+    let extreme = g.reduce(&format!("{name}.extreme"), origin, kind, shape.clone(), sets.clone());
+    let flat: Vec<(Elem, Elem)> =
+        sets.iter().zip(&extreme.elems).flat_map(|(set, &m)| set.iter().map(move |&x| (x, m))).collect();
+    let n = vec![flat.len()];
+    let diff = flat.iter().map(|&(x, m)| AffineRow { bias: 0.0, terms: vec![(x, 1.0), (m, -1.0)] }).collect();
+    let diff = g.affine(&format!("{name}.diff"), origin, n.clone(), diff);
+    let hit = g.map(&format!("{name}.hit"), origin, Func::IsZero, n.clone(), &diff.elems);
+    // Candidates: j + L·(1 − e_j) for the first index, j − L·(1 − e_j) for the last.
+    let mut candidates = Vec::with_capacity(flat.len());
+    let mut sets_of_candidates = Vec::with_capacity(sets.len());
+    let mut at = 0;
+    for set in &sets {
+        let len = set.len() as f64;
+        let sign = if last { -1.0 } else { 1.0 };
+        for j in 0..set.len() {
+            candidates.push(AffineRow { bias: j as f64 + sign * len, terms: vec![(hit.elems[at + j], -sign * len)] });
+        }
+        sets_of_candidates.push(set.len());
+        at += set.len();
+    }
+    let candidates = g.affine(&format!("{name}.candidate"), origin, n, candidates);
+    let mut groups = Vec::with_capacity(sets.len());
+    let mut at = 0;
+    for len in sets_of_candidates {
+        groups.push(candidates.elems[at..at + len].to_vec());
+        at += len;
+    }
+    let pick = if last { ReduceKind::Max } else { ReduceKind::Min };
+    g.reduce(name, origin, pick, shape, groups)
 }

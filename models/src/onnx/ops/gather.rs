@@ -1,0 +1,214 @@
+//! `Gather` and `GatherElements` by computed indices, on any axis (a Gather with
+//! constant indices is data movement, see `data_movement`).
+//!
+//! Each output element reads one of `A` data elements (`A` the gathered axis's
+//! length) at `base + j·stride`, `j` its index:
+//! - a constant index picks the element;
+//! - a constant table is looked up in the function table, the key
+//!   `base + stride·index` an affine map of the index (tree ensembles' node
+//!   tables, token embeddings);
+//! - computed data is selected arithmetically: `Σ_j [index = j]·data_j`, one exact
+//!   comparison per candidate and one product per computed candidate (the
+//!   comparison is a boolean, so the rescaled product is exact). This suits short
+//!   axes, such as a tree node picking one of a few features.
+//!
+//! Indices must lie in `0..A`: a computed index outside selects nothing (0), and
+//! the reference evaluator refuses a key outside a table.
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::array::{Gather, GatherElements};
+
+use super::super::lower::{Ctx, Lowering};
+use super::super::value::{strides, tensor_to_f64, Value};
+use super::data_movement::DataMovementLowering;
+use crate::error::Result;
+use crate::fgraph::{AffineRow, Elem, View};
+use crate::func::Func;
+
+pub(crate) struct GatherLowering;
+
+/// The longest axis selected arithmetically from computed data: each output
+/// element costs one comparison and one product per candidate.
+const MAX_SELECT_AXIS: usize = 4096;
+
+/// One output element: its index, and where its candidates lie in the data.
+struct Pick {
+    index: Elem,
+    base: usize,
+    stride: usize,
+}
+
+fn axis_of(node: &TypedNode) -> Option<(bool, usize)> {
+    if let Some(g) = node.op_as::<Gather>() {
+        Some((false, g.axis))
+    } else {
+        node.op_as::<GatherElements>().map(|g| (true, g.axis))
+    }
+}
+
+impl Lowering for GatherLowering {
+    fn handles(&self, node: &TypedNode) -> bool {
+        axis_of(node).is_some()
+    }
+
+    fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
+        let (elements, _) = axis_of(node).ok_or("not a Gather")?;
+        if !elements && const_inputs.get(1).copied().unwrap_or(false) {
+            return DataMovementLowering.supports(node, const_inputs);
+        }
+        Ok(())
+    }
+
+    fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
+        let (elements, axis) = axis_of(ctx.node).ok_or_else(|| ctx.fail("not a Gather"))?;
+        if !elements && inputs[1].as_const().is_some() {
+            return DataMovementLowering.lower(ctx, inputs);
+        }
+        let data_shape = inputs[0].shape();
+        let axis_len = *data_shape.get(axis).ok_or_else(|| ctx.fail("the axis is out of range"))?;
+        let idx = index_elems(ctx, &inputs[1])?;
+        let idx_shape = inputs[1].shape();
+        let (picks, out_shape) = if elements {
+            elements_picks(&data_shape, axis, &idx_shape, &idx)
+        } else {
+            gather_picks(&data_shape, axis, &idx_shape, &idx)
+        };
+        let view = match inputs[0].as_const() {
+            Some(table) => {
+                let table = tensor_to_f64(table).map_err(|e| ctx.fail(e.to_string()))?;
+                lookup(ctx, table, out_shape, &picks)
+            }
+            None => {
+                let data = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+                select(ctx, &data, axis_len, out_shape, &picks)?
+            }
+        };
+        Ok(vec![Value::View(view)])
+    }
+}
+
+fn index_elems(ctx: &Ctx<'_>, value: &Value) -> Result<Vec<Elem>> {
+    Ok(match value.as_const() {
+        Some(t) => tensor_to_f64(t).map_err(|e| ctx.fail(e.to_string()))?.into_iter().map(Elem::Const).collect(),
+        None => value.to_view().map_err(|e| ctx.fail(e.to_string()))?.elems,
+    })
+}
+
+/// Gather: output `data[:axis] + indices + data[axis+1:]`.
+fn gather_picks(data: &[usize], axis: usize, idx_shape: &[usize], idx: &[Elem]) -> (Vec<Pick>, Vec<usize>) {
+    let outer: usize = data[..axis].iter().product();
+    let inner: usize = data[axis + 1..].iter().product();
+    let mut picks = Vec::with_capacity(outer * idx.len() * inner);
+    for o in 0..outer {
+        for &index in idx {
+            for i in 0..inner {
+                picks.push(Pick { index, base: o * data[axis] * inner + i, stride: inner });
+            }
+        }
+    }
+    let mut shape = data[..axis].to_vec();
+    shape.extend_from_slice(idx_shape);
+    shape.extend_from_slice(&data[axis + 1..]);
+    (picks, shape)
+}
+
+/// GatherElements: output shaped like the indices, each reading the data at its
+/// own coordinates with the axis coordinate replaced by its index.
+fn elements_picks(data: &[usize], axis: usize, idx_shape: &[usize], idx: &[Elem]) -> (Vec<Pick>, Vec<usize>) {
+    let (ds, is) = (strides(data), strides(idx_shape));
+    let picks = idx
+        .iter()
+        .enumerate()
+        .map(|(flat, &index)| {
+            let base =
+                (0..idx_shape.len()).filter(|&d| d != axis).map(|d| ((flat / is[d]) % idx_shape[d]) * ds[d]).sum();
+            Pick { index, base, stride: ds[axis] }
+        })
+        .collect();
+    (picks, idx_shape.to_vec())
+}
+
+/// A constant table: one lookup per output, keyed by `base + stride·index`.
+fn lookup(ctx: &mut Ctx<'_>, table: Vec<f64>, shape: Vec<usize>, picks: &[Pick]) -> View {
+    let name = ctx.name().to_string();
+    let origin = ctx.op_name();
+    let keys = picks
+        .iter()
+        .map(|p| match p.index {
+            Elem::Const(c) => AffineRow { bias: p.base as f64 + p.stride as f64 * c, terms: vec![] },
+            e => AffineRow { bias: p.base as f64, terms: vec![(e, p.stride as f64)] },
+        })
+        .collect();
+    let keys = ctx.g.affine(&format!("{name}.key"), &origin, shape.clone(), keys);
+    ctx.g.table_lookup(&name, &origin, table, shape, &keys.elems)
+}
+
+/// Computed data: `Σ_j [index = j]·data[base + j·stride]`.
+fn select(ctx: &mut Ctx<'_>, data: &View, axis_len: usize, shape: Vec<usize>, picks: &[Pick]) -> Result<View> {
+    let name = ctx.name().to_string();
+    let origin = ctx.op_name();
+    let at = |p: &Pick, j: usize| data.elems[p.base + j * p.stride];
+    // Constant indices pick directly; computed ones compare against every j.
+    let computed: Vec<&Pick> = picks.iter().filter(|p| matches!(p.index, Elem::Ref(_))).collect();
+    if !computed.is_empty() && axis_len > MAX_SELECT_AXIS {
+        return Err(ctx.fail(format!(
+            "selecting from a computed axis of {axis_len} by computed indices (at most {MAX_SELECT_AXIS})"
+        )));
+    }
+    let mut selected = Vec::new();
+    if !computed.is_empty() {
+        let n = vec![computed.len() * axis_len];
+        let diffs = computed
+            .iter()
+            .flat_map(|p| (0..axis_len).map(move |j| AffineRow { bias: -(j as f64), terms: vec![(p.index, 1.0)] }))
+            .collect();
+        let diffs = ctx.g.affine(&format!("{name}.offset"), &origin, n.clone(), diffs);
+        let hits = ctx.g.map(&format!("{name}.hit"), &origin, Func::IsZero, n, &diffs.elems);
+        // Products only where the candidate is computed; constants weight the hit.
+        let mut pairs = Vec::new();
+        for (k, p) in computed.iter().enumerate() {
+            for j in 0..axis_len {
+                if let e @ Elem::Ref(_) = at(p, j) {
+                    pairs.push((hits.elems[k * axis_len + j], e));
+                }
+            }
+        }
+        let products = if pairs.is_empty() {
+            Vec::new()
+        } else {
+            ctx.g.multiply(&format!("{name}.pick"), &origin, vec![pairs.len()], pairs).elems
+        };
+        let mut next = products.into_iter();
+        let rows = computed
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let mut terms = Vec::new();
+                for j in 0..axis_len {
+                    match at(p, j) {
+                        Elem::Ref(_) => terms.extend(next.next().map(|e| (e, 1.0))),
+                        Elem::Const(c) if c != 0.0 => terms.push((hits.elems[k * axis_len + j], c)),
+                        Elem::Const(_) => {}
+                    }
+                }
+                AffineRow { bias: 0.0, terms }
+            })
+            .collect();
+        selected = ctx.g.affine(&format!("{name}.sum"), &origin, vec![computed.len()], rows).elems;
+    }
+    let mut selected = selected.into_iter();
+    let mut elems = Vec::with_capacity(picks.len());
+    for p in picks {
+        elems.push(match p.index {
+            Elem::Const(c) => {
+                let j = c.round();
+                if j < 0.0 || j as usize >= axis_len || j != c {
+                    return Err(ctx.fail(format!("index {c} is outside 0..{axis_len}")));
+                }
+                at(p, j as usize)
+            }
+            Elem::Ref(_) => selected.next().ok_or_else(|| ctx.fail("selection count"))?,
+        });
+    }
+    Ok(View { shape, elems })
+}
