@@ -48,6 +48,14 @@ fn tree_operators_agree_on_many_inputs() {
     }
 }
 
+/// LSTM and GRU cells over several random inputs and states.
+#[test]
+fn recurrent_cells_agree_on_many_inputs() {
+    for seed in 0..4 {
+        check_case(cases::recurrent_cells(200 + seed));
+    }
+}
+
 #[test]
 fn fixed_scales_also_agree() {
     for scale in [5, 9, 14] {

@@ -125,3 +125,19 @@ fn tree_ensembles_prove_with_ezkls_accuracy_or_better() {
     let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
     assert!(err <= 1e-3, "xgboost at a 1e-3 target: {err}");
 }
+
+/// ONNX LSTM and GRU (one time step, as exported by PyTorch): tract fuses the
+/// gate arithmetic into one epilogue op, lowered to table lookups and products.
+/// The circuit equals the integer reference and the error is no worse than EZKL
+/// 23.0.5's default flow (4.8e-3 and 4.7e-3).
+#[test]
+fn recurrent_models_prove_with_ezkls_accuracy_or_better() {
+    for (name, ezkl) in [("lstm", 4.8e-3), ("gru", 4.7e-3)] {
+        let (model, inputs) = load_peer(name);
+        let p = prepare(model, inputs, &CompileOptions::default());
+        assert!(p.lowering_error < 1e-4, "{name}: lowering error {}", p.lowering_error);
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        assert!(err <= ezkl, "{name}: error {err}, EZKL's {ezkl}");
+        p.assert_circuit_equals_reference(name);
+    }
+}

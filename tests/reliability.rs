@@ -16,7 +16,7 @@ use zkinfer_circuits::compile::CompileOptions;
 use zkinfer_circuits::mutation::{mutation_campaign, MutationReport};
 use zkinfer_circuits::ModelCircuit;
 use zkinfer_tests::fuzz::{all_targets, FuzzStats, UNSOUND};
-use zkinfer_tests::{cases, demo_artifacts, load_peer, prepare, DemoArtifacts, Prepared};
+use zkinfer_tests::{cases, demo_artifacts, load_peer, load_unsupported, prepare, DemoArtifacts, Prepared};
 
 struct Args {
     out: PathBuf,
@@ -88,7 +88,7 @@ fn bad_inputs(a: &DemoArtifacts) -> Vec<BadInput> {
     let vk = VerifyingKey::from_bytes(&a.vk, "vk.bin").expect("demo vk");
     let params = VerifierParams::from_bytes(&a.params, "verifier.params").expect("demo params");
     let proof = Proof::from_bytes(&a.proof, "proof.bin").expect("demo proof");
-    let (unsupported, unsupported_input) = load_peer("gru");
+    let (unsupported, unsupported_input) = load_unsupported();
     let mut cases: Vec<(&'static str, Check)> = vec![
         (
             "missing model file",

@@ -635,6 +635,27 @@ pub fn argmax_and_gathers(seed: u64) -> Case {
     b.finish("argmax_and_gathers", &[first, last, looked, picked, rows])
 }
 
+/// tract's fused LSTM and GRU cells (one time step of ONNX LSTM/GRU): gate
+/// pre-activations from dense layers of an input and a computed previous state.
+pub fn recurrent_cells(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::gru_cell::GruEpilogue;
+    use tract_onnx::tract_core::ops::lstm_cell::LstmEpilogue;
+    let mut b = Builder::new(seed);
+    let hidden = 3;
+    let x = b.input(&[2, 4], 1.0);
+    let state = b.input(&[2, hidden], 0.8);
+    let w = b.konst(&[4 * hidden, 4], 0.8);
+    let preact = b.op("lstm_gates", einsum(&["bk", "gk"], "bg"), &[x, w]);
+    let lstm = b.op("lstm", LstmEpilogue { hidden }, &[preact, state]);
+    let cell = OutletId::new(lstm.node, 1);
+    let wx = b.konst(&[3 * hidden, 4], 0.8);
+    let wr = b.konst(&[3 * hidden, hidden], 0.8);
+    let xh = b.op("gru_x", einsum(&["bk", "gk"], "bg"), &[x, wx]);
+    let rh = b.op("gru_r", einsum(&["bk", "gk"], "bg"), &[lstm, wr]);
+    let gru = b.op("gru", GruEpilogue { hidden }, &[xh, rh, lstm]);
+    b.finish("recurrent_cells", &[lstm, cell, gru])
+}
+
 /// Every named case.
 pub fn all(seed: u64) -> Vec<Case> {
     vec![
@@ -663,6 +684,7 @@ pub fn all(seed: u64) -> Vec<Case> {
         activations(seed),
         log_softmax(seed),
         argmax_and_gathers(seed),
+        recurrent_cells(seed),
     ]
 }
 

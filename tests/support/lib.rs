@@ -48,9 +48,21 @@ pub fn max_diff(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
 /// Loads a peer model with its own input.
 pub fn load_peer(name: &str) -> (OnnxModel, Vec<Vec<f64>>) {
     let (onnx, input) = peer_model(name);
-    let data = read_input_file(&input).expect("input file");
+    load_files(&onnx, &input)
+}
+
+/// The generated model with operators zkinfer cannot prove yet
+/// (`tests/data/unsupported`, made by `scripts/make_unsupported_model.py`: a
+/// Floor node and an Atan node).
+pub fn load_unsupported() -> (OnnxModel, Vec<Vec<f64>>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("unsupported");
+    load_files(&dir.join("network.onnx"), &dir.join("input.json"))
+}
+
+fn load_files(onnx: &std::path::Path, input: &std::path::Path) -> (OnnxModel, Vec<Vec<f64>>) {
+    let data = read_input_file(input).expect("input file");
     let lens: Vec<usize> = data.tensors.iter().map(|t| t.len()).collect();
-    let model = OnnxModel::load(&onnx, data.shapes.as_deref(), &lens).expect("model loads");
+    let model = OnnxModel::load(onnx, data.shapes.as_deref(), &lens).expect("model loads");
     (model, data.tensors)
 }
 

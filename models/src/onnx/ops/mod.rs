@@ -12,6 +12,7 @@ mod logic;
 mod math;
 mod max_pool;
 mod pad;
+mod recurrent;
 mod reduce;
 mod rms_norm;
 mod select;
@@ -34,6 +35,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &max_pool::MaxPoolLowering,
         &pad::PadLowering,
         &reduce::ReduceLowering,
+        &recurrent::RecurrentLowering,
         &softmax::SoftmaxLowering,
         &select::SelectLowering,
         &rms_norm::RmsNormLowering,

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Generates the test model with operators zkinfer cannot prove yet.
+
+    pip install -r scripts/requirements-demo.txt
+    python3 scripts/make_unsupported_model.py [OUT_DIR]    # default: tests/data/unsupported
+
+Writes OUT_DIR/network.onnx and OUT_DIR/input.json. A dense layer, then Floor and
+Atan (rounding and inverse trigonometric functions: not supported yet) on two
+branches joined by Add, so that the tests see every unsupported operator
+reported at once, by node, before any proving. Update the tests that use it when
+zkinfer learns these operators.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+SEED = 20261126
+
+
+def build(rng):
+    inits = [
+        numpy_helper.from_array(rng.uniform(-1, 1, size=(4, 3)).astype(np.float32), "dense.weight"),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["input", "dense.weight"], ["h"], name="dense"),
+        helper.make_node("Floor", ["h"], ["floored"], name="floor_node"),
+        helper.make_node("Atan", ["h"], ["angle"], name="atan_node"),
+        helper.make_node("Add", ["floored", "angle"], ["output"], name="join"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "zkinfer_unsupported",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch_size", 4])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch_size", 3])],
+        inits,
+    )
+    model = helper.make_model(graph, producer_name="zkinfer make_unsupported_model.py",
+                              opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join("tests", "data", "unsupported")
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.RandomState(SEED)
+    model = build(rng)
+    with open(os.path.join(out, "network.onnx"), "wb") as f:
+        f.write(model.SerializeToString(deterministic=True))
+    x = rng.uniform(-1.0, 1.0, size=(1, 4)).astype(np.float32)
+    with open(os.path.join(out, "input.json"), "w") as f:
+        json.dump({"input_data": [[round(float(v), 6) for v in x.flatten()]]}, f)
+        f.write("\n")
+    print(f"wrote {out}/network.onnx and {out}/input.json")
+
+
+if __name__ == "__main__":
+    main()
