@@ -1,8 +1,10 @@
 //! From a lowered float graph to a quantised graph and a circuit plan, choosing the
 //! fixed-point scale by a quick calibration: every scale in range is quantised and
-//! evaluated on the calibration input; the most accurate one among those whose
-//! circuit is (within [`COST_TOLERANCE`]) the cheapest wins. With a target error,
-//! the cheapest scale meeting it wins instead.
+//! evaluated on the calibration inputs (one, or several samples with
+//! [`compile_samples`]); the most accurate one among those whose circuit is
+//! (within [`COST_TOLERANCE`]) the cheapest wins. With a target error, the
+//! cheapest scale meeting it wins instead. Errors and value ranges are the worst
+//! over all samples, so every sample fits the chosen circuit.
 
 use serde::{Deserialize, Serialize};
 use zkinfer_models::arith::dequantize;
@@ -113,30 +115,35 @@ struct Trial {
     ok: Option<(Graph, Plan, f64)>,
 }
 
-fn try_scale(
-    g: &FGraph,
-    planner: &Planner,
-    scale: u32,
-    inputs: &[Vec<f64>],
-    reference: &[Vec<f64>],
-    opts: &CompileOptions,
-) -> Trial {
+/// One calibration sample: the model's inputs and tract's float outputs for them.
+#[derive(Clone, Debug, Default)]
+pub struct Sample {
+    /// One flat list per model input.
+    pub inputs: Vec<Vec<f64>>,
+    /// One flat list per model output.
+    pub reference: Vec<Vec<f64>>,
+}
+
+fn try_scale(g: &FGraph, planner: &Planner, scale: u32, samples: &[Sample], opts: &CompileOptions) -> Trial {
     let mut record = ScaleTrial { scale, max_abs_error: None, value_bits: None, k: None, cost: None, failure: None };
     let result = (|| -> Result<(Graph, Plan, f64), CircuitError> {
         let graph = quantize_graph(g, scale)?;
-        let trace = evaluate(&graph, &quantize_inputs(inputs, scale)?)?;
-        let outputs = trace.outputs(&graph);
-        if outputs.len() != reference.iter().map(|r| r.len()).sum::<usize>() {
-            return Err(CircuitError::Settings("output count differs from the float reference".into()));
+        let (mut err, mut needed) = (0.0f64, 0u32);
+        for sample in samples {
+            let trace = evaluate(&graph, &quantize_inputs(&sample.inputs, scale)?)?;
+            let outputs = trace.outputs(&graph);
+            if outputs.len() != sample.reference.iter().map(|r| r.len()).sum::<usize>() {
+                return Err(CircuitError::Settings("output count differs from the float reference".into()));
+            }
+            err = err.max(max_abs_error(&graph, &outputs, &sample.reference));
+            needed = needed.max(trace.range_need().bits());
         }
-        let err = max_abs_error(&graph, &outputs, reference);
         record.max_abs_error = Some(err);
-        let need = trace.range_need().bits() + opts.headroom_bits;
+        let need = needed + opts.headroom_bits;
         let bits = match opts.value_bits {
-            Some(b) if b < trace.range_need().bits() => {
+            Some(b) if b < needed => {
                 return Err(CircuitError::Settings(format!(
-                    "--value-bits {b} is too small: the calibration input needs {} bits",
-                    trace.range_need().bits()
+                    "--value-bits {b} is too small: the calibration input needs {needed} bits"
                 )))
             }
             Some(b) => b,
@@ -164,6 +171,15 @@ pub fn compile(
     reference: &[Vec<f64>],
     opts: &CompileOptions,
 ) -> Result<Compiled, CircuitError> {
+    compile_samples(g, &[Sample { inputs: inputs.to_vec(), reference: reference.to_vec() }], opts)
+}
+
+/// Compiles `g` for several calibration samples: each scale's error is the
+/// largest over the samples, and its value range covers all of them.
+pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) -> Result<Compiled, CircuitError> {
+    if samples.is_empty() {
+        return Err(CircuitError::Settings("no calibration sample".into()));
+    }
     opts.visibility.validate().map_err(CircuitError::Settings)?;
     let mut g = g.clone();
     compose_linear(&mut g, NOMINAL_DOT_WIDTH);
@@ -174,7 +190,7 @@ pub fn compile(
     // The structure does not depend on the scale: lay out once.
     let structure = quantize_graph(&g, scales[0])?;
     let planner = Planner::new(&structure, opts.lanes, opts.profile, opts.visibility);
-    let mut trials: Vec<Trial> = scales.iter().map(|&s| try_scale(&g, &planner, s, inputs, reference, opts)).collect();
+    let mut trials: Vec<Trial> = scales.iter().map(|&s| try_scale(&g, &planner, s, samples, opts)).collect();
     let usable: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].ok.is_some()).collect();
     let preferred: Vec<usize> =
         usable.iter().copied().filter(|&i| trials[i].record.scale >= MIN_PREFERRED_SCALE).collect();

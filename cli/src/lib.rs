@@ -14,8 +14,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    aggregate, bench, bench_engines, chain, compile, evm, hash, import_srs, inspect, prove, run as run_cmd, setup,
-    verify,
+    aggregate, bench, bench_engines, calibrate, chain, compile, evm, hash, import_srs, inspect, prove, run as run_cmd,
+    setup, verify,
 };
 
 /// Prove machine-learning inference with zero-knowledge proofs (halo2, KZG/BN254).
@@ -37,6 +37,9 @@ pub enum Command {
     Run(run_cmd::RunArgs),
     /// Lower and quantise an ONNX model and plan its circuit.
     Compile(compile::CompileArgs),
+    /// Compile from several sample inputs: every scale on every sample, the
+    /// trade-off reported, and every sample checked to fit the chosen circuit.
+    Calibrate(calibrate::CalibrateArgs),
     /// Generate (or load) the SRS and the proving and verifying keys.
     Setup(setup::SetupArgs),
     /// Prove one inference.
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(a) => run_cmd::run(a, &ui),
         Command::Compile(a) => compile::run(a, &ui),
+        Command::Calibrate(a) => calibrate::run(a, &ui),
         Command::Setup(a) => setup::run(a, &ui),
         Command::Prove(a) => prove::run(a, &ui),
         Command::Verify(a) => verify::run(a, &ui),

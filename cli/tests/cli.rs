@@ -209,6 +209,47 @@ fn a_gpu_that_is_not_there_falls_back_to_the_cpu_with_a_warning() {
     assert!(e["rows"].as_array().unwrap().iter().all(|row| row["equal"] == true), "{e}");
 }
 
+/// `calibrate` on several samples: the worst error over them decides, every
+/// sample fits the chosen circuit (and proves), and malformed data is refused.
+#[test]
+fn calibrate_on_several_samples_reports_the_trade_off_and_every_sample_fits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let dir = tmp.path().join("calibrated");
+    let one: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo().join("examples/demo_cnn/input.json")).unwrap()).unwrap();
+    let sample: Vec<f64> = one["input_data"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    // Three samples back to back: the input, a brighter one (a wider range) and a
+    // darker one.
+    let mut data = sample.clone();
+    data.extend(sample.iter().map(|v| v * 1.8));
+    data.extend(sample.iter().map(|v| v * 0.3));
+    let calib = tmp.path().join("calib.json");
+    std::fs::write(&calib, serde_json::json!({ "input_data": [data] }).to_string()).unwrap();
+    let o = zkinfer(&srs, &["calibrate", s(&demo()), "--data", s(&calib), "--out", s(&dir)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (stdout, _) = text(&o);
+    assert!(stdout.contains("<- chosen") && stdout.contains("on 3 samples"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("calibration.json")).unwrap()).unwrap();
+    assert_eq!(report["samples"], 3);
+    assert!(report["trials"].as_array().unwrap().len() > 1, "{report}");
+    // The brightest sample proves with the calibrated circuit.
+    let bright = tmp.path().join("bright.json");
+    let bright_data: Vec<f64> = sample.iter().map(|v| v * 1.8).collect();
+    std::fs::write(&bright, serde_json::json!({ "input_data": [bright_data] }).to_string()).unwrap();
+    let o = zkinfer(&srs, &["setup", s(&dir)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = zkinfer(&srs, &["prove", s(&dir), "--input", s(&bright)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = zkinfer(&srs, &["verify", s(&dir)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    // Data that is not a whole number of samples.
+    std::fs::write(&calib, serde_json::json!({ "input_data": [[0.5, 0.25, 1.0]] }).to_string()).unwrap();
+    let o = zkinfer(&srs, &["calibrate", s(&demo()), "--data", s(&calib), "--out", s(&dir)]);
+    assert_fails(&o, &["not a whole number of samples of 144"]);
+}
+
 #[test]
 fn aggregate_refuses_what_it_cannot_do_before_any_proving() {
     let tmp = tempfile::tempdir().unwrap();

@@ -3,6 +3,7 @@
 pub mod aggregate;
 pub mod bench;
 pub mod bench_engines;
+pub mod calibrate;
 pub mod chain;
 pub mod compile;
 pub mod evm;

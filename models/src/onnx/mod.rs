@@ -65,6 +65,32 @@ fn concrete_shape(dims: &[Option<usize>], len: usize) -> std::result::Result<Vec
 }
 
 impl OnnxModel {
+    /// Values per sample of each input of the model at `path`: the product of
+    /// `shapes[i]` when given, else of the model's declared shape with symbolic
+    /// (batch) dimensions taken as 1. Calibration data lists samples back to back.
+    pub fn sample_lengths(path: &Path, shapes: Option<&[Vec<usize>]>) -> Result<Vec<usize>> {
+        if let Some(shapes) = shapes {
+            return Ok(shapes.iter().map(|s| s.iter().product()).collect());
+        }
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let model = tract_onnx::onnx()
+            .model_for_read(&mut &bytes[..])
+            .map_err(|e| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") })?;
+        (0..model.inputs.len())
+            .map(|i| {
+                let fact = model.input_fact(i).map_err(analyse(path))?;
+                Ok(fact
+                    .shape
+                    .dims()
+                    .map(|d| match d {
+                        GenericFactoid::Only(d) => d.to_usize().unwrap_or(1),
+                        GenericFactoid::Any => 1,
+                    })
+                    .product())
+            })
+            .collect()
+    }
+
     /// Loads `path`. Input shapes come from `shapes` when given (e.g. `input_shapes`
     /// of the input file), otherwise from the model with symbolic dimensions set from
     /// `lens` (the number of values per input).
