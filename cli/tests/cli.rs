@@ -250,6 +250,31 @@ fn calibrate_on_several_samples_reports_the_trade_off_and_every_sample_fits() {
     assert_fails(&o, &["not a whole number of samples of 144"]);
 }
 
+/// `prove --segments N --jobs J`: split, every index as its own process, the
+/// chain verified; the pieces stay usable with `verify-chain`.
+#[test]
+fn prove_with_segments_and_jobs_runs_the_whole_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let chain = tmp.path().join("chain");
+    let input = repo().join("examples/demo_cnn/input.json");
+    let o = zkinfer(
+        &srs,
+        &["prove", s(&chain), "--segments", "3", "--jobs", "2", "--model", s(&demo()), "--input", s(&input)],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (stdout, _) = text(&o);
+    assert!(stdout.contains("chain of 3 segments verified"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(chain.join("chain-report.json")).unwrap()).unwrap();
+    assert_eq!(report["jobs"], 2);
+    assert_eq!(report["segments"].as_array().unwrap().len(), 3);
+    let o = zkinfer(&srs, &["verify-chain", "--plan", s(&chain.join("plan.json"))]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = zkinfer(&srs, &["prove", s(&chain), "--segments", "3", "--input", s(&input)]);
+    assert_fails(&o, &["--segments needs the ONNX model", "--model"]);
+}
+
 #[test]
 fn aggregate_refuses_what_it_cannot_do_before_any_proving() {
     let tmp = tempfile::tempdir().unwrap();

@@ -20,6 +20,7 @@ use crate::ui::Ui;
 #[derive(Args, Debug)]
 pub struct ProveArgs {
     /// Working directory with model.compiled and pk.bin; the proof is written there.
+    /// With --segments: the chain's directory [default: out/<model name>-chain].
     pub dir: Option<PathBuf>,
     /// Input file (EZKL layout).
     #[arg(long, short)]
@@ -45,6 +46,26 @@ pub struct ProveArgs {
     /// MSM/NTT engine.
     #[command(flatten)]
     pub engine: EngineFlags,
+    /// Segmented proving.
+    #[command(flatten)]
+    pub segments: SegmentFlags,
+}
+
+/// `prove --segments N --jobs J --model MODEL.onnx`: split, prove every segment
+/// in its own process (J at once: the same index protocol as Kubernetes Indexed
+/// Jobs and Slurm arrays), then verify the chain.
+#[derive(Args, Debug, Default)]
+pub struct SegmentFlags {
+    /// Prove the model as this many segments linked by Poseidon commitments
+    /// (`split`, `prove-chain` and `verify-chain` in one go); needs --model.
+    #[arg(long)]
+    pub segments: Option<usize>,
+    /// Segments proven at once, each in its own process (with --segments).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// The ONNX model to split (with --segments).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
 }
 
 /// The readable companion of a proof file.
@@ -76,6 +97,14 @@ pub fn proof_json(proof: &Proof) -> serde_json::Value {
 
 /// Runs `prove`.
 pub fn run(args: ProveArgs, ui: &Ui) -> Result<()> {
+    if let Some(count) = args.segments.segments {
+        return run_segmented(args, count, ui);
+    }
+    if args.segments.model.is_some() {
+        anyhow::bail!(
+            "--model is for segmented proving\n  hint: add --segments N, or prove a compiled model's directory"
+        );
+    }
     let dir = Workdir(args.dir.clone().unwrap_or_else(|| PathBuf::from(".")));
     let compiled = read_compiled(&args.compiled.clone().unwrap_or_else(|| dir.compiled()))?;
     args.guard.check(&compiled.shape, "proving")?;
@@ -104,4 +133,51 @@ pub fn run(args: ProveArgs, ui: &Ui) -> Result<()> {
         proof.outputs_f64().unwrap_or_default()
     );
     Ok(())
+}
+
+/// `prove --segments`: split (default compilation settings), prove every segment
+/// as its own process, verify the chain.
+fn run_segmented(args: ProveArgs, count: usize, ui: &Ui) -> Result<()> {
+    use clap::{Command, FromArgMatches};
+
+    use super::chain::{self, ProveChainArgs, SplitArgs, VerifyChainArgs};
+    use crate::pipeline::{CompileFlags, ModelArgs};
+
+    let model =
+        args.segments.model.clone().ok_or_else(|| {
+            anyhow::anyhow!("--segments needs the ONNX model to split\n  hint: add --model MODEL.onnx")
+        })?;
+    anyhow::ensure!(count >= 1, "--segments must be at least 1");
+    // The compilation defaults exactly as `split` has them on the command line.
+    let matches = CompileFlags::augment_args(Command::new("prove")).try_get_matches_from(["prove"])?;
+    let flags = CompileFlags::from_arg_matches(&matches)?;
+    let out = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-chain", crate::pipeline::model_name(&model))));
+    chain::run_split(
+        SplitArgs {
+            model: ModelArgs { model, input: Some(args.input.clone()) },
+            out: Some(out.clone()),
+            segments: Some(count),
+            max_memory_mib: None,
+            flags,
+            srs: args.srs.clone(),
+        },
+        ui,
+    )?;
+    let plan = out.join("plan.json");
+    chain::run_prove_chain(
+        ProveChainArgs {
+            plan: plan.clone(),
+            input: args.input.clone(),
+            jobs: args.segments.jobs,
+            srs: args.srs.clone(),
+            guard: args.guard.clone(),
+            prover: args.prover.clone(),
+            engine: args.engine.clone(),
+        },
+        ui,
+    )?;
+    chain::run_verify_chain(VerifyChainArgs { plan }, ui)
 }
