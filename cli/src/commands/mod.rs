@@ -10,6 +10,7 @@ pub mod evm;
 pub mod hash;
 pub mod import_srs;
 pub mod inspect;
+pub mod ops;
 pub mod prove;
 pub mod run;
 pub mod setup;

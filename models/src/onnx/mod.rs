@@ -4,6 +4,7 @@
 
 mod lower;
 mod ops;
+pub mod probe;
 mod value;
 
 use std::path::{Path, PathBuf};
@@ -117,9 +118,35 @@ impl OnnxModel {
     }
 
     fn parse(bytes: &[u8], path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
-        let mut model = tract_onnx::onnx()
+        let model = tract_onnx::onnx()
             .model_for_read(&mut &bytes[..])
             .map_err(|e| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") })?;
+        Self::from_inference(model, path, shapes, lens)
+    }
+
+    /// Like [`OnnxModel::load`], from an ONNX model built in memory (the
+    /// operator probes of [`crate::onnx::probe`]).
+    pub fn from_proto(
+        proto: &tract_onnx::pb::ModelProto,
+        label: &str,
+        shapes: Option<&[Vec<usize>]>,
+        lens: &[usize],
+    ) -> Result<OnnxModel> {
+        let path = PathBuf::from(label);
+        let model =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tract_onnx::onnx().model_for_proto_model(proto)))
+                .map_err(|_| Error::NotOnnx { path: path.clone(), message: "the ONNX importer panicked".into() })?
+                .map_err(|e| Error::NotOnnx { path: path.clone(), message: format!("{e:#}") })?;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::from_inference(model, &path, shapes, lens)))
+            .unwrap_or_else(|_| Err(Error::Analyse { path: path.clone(), message: "tract panicked".into() }))
+    }
+
+    fn from_inference(
+        mut model: InferenceModel,
+        path: &Path,
+        shapes: Option<&[Vec<usize>]>,
+        lens: &[usize],
+    ) -> Result<OnnxModel> {
         let n_inputs = model.inputs.len();
         if lens.len() != n_inputs {
             return Err(Error::InputCount { expected: n_inputs, got: lens.len() });
