@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use rand::{Rng, SeedableRng};
 use zkinfer_circuits::compile::CompileOptions;
 use zkinfer_models::ir::Op;
 use zkinfer_tests::cases;
@@ -53,6 +54,26 @@ fn tree_operators_agree_on_many_inputs() {
 fn recurrent_cells_agree_on_many_inputs() {
     for seed in 0..4 {
         check_case(cases::recurrent_cells(200 + seed));
+    }
+}
+
+/// LSTM, GRU and RNN over three time steps: tract keeps them as a `Scan`, which
+/// is unrolled; each iteration must agree with tract and the circuit with the
+/// integer reference.
+#[test]
+fn multi_step_recurrences_unroll_and_agree() {
+    use zkinfer_models::onnx::probe::{load, probes};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(31);
+    let wanted = [("LSTM", "three time steps"), ("GRU", "three time steps"), ("RNN", "")];
+    for (op, case) in wanted {
+        let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");
+        let (model, lens) = load(&probe).expect("loads");
+        let inputs: Vec<Vec<f64>> = lens.iter().map(|&n| (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()).collect();
+        let p = prepare(model, inputs, &CompileOptions::default());
+        assert!(p.lowering_error < 1e-4, "{op}: float lowering differs from tract by {}", p.lowering_error);
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        assert!(err < 2e-2, "{op}: integer reference error {err}");
+        p.assert_circuit_equals_reference(op);
     }
 }
 

@@ -166,8 +166,6 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
     if !unsupported.is_empty() {
         return Err(Error::Unsupported(unsupported));
     }
-    let graph_err =
-        |node: &str, op: &str, e: String| Error::Lowering { node: node.to_string(), op: op.to_string(), message: e };
     let mut g = FGraph::default();
     let mut values: HashMap<OutletId, Value> = HashMap::new();
     for (i, outlet) in model.input_outlets().iter().flat_map(|o| o.iter()).enumerate() {
@@ -182,6 +180,23 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
         }
         values.insert(*outlet, Value::View(view));
     }
+    lower_nodes(&mut g, model, &mut values)?;
+    for o in model.output_outlets().map_err(|e| graph_err("(model)", "graph", e.to_string()))? {
+        let v =
+            values.get(o).ok_or_else(|| graph_err("(model)", "output", format!("output {o:?} was not computed")))?;
+        let view: View = v.to_view().map_err(|e| graph_err("(model)", "output", e.to_string()))?;
+        g.outputs.push(view);
+    }
+    Ok(g)
+}
+
+fn graph_err(node: &str, op: &str, e: String) -> Error {
+    Error::Lowering { node: node.to_string(), op: op.to_string(), message: e }
+}
+
+/// Lowers every node of `model` that is not a source, in evaluation order, reading
+/// and writing `values` (the sources' values must be there).
+fn lower_nodes(g: &mut FGraph, model: &TypedModel, values: &mut HashMap<OutletId, Value>) -> Result<()> {
     let order = model.eval_order().map_err(|e| graph_err("(model)", "graph", e.to_string()))?;
     for id in order {
         let node = model.node(id);
@@ -213,7 +228,7 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
                     .iter()
                     .find(|l| l.handles(node))
                     .ok_or_else(|| graph_err(&node.name, &op_name, "no lowering".into()))?;
-                let mut ctx = Ctx { g: &mut g, node, out_shapes, input_types: input_types(model, node) };
+                let mut ctx = Ctx { g, node, out_shapes, input_types: input_types(model, node) };
                 let out = lowering.lower(&mut ctx, &inputs)?;
                 for (slot, v) in out.iter().enumerate() {
                     let want = &ctx.out_shapes[slot];
@@ -229,13 +244,36 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
             values.insert(OutletId::new(id, slot), v);
         }
     }
-    for o in model.output_outlets().map_err(|e| graph_err("(model)", "graph", e.to_string()))? {
-        let v =
-            values.get(o).ok_or_else(|| graph_err("(model)", "output", format!("output {o:?} was not computed")))?;
-        let view: View = v.to_view().map_err(|e| graph_err("(model)", "output", e.to_string()))?;
-        g.outputs.push(view);
+    Ok(())
+}
+
+/// Lowers a loop body (or any sub-model) into `g` for the given input values,
+/// returning its outputs' values: one unrolled iteration of a `Scan`.
+pub(crate) fn lower_body(g: &mut FGraph, model: &TypedModel, inputs: Vec<Value>) -> Result<Vec<Value>> {
+    let mut values: HashMap<OutletId, Value> = HashMap::new();
+    let outlets = model.input_outlets().map_err(|e| graph_err("(loop body)", "graph", e.to_string()))?;
+    if outlets.len() != inputs.len() {
+        return Err(graph_err(
+            "(loop body)",
+            "graph",
+            format!("{} inputs for {} sources", inputs.len(), outlets.len()),
+        ));
     }
-    Ok(g)
+    for (outlet, value) in outlets.iter().zip(inputs) {
+        values.insert(*outlet, value);
+    }
+    lower_nodes(g, model, &mut values)?;
+    model
+        .output_outlets()
+        .map_err(|e| graph_err("(loop body)", "graph", e.to_string()))?
+        .iter()
+        .map(|o| {
+            values
+                .get(o)
+                .cloned()
+                .ok_or_else(|| graph_err("(loop body)", "output", format!("output {o:?} was not computed")))
+        })
+        .collect()
 }
 
 /// Evaluates a node whose inputs are all constants with tract itself.

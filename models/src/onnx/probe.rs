@@ -408,6 +408,14 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").trim().to_string()
 }
 
+/// The probe's model, loaded as a user's model is, and the number of values of
+/// each variable input (for tests that run the probe on data).
+pub fn load(p: &Probe) -> crate::error::Result<(OnnxModel, Vec<usize>)> {
+    let (proto, shapes) = model(p);
+    let lens: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
+    Ok((OnnxModel::from_proto(&proto, p.op, Some(&shapes), &lens)?, lens))
+}
+
 /// Runs one probe.
 pub fn run(p: &Probe) -> SupportRow {
     let (proto, shapes) = model(p);

@@ -15,6 +15,7 @@ mod pad;
 mod recurrent;
 mod reduce;
 mod rms_norm;
+mod scan;
 mod select;
 mod softmax;
 mod sum_pool;
@@ -38,6 +39,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &recurrent::RecurrentLowering,
         &softmax::SoftmaxLowering,
         &select::SelectLowering,
+        &scan::ScanLowering,
         &rms_norm::RmsNormLowering,
         &gather::GatherLowering,
         &data_movement::DataMovementLowering,
