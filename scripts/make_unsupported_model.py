@@ -4,8 +4,8 @@
     pip install -r scripts/requirements-demo.txt
     python3 scripts/make_unsupported_model.py [OUT_DIR]    # default: tests/data/unsupported
 
-Writes OUT_DIR/network.onnx and OUT_DIR/input.json. A dense layer, then Floor and
-Atan (rounding and inverse trigonometric functions: not supported yet) on two
+Writes OUT_DIR/network.onnx and OUT_DIR/input.json. A dense layer, then Sinh and
+Atan (hyperbolic and inverse trigonometric functions: not supported yet) on two
 branches joined by Add, so that the tests see every unsupported operator
 reported at once, by node, before any proving. Update the tests that use it when
 zkinfer learns these operators.
@@ -27,9 +27,9 @@ def build(rng):
     ]
     nodes = [
         helper.make_node("MatMul", ["input", "dense.weight"], ["h"], name="dense"),
-        helper.make_node("Floor", ["h"], ["floored"], name="floor_node"),
+        helper.make_node("Sinh", ["h"], ["hyperbolic"], name="sinh_node"),
         helper.make_node("Atan", ["h"], ["angle"], name="atan_node"),
-        helper.make_node("Add", ["floored", "angle"], ["output"], name="join"),
+        helper.make_node("Add", ["hyperbolic", "angle"], ["output"], name="join"),
     ]
     graph = helper.make_graph(
         nodes,

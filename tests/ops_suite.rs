@@ -49,6 +49,20 @@ fn tree_operators_agree_on_many_inputs() {
     }
 }
 
+/// Floor, Ceil and Round (ties to even) must be exact, ties included.
+#[test]
+fn rounding_is_exact_on_many_inputs() {
+    for seed in 0..4 {
+        let case = cases::rounding(300 + seed);
+        let name = case.name.clone();
+        let p = prepare(case.model, case.inputs, &CompileOptions::default());
+        assert!(p.lowering_error == 0.0, "{name}: the float lowering differs from tract by {}", p.lowering_error);
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        assert!(err == 0.0, "{name}: integer reference error {err}");
+        p.assert_circuit_equals_reference(&name);
+    }
+}
+
 /// LSTM and GRU cells over several random inputs and states.
 #[test]
 fn recurrent_cells_agree_on_many_inputs() {
@@ -59,12 +73,12 @@ fn recurrent_cells_agree_on_many_inputs() {
 
 /// LSTM, GRU and RNN over three time steps: tract keeps them as a `Scan`, which
 /// is unrolled; each iteration must agree with tract and the circuit with the
-/// integer reference.
+/// integer reference. Also Resize (nearest, integer scales), probed the same way.
 #[test]
 fn multi_step_recurrences_unroll_and_agree() {
     use zkinfer_models::onnx::probe::{load, probes};
     let mut rng = rand::rngs::StdRng::seed_from_u64(31);
-    let wanted = [("LSTM", "three time steps"), ("GRU", "three time steps"), ("RNN", "")];
+    let wanted = [("LSTM", "three time steps"), ("GRU", "three time steps"), ("RNN", ""), ("Resize", "")];
     for (op, case) in wanted {
         let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");
         let (model, lens) = load(&probe).expect("loads");

@@ -656,6 +656,19 @@ pub fn recurrent_cells(seed: u64) -> Case {
     b.finish("recurrent_cells", &[lstm, cell, gru])
 }
 
+/// Floor, Ceil and Round (ties to even) on a grid of quarters, so that exact
+/// integers and exact ties (±k.5) occur, scaled so that outputs of all signs
+/// feed a dense layer.
+pub fn rounding(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.grid_input(&[2, 8], 0.25, 14);
+    let floor = b.op("floor", math::floor(), &[x]);
+    let ceil = b.op("ceil", math::ceil(), &[x]);
+    let round = b.op("round", math::round_half_to_even(), &[x]);
+    let sum = b.op("sum", math::add(), &[floor, ceil]);
+    b.finish("rounding", &[floor, ceil, round, sum])
+}
+
 /// Every named case.
 pub fn all(seed: u64) -> Vec<Case> {
     vec![
@@ -685,6 +698,7 @@ pub fn all(seed: u64) -> Vec<Case> {
         log_softmax(seed),
         argmax_and_gathers(seed),
         recurrent_cells(seed),
+        rounding(seed),
     ]
 }
 

@@ -1,4 +1,5 @@
-//! Unary element-wise operators: Square, Neg, Abs by arithmetic; Sigmoid, Tanh,
+//! Unary element-wise operators: Square, Neg, Abs by arithmetic; Floor, Ceil and
+//! Round (ties to even) from an exact integer remainder; Sigmoid, Tanh,
 //! Erf, Exp and Sign by one table lookup ([`crate::func`]); Ln, Sin, Cos, Recip,
 //! Sqrt, Rsqrt, PowConst, LeakyRelu, HardSwish, Silu and GELU in several steps
 //! ([`super::math`]).
@@ -18,7 +19,10 @@ use crate::ir::ReduceKind;
 
 pub(crate) struct ElementWiseLowering;
 
-const SUPPORTED: [&str; 15] = [
+const SUPPORTED: [&str; 18] = [
+    "Floor",
+    "Ceil",
+    "RoundHalfToEven",
     "Square",
     "Neg",
     "Abs",
@@ -98,6 +102,9 @@ impl Lowering for ElementWiseLowering {
                 math::leaky_relu(ctx.g, &n, shape, &x.elems, f64::from(op.alpha))
             }
             "HardSwish" => math::hard_swish(ctx.g, &n, shape, &x.elems),
+            "Floor" => math::rounding(ctx.g, &n, math::Rounding::Floor, shape, &x.elems),
+            "Ceil" => math::rounding(ctx.g, &n, math::Rounding::Ceil, shape, &x.elems),
+            "RoundHalfToEven" => math::rounding(ctx.g, &n, math::Rounding::HalfToEven, shape, &x.elems),
             "Silu" => math::silu(ctx.g, &n, shape, &x.elems),
             "GeluExact" => math::gelu(ctx.g, &n, shape, &x.elems, None),
             "GeluApproximate" => {

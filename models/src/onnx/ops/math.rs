@@ -220,6 +220,52 @@ pub(crate) fn periodic(g: &mut FGraph, n: &Namer<'_>, func: Func, shape: Vec<usi
     g.map(&n.at(""), n.origin, func, shape, &r.elems)
 }
 
+/// Which integer a value rounds to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rounding {
+    /// Towards −∞.
+    Floor,
+    /// Towards +∞.
+    Ceil,
+    /// To the nearest integer, ties to even (ONNX Round).
+    HalfToEven,
+}
+
+/// Floor, Ceil and Round (ties to even) from the rounding remainder
+/// `w = x − round_half_up(x) ∈ [−½, ½)` (a [`FGraph::wrap`] of period 1, exact in
+/// integer arithmetic) and `r = x − w`:
+/// - `floor(x) = r − [w < 0]`, `ceil(x) = r + [w > 0]` (exact comparisons);
+/// - ties (`w = −½`) round half up to `r`; to even, an odd `r` must be `r − 1`.
+///   `v = wrap(r, 2)` is `0` for even `r` and `−1` for odd, so the result is
+///   `r + [w = −½]·v`.
+pub(crate) fn rounding(g: &mut FGraph, n: &Namer<'_>, kind: Rounding, shape: Vec<usize>, x: &[Elem]) -> View {
+    let len = vec![x.len()];
+    let w = g.wrap(&n.at("frac"), n.origin, 1.0, len.clone(), x);
+    let r_rows = x.iter().zip(&w.elems).map(|(&x, &w)| AffineRow { bias: 0.0, terms: vec![(x, 1.0), (w, -1.0)] });
+    let r = g.affine(&n.at("nearest"), n.origin, len.clone(), r_rows.collect());
+    let (correction, weight) = match kind {
+        Rounding::Floor => {
+            let neg = scaled(g, n, "neg_frac", &w.elems, -1.0, 0.0);
+            (g.map(&n.at("below"), n.origin, Func::Positive, len.clone(), &neg.elems), -1.0)
+        }
+        Rounding::Ceil => (g.map(&n.at("above"), n.origin, Func::Positive, len.clone(), &w.elems), 1.0),
+        Rounding::HalfToEven => {
+            let shifted = scaled(g, n, "tie_offset", &w.elems, 1.0, 0.5);
+            let tie = g.map(&n.at("tie"), n.origin, Func::IsZero, len.clone(), &shifted.elems);
+            let parity = g.wrap(&n.at("parity"), n.origin, 2.0, len.clone(), &r.elems);
+            (product(g, n, "to_even", &tie.elems, &parity.elems), 1.0)
+        }
+    };
+    let rows = r
+        .elems
+        .iter()
+        .zip(&correction.elems)
+        .map(|(&r, &c)| AffineRow { bias: 0.0, terms: vec![(r, 1.0), (c, weight)] });
+    let mut out = g.affine(&n.at(""), n.origin, len, rows.collect());
+    out.shape = shape;
+    out
+}
+
 /// `1 / x`: directly when every element is known to be non-negative (clamped
 /// to at least one unit), else `sign(x) · 1/|x|`.
 pub(crate) fn reciprocal(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {

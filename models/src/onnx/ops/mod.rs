@@ -19,6 +19,7 @@ mod scan;
 mod select;
 mod softmax;
 mod sum_pool;
+mod upsample;
 
 use super::lower::Lowering;
 pub(crate) use logic::not_zero;
@@ -41,6 +42,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &select::SelectLowering,
         &scan::ScanLowering,
         &rms_norm::RmsNormLowering,
+        &upsample::UpsampleLowering,
         &gather::GatherLowering,
         &data_movement::DataMovementLowering,
     ]
