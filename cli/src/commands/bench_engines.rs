@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use halo2_axiom::halo2curves::bn256::{Fr, G1Affine, G1};
+use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::halo2curves::ff::Field;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::Serialize;
 use zkinfer_prover::fs;
-use zkinfer_prover::native::engine::Direction;
+use zkinfer_prover::native::engine::{sample_bases, Direction};
 use zkinfer_prover::native::{select, EngineChoice, Engines};
 
 use crate::pipeline::parse_engine;
@@ -76,14 +76,7 @@ fn ms<T>(work: impl FnOnce() -> T) -> (T, f64) {
 fn compare(cpu: &Engines, other: &Engines, log_n: u32, rng: &mut StdRng) -> Row {
     let n = 1usize << log_n;
     let scalars: Vec<Fr> = (0..n).map(|_| Fr::random(&mut *rng)).collect();
-    let step = G1::generator() * Fr::random(&mut *rng);
-    let mut point = step;
-    let bases: Vec<G1Affine> = (0..n)
-        .map(|_| {
-            point += step;
-            point.into()
-        })
-        .collect();
+    let bases = sample_bases(n, rng);
     let (msm_cpu, msm_cpu_ms) = ms(|| cpu.msm.msm(&scalars, &bases));
     let (msm, msm_ms) = ms(|| other.msm.msm(&scalars, &bases));
     let mut equal = msm_cpu == msm;

@@ -333,7 +333,9 @@ extern "C" cudaError_t bn254NTTCuda(const fr_t* input, int size, NTTDir dir, con
 
 namespace {
 
-__global__ void convert_montgomery(fr_t* values, size_t count, bool into)
+// Into (`to`) or out of (`from`) Montgomery form, for either field.
+template<class F>
+__global__ void convert_montgomery(F* values, size_t count, bool into)
 {
     size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
     if (i >= count)
@@ -344,19 +346,8 @@ __global__ void convert_montgomery(fr_t* values, size_t count, bool into)
         values[i].from();
 }
 
-__global__ void convert_montgomery_fp(fp_t* values, size_t count, bool into)
-{
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (i >= count)
-        return;
-    if (into)
-        values[i].to();
-    else
-        values[i].from();
-}
-
-template<class T, class Kernel>
-cudaError_t convert_on_device(T* values, size_t count, bool into, const DeviceContext& ctx, Kernel kernel)
+template<class T>
+cudaError_t convert_on_device(T* values, size_t count, bool into, const DeviceContext& ctx)
 {
     CHECK(cudaSetDevice((int)ctx.device_id));
     T* d = nullptr;
@@ -370,7 +361,7 @@ cudaError_t convert_on_device(T* values, size_t count, bool into, const DeviceCo
         CHECK(cudaMalloc(&d, count * sizeof(T)));
         CHECK(cudaMemcpy(d, values, count * sizeof(T), cudaMemcpyHostToDevice));
     }
-    kernel<<<blocks(count), THREADS>>>(d, count, into);
+    convert_montgomery<T><<<blocks(count), THREADS>>>(d, count, into);
     CHECK(cudaGetLastError());
     if (!on_device) {
         CHECK(cudaMemcpy(values, d, count * sizeof(T), cudaMemcpyDeviceToHost));
@@ -383,18 +374,18 @@ cudaError_t convert_on_device(T* values, size_t count, bool into, const DeviceCo
 
 extern "C" cudaError_t bn254ScalarConvertMontgomery(fr_t* scalars, size_t size, bool is_into, const DeviceContext* ctx)
 {
-    return convert_on_device(scalars, size, is_into, *ctx, convert_montgomery);
+    return convert_on_device(scalars, size, is_into, *ctx);
 }
 
 extern "C" cudaError_t bn254AffineConvertMontgomery(Affine* points, size_t size, bool is_into, const DeviceContext* ctx)
 {
-    return convert_on_device(reinterpret_cast<fp_t*>(points), 2 * size, is_into, *ctx, convert_montgomery_fp);
+    return convert_on_device(reinterpret_cast<fp_t*>(points), 2 * size, is_into, *ctx);
 }
 
 extern "C" cudaError_t bn254ProjectiveConvertMontgomery(Projective* points, size_t size, bool is_into,
                                                         const DeviceContext* ctx)
 {
-    return convert_on_device(reinterpret_cast<fp_t*>(points), 3 * size, is_into, *ctx, convert_montgomery_fp);
+    return convert_on_device(reinterpret_cast<fp_t*>(points), 3 * size, is_into, *ctx);
 }
 
 // Random generation is a test helper of ICICLE's; zkinfer generates its random

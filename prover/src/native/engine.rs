@@ -69,6 +69,24 @@ pub trait NttEngine: Send + Sync {
     }
 }
 
+/// `n` distinct points of G1 for benchmarks and engine checks: the multiples
+/// `2s, 3s, …` of a random point `s` (one addition each, where random points
+/// would cost a scalar multiplication each).
+pub fn sample_bases(n: usize, rng: &mut impl rand::RngCore) -> Vec<G1Affine> {
+    use halo2_axiom::halo2curves::group::Curve;
+    let step = G1::generator() * Fr::random(&mut *rng);
+    let mut point = step;
+    let points: Vec<G1> = (0..n)
+        .map(|_| {
+            point += step;
+            point
+        })
+        .collect();
+    let mut affine = vec![G1Affine::default(); n];
+    G1::batch_normalize(&points, &mut affine);
+    affine
+}
+
 /// The generator of the multiplicative subgroup of order `2^log_n` that halo2 uses.
 pub fn root_of_unity(log_n: u32) -> Fr {
     assert!(log_n <= Fr::S, "BN254 has no subgroup of order 2^{log_n}");

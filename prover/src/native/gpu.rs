@@ -264,16 +264,7 @@ mod tests {
         for log_n in (10..=22).step_by(2) {
             let n = 1usize << log_n;
             let scalars: Vec<Fr> = (0..n).map(|_| Fr::random(&mut rng)).collect();
-            // Random bases: multiples of one random point by a running sum keep
-            // generation linear in n.
-            let step = G1::generator() * Fr::random(&mut rng);
-            let mut point = step;
-            let bases: Vec<G1Affine> = (0..n)
-                .map(|_| {
-                    point += step;
-                    point.into()
-                })
-                .collect();
+            let bases = super::super::engine::sample_bases(n, &mut rng);
             assert_eq!(gpu.msm(&scalars, &bases), cpu.msm(&scalars, &bases), "MSM 2^{log_n}");
             for direction in [Direction::Forward, Direction::Inverse] {
                 let (mut a, mut b) = (scalars.clone(), scalars.clone());
