@@ -113,6 +113,15 @@ fn function_tables_and_normalisation_prove_natively() {
     }
 }
 
+/// Recurrent nets and tree ensembles (LSTM/GRU epilogues, ArgMax and gathers by
+/// computed indices) with real keys: verified, and tampering rejected.
+#[test]
+fn recurrent_and_tree_models_prove_natively() {
+    for name in ["lstm", "gru", "xgboost", "random_forest"] {
+        check(name, &CompileOptions::default());
+    }
+}
+
 #[test]
 fn the_evm_profile_and_a_hashed_input_prove_natively() {
     check("1l_mlp", &CompileOptions { profile: Profile::Evm, ..Default::default() });
