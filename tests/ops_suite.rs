@@ -73,12 +73,24 @@ fn recurrent_cells_agree_on_many_inputs() {
 
 /// LSTM, GRU and RNN over three time steps: tract keeps them as a `Scan`, which
 /// is unrolled; each iteration must agree with tract and the circuit with the
-/// integer reference. Also Resize (nearest, integer scales), probed the same way.
+/// integer reference. Also Resize (nearest, integer scales), CumSum, Trilu,
+/// ScatterElements and the normalisations built on MeanOfSquares, probed the
+/// same way.
 #[test]
-fn multi_step_recurrences_unroll_and_agree() {
+fn probed_operators_agree_with_tract_and_the_circuit() {
     use zkinfer_models::onnx::probe::{load, probes};
     let mut rng = rand::rngs::StdRng::seed_from_u64(31);
-    let wanted = [("LSTM", "three time steps"), ("GRU", "three time steps"), ("RNN", ""), ("Resize", "")];
+    let wanted = [
+        ("LSTM", "three time steps"),
+        ("GRU", "three time steps"),
+        ("RNN", ""),
+        ("Resize", ""),
+        ("CumSum", ""),
+        ("Trilu", ""),
+        ("ScatterElements", ""),
+        ("InstanceNormalization", ""),
+        ("MeanVarianceNormalization", ""),
+    ];
     for (op, case) in wanted {
         let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");
         let (model, lens) = load(&probe).expect("loads");

@@ -226,7 +226,11 @@ pub fn probes() -> Vec<Probe> {
     p.push(with_case(probe("Gather", vec![x(), ints(&[3, 0])], vec![("axis", Attr::Int(1))]), "constant indices"));
     p.push(probe("GatherElements", vec![x(), Input::Ints(vec![1, 2], vec![3, 1])], vec![("axis", Attr::Int(1))]));
     p.push(probe("GatherND", vec![var(&[2, 2]), Input::Ints(vec![1, 2], vec![1, 0])], vec![]));
-    p.push(probe("ScatterElements", vec![x(), Input::Ints(vec![1, 2], vec![3, 1]), var(&[1, 2])], vec![]));
+    p.push(probe(
+        "ScatterElements",
+        vec![x(), Input::Ints(vec![1, 2], vec![3, 1]), var(&[1, 2])],
+        vec![("axis", Attr::Int(1))],
+    ));
     p.push(probe("ScatterND", vec![var(&[2, 2]), Input::Ints(vec![1, 2], vec![1, 0]), var(&[1])], vec![]));
     p.push(probe("Expand", vec![x(), ints(&[3, 4])], vec![]));
     p.push(probe("Tile", vec![x(), ints(&[2, 1])], vec![]));

@@ -1,5 +1,6 @@
 //! One lowering per tract operator, behind a registry.
 
+mod array;
 mod binary;
 mod conv;
 mod data_movement;
@@ -28,6 +29,7 @@ pub(crate) use logic::not_zero;
 pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
     &[
         &einsum::EinSumLowering,
+        &array::ArrayLowering,
         &conv::ConvLowering,
         &deconv::DeconvLowering,
         &logic::LogicLowering,

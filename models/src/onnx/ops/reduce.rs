@@ -1,5 +1,6 @@
 //! `Reduce` over axes: Sum (GlobalAveragePool's numerator, ReduceSum) as an affine
-//! map, Max and Min as max/min sets, ArgMax and ArgMin through them. Reduced axes
+//! map, Max and Min as max/min sets, ArgMax and ArgMin through them,
+//! MeanOfSquares (InstanceNormalization's variance) as products and a mean. Reduced axes
 //! stay with size 1, as in tract.
 //!
 //! ArgMax of a set `x_0 … x_{L−1}` (first index on ties; ArgMin alike with the
@@ -29,7 +30,14 @@ impl Lowering for ReduceLowering {
 
     fn supports(&self, node: &TypedNode, _const_inputs: &[bool]) -> std::result::Result<(), String> {
         match node.op_as::<Reduce>().map(|r| &r.reducer) {
-            Some(Reducer::Sum | Reducer::Max | Reducer::Min | Reducer::ArgMax(_) | Reducer::ArgMin(_)) => Ok(()),
+            Some(
+                Reducer::Sum
+                | Reducer::Max
+                | Reducer::Min
+                | Reducer::ArgMax(_)
+                | Reducer::ArgMin(_)
+                | Reducer::MeanOfSquares,
+            ) => Ok(()),
             Some(other) => Err(format!("reduction {other:?} is not supported yet")),
             None => Err("not a Reduce".into()),
         }
@@ -60,6 +68,23 @@ impl Lowering for ReduceLowering {
                 ctx.g.affine(name, "Reduce<Sum>", out_shape, rows)
             }
             Reducer::Max => ctx.g.reduce(name, "Reduce<Max>", ReduceKind::Max, out_shape, groups),
+            Reducer::MeanOfSquares => {
+                // Σ x² / n: one product per element, then an affine mean.
+                let flat: Vec<(Elem, Elem)> = groups.iter().flatten().map(|&e| (e, e)).collect();
+                let squares =
+                    ctx.g.multiply(&format!("{name}.square"), "Reduce<MeanOfSquares>", vec![flat.len()], flat);
+                let mut at = 0;
+                let rows = groups
+                    .iter()
+                    .map(|g| {
+                        let w = 1.0 / g.len().max(1) as f64;
+                        let terms = squares.elems[at..at + g.len()].iter().map(|&e| (e, w)).collect();
+                        at += g.len();
+                        AffineRow { bias: 0.0, terms }
+                    })
+                    .collect();
+                ctx.g.affine(name, "Reduce<MeanOfSquares>", out_shape, rows)
+            }
             Reducer::Min => ctx.g.reduce(name, "Reduce<Min>", ReduceKind::Min, out_shape, groups),
             Reducer::ArgMax(last) => {
                 arg_extreme(ctx.g, name, "Reduce<ArgMax>", ReduceKind::Max, last, out_shape, groups)

@@ -1,0 +1,125 @@
+//! Array operators that are affine maps or data movement:
+//! - `CumSum` (ONNX CumSum, inclusive or exclusive, forwards or reversed): each
+//!   output the sum of a prefix (or suffix) along the axis;
+//! - `Trilu` with a constant diagonal offset: the kept triangle, zeros elsewhere;
+//! - `ScatterElements` with constant indices and no reduction: the data, with
+//!   the indexed positions replaced by the updates (later updates win, as in
+//!   ONNX).
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::array::{CumSum, ScatterElements, ScatterReduction, Trilu};
+
+use super::super::lower::{Ctx, Lowering};
+use super::super::value::{strides, tensor_to_f64, Value};
+use crate::error::Result;
+use crate::fgraph::{AffineRow, Elem, View};
+
+pub(crate) struct ArrayLowering;
+
+impl Lowering for ArrayLowering {
+    fn handles(&self, node: &TypedNode) -> bool {
+        node.op_is::<CumSum>() || node.op_is::<Trilu>() || node.op_is::<ScatterElements>()
+    }
+
+    fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
+        if node.op_is::<Trilu>() && !const_inputs.get(1).copied().unwrap_or(false) {
+            return Err("Trilu with a computed diagonal offset".into());
+        }
+        if let Some(op) = node.op_as::<ScatterElements>() {
+            if op.reduction != ScatterReduction::None {
+                return Err(format!("ScatterElements with reduction {:?}", op.reduction));
+            }
+            if !const_inputs.get(1).copied().unwrap_or(false) {
+                return Err("ScatterElements by computed indices".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
+        let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+        let view = if let Some(op) = ctx.node.op_as::<CumSum>() {
+            let op = op.clone();
+            cumsum(ctx, &x, &op)
+        } else if let Some(op) = ctx.node.op_as::<Trilu>() {
+            let upper = op.upper;
+            let k = const_ints(ctx, &inputs[1])?.first().copied().unwrap_or(0);
+            trilu(&x, upper, k)
+        } else {
+            let axis = ctx.node.op_as::<ScatterElements>().ok_or_else(|| ctx.fail("not a ScatterElements"))?.axis;
+            let indices = const_ints(ctx, &inputs[1])?;
+            let updates = inputs[2].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+            scatter(ctx, x, axis, &inputs[1].shape(), &indices, &updates)?
+        };
+        Ok(vec![Value::View(view)])
+    }
+}
+
+fn const_ints(ctx: &Ctx<'_>, v: &Value) -> Result<Vec<i64>> {
+    let t = v.as_const().ok_or_else(|| ctx.fail("a computed index"))?;
+    Ok(tensor_to_f64(t).map_err(|e| ctx.fail(e.to_string()))?.into_iter().map(|f| f as i64).collect())
+}
+
+fn cumsum(ctx: &mut Ctx<'_>, x: &View, op: &CumSum) -> View {
+    let st = strides(&x.shape);
+    let len = x.shape[op.axis];
+    let rows = (0..x.elems.len())
+        .map(|flat| {
+            let at = (flat / st[op.axis]) % len;
+            let base = flat - at * st[op.axis];
+            let range: Vec<usize> = match (op.reverse, op.exclusive) {
+                (false, false) => (0..=at).collect(),
+                (false, true) => (0..at).collect(),
+                (true, false) => (at..len).collect(),
+                (true, true) => (at + 1..len).collect(),
+            };
+            AffineRow { bias: 0.0, terms: range.into_iter().map(|j| (x.elems[base + j * st[op.axis]], 1.0)).collect() }
+        })
+        .collect();
+    let name = ctx.name().to_string();
+    let origin = ctx.op_name();
+    ctx.g.affine(&name, &origin, x.shape.clone(), rows)
+}
+
+fn trilu(x: &View, upper: bool, k: i64) -> View {
+    let rank = x.shape.len();
+    let (rows, cols) = (x.shape[rank.saturating_sub(2)], x.shape[rank - 1]);
+    let elems = x
+        .elems
+        .iter()
+        .enumerate()
+        .map(|(flat, e)| {
+            let (row, col) = (((flat / cols) % rows) as i64, (flat % cols) as i64);
+            let keep = if upper { col >= row + k } else { col <= row + k };
+            if keep {
+                *e
+            } else {
+                Elem::Const(0.0)
+            }
+        })
+        .collect();
+    View { shape: x.shape.clone(), elems }
+}
+
+fn scatter(
+    ctx: &Ctx<'_>,
+    mut x: View,
+    axis: usize,
+    idx_shape: &[usize],
+    indices: &[i64],
+    updates: &View,
+) -> Result<View> {
+    let (ds, is) = (strides(&x.shape), strides(idx_shape));
+    let len = x.shape[axis] as i64;
+    for (flat, (&index, &update)) in indices.iter().zip(&updates.elems).enumerate() {
+        let index = if index < 0 { index + len } else { index };
+        if !(0..len).contains(&index) {
+            return Err(ctx.fail(format!("index {index} is outside 0..{len}")));
+        }
+        let target: usize = (0..idx_shape.len())
+            .map(|d| if d == axis { index as usize * ds[d] } else { ((flat / is[d]) % idx_shape[d]) * ds[d] })
+            .sum();
+        x.elems[target] = update;
+    }
+    Ok(x)
+}
