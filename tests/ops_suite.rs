@@ -74,8 +74,8 @@ fn recurrent_cells_agree_on_many_inputs() {
 /// LSTM, GRU and RNN over three time steps: tract keeps them as a `Scan`, which
 /// is unrolled; each iteration must agree with tract and the circuit with the
 /// integer reference. Also Resize (nearest, integer scales), CumSum, Trilu,
-/// ScatterElements and the normalisations built on MeanOfSquares, probed the
-/// same way.
+/// ScatterElements, ReduceProd and the normalisations built on MeanOfSquares,
+/// probed the same way.
 #[test]
 fn probed_operators_agree_with_tract_and_the_circuit() {
     use zkinfer_models::onnx::probe::{load, probes};
@@ -90,6 +90,7 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
         ("ScatterElements", ""),
         ("InstanceNormalization", ""),
         ("MeanVarianceNormalization", ""),
+        ("ReduceProd", ""),
     ];
     for (op, case) in wanted {
         let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");

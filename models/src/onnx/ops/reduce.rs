@@ -1,6 +1,7 @@
 //! `Reduce` over axes: Sum (GlobalAveragePool's numerator, ReduceSum) as an affine
 //! map, Max and Min as max/min sets, ArgMax and ArgMin through them,
-//! MeanOfSquares (InstanceNormalization's variance) as products and a mean. Reduced axes
+//! MeanOfSquares (InstanceNormalization's variance) as products and a mean,
+//! Prod as a running product. Reduced axes
 //! stay with size 1, as in tract.
 //!
 //! ArgMax of a set `x_0 … x_{L−1}` (first index on ties; ArgMin alike with the
@@ -36,7 +37,8 @@ impl Lowering for ReduceLowering {
                 | Reducer::Min
                 | Reducer::ArgMax(_)
                 | Reducer::ArgMin(_)
-                | Reducer::MeanOfSquares,
+                | Reducer::MeanOfSquares
+                | Reducer::Prod,
             ) => Ok(()),
             Some(other) => Err(format!("reduction {other:?} is not supported yet")),
             None => Err("not a Reduce".into()),
@@ -68,6 +70,21 @@ impl Lowering for ReduceLowering {
                 ctx.g.affine(name, "Reduce<Sum>", out_shape, rows)
             }
             Reducer::Max => ctx.g.reduce(name, "Reduce<Max>", ReduceKind::Max, out_shape, groups),
+            Reducer::Prod => {
+                // A running product per set: one rescaled product per element.
+                let mut acc: Vec<Elem> =
+                    groups.iter().map(|g| g.first().copied().unwrap_or(Elem::Const(1.0))).collect();
+                let depth = groups.iter().map(Vec::len).max().unwrap_or(0);
+                for j in 1..depth {
+                    let live: Vec<usize> = (0..groups.len()).filter(|&i| groups[i].len() > j).collect();
+                    let pairs = live.iter().map(|&i| (acc[i], groups[i][j])).collect();
+                    let product = ctx.g.multiply(&format!("{name}.prod{j}"), "Reduce<Prod>", vec![live.len()], pairs);
+                    for (k, &i) in live.iter().enumerate() {
+                        acc[i] = product.elems[k];
+                    }
+                }
+                View { shape: out_shape, elems: acc }
+            }
             Reducer::MeanOfSquares => {
                 // Σ x² / n: one product per element, then an affine mean.
                 let flat: Vec<(Elem, Elem)> = groups.iter().flatten().map(|&e| (e, e)).collect();
