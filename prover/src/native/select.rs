@@ -71,11 +71,6 @@ pub struct Selection {
     pub warning: Option<String>,
 }
 
-/// Whether this build can use a GPU at all (the `gpu` feature).
-pub fn gpu_built() -> bool {
-    cfg!(feature = "gpu")
-}
-
 /// The engines for `choice`.
 pub fn select(choice: EngineChoice) -> Selection {
     match choice {
