@@ -159,6 +159,8 @@ pub fn quotient(inputs: &QuotientInputs<'_>, engines: &Engines) -> Result<Vec<Ve
     let mut h = vec![Fr::ZERO; 1 << extended_k];
     let weights = Weights::new(inputs.y, compiled.gate_polys, inputs.permutation_products.len(), inputs.lookups.len());
     let coefficients = Coefficients { fixed: inputs.fixed, advice: inputs.advice, instance: inputs.instance };
+    // The permutation's columns come in chunks of `degree − 2`, each with its σs.
+    let chunk_len = degree - 2;
     for j in 0..cosets {
         let on = OnCoset { engines, k, shift: Fr::ZETA * extended_omega.pow_vartime([j as u64]) };
         let vanishing_inv = Option::<Fr>::from((on.shift.pow_vartime([n as u64]) - Fr::ONE).invert())
@@ -180,11 +182,11 @@ pub fn quotient(inputs: &QuotientInputs<'_>, engines: &Engines) -> Result<Vec<Ve
                     lookup_terms(inputs, exprs, w, &frame, &columns, &on_coset, &mut numerator);
                 }
                 Term::Permutation(i) => {
-                    let chunk_len = cs.degree() - 2;
-                    let sigma = &inputs.sigma[i * chunk_len..inputs.sigma.len().min((i + 1) * chunk_len)];
+                    let sigma = inputs.sigma.chunks(chunk_len).nth(i).unwrap_or_default();
                     let (sigma, product) = (on.many(sigma), on.one(&inputs.permutation_products[i]));
                     let chunk = PermutationChunk {
                         index: i,
+                        first_column: i * chunk_len,
                         sets: inputs.permutation_products.len(),
                         values: compiled.reads[step].iter().map(|s| resident.values(*s)).collect(),
                         sigma: &sigma,
@@ -238,6 +240,8 @@ struct PermutationChunk<'a> {
     /// Which chunk, of how many.
     index: usize,
     sets: usize,
+    /// The position of its first column in the permutation (its `δ` power).
+    first_column: usize,
     /// The chunk's columns, their `σ` and the chunk's grand product `Z_i`.
     values: Vec<&'a [Fr]>,
     sigma: &'a [Vec<Fr>],
@@ -259,8 +263,7 @@ fn permutation_terms(
     let (beta, gamma) = (inputs.beta, inputs.gamma);
     let (i, sets) = (chunk.index, chunk.sets);
     let last_rotation = -(inputs.cs.blinding_factors() as i32 + 1);
-    let chunk_len = inputs.cs.degree() - 2;
-    let delta_start = Fr::DELTA.pow_vartime([(i * chunk_len) as u64]);
+    let delta_start = Fr::DELTA.pow_vartime([chunk.first_column as u64]);
     let z = chunk.product;
     per_block(numerator, |start, acc| {
         let len = acc.len();

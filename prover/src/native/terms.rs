@@ -98,9 +98,10 @@ pub fn split(e: &Expression<Fr>, scale: Fr, limit: usize, out: &mut Vec<(Fr, Exp
         Expression::Negated(a) => split(a, -scale, limit, out),
         Expression::Scaled(a, c) => split(a, scale * c, limit, out),
         Expression::Product(a, b) => {
-            let (narrow, wide) = if reads(a).len() <= reads(b).len() { (a, b) } else { (b, a) };
+            let (ra, rb) = (reads(a).len(), reads(b).len());
+            let (narrow, wide, narrow_reads) = if ra <= rb { (a, b, ra) } else { (b, a, rb) };
             let mut parts = Vec::new();
-            split(wide, Fr::ONE, limit.saturating_sub(reads(narrow).len()).max(1), &mut parts);
+            split(wide, Fr::ONE, limit.saturating_sub(narrow_reads).max(1), &mut parts);
             if parts.len() == 1 {
                 out.push((scale, e.clone()));
             } else {
