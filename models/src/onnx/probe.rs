@@ -440,16 +440,14 @@ pub fn load(p: &Probe) -> crate::error::Result<(OnnxModel, Vec<usize>)> {
 
 /// Runs one probe.
 pub fn run(p: &Probe) -> SupportRow {
-    let (proto, shapes) = model(p);
-    let lens: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
     let row = |status: &str, detail: String| SupportRow {
         op: p.op.to_string(),
         case: p.case.to_string(),
         status: status.into(),
         detail,
     };
-    let onnx = match OnnxModel::from_proto(&proto, p.op, Some(&shapes), &lens) {
-        Ok(m) => m,
+    let onnx = match load(p) {
+        Ok((m, _)) => m,
         Err(e) => return row("not supported", format!("tract cannot load it: {}", first_line(&e.to_string()))),
     };
     let table = onnx.op_table();

@@ -90,14 +90,11 @@ impl Lowering for ReduceLowering {
                 let flat: Vec<(Elem, Elem)> = groups.iter().flatten().map(|&e| (e, e)).collect();
                 let squares =
                     ctx.g.multiply(&format!("{name}.square"), "Reduce<MeanOfSquares>", vec![flat.len()], flat);
-                let mut at = 0;
-                let rows = groups
-                    .iter()
-                    .map(|g| {
-                        let w = 1.0 / g.len().max(1) as f64;
-                        let terms = squares.elems[at..at + g.len()].iter().map(|&e| (e, w)).collect();
-                        at += g.len();
-                        AffineRow { bias: 0.0, terms }
+                let rows = regroup(&squares.elems, &groups)
+                    .into_iter()
+                    .map(|set| {
+                        let w = 1.0 / set.len().max(1) as f64;
+                        AffineRow { bias: 0.0, terms: set.into_iter().map(|e| (e, w)).collect() }
                     })
                     .collect();
                 ctx.g.affine(name, "Reduce<MeanOfSquares>", out_shape, rows)
@@ -134,25 +131,29 @@ fn arg_extreme(
     let diff = g.affine(&format!("{name}.diff"), origin, n.clone(), diff);
     let hit = g.map(&format!("{name}.hit"), origin, Func::IsZero, n.clone(), &diff.elems);
     // Candidates: j + L·(1 − e_j) for the first index, j − L·(1 − e_j) for the last.
-    let mut candidates = Vec::with_capacity(flat.len());
-    let mut sets_of_candidates = Vec::with_capacity(sets.len());
-    let mut at = 0;
-    for set in &sets {
-        let len = set.len() as f64;
-        let sign = if last { -1.0 } else { 1.0 };
-        for j in 0..set.len() {
-            candidates.push(AffineRow { bias: j as f64 + sign * len, terms: vec![(hit.elems[at + j], -sign * len)] });
-        }
-        sets_of_candidates.push(set.len());
-        at += set.len();
-    }
+    let sign = if last { -1.0 } else { 1.0 };
+    let candidates = regroup(&hit.elems, &sets)
+        .into_iter()
+        .flat_map(|hits| {
+            let len = hits.len() as f64;
+            hits.into_iter()
+                .enumerate()
+                .map(move |(j, e)| AffineRow { bias: j as f64 + sign * len, terms: vec![(e, -sign * len)] })
+        })
+        .collect();
     let candidates = g.affine(&format!("{name}.candidate"), origin, n, candidates);
-    let mut groups = Vec::with_capacity(sets.len());
-    let mut at = 0;
-    for len in sets_of_candidates {
-        groups.push(candidates.elems[at..at + len].to_vec());
-        at += len;
-    }
     let pick = if last { ReduceKind::Max } else { ReduceKind::Min };
-    g.reduce(name, origin, pick, shape, groups)
+    g.reduce(name, origin, pick, shape, regroup(&candidates.elems, &sets))
+}
+
+/// `flat` (one element per member of `sets`, in order) cut into the sets' sizes.
+fn regroup(flat: &[Elem], sets: &[Vec<Elem>]) -> Vec<Vec<Elem>> {
+    let mut rest = flat;
+    sets.iter()
+        .map(|set| {
+            let (head, tail) = rest.split_at(set.len());
+            rest = tail;
+            head.to_vec()
+        })
+        .collect()
 }

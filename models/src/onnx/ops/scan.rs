@@ -37,11 +37,15 @@ impl Lowering for ScanLowering {
                 return Err(format!("a Scan over chunks of {} steps", info.chunk));
             }
         }
-        if let Some(row) = op_table(&scan.body).into_iter().find(|r| matches!(r.status, OpStatus::Unsupported(_))) {
-            let OpStatus::Unsupported(reason) = row.status else { unreachable!("filtered") };
-            return Err(format!("inside the loop body, node `{}` ({}): {reason}", row.node, row.op));
+        match op_table(&scan.body).into_iter().find_map(|r| match r.status {
+            OpStatus::Unsupported(reason) => {
+                Some(format!("inside the loop body, node `{}` ({}): {reason}", r.node, r.op))
+            }
+            _ => None,
+        }) {
+            Some(reason) => Err(reason),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
@@ -82,12 +86,8 @@ impl Lowering for ScanLowering {
                 if mapping.state {
                     next_states.push(value.clone());
                 }
-                if let Some((_, info)) = &mapping.scan {
-                    let view = value.to_view().map_err(|e| ctx.fail(e.to_string()))?;
-                    scanned[j].push(view);
-                    if info.chunk < 0 && t + 1 == iterations {
-                        scanned[j].reverse();
-                    }
+                if mapping.scan.is_some() {
+                    scanned[j].push(value.to_view().map_err(|e| ctx.fail(e.to_string()))?);
                 }
                 if mapping.last_value_slot.is_some() {
                     last[j] = Some(value.clone());
@@ -99,6 +99,10 @@ impl Lowering for ScanLowering {
         let mut outer: Vec<Option<Value>> = vec![None; slots];
         for (j, mapping) in scan.output_mapping.iter().enumerate() {
             if let Some((slot, info)) = &mapping.scan {
+                // A backward scan (negative chunk) produced its steps last first.
+                if info.chunk < 0 {
+                    scanned[j].reverse();
+                }
                 let stacked = stack(&scanned[j], info.axis).ok_or_else(|| ctx.fail("stacking the scanned outputs"))?;
                 *outer.get_mut(*slot).ok_or_else(|| ctx.fail("output slot"))? = Some(Value::View(stacked));
             }
