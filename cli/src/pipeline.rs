@@ -404,13 +404,19 @@ pub struct Loaded {
     pub reference: Vec<Vec<f64>>,
 }
 
-/// Loads `model` for `input` and runs tract on it.
-pub fn load(model: &Path, input: InputData) -> Result<Loaded> {
+/// Refuses a model path that does not exist, saying what to pass instead.
+pub fn ensure_model_exists(model: &Path) -> Result<()> {
     anyhow::ensure!(
         model.exists(),
         "model file {} does not exist\n  hint: pass the path of an .onnx file",
         model.display()
     );
+    Ok(())
+}
+
+/// Loads `model` for `input` and runs tract on it.
+pub fn load(model: &Path, input: InputData) -> Result<Loaded> {
+    ensure_model_exists(model)?;
     let lens: Vec<usize> = input.tensors.iter().map(|t| t.len()).collect();
     let onnx = OnnxModel::load(model, input.shapes.as_deref(), &lens)?;
     let reference = onnx.run_float(&input.tensors)?;

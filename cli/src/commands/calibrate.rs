@@ -17,7 +17,7 @@ use zkinfer_prover::compiled::CompiledModel;
 use zkinfer_prover::fs;
 use zkinfer_prover::prove::witness;
 
-use crate::pipeline::{model_name, read_input, write_compiled, CompileFlags, Workdir};
+use crate::pipeline::{ensure_model_exists, model_name, read_input, write_compiled, CompileFlags, Workdir};
 use crate::ui::Ui;
 
 /// Arguments of `calibrate`.
@@ -79,11 +79,7 @@ fn split_samples(tensors: &[Vec<f64>], lens: &[usize]) -> Result<Vec<Vec<Vec<f64
 
 /// Runs `calibrate`.
 pub fn run(args: CalibrateArgs, ui: &Ui) -> Result<()> {
-    ensure!(
-        args.model.exists(),
-        "model file {} does not exist\n  hint: pass the path of an .onnx file",
-        args.model.display()
-    );
+    ensure_model_exists(&args.model)?;
     let data = read_input(&args.data)?;
     let lens = OnnxModel::sample_lengths(&args.model, data.shapes.as_deref())?;
     let inputs = split_samples(&data.tensors, &lens)?;
