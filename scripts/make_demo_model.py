@@ -13,8 +13,9 @@ import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from onnx_example import finish, save
 
 SEED = 20261125
 
@@ -56,11 +57,7 @@ def build(rng):
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch_size", 10])],
         inits,
     )
-    model = helper.make_model(graph, producer_name="zkinfer make_demo_model.py",
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return finish(graph, "zkinfer make_demo_model.py")
 
 
 def main():
@@ -68,8 +65,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     rng = np.random.RandomState(SEED)
     model = build(rng)
-    with open(os.path.join(out, "network.onnx"), "wb") as f:
-        f.write(model.SerializeToString(deterministic=True))
+    save(out, model)
     image = rng.uniform(0.0, 1.0, size=(1, 1, 12, 12)).astype(np.float32)
     with open(os.path.join(out, "input.json"), "w") as f:
         json.dump({"input_data": [[round(float(v), 6) for v in image.flatten()]]}, f)

@@ -33,8 +33,9 @@ import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from onnx_example import finish, save
 
 SEED = 20261126
 RINGS, ANGLES = 16, 128
@@ -119,11 +120,7 @@ def build():
         [helper.make_tensor_value_info("code", TensorProto.FLOAT, ["batch_size", 2 * len(FILTERS), out_h, out_w])],
         inits,
     )
-    model = helper.make_model(graph, producer_name="zkinfer make_iris_model.py",
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return finish(graph, "zkinfer make_iris_model.py")
 
 
 def smooth(a, axis, width):
@@ -173,8 +170,7 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join("examples", "iris")
     os.makedirs(out, exist_ok=True)
     model = build()
-    with open(os.path.join(out, "network.onnx"), "wb") as f:
-        f.write(model.SerializeToString(deterministic=True))
+    save(out, model)
     write_input(os.path.join(out, "input.json"), iris(np.random.RandomState(SEED)))
     write_input(os.path.join(out, "input_other.json"), iris(np.random.RandomState(SEED + 1)))
     print(f"wrote {out}/network.onnx, {out}/input.json and {out}/input_other.json")
