@@ -3,21 +3,23 @@
 
 use std::sync::Arc;
 
-use halo2_axiom::circuit::{Cell, Layouter, SimpleFloorPlanner, Value};
+use halo2_axiom::circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{Any, Circuit, Column, ConstraintSystem, Error, Instance};
 use zkinfer_models::eval::Trace;
 use zkinfer_models::ir::{Graph, Op, Ref};
+use zkinfer_models::params::committed_params;
 
 use crate::chips::compact::{physical_row, CompactConfig};
 use crate::chips::dot::DotConfig;
 use crate::chips::elementwise::{elem_row, ElemConfig, ElemRow};
 use crate::chips::fe;
 use crate::chips::func_table::FuncTableConfig;
+use crate::chips::hidden::{HiddenColumns, HiddenJob, ParamCells};
 use crate::chips::poseidon::{PoseidonConfig, PoseidonWitness};
 use crate::chips::range_table::RangeTableConfig;
 use crate::error::CircuitError;
-use crate::layout::{DotSource, ElemIn, Layout, Loc};
+use crate::layout::{DotJob, DotSource, ElemIn, Layout, Loc};
 use crate::plan::graph_instances;
 use crate::shape::{CircuitShape, Template};
 use crate::visibility::{Exposed, InstancePart, TensorKind};
@@ -62,11 +64,13 @@ impl Program {
                     zkinfer_models::ir::Operand::Const(_) => None,
                 })
                 .collect(),
+            TensorKind::Weights => Vec::new(),
         }
     }
 
-    /// The cells of a tensor in a circuit configured as `config`.
-    fn tensor_cells(&self, config: &ModelConfig, kind: TensorKind, index: usize) -> Vec<Cell> {
+    /// The cells of a tensor in a circuit configured as `config`; the weights'
+    /// cells are `weights` (their homes, known once the model region is laid out).
+    fn tensor_cells(&self, config: &ModelConfig, kind: TensorKind, index: usize, weights: &[Cell]) -> Vec<Cell> {
         match kind {
             TensorKind::Input => self
                 .tensor_refs(kind, index)
@@ -79,6 +83,7 @@ impl Program {
                 let len = self.graph.outputs[index].elems.len();
                 self.layout.outputs[start..start + len].iter().map(|loc| config.cell(&self.layout, *loc)).collect()
             }
+            TensorKind::Weights => weights.to_vec(),
         }
     }
 
@@ -87,6 +92,9 @@ impl Program {
         match kind {
             TensorKind::Input => self.tensor_refs(kind, index).into_iter().flatten().map(|r| trace.get(r)).collect(),
             TensorKind::Output => self.graph.outputs[index].elems.iter().map(|e| trace.operand(*e)).collect(),
+            TensorKind::Weights => committed_params(&self.graph)
+                .map(|params| params.into_iter().map(|(_, v)| v as i128).collect())
+                .unwrap_or_default(),
         }
     }
 }
@@ -215,6 +223,7 @@ impl ModelCircuit {
         config: &ModelConfig,
         layouter: &mut impl Layouter<Fr>,
         parts: &[InstancePart],
+        weights: &[Cell],
     ) -> Result<Vec<Cell>, Error> {
         let hashed: Vec<&InstancePart> = parts.iter().filter(|p| p.what == Exposed::Commitment).collect();
         if hashed.is_empty() {
@@ -229,7 +238,7 @@ impl ModelCircuit {
                 let mut offset = 0;
                 let mut digests = Vec::with_capacity(hashed.len());
                 for (i, part) in hashed.iter().enumerate() {
-                    let cells = program.tensor_cells(config, part.kind, part.index);
+                    let cells = program.tensor_cells(config, part.kind, part.index, weights);
                     let chain = self.witness.as_ref().map(|w| &w.hashes[i]);
                     digests.push(chip.assign(&mut region, offset, &cells, chain)?);
                     offset += crate::chips::poseidon::rows(cells.len(), chip.per_row);
@@ -238,6 +247,79 @@ impl ModelCircuit {
             },
         )
     }
+}
+
+impl ModelCircuit {
+    /// Lays out one dot job on lane `lane` (or the compact lane): its fixed
+    /// weights and bias, its witness, and, for a linear map with hidden weights,
+    /// the hidden cells bound to their parameters.
+    fn assign_dot_job(
+        &self,
+        config: &ModelConfig,
+        region: &mut Region<'_, Fr>,
+        lane: usize,
+        job: &DotJob,
+        hidden: Option<&HiddenColumns>,
+        params: &mut ParamCells,
+    ) -> Result<(), Error> {
+        let program = self.program.as_ref().ok_or(Error::Synthesis)?;
+        let (graph, layout) = (&program.graph, &program.layout);
+        let witness = self.witness.as_deref();
+        let cell = |loc| config.cell(layout, loc);
+        let value = |r| match witness {
+            Some(w) => Value::known(fe::<Fr>(w.trace.get(r))),
+            None => Value::unknown(),
+        };
+        let (bias, weights, sources, inputs, ids) = match job.source {
+            DotSource::Const(c) => (c, Vec::new(), Vec::new(), Vec::new(), None),
+            DotSource::Linear { node, row } => {
+                let Op::Linear(l) = &graph.nodes[node as usize].op else {
+                    return Err(Error::Synthesis);
+                };
+                let row = row as usize;
+                let span = l.terms.offsets[row] as usize..l.terms.offsets[row + 1] as usize;
+                let terms = &l.terms.items[span.clone()];
+                let ids = l.params.as_ref().map(|p| (&p.terms[span], p.bias[row]));
+                (
+                    l.bias[row],
+                    terms.iter().map(|(_, w)| *w).collect::<Vec<_>>(),
+                    terms.iter().map(|(r, _)| Some(cell(layout.home(*r)))).collect::<Vec<_>>(),
+                    terms.iter().map(|(r, _)| value(*r)).collect::<Vec<_>>(),
+                    ids,
+                )
+            }
+        };
+        let width = self.shape.dot_width as usize;
+        let w = DotConfig::witness_of(width, bias, &weights, inputs);
+        let hidden_job = ids.map(|(ids, bias_id)| HiddenJob { weights: &weights, ids, bias, bias_id });
+        let (fixed_bias, fixed_weights) = match &hidden_job {
+            Some(h) => (h.fixed_bias(), h.fixed_weights()),
+            None => (bias, weights.clone()),
+        };
+        let start = job.start as usize;
+        match &config.compact {
+            Some(lane) => lane.assign_dot(region, start, fixed_bias, &fixed_weights, &w, &sources)?,
+            None => {
+                config.dot[lane].assign(region, start, fixed_bias, &fixed_weights, &w, &sources)?;
+            }
+        }
+        if let Some(h) = &hidden_job {
+            let columns = hidden.ok_or(Error::Synthesis)?;
+            columns.assign_job(region, start, h, params, witness.is_some())?;
+        }
+        Ok(())
+    }
+}
+
+/// The home cells of the parameters `graph` commits to, in its order; fails when
+/// synthesis did not place exactly those parameters.
+fn weight_cells(graph: &Graph, params: &ParamCells) -> Result<Vec<Cell>, Error> {
+    let want = committed_params(graph).map_err(|_| Error::Synthesis)?;
+    let homes: Vec<_> = params.homes().collect();
+    if homes.len() != want.len() || homes.iter().zip(&want).any(|((a, _), (b, _))| a != b) {
+        return Err(Error::Synthesis);
+    }
+    Ok(homes.into_iter().map(|(_, c)| c).collect())
 }
 
 /// The circuit of one model. Without a program it can only be configured (what a
@@ -285,6 +367,11 @@ impl Circuit<Fr> for ModelCircuit {
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> ModelConfig {
         meta.set_minimum_degree(DEGREE);
+        if shape.hides_weights() {
+            // The one cell that hidden-weight lanes copy their zeros from.
+            let constants = meta.fixed_column();
+            meta.enable_constant(constants);
+        }
         let table = RangeTableConfig::configure(meta, shape.ranges.lookup_bits);
         let func_table = shape.uses_func_table().then(|| FuncTableConfig::configure(meta));
         let poseidon = shape.uses_poseidon().then(|| PoseidonConfig::configure(meta, shape.poseidon_partial_per_row()));
@@ -302,7 +389,9 @@ impl Circuit<Fr> for ModelCircuit {
                 instance,
             };
         }
-        let dot = (0..shape.dot_lanes).map(|_| DotConfig::configure(meta, shape.dot_width as usize)).collect();
+        let dot = (0..shape.dot_lanes)
+            .map(|_| DotConfig::configure_with(meta, shape.dot_width as usize, shape.hides_weights()))
+            .collect();
         let elem = (0..shape.elem_lanes)
             .map(|_| ElemConfig::configure(meta, &shape.templates, shape.ranges, &table, func_table.as_ref()))
             .collect();
@@ -315,55 +404,25 @@ impl Circuit<Fr> for ModelCircuit {
         let program = self.program.as_ref().ok_or(Error::Synthesis)?;
         let (graph, layout) = (&program.graph, &program.layout);
         let witness = self.witness.as_deref();
-        let value = |r| match witness {
-            Some(w) => Value::known(fe::<Fr>(w.trace.get(r))),
-            None => Value::unknown(),
-        };
         config.table.load(&mut layouter)?;
         if let Some(func_table) = &config.func_table {
             func_table.load(&mut layouter, graph)?;
         }
         let cell = |loc| config.cell(layout, loc);
-        layouter.assign_region(
+        let weights = layouter.assign_region(
             || "model",
             |mut region| {
+                let mut params = ParamCells::default();
                 for (lane, jobs) in layout.dot.iter().enumerate() {
                     if let (None, Some(first)) = (&config.compact, jobs.first()) {
                         region.assign_advice(config.dot[lane].acc, first.start as usize, Value::known(Fr::zero()));
                     }
+                    let hidden = match &config.compact {
+                        Some(c) => c.hidden.as_ref(),
+                        None => config.dot[lane].hidden.as_ref(),
+                    };
                     for job in jobs {
-                        let (bias, weights, sources, inputs) = match job.source {
-                            DotSource::Const(c) => (c, Vec::new(), Vec::new(), Vec::new()),
-                            DotSource::Linear { node, row } => {
-                                let Op::Linear(l) = &graph.nodes[node as usize].op else {
-                                    return Err(Error::Synthesis);
-                                };
-                                let terms = l.terms.row(row as usize);
-                                (
-                                    l.bias[row as usize],
-                                    terms.iter().map(|(_, w)| *w).collect(),
-                                    terms.iter().map(|(r, _)| Some(cell(layout.home(*r)))).collect(),
-                                    terms.iter().map(|(r, _)| value(*r)).collect(),
-                                )
-                            }
-                        };
-                        let width = self.shape.dot_width as usize;
-                        let w = DotConfig::witness_of(width, bias, &weights, inputs);
-                        match &config.compact {
-                            Some(lane) => {
-                                lane.assign_dot(&mut region, job.start as usize, bias, &weights, &w, &sources)?
-                            }
-                            None => {
-                                config.dot[lane].assign(
-                                    &mut region,
-                                    job.start as usize,
-                                    bias,
-                                    &weights,
-                                    &w,
-                                    &sources,
-                                )?;
-                            }
-                        }
+                        self.assign_dot_job(&config, &mut region, lane, job, hidden, &mut params)?;
                     }
                 }
                 for (lane, jobs) in layout.elem.iter().enumerate() {
@@ -386,15 +445,15 @@ impl Circuit<Fr> for ModelCircuit {
                         }
                     }
                 }
-                Ok(())
+                weight_cells(graph, &params)
             },
         )?;
         let parts = graph_instances(graph, &self.shape.visibility);
-        let digests = self.assign_hashes(&config, &mut layouter, &parts)?;
+        let digests = self.assign_hashes(&config, &mut layouter, &parts, &weights)?;
         let (mut row, mut digests) = (0, digests.into_iter());
         for part in &parts {
             let cells = match part.what {
-                Exposed::Values => program.tensor_cells(&config, part.kind, part.index),
+                Exposed::Values => program.tensor_cells(&config, part.kind, part.index, &weights),
                 Exposed::Commitment => digests.next().into_iter().collect(),
             };
             for c in cells {

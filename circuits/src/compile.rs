@@ -12,12 +12,13 @@ use zkinfer_models::eval::evaluate;
 use zkinfer_models::fgraph::FGraph;
 use zkinfer_models::ir::Graph;
 use zkinfer_models::optimize::compose_linear;
+use zkinfer_models::params::committed_params;
 use zkinfer_models::quantize::quantize_graph;
 use zkinfer_models::quantize_inputs;
 
 use crate::error::CircuitError;
 use crate::plan::{Lanes, Plan, Planner, Profile};
-use crate::visibility::Visibilities;
+use crate::visibility::{Visibilities, Visibility};
 
 /// Scales tried when none is given.
 pub const AUTO_SCALES: std::ops::RangeInclusive<u32> = 4..=16;
@@ -58,6 +59,14 @@ pub struct CompileOptions {
     /// Which tensors are public, private or committed.
     #[serde(default)]
     pub visibility: Visibilities,
+}
+
+impl CompileOptions {
+    /// Whether the weights are hidden (not `fixed`): the model must then be
+    /// lowered with `OnnxModel::lower_weights(true)`.
+    pub fn hides_weights(&self) -> bool {
+        self.visibility.weights != Visibility::Fixed
+    }
 }
 
 impl Default for CompileOptions {
@@ -164,6 +173,26 @@ fn try_scale(g: &FGraph, planner: &Planner, scale: u32, samples: &[Sample], opts
     }
 }
 
+/// Refuses hidden weights (`--weights-visibility` other than `fixed`) for a graph
+/// that was not lowered with them, or that has no weights to hide.
+fn check_hidden_weights(g: &FGraph, opts: &CompileOptions) -> Result<(), CircuitError> {
+    let wanted = opts.hides_weights();
+    if wanted != g.hide_weights {
+        return Err(CircuitError::Settings(format!(
+            "the model was lowered with {} weights but --weights-visibility is {}\n  hint: lower with OnnxModel::lower_weights({wanted})",
+            if g.hide_weights { "hidden" } else { "fixed" },
+            opts.visibility.weights
+        )));
+    }
+    if wanted && g.params.is_empty() {
+        return Err(CircuitError::Settings(format!(
+            "--weights-visibility {}: the model has no weights to hide (only the kernels and biases of Conv, ConvTranspose, Gemm and MatMul are weights)\n  hint: use --weights-visibility fixed",
+            opts.visibility.weights
+        )));
+    }
+    Ok(())
+}
+
 /// Compiles `g` for the calibration `inputs` whose float outputs are `reference`.
 pub fn compile(
     g: &FGraph,
@@ -181,6 +210,7 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
         return Err(CircuitError::Settings("no calibration sample".into()));
     }
     opts.visibility.validate().map_err(CircuitError::Settings)?;
+    check_hidden_weights(g, opts)?;
     let mut g = g.clone();
     compose_linear(&mut g, NOMINAL_DOT_WIDTH);
     let scales: Vec<u32> = match opts.scale {
@@ -189,6 +219,7 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
     };
     // The structure does not depend on the scale: lay out once.
     let structure = quantize_graph(&g, scales[0])?;
+    committed_params(&structure).map_err(CircuitError::Settings)?;
     let planner = Planner::new(&structure, opts.lanes, opts.profile, opts.visibility);
     let mut trials: Vec<Trial> = scales.iter().map(|&s| try_scale(&g, &planner, s, samples, opts)).collect();
     let usable: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].ok.is_some()).collect();

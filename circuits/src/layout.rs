@@ -300,7 +300,7 @@ mod tests {
             inputs: vec![Input { name: "x".into(), shape: vec![4], node: 0 }],
             nodes: vec![
                 node("x", 4, Op::Input { index: 0 }),
-                node("lin", 2, Op::Linear(Linear { bias: vec![0, 1], terms, weight_scale: 4 })),
+                node("lin", 2, Op::Linear(Linear { bias: vec![0, 1], terms, weight_scale: 4, params: None })),
                 node("rs", 2, Op::Rescale { src: vec![Ref::new(1, 0), Ref::new(1, 1)], relu: false }),
                 node("max", 2, Op::Reduce { kind: ReduceKind::Max, sets, konst: vec![Some(0), None] }),
             ],

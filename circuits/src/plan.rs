@@ -19,7 +19,10 @@ use crate::visibility::{hash_rows, InstancePart, Visibilities};
 pub fn graph_instances(graph: &Graph, visibility: &Visibilities) -> Vec<InstancePart> {
     let inputs: Vec<usize> = graph.inputs.iter().map(|i| i.shape.iter().product()).collect();
     let outputs: Vec<usize> = graph.outputs.iter().map(|o| o.elems.len()).collect();
-    visibility.instances(&inputs, &outputs)
+    // An inconsistent parameter vector is refused when compiling
+    // ([`crate::compile`]); here it counts as empty.
+    let weights = zkinfer_models::params::committed_params(graph).map_or(0, |p| p.len());
+    visibility.instances(&inputs, &outputs, weights)
 }
 
 /// Largest limb width considered (a 2^16-row table).

@@ -113,6 +113,11 @@ pub fn first_cut(graph: &Graph) -> usize {
 /// Cuts `graph` before each node of `cuts` (strictly increasing, within
 /// `first_cut(graph)..nodes`).
 pub fn split(graph: &Graph, cuts: &[usize]) -> Result<Vec<Segment>, CircuitError> {
+    if zkinfer_models::params::has_params(graph) {
+        return Err(CircuitError::Settings(
+            "segmented proving keeps weights fixed: hidden weights would need one commitment spanning the segments\n  hint: use --weights-visibility fixed with segments".into(),
+        ));
+    }
     let n = graph.nodes.len();
     let lo = first_cut(graph);
     if cuts.windows(2).any(|w| w[0] >= w[1]) || cuts.iter().any(|&c| c < lo || c >= n) {

@@ -190,6 +190,11 @@ impl CircuitShape {
         }
     }
 
+    /// Whether the dot lanes carry hidden-weight columns (weights are not `fixed`).
+    pub fn hides_weights(&self) -> bool {
+        self.visibility.weights != crate::visibility::Visibility::Fixed
+    }
+
     /// Whether the circuit has the Poseidon chip (some tensor is `hashed`).
     pub fn uses_poseidon(&self) -> bool {
         self.visibility.hashes()
@@ -221,13 +226,32 @@ impl CircuitShape {
     /// Advice columns of the circuit.
     pub fn advice_columns(&self) -> usize {
         let poseidon = self.poseidon_columns().0;
+        let hidden = self.hidden_advice_columns();
         if self.compact {
             // x_0 (also the element operand), x_1.., the result column, the limbs.
-            return self.dot_width as usize + 2 + poseidon;
+            return self.dot_width as usize + 2 + poseidon + hidden;
         }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 1);
         let elem = 2 + self.uses_b() as usize + self.limbs();
-        dot + self.elem_lanes as usize * elem + poseidon
+        dot + self.elem_lanes as usize * elem + poseidon + hidden
+    }
+
+    /// Advice columns of the hidden weights ([`crate::chips::hidden`]): per lane
+    /// one per term column and one for the bias; all take part in copies.
+    fn hidden_advice_columns(&self) -> usize {
+        if !self.hides_weights() {
+            return 0;
+        }
+        let lanes = if self.compact { 1 } else { self.dot_lanes as usize };
+        lanes * (self.dot_width as usize + 1)
+    }
+
+    /// Fixed columns of the hidden weights: `on` per lane and the constants column.
+    fn hidden_fixed_columns(&self) -> usize {
+        if !self.hides_weights() {
+            return 0;
+        }
+        (if self.compact { 1 } else { self.dot_lanes as usize }) + 1
     }
 
     /// Whether the circuit has the function table (some operation looks it up).
@@ -248,24 +272,27 @@ impl CircuitShape {
     /// Columns in the copy-constraint permutation.
     pub fn equality_columns(&self) -> usize {
         let poseidon = self.poseidon_columns().2;
+        // The hidden weights' advice columns and the constants column.
+        let hidden = self.hidden_advice_columns() + self.hides_weights() as usize;
         if self.compact {
-            return self.dot_width as usize + 2 + poseidon;
+            return self.dot_width as usize + 2 + poseidon + hidden;
         }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 1);
         let elem = 2 + self.uses_b() as usize;
-        dot + self.elem_lanes as usize * elem + 1 + poseidon
+        dot + self.elem_lanes as usize * elem + 1 + poseidon + hidden
     }
 
     /// Fixed columns before selector compression.
     pub fn fixed_columns(&self) -> usize {
         let poseidon = self.poseidon_columns().1;
+        let hidden = self.hidden_fixed_columns();
         if self.compact {
             // weights, the constant column, the range table, the function table.
-            return self.dot_width as usize + 2 + 3 * self.uses_func_table() as usize + poseidon;
+            return self.dot_width as usize + 2 + 3 * self.uses_func_table() as usize + poseidon + hidden;
         }
         let dot = self.dot_lanes as usize * (self.dot_width as usize + 3);
         let konst = self.templates.iter().any(|t| t.uses_konst()) as usize;
-        dot + self.elem_lanes as usize * konst + 1 + 3 * self.uses_func_table() as usize + poseidon
+        dot + self.elem_lanes as usize * konst + 1 + 3 * self.uses_func_table() as usize + poseidon + hidden
     }
 
     /// Selectors before compression.
@@ -348,8 +375,10 @@ mod tests {
 
         use crate::visibility::{Visibilities, Visibility};
         let hashed = Visibilities { input: Visibility::Hashed, ..Default::default() };
+        let hidden = Visibilities { weights: Visibility::Private, ..Default::default() };
+        let committed = Visibilities { weights: Visibility::Hashed, ..Default::default() };
         for compact in [false, true] {
-            for visibility in [Visibilities::default(), hashed] {
+            for visibility in [Visibilities::default(), hashed, hidden, committed] {
                 let shape = CircuitShape {
                     templates: vec![Template::Range, Template::Rescale, Template::Lookup],
                     compact,
@@ -362,6 +391,8 @@ mod tests {
                 assert_eq!(cs.num_advice_columns(), shape.advice_columns(), "advice: {what}");
                 assert_eq!(cs.num_fixed_columns(), shape.fixed_columns(), "fixed: {what}");
                 assert_eq!(cs.num_selectors(), shape.selectors(), "selectors: {what}");
+                let equality = cs.permutation().get_columns().len();
+                assert_eq!(equality, shape.equality_columns(), "equality: {what}");
             }
         }
     }

@@ -3,10 +3,12 @@
 //!
 //! The instance column holds, in order: for each model input, its values
 //! (`public`) or its commitment (`hashed`); then for each model output, its
-//! values or its commitment. `private` tensors contribute nothing; `fixed`
-//! tensors are baked into the circuit (its fixed columns, so the verifying key
-//! binds them). A commitment is [`crate::poseidon::hash`] of the tensor's
-//! quantised values.
+//! values or its commitment; then the weights' values or commitment. `private`
+//! tensors contribute nothing; `fixed` tensors are baked into the circuit (its
+//! fixed columns, so the verifying key binds them). A commitment is
+//! [`crate::poseidon::hash`] of the tensor's quantised values. The weights, when
+//! not `fixed`, are the model's parameters as one vector
+//! ([`zkinfer_models::params::committed_params`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -93,23 +95,18 @@ impl Visibilities {
                 ));
             }
         }
-        if self.weights != Visibility::Fixed {
-            return Err(format!(
-                "--weights-visibility {} is not supported yet: weights are baked into the circuit (fixed), which the verifying key commits to\n  hint: use --weights-visibility fixed",
-                self.weights
-            ));
-        }
         Ok(())
     }
 
     /// Whether some tensor is committed by a Poseidon hash (the circuit then has
     /// the Poseidon chip).
     pub fn hashes(&self) -> bool {
-        self.input == Visibility::Hashed || self.output == Visibility::Hashed
+        [self.input, self.output, self.weights].contains(&Visibility::Hashed)
     }
 
-    /// What the instance column holds, for inputs and outputs of these sizes.
-    pub fn instances(&self, input_lens: &[usize], output_lens: &[usize]) -> Vec<InstancePart> {
+    /// What the instance column holds, for inputs and outputs of these sizes and
+    /// `weights` parameters.
+    pub fn instances(&self, input_lens: &[usize], output_lens: &[usize], weights: usize) -> Vec<InstancePart> {
         let mut parts = Vec::new();
         let mut push = |kind: TensorKind, vis: Visibility, lens: &[usize]| {
             for (index, &len) in lens.iter().enumerate() {
@@ -123,17 +120,31 @@ impl Visibilities {
         };
         push(TensorKind::Input, self.input, input_lens);
         push(TensorKind::Output, self.output, output_lens);
+        push(TensorKind::Weights, self.weights, &[weights]);
         parts
     }
 }
 
-/// Model input or output.
+/// Model input, output or the weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TensorKind {
     /// A model input.
     Input,
     /// A model output.
     Output,
+    /// The model's parameters, as one vector (index 0).
+    Weights,
+}
+
+impl TensorKind {
+    /// Its name in messages and files: `input`, `output` or `weights`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TensorKind::Input => "input",
+            TensorKind::Output => "output",
+            TensorKind::Weights => "weights",
+        }
+    }
 }
 
 /// How a tensor appears among the instances.
@@ -182,7 +193,7 @@ mod tests {
     fn default_is_private_input_public_output_fixed_weights() {
         let v = Visibilities::default();
         assert_eq!(v.validate(), Ok(()));
-        let parts = v.instances(&[4], &[3, 2]);
+        let parts = v.instances(&[4], &[3, 2], 100);
         assert_eq!(parts.iter().map(InstancePart::cells).sum::<usize>(), 5);
         assert!(parts.iter().all(|p| p.kind == TensorKind::Output && p.what == Exposed::Values));
     }
@@ -190,7 +201,7 @@ mod tests {
     #[test]
     fn hashed_input_comes_first_as_one_cell() {
         let v = Visibilities { input: Visibility::Hashed, ..Default::default() };
-        let parts = v.instances(&[2048], &[512]);
+        let parts = v.instances(&[2048], &[512], 0);
         assert_eq!(parts[0], InstancePart { kind: TensorKind::Input, index: 0, len: 2048, what: Exposed::Commitment });
         assert_eq!(parts.iter().map(InstancePart::cells).sum::<usize>(), 513);
         assert!(v.hashes());
@@ -199,11 +210,25 @@ mod tests {
     }
 
     #[test]
+    fn hidden_weights_come_last() {
+        let hashed = Visibilities { weights: Visibility::Hashed, ..Default::default() };
+        assert_eq!(hashed.validate(), Ok(()));
+        assert!(hashed.hashes());
+        let parts = hashed.instances(&[4], &[3], 61);
+        assert_eq!(
+            parts.last(),
+            Some(&InstancePart { kind: TensorKind::Weights, index: 0, len: 61, what: Exposed::Commitment })
+        );
+        let public = Visibilities { weights: Visibility::Public, ..Default::default() };
+        assert_eq!(public.instances(&[4], &[3], 61).iter().map(InstancePart::cells).sum::<usize>(), 3 + 61);
+        let private = Visibilities { weights: Visibility::Private, ..Default::default() };
+        assert_eq!(private.instances(&[4], &[3], 61).len(), 1);
+    }
+
+    #[test]
     fn impossible_combinations_name_the_fix() {
         let fixed_input = Visibilities { input: Visibility::Fixed, ..Default::default() };
         assert!(fixed_input.validate().unwrap_err().contains("hint"));
-        let hashed_weights = Visibilities { weights: Visibility::Hashed, ..Default::default() };
-        assert!(hashed_weights.validate().unwrap_err().contains("--weights-visibility fixed"));
         assert!("secret".parse::<Visibility>().is_err());
         assert_eq!("hashed".parse::<Visibility>(), Ok(Visibility::Hashed));
     }

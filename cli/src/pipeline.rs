@@ -135,8 +135,12 @@ pub struct CompileFlags {
     /// Model outputs: `public`, `private` or `hashed`.
     #[arg(long, default_value = "public", value_parser = parse_visibility)]
     pub output_visibility: Visibility,
-    /// Weights: `fixed` (baked into the circuit; the verifying key commits to
-    /// them). Other modes are not supported yet.
+    /// Weights (the kernels and biases of Conv, ConvTranspose, Gemm and MatMul,
+    /// with the scales and shifts folded into them): `fixed` (baked into the
+    /// circuit; the verifying key commits to them), `private` (secret witnesses:
+    /// the key is the same for any weights), `public` (their values are public
+    /// instances) or `hashed` (secret, with their Poseidon commitment made public;
+    /// `zkinfer hash --weights` computes it).
     #[arg(long, default_value = "fixed", value_parser = parse_visibility)]
     pub weights_visibility: Visibility,
 }
@@ -425,7 +429,7 @@ pub fn load(model: &Path, input: InputData) -> Result<Loaded> {
 
 /// Lowers and compiles a loaded model.
 pub fn compile_loaded(model: &Path, loaded: &Loaded, opts: &CompileOptions) -> Result<CompiledModel> {
-    let fgraph = loaded.onnx.lower()?;
+    let fgraph = loaded.onnx.lower_weights(opts.hides_weights())?;
     let compiled = compile(&fgraph, &loaded.input.tensors, &loaded.reference, opts)?;
     Ok(CompiledModel::new(
         compiled,

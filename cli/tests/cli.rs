@@ -454,10 +454,43 @@ fn hashed_input_flow_matches_zkinfer_hash() {
     // Impossible and unsupported visibilities fail before any work, naming the fix.
     let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&input), "--input-visibility", "fixed"]);
     assert_fails(&o, &["--input-visibility fixed", "hint"]);
-    let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&input), "--weights-visibility", "hashed"]);
-    assert_fails(&o, &["--weights-visibility fixed"]);
     let o = zkinfer(&srs, &["compile", s(&demo()), "--input", s(&input), "--input-visibility", "secret"]);
     assert_fails(&o, &["unknown visibility", "hashed"]);
+    // This model's weights are fixed: there is no weights commitment to print.
+    let o = zkinfer(&srs, &["hash", s(&dir), "--weights"]);
+    assert_fails(&o, &["fixed weights", "--weights-visibility hashed"]);
+    let o = zkinfer(&srs, &["hash", s(&dir)]);
+    assert_fails(&o, &["nothing to hash", "--weights"]);
+}
+
+#[test]
+fn hashed_weights_flow_matches_zkinfer_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srs = tmp.path().join("srs");
+    let dir = tmp.path().join("work");
+    let input = repo().join("examples/demo_cnn/input.json");
+    let (model, input, out) = (demo(), s(&input).to_string(), s(&dir).to_string());
+    let args = ["run", s(&model), "--input", &input, "--out", &out, "--weights-visibility", "hashed", "--scale", "8"];
+    let o = zkinfer(&srs, &args);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["visibility"], "input private, output public, weights hashed");
+    assert_eq!(report["verified"], true);
+    let proof: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("proof.json")).unwrap()).unwrap();
+    assert_eq!(proof["commitments"][0]["tensor"], "weights 0");
+    let in_proof = proof["commitments"][0]["poseidon"].as_str().expect("commitment in proof.json").to_string();
+    let o = zkinfer(&srs, &["hash", s(&dir), "--weights"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let hashed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("hash prints JSON");
+    assert_eq!(hashed["weights"]["poseidon"].as_str(), Some(in_proof.as_str()));
+    assert!(hashed["weights"]["elements"].as_u64().unwrap() > 100);
+    // The same flow split into segments is refused, naming the fix.
+    let chain = tmp.path().join("chain").to_str().expect("utf-8").to_string();
+    let o = zkinfer(
+        &srs,
+        &["split", s(&demo()), "--input", &input, "--segments", "2", "--weights-visibility", "hashed", "--out", &chain],
+    );
+    assert_fails(&o, &["--weights-visibility fixed"]);
 }
 
 #[test]

@@ -287,7 +287,7 @@ mod tests {
                     name: "lin".into(),
                     origin: "Gemm".into(),
                     shape: vec![1],
-                    op: Op::Linear(Linear { bias: vec![3 << 8], terms, weight_scale: 4 }),
+                    op: Op::Linear(Linear { bias: vec![3 << 8], terms, weight_scale: 4, params: None }),
                 },
                 Node {
                     name: "relu".into(),

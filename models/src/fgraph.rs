@@ -7,7 +7,11 @@
 
 use std::collections::HashMap;
 
+mod weighted;
+pub use weighted::{LayerWeights, WeightedRow};
+
 use crate::ir::{Csr, ReduceKind, Ref};
+use crate::params::LinearParams;
 
 /// An element of a view: computed, or a compile-time constant.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,6 +56,9 @@ pub struct FLinear {
     pub bias: Vec<f64>,
     /// Per-output terms.
     pub terms: Csr<(Ref, f64)>,
+    /// With hidden weights: the parameter behind each term and bias
+    /// ([`crate::params`]).
+    pub params: Option<LinearParams>,
 }
 
 /// A float operation.
@@ -198,6 +205,12 @@ pub struct FGraph {
     pub inputs: Vec<FInput>,
     /// Model outputs.
     pub outputs: Vec<View>,
+    /// Whether the weights of parametrised layers are hidden: lowerings then
+    /// register them in [`FGraph::params`] and tag the terms they build
+    /// ([`FGraph::weighted`]).
+    pub hide_weights: bool,
+    /// Values of the registered parameters, by [`crate::params::ParamId`].
+    pub params: Vec<f64>,
 }
 
 /// One row of an affine map under construction: `bias + Σ w · elem`.
@@ -233,7 +246,7 @@ impl FGraph {
     /// one element or constants do not create computation.
     pub fn affine(&mut self, name: &str, origin: &str, shape: Vec<usize>, rows: Vec<AffineRow>) -> View {
         debug_assert_eq!(rows.len(), shape.iter().product::<usize>());
-        let mut lin = FLinear { bias: Vec::new(), terms: Csr::new() };
+        let mut lin = FLinear::default();
         let mut elems = Vec::with_capacity(rows.len());
         let mut pending: Vec<(usize, usize)> = Vec::new(); // (elem slot, linear row)
         for row in rows {

@@ -54,12 +54,19 @@ pub enum ReduceKind {
 
 /// Rows of references in compressed sparse row form: row `i` is
 /// `items[offsets[i]..offsets[i + 1]]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Csr<T> {
     /// Row boundaries; `offsets.len()` is the number of rows plus one.
     pub offsets: Vec<u32>,
     /// Concatenated row contents.
     pub items: Vec<T>,
+}
+
+impl<T> Default for Csr<T> {
+    /// An empty table with no rows (one offset, 0).
+    fn default() -> Self {
+        Csr::new()
+    }
 }
 
 impl<T> Csr<T> {
@@ -119,6 +126,10 @@ pub struct Linear {
     /// graph scale) or the graph scale (the output is at twice the graph scale and
     /// is consumed only by a [`Op::Rescale`]).
     pub weight_scale: u32,
+    /// With hidden weights: the model parameter behind each term and bias
+    /// ([`crate::params`]); `None` when every weight is a fixed constant.
+    #[serde(default)]
+    pub params: Option<crate::params::LinearParams>,
 }
 
 /// An operation of the quantised IR.

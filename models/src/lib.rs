@@ -20,6 +20,7 @@ pub mod ir;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod optimize;
+pub mod params;
 pub mod peer;
 pub mod quantize;
 

@@ -9,7 +9,10 @@
 //!   its rounding error each time.
 
 use crate::fgraph::{normalize_row, AffineRow, Elem, FGraph, FLinear, FOp};
-use crate::ir::{live_nodes, Csr};
+use std::collections::HashMap;
+
+use crate::ir::live_nodes;
+use crate::params::{LinearParams, ParamId};
 
 /// Row-count estimate of proving a linear node with dot products `width` terms wide:
 /// the dot rows, plus one rescaling row per output when weights are fractional.
@@ -53,7 +56,7 @@ fn uses(g: &FGraph) -> Uses {
 /// Composes `outer ∘ inner` (`inner` = node `a`), or returns `None` when the result
 /// would have more than `limit` terms.
 fn compose(outer: &FLinear, a: usize, inner: &FLinear, limit: usize) -> Option<FLinear> {
-    let mut out = FLinear { bias: Vec::with_capacity(outer.bias.len()), terms: Csr::new() };
+    let mut out = FLinear { bias: Vec::with_capacity(outer.bias.len()), ..FLinear::default() };
     for (row, &b) in outer.terms.rows().zip(&outer.bias) {
         let mut acc = AffineRow { bias: b, terms: Vec::new() };
         for &(r, w) in row {
@@ -85,7 +88,7 @@ fn compose_one(g: &mut FGraph, u: &mut Uses, b: usize, width: usize) -> bool {
     producers.dedup();
     for a in producers {
         let FOp::Linear(inner) = &g.nodes[a].op else { continue };
-        if u.by_output[a] || u.consumers[a] != [b] {
+        if u.by_output[a] || u.consumers[a] != [b] || inner.params.is_some() || outer.params.is_some() {
             continue;
         }
         let before = linear_cost(inner, width) + linear_cost(outer, width);
@@ -94,33 +97,116 @@ fn compose_one(g: &mut FGraph, u: &mut Uses, b: usize, width: usize) -> bool {
         if linear_cost(&c, width) > before {
             continue;
         }
-        // `a`'s producers now feed `b`; `a` feeds nothing.
-        let mut inner_producers: Vec<usize> = inner.terms.items.iter().map(|(r, _)| r.node as usize).collect();
-        inner_producers.sort_unstable();
-        inner_producers.dedup();
-        for p in inner_producers {
-            let list = &mut u.consumers[p];
-            list.retain(|&x| x != a);
-            if let Err(pos) = list.binary_search(&b) {
-                list.insert(pos, b);
-            }
-        }
-        u.consumers[a].clear();
-        g.nodes[b].op = FOp::Linear(c);
-        g.nodes[a].op = FOp::Linear(FLinear::default());
-        g.nodes[a].len = 0;
+        absorb(g, u, a, b, c);
         return true;
     }
     false
 }
 
-/// Composes affine chains wherever that does not increase the cost estimate.
-/// Returns how many compositions were made.
+/// Replaces linear node `b` by `c`, which now reads what `a` read: `a`'s producers
+/// feed `b`, and `a` feeds nothing (it becomes empty).
+fn absorb(g: &mut FGraph, u: &mut Uses, a: usize, b: usize, c: FLinear) {
+    let FOp::Linear(inner) = &g.nodes[a].op else { return };
+    let mut inner_producers: Vec<usize> = inner.terms.items.iter().map(|(r, _)| r.node as usize).collect();
+    inner_producers.sort_unstable();
+    inner_producers.dedup();
+    for p in inner_producers {
+        let list = &mut u.consumers[p];
+        list.retain(|&x| x != a);
+        if let Err(pos) = list.binary_search(&b) {
+            list.insert(pos, b);
+        }
+    }
+    u.consumers[a].clear();
+    g.nodes[b].op = FOp::Linear(c);
+    g.nodes[a].op = FOp::Linear(FLinear::default());
+    g.nodes[a].len = 0;
+}
+
+/// With hidden weights: folds into the parametrised linear node `a` the linear
+/// node `b` that scales and shifts `a`'s outputs one by one (`b_i = s_i · a_j + c_i`:
+/// a bias added after a matrix product, a batch normalisation after a
+/// convolution), when `a` feeds only `b`, every weight parameter of `a` meets a
+/// single scale and every bias parameter a single (scale, shift). The scaled
+/// weights and shifted biases become new parameters, so the folded constants are
+/// hidden too. Returns whether it folded.
+fn fold_into_params(g: &mut FGraph, u: &mut Uses, b: usize) -> bool {
+    let FOp::Linear(outer) = &g.nodes[b].op else { return false };
+    if outer.params.is_some() {
+        return false;
+    }
+    let mut picks: Vec<(usize, f64, f64)> = Vec::with_capacity(outer.bias.len()); // (a's row, s, c)
+    let mut source = None;
+    for (row, &c) in outer.terms.rows().zip(&outer.bias) {
+        let [(r, s)] = row else { return false };
+        if *source.get_or_insert(r.node) != r.node {
+            return false;
+        }
+        picks.push((r.index as usize, *s, c));
+    }
+    let Some(a) = source.map(|n| n as usize) else { return false };
+    let FOp::Linear(inner) = &g.nodes[a].op else { return false };
+    let Some(params) = &inner.params else { return false };
+    if u.by_output[a] || u.consumers[a] != [b] {
+        return false;
+    }
+    let span = |j: usize| inner.terms.offsets[j] as usize..inner.terms.offsets[j + 1] as usize;
+    let mut scale: HashMap<ParamId, f64> = HashMap::new();
+    let mut shift: HashMap<ParamId, (f64, f64)> = HashMap::new();
+    for &(j, s, c) in &picks {
+        for p in &params.terms[span(j)] {
+            let Some(p) = p else { return false };
+            if *scale.entry(*p).or_insert(s) != s {
+                return false;
+            }
+        }
+        let Some(q) = params.bias[j] else { return false };
+        if *shift.entry(q).or_insert((s, c)) != (s, c) {
+            return false;
+        }
+    }
+    // New parameters, one per old one, in the order first met.
+    let mut fresh: HashMap<ParamId, ParamId> = HashMap::new();
+    let mut values: Vec<f64> = Vec::new();
+    let first = g.params.len() as ParamId;
+    let mut renumber = |old: ParamId, value: f64| {
+        *fresh.entry(old).or_insert_with(|| {
+            values.push(value);
+            first + values.len() as ParamId - 1
+        })
+    };
+    let mut folded = FLinear { params: Some(LinearParams::default()), ..FLinear::default() };
+    let mut new_params = LinearParams::default();
+    for &(j, s, c) in &picks {
+        let range = span(j);
+        let mut terms = Vec::with_capacity(range.len());
+        for (&(r, w), p) in inner.terms.items[range.clone()].iter().zip(&params.terms[range]) {
+            let p = p.unwrap_or_default();
+            terms.push((r, w * s));
+            new_params.terms.push(Some(renumber(p, g.params[p as usize] * s)));
+        }
+        let q = params.bias[j].unwrap_or_default();
+        let bias = inner.bias[j] * s + c;
+        new_params.bias.push(Some(renumber(q, bias)));
+        folded.bias.push(bias);
+        folded.terms.push_row(terms);
+    }
+    folded.params = Some(new_params);
+    g.params.extend(values);
+    absorb(g, u, a, b, folded);
+    true
+}
+
+/// Composes affine chains wherever that does not increase the cost estimate
+/// (never across parametrised nodes, whose terms must keep naming their
+/// parameters), and with hidden weights folds per-output scales and shifts into
+/// the parametrised node before them ([`fold_into_params`]). Returns how many
+/// compositions and folds were made.
 pub fn compose_linear(g: &mut FGraph, width: usize) -> usize {
     let mut u = uses(g);
     let mut merged = 0;
     for b in 0..g.nodes.len() {
-        while compose_one(g, &mut u, b, width) {
+        while compose_one(g, &mut u, b, width) || (g.hide_weights && fold_into_params(g, &mut u, b)) {
             merged += 1;
         }
     }
@@ -230,5 +316,69 @@ mod tests {
         let nodes = g.nodes.len();
         assert_eq!(compose_linear(&mut g, 8), 0, "inner layer has two consumers");
         assert_eq!(g.nodes.len(), nodes);
+    }
+
+    /// A hidden-weights layer of 2 outputs over `x` (3 elements), weights
+    /// `0.5, -1, 2, 0.25, 1.5, -0.75` and biases `0.1, -0.2`.
+    fn hidden_dense(g: &mut FGraph, x: &crate::fgraph::View) -> crate::fgraph::View {
+        use crate::fgraph::{LayerWeights, WeightedRow};
+        let rows = (0..2)
+            .map(|o| WeightedRow { bias: Some(o), terms: (0..3).map(|i| (x.elems[i], o * 3 + i)).collect() })
+            .collect();
+        let layer = LayerWeights { weights: &[0.5, -1.0, 2.0, 0.25, 1.5, -0.75], bias: Some(&[0.1, -0.2]) };
+        g.weighted(("fc", "EinSum"), vec![2], rows, layer, |o| o).expect("weighted")
+    }
+
+    fn per_output(
+        g: &mut FGraph,
+        name: &str,
+        x: &crate::fgraph::View,
+        rows: &[(usize, f64, f64)],
+    ) -> crate::fgraph::View {
+        let rows = rows.iter().map(|&(j, s, c)| AffineRow { bias: c, terms: vec![(x.elems[j], s)] }).collect();
+        g.affine(name, "Mul", vec![x.len()], rows)
+    }
+
+    #[test]
+    fn hidden_weights_fold_channelwise_scale_and_shift() {
+        let mut g = FGraph { hide_weights: true, ..FGraph::default() };
+        let x = g.add_input("x", vec![3]);
+        let h = hidden_dense(&mut g, &x);
+        let bn = per_output(&mut g, "bn", &h, &[(0, 1.5, 0.25), (1, -0.5, 0.0)]);
+        let y = per_output(&mut g, "bias", &bn, &[(0, 1.0, 0.3), (1, 1.0, -0.1)]);
+        g.outputs = vec![y];
+        let input = vec![vec![0.3, -1.2, 2.0]];
+        let before = g.outputs_of(&g.evaluate(&input));
+        assert_eq!(compose_linear(&mut g, 8), 2, "the scale, then the shift");
+        assert_eq!(g.nodes.len(), 2, "input and one parametrised node");
+        let after = g.outputs_of(&g.evaluate(&input));
+        for (b, a) in before[0].iter().zip(&after[0]) {
+            assert!((b - a).abs() < 1e-12, "{b} vs {a}");
+        }
+        let FOp::Linear(l) = &g.nodes[1].op else { panic!("linear") };
+        let params = l.params.as_ref().expect("still parametrised");
+        // Every weight and bias is a fresh parameter holding its folded value.
+        for ((_, w), p) in l.terms.items.iter().zip(&params.terms) {
+            assert_eq!(g.params[p.expect("hidden") as usize], *w);
+        }
+        for (b, p) in l.bias.iter().zip(&params.bias) {
+            assert_eq!(g.params[p.expect("hidden") as usize], *b);
+        }
+        assert!((l.bias[0] - (0.1 * 1.5 + 0.25 + 0.3)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hidden_weights_keep_a_mixing_layer_apart() {
+        // One output of the layer read with two scales: its parameters would need
+        // two values, so nothing folds.
+        let mut g = FGraph { hide_weights: true, ..FGraph::default() };
+        let x = g.add_input("x", vec![3]);
+        let h = hidden_dense(&mut g, &x);
+        let mixed = per_output(&mut g, "mixed", &h, &[(0, 2.0, 0.0), (0, 3.0, 0.0)]);
+        g.outputs = vec![mixed];
+        let nodes = g.nodes.len();
+        assert_eq!(compose_linear(&mut g, 8), 0);
+        assert_eq!(g.nodes.len(), nodes);
+        assert!(matches!(&g.nodes[1].op, FOp::Linear(l) if l.params.is_some() && l.bias.len() == 2));
     }
 }

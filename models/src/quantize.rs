@@ -37,7 +37,10 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 nodes.push(Node { name, origin, shape, op: Op::Input { index: *index } });
             }
             FOp::Linear(l) => {
-                let integral = l.terms.items.iter().all(|(_, w)| w.fract() == 0.0 && w.abs() <= MAX_INTEGER_WEIGHT);
+                // Hidden weights are always fractional: whether they are whole
+                // numbers must not show in the circuit.
+                let integral = l.params.is_none()
+                    && l.terms.items.iter().all(|(_, w)| w.fract() == 0.0 && w.abs() <= MAX_INTEGER_WEIGHT);
                 let (w_scale, b_scale) = if integral { (0, scale) } else { (scale, 2 * scale) };
                 let mut terms = Csr::new();
                 for row in l.terms.rows() {
@@ -54,7 +57,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     name: name.clone(),
                     origin: origin.clone(),
                     shape: shape.clone(),
-                    op: Op::Linear(Linear { bias, terms, weight_scale: w_scale }),
+                    op: Op::Linear(Linear { bias, terms, weight_scale: w_scale, params: l.params.clone() }),
                 });
                 if !integral {
                     let lin = (nodes.len() - 1) as u32;
@@ -126,7 +129,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     for row in rows {
                         terms.push_row(row);
                     }
-                    Op::Linear(Linear { bias: vec![0; n], terms, weight_scale: scale })
+                    Op::Linear(Linear { bias: vec![0; n], terms, weight_scale: scale, params: None })
                 };
                 let all = |node: usize| (0..n).map(|i| Ref::new(node, i)).collect::<Vec<_>>();
                 let mut push = |suffix: &str, op: Op| {
@@ -161,7 +164,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 let clamp = nodes.len() - 1;
                 let mut terms = Csr::new();
                 terms.push_row([(Ref::new(clamp, 0), 0)]);
-                let one = Op::Linear(Linear { bias: vec![1i64 << scale], terms, weight_scale: 0 });
+                let one = Op::Linear(Linear { bias: vec![1i64 << scale], terms, weight_scale: 0, params: None });
                 nodes.push(Node { name: format!("{name}.one"), origin: origin.clone(), shape: vec![1], op: one });
                 let one = nodes.len() - 1;
                 let a = vec![Ref::new(one, 0); n];

@@ -84,6 +84,8 @@ impl CompiledModel {
     ) -> Self {
         let output_shapes = compiled.graph.outputs.iter().map(|o| o.shape.clone()).collect();
         let shape = compiled.plan.shape.clone();
+        // `compile` has checked the parameter vector.
+        let weights = zkinfer_models::params::committed_params(&compiled.graph).map_or(0, |p| p.len());
         let settings = Settings {
             format_version: Kind::CompiledModel.version(),
             zkinfer_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -102,7 +104,13 @@ impl CompiledModel {
             srs: None,
         };
         let mut model = CompiledModel {
-            model: ModelInfo { name: name.to_string(), scale: compiled.graph.scale, input_shapes, output_shapes },
+            model: ModelInfo {
+                name: name.to_string(),
+                scale: compiled.graph.scale,
+                input_shapes,
+                output_shapes,
+                weights,
+            },
             graph: compiled.graph,
             shape,
             settings,

@@ -69,7 +69,7 @@ fn load_files(onnx: &std::path::Path, input: &std::path::Path) -> (OnnxModel, Ve
 /// Lowers and compiles `onnx` for `inputs`.
 pub fn prepare(onnx: OnnxModel, inputs: Vec<Vec<f64>>, opts: &CompileOptions) -> Prepared {
     let reference = onnx.run_float(&inputs).expect("tract runs");
-    let fgraph = onnx.lower().expect("lowers");
+    let fgraph = onnx.lower_weights(opts.hides_weights()).expect("lowers");
     let lowered = fgraph.outputs_of(&fgraph.evaluate(&inputs));
     let lowering_error = max_diff(&reference, &lowered);
     let c = compile(&fgraph, &inputs, &reference, opts).expect("compiles");

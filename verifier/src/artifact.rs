@@ -43,7 +43,9 @@ impl Kind {
     pub fn version(self) -> u16 {
         match self {
             // 2: circuit shapes record tensor visibility; proofs their instance layout.
-            Kind::CompiledModel | Kind::ProvingKey | Kind::VerifyingKey | Kind::Proof => 2,
+            // 3: hidden weights (linear maps name their parameters; model
+            // metadata counts them).
+            Kind::CompiledModel | Kind::ProvingKey | Kind::VerifyingKey | Kind::Proof => 3,
             Kind::Srs | Kind::VerifierParams => 1,
         }
     }

@@ -13,4 +13,7 @@ pub struct ModelInfo {
     pub input_shapes: Vec<Vec<usize>>,
     /// Shape of each output.
     pub output_shapes: Vec<Vec<usize>>,
+    /// Number of hidden weights (the parameters a `public` weights proof exposes
+    /// and a `hashed` one commits to); 0 when weights are `fixed`.
+    pub weights: usize,
 }

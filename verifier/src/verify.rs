@@ -68,7 +68,8 @@ pub fn verify(vk: &VerifyingKey, params: &VerifierParams, proof: &Proof) -> Resu
         return Err(VerifyError::MetadataMismatch);
     }
     let lens = |shapes: &[Vec<usize>]| shapes.iter().map(|s| s.iter().product()).collect::<Vec<usize>>();
-    let parts = vk.shape.visibility.instances(&lens(&vk.model.input_shapes), &lens(&vk.model.output_shapes));
+    let parts =
+        vk.shape.visibility.instances(&lens(&vk.model.input_shapes), &lens(&vk.model.output_shapes), vk.model.weights);
     if proof.parts != parts {
         return Err(VerifyError::MetadataMismatch);
     }

@@ -35,6 +35,7 @@ use super::dot::{assign_terms, job_rows, DotWitness};
 use super::elementwise::{assign_row, configure_templates, Cells, ElemRow, RowCells};
 use super::fe;
 use super::func_table::FuncTableConfig;
+use super::hidden::HiddenColumns;
 use super::range_table::RangeTableConfig;
 use crate::layout::{Layout, Loc};
 use crate::shape::{CircuitShape, Ranges, Template};
@@ -62,6 +63,8 @@ pub struct CompactConfig {
     pub ranges: Ranges,
     /// Rows per element operation.
     pub stride: usize,
+    /// Hidden-weight columns, when the circuit hides weights.
+    pub hidden: Option<HiddenColumns>,
 }
 
 /// Where a layout location lies in the compact lane: all dot rows first, then the
@@ -99,15 +102,23 @@ impl CompactConfig {
         }
         meta.lookup("limb in range table", |m| vec![(m.query_advice(limbs, Rotation::cur()), table.column)]);
         let (dot_first, dot_more) = (meta.selector(), meta.selector());
+        let hidden = shape.hides_weights().then(|| HiddenColumns::configure(meta, width));
         let products = |m: &mut halo2_axiom::plonk::VirtualCells<'_, F>| {
-            x.iter().zip(&w).fold(Expression::Constant(F::ZERO), |acc, (xc, wc)| {
+            let fixed = x.iter().zip(&w).fold(Expression::Constant(F::ZERO), |acc, (xc, wc)| {
                 acc + m.query_advice(*xc, Rotation::cur()) * m.query_fixed(*wc, Rotation::cur())
-            })
+            });
+            match &hidden {
+                Some(h) => fixed + h.products(m, &x),
+                None => fixed,
+            }
         };
         meta.create_gate("dot first row", |m| {
             let q = m.query_selector(dot_first);
             let next = m.query_advice(c, Rotation::next());
-            let bias = m.query_fixed(k, Rotation::cur());
+            let mut bias = m.query_fixed(k, Rotation::cur());
+            if let Some(h) = &hidden {
+                bias = bias + h.bias_term(m);
+            }
             vec![q * (next - bias - products(m))]
         });
         meta.create_gate("dot later rows", |m| {
@@ -124,7 +135,7 @@ impl CompactConfig {
             limbs: (0..ranges.limbs(template)).map(|j| m.query_advice(limbs, Rotation(j as i32))).collect(),
         };
         let selectors = configure_templates(meta, &shape.templates, &ranges, func_table, &cells);
-        CompactConfig { x, c, limbs, w, k, dot_first, dot_more, selectors, ranges, stride: shape.elem_stride() }
+        CompactConfig { x, c, limbs, w, k, dot_first, dot_more, selectors, ranges, stride: shape.elem_stride(), hidden }
     }
 
     /// Lays out one dot job starting at `row` (the wide lane's

@@ -14,10 +14,11 @@
 
 use halo2_axiom::circuit::{Cell, Region, Value};
 use halo2_axiom::halo2curves::ff::PrimeField;
-use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Fixed};
+use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed};
 use halo2_axiom::poly::Rotation;
 
 use super::fe;
+use super::hidden::HiddenColumns;
 
 /// Columns of one dot-product lane.
 #[derive(Clone, Debug)]
@@ -34,6 +35,8 @@ pub struct DotConfig {
     pub keep: Column<Fixed>,
     /// The job's constant on its first row.
     pub bias: Column<Fixed>,
+    /// Hidden-weight columns, when the circuit hides weights.
+    pub hidden: Option<HiddenColumns>,
 }
 
 /// The witness of one job: its inputs and the running sums, as plain data.
@@ -77,6 +80,12 @@ pub fn job_rows(terms: usize, width: usize) -> usize {
 impl DotConfig {
     /// Allocates a lane of `width` terms per row and its gate.
     pub fn configure<F: PrimeField>(meta: &mut ConstraintSystem<F>, width: usize) -> Self {
+        Self::configure_with(meta, width, false)
+    }
+
+    /// [`DotConfig::configure`], with hidden-weight columns when `hidden`
+    /// ([`super::hidden`]): the gate gains `Σ on·h_i·x_i + on·(1 − keep)·hb`.
+    pub fn configure_with<F: PrimeField>(meta: &mut ConstraintSystem<F>, width: usize, hidden: bool) -> Self {
         let x: Vec<_> = (0..width).map(|_| meta.advice_column()).collect();
         let acc = meta.advice_column();
         let w: Vec<_> = (0..width).map(|_| meta.fixed_column()).collect();
@@ -84,19 +93,24 @@ impl DotConfig {
         for col in x.iter().chain([&acc]) {
             meta.enable_equality(*col);
         }
+        let hidden = hidden.then(|| HiddenColumns::configure(meta, width));
         meta.create_gate("dot", |m| {
             let q = m.query_fixed(q, Rotation::cur());
             let keep = m.query_fixed(keep, Rotation::cur());
             let bias = m.query_fixed(bias, Rotation::cur());
             let cur = m.query_advice(acc, Rotation::cur());
             let next = m.query_advice(acc, Rotation::next());
+            let first = Expression::Constant(F::ONE) - keep.clone();
             let mut sum = keep * cur + bias;
             for (xc, wc) in x.iter().zip(&w) {
                 sum = sum + m.query_advice(*xc, Rotation::cur()) * m.query_fixed(*wc, Rotation::cur());
             }
+            if let Some(h) = &hidden {
+                sum = sum + h.products(m, &x) + h.bias_term(m) * first;
+            }
             vec![q * next - sum]
         });
-        DotConfig { x, acc, w, q, keep, bias }
+        DotConfig { x, acc, w, q, keep, bias, hidden }
     }
 
     /// Terms per row.

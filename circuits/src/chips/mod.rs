@@ -7,6 +7,7 @@ pub mod compact;
 pub mod dot;
 pub mod elementwise;
 pub mod func_table;
+pub mod hidden;
 pub mod poseidon;
 pub mod range_table;
 

@@ -97,7 +97,7 @@ pub fn run(args: CalibrateArgs, ui: &Ui) -> Result<()> {
 
     let step = ui.step("trying every scale on every sample");
     let opts = args.flags.options();
-    let fgraph = onnx.lower()?;
+    let fgraph = onnx.lower_weights(opts.hides_weights())?;
     let compiled = compile_samples(&fgraph, &samples, &opts)?;
     let name = model_name(&args.model);
     let compiled =

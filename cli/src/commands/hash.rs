@@ -1,6 +1,8 @@
-//! `zkinfer hash`: the Poseidon commitment of a model input, computed outside any
-//! circuit, so an app can compare it with the commitment a proof exposes for a
-//! `hashed` input (enrolment: store it; verification: match it).
+//! `zkinfer hash`: the Poseidon commitment of a model input, or of a compiled
+//! model's hidden weights, computed outside any circuit, so an app can compare it
+//! with the commitment a proof exposes for a `hashed` input (enrolment: store it;
+//! verification: match it) or for `hashed` weights (the model owner publishes it;
+//! every proof made with that model shows the same value).
 
 use std::path::PathBuf;
 
@@ -8,6 +10,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use zkinfer_circuits::halo2_axiom::halo2curves::ff::PrimeField;
 use zkinfer_circuits::poseidon::hash_integers;
+use zkinfer_models::params::committed_params;
 use zkinfer_models::quantize_inputs;
 pub use zkinfer_verifier::api::field_decimal;
 
@@ -22,7 +25,11 @@ pub struct HashArgs {
     pub dir: Option<PathBuf>,
     /// Input file (EZKL layout).
     #[arg(long, short)]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
+    /// Also the commitment of the compiled model's hidden weights (compiled with
+    /// --weights-visibility other than fixed).
+    #[arg(long)]
+    pub weights: bool,
     /// The compiled model [default: DIR/model.compiled].
     #[arg(long)]
     pub compiled: Option<PathBuf>,
@@ -39,12 +46,44 @@ pub fn field_hex<F: PrimeField<Repr = [u8; 32]>>(f: &F) -> String {
 pub fn run(args: HashArgs, _ui: &Ui) -> Result<()> {
     let dir = Workdir(args.dir.clone().unwrap_or_else(|| PathBuf::from(".")));
     let compiled = read_compiled(&args.compiled.clone().unwrap_or_else(|| dir.compiled()))?;
-    let input = read_input(&args.input)?;
+    if args.input.is_none() && !args.weights {
+        bail!("nothing to hash\n  hint: pass --input x.json, --weights, or both");
+    }
+    let mut out = serde_json::json!({ "scale": compiled.graph.scale });
+    if let Some(path) = &args.input {
+        out["inputs"] = hash_inputs(&compiled, path)?;
+    }
+    if args.weights {
+        let params = committed_params(&compiled.graph).map_err(anyhow::Error::msg)?;
+        if params.is_empty() {
+            bail!(
+                "the model in {} has fixed weights: nothing is hidden, the verifying key binds them\n  hint: compile with --weights-visibility hashed",
+                dir.0.display()
+            );
+        }
+        let values: Vec<i128> = params.iter().map(|(_, v)| i128::from(*v)).collect();
+        let digest = hash_integers(&values);
+        out["weights"] = serde_json::json!({
+            "elements": values.len(),
+            "poseidon": field_decimal(&digest),
+            "poseidon_hex": field_hex(&digest),
+        });
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// Each input's commitment, as JSON.
+fn hash_inputs(
+    compiled: &zkinfer_prover::compiled::CompiledModel,
+    path: &std::path::Path,
+) -> Result<serde_json::Value> {
+    let input = read_input(path)?;
     let shapes = &compiled.model.input_shapes;
     if input.tensors.len() != shapes.len() {
         bail!(
             "{} holds {} input tensors but the model takes {}\n  hint: pass the input file of this model",
-            args.input.display(),
+            path.display(),
             input.tensors.len(),
             shapes.len()
         );
@@ -54,7 +93,7 @@ pub fn run(args: HashArgs, _ui: &Ui) -> Result<()> {
         if tensor.len() != want {
             bail!(
                 "input {i} of {} has {} values but the model's input {i} has shape {shape:?} ({want} values)",
-                args.input.display(),
+                path.display(),
                 tensor.len()
             );
         }
@@ -75,9 +114,7 @@ pub fn run(args: HashArgs, _ui: &Ui) -> Result<()> {
             })
         })
         .collect();
-    let out = serde_json::json!({ "scale": scale, "inputs": inputs });
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    Ok(())
+    Ok(serde_json::Value::Array(inputs))
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ pub fn proof_json(proof: &Proof) -> serde_json::Value {
         .iter()
         .map(|(kind, index, digest)| {
             serde_json::json!({
-                "tensor": format!("{} {index}", if *kind == TensorKind::Input { "input" } else { "output" }),
+                "tensor": format!("{} {index}", kind.name()),
                 "poseidon": field_decimal(digest),
                 "poseidon_hex": field_hex(digest),
             })
@@ -85,6 +85,9 @@ pub fn proof_json(proof: &Proof) -> serde_json::Value {
     serde_json::json!({
         "public_inputs_fixed_point": proof
             .public_values(TensorKind::Input)
+            .map(|v| v.iter().map(|x| x.to_string()).collect::<Vec<_>>()),
+        "public_weights_fixed_point": proof
+            .public_values(TensorKind::Weights)
             .map(|v| v.iter().map(|x| x.to_string()).collect::<Vec<_>>()),
         "commitments": commitments,
         "scale": proof.scale,

@@ -151,8 +151,9 @@ fn concrete_shape(model: &TypedModel, o: OutletId) -> std::result::Result<Vec<us
     fact.shape.as_concrete().map(|s| s.to_vec()).ok_or_else(|| format!("shape {:?} is not fully known", fact.shape))
 }
 
-/// Lowers a decluttered model whose input shapes are concrete.
-pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<FGraph> {
+/// Lowers a decluttered model whose input shapes are concrete, hiding the
+/// weights of parametrised layers when `hide_weights` ([`crate::params`]).
+pub(crate) fn lower_model(model: &TypedModel, input_names: &[String], hide_weights: bool) -> Result<FGraph> {
     let table = op_table(model);
     let unsupported: Vec<UnsupportedOp> = table
         .iter()
@@ -166,7 +167,7 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String]) -> Result<
     if !unsupported.is_empty() {
         return Err(Error::Unsupported(unsupported));
     }
-    let mut g = FGraph::default();
+    let mut g = FGraph { hide_weights, ..FGraph::default() };
     let mut values: HashMap<OutletId, Value> = HashMap::new();
     for (i, outlet) in model.input_outlets().iter().flat_map(|o| o.iter()).enumerate() {
         let node = model.node(outlet.node);

@@ -219,7 +219,13 @@ impl OnnxModel {
 
     /// Lowers to the float graph. Every unsupported operator is reported at once.
     pub fn lower(&self) -> Result<FGraph> {
-        self.guarded(|| lower::lower_model(&self.typed, &self.input_names))
+        self.lower_weights(false)
+    }
+
+    /// Lowers to the float graph, with the weights of parametrised layers
+    /// registered as hidden parameters when `hidden` ([`crate::params`]).
+    pub fn lower_weights(&self, hidden: bool) -> Result<FGraph> {
+        self.guarded(|| lower::lower_model(&self.typed, &self.input_names, hidden))
     }
 
     /// Runs `f`, turning a panic inside tract (malformed models reach code paths

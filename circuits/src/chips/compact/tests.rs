@@ -41,7 +41,7 @@ fn graph() -> Graph {
         inputs: vec![Input { name: "x".into(), shape: vec![4], node: 0 }],
         nodes: vec![
             node("x", 4, Op::Input { index: 0 }),
-            node("lin", 3, Op::Linear(Linear { bias: vec![5, -9, 100], terms, weight_scale: 4 })),
+            node("lin", 3, Op::Linear(Linear { bias: vec![5, -9, 100], terms, weight_scale: 4, params: None })),
             node("relu", 2, Op::Rescale { src: vec![Ref::new(1, 0), Ref::new(1, 1)], relu: true }),
             node("rescale", 1, Op::Rescale { src: vec![Ref::new(1, 2)], relu: false }),
             node("mul", 1, Op::MulRescale { a: vec![Ref::new(2, 0)], b: vec![Ref::new(3, 0)] }),
@@ -49,10 +49,10 @@ fn graph() -> Graph {
             node("min", 1, Op::Reduce { kind: ReduceKind::Min, sets: min_sets, konst: vec![Some(20)] }),
             node("sigmoid", 2, Op::Lookup { func: Func::Sigmoid, src: vec![Ref::new(3, 0), Ref::new(6, 0)], bits: 8 }),
             node("tanh", 1, Op::Lookup { func: Func::Tanh, src: vec![Ref::new(5, 0)], bits: 8 }),
-            node("den", 1, Op::Linear(Linear { bias: vec![16], terms: den_terms, weight_scale: 0 })),
+            node("den", 1, Op::Linear(Linear { bias: vec![16], terms: den_terms, weight_scale: 0, params: None })),
             node("div", 1, Op::DivRescale { a: vec![Ref::new(8, 0)], b: vec![Ref::new(9, 0)] }),
             node("sqrt", 1, Op::Sqrt { src: vec![Ref::new(9, 0)] }),
-            node("key", 2, Op::Linear(Linear { bias: vec![32, 0], terms: key_terms, weight_scale: 0 })),
+            node("key", 2, Op::Linear(Linear { bias: vec![32, 0], terms: key_terms, weight_scale: 0, params: None })),
             node("embed", 2, Op::Gather { data: vec![5, -7, 90, 3], src: vec![Ref::new(12, 0), Ref::new(12, 1)] }),
         ],
         outputs: vec![Output {

@@ -7,7 +7,7 @@ use super::super::lower::{Ctx, Lowering};
 use super::super::value::{tensor_to_f64, Value};
 use super::geometry::Geometry;
 use crate::error::Result;
-use crate::fgraph::AffineRow;
+use crate::fgraph::{LayerWeights, WeightedRow};
 
 pub(crate) struct ConvLowering;
 
@@ -100,21 +100,20 @@ impl Lowering for ConvLowering {
         if windows.kernel.iter().product::<usize>() != n_k {
             return Err(ctx.fail("kernel size does not match the pooling spec"));
         }
-        let mut rows = vec![AffineRow::default(); out_shape.iter().product()];
+        let mut rows = vec![WeightedRow::default(); out_shape.iter().product()];
         for n in 0..input.n {
             for g in 0..group {
                 for o in 0..o_per_g {
                     let oc = g * o_per_g + o;
                     for (pos, taps) in windows.taps.iter().enumerate() {
                         let row = &mut rows[output.index(n, oc, out_spatial[pos])];
-                        row.bias = bias[oc];
+                        row.bias = Some(oc);
                         for i in 0..i_per_g {
                             let ic = g * i_per_g + i;
                             let wbase = (oc * i_per_g + i) * n_k;
                             for (tap, off) in taps.iter().enumerate() {
                                 if let Some(off) = off {
-                                    let w = kvals[wbase + tap];
-                                    row.terms.push((x.elems[input.index(n, ic, *off)], w));
+                                    row.terms.push((x.elems[input.index(n, ic, *off)], wbase + tap));
                                 }
                             }
                         }
@@ -122,7 +121,9 @@ impl Lowering for ConvLowering {
                 }
             }
         }
-        let view = ctx.g.affine(ctx.name(), "Conv", out_shape, rows);
+        let layer = LayerWeights { weights: &kvals, bias: inputs.get(2).map(|_| bias.as_slice()) };
+        let channel = |row: usize| output.channel_of(row);
+        let view = ctx.g.weighted((ctx.name(), "Conv"), out_shape, rows, layer, channel).map_err(|e| ctx.fail(e))?;
         Ok(vec![Value::View(view)])
     }
 }

@@ -16,7 +16,7 @@ use super::super::value::{strides, Value};
 use super::conv::{constant_weights, GroupedKernel};
 use super::geometry::Layout;
 use crate::error::Result;
-use crate::fgraph::AffineRow;
+use crate::fgraph::{LayerWeights, WeightedRow};
 
 pub(crate) struct DeconvLowering;
 
@@ -85,11 +85,11 @@ impl Lowering for DeconvLowering {
                 scatter.push((in_off, off, tap));
             }
         }
-        let mut rows = vec![AffineRow::default(); out_shape.iter().product()];
+        let mut rows = vec![WeightedRow::default(); out_shape.iter().product()];
         for n in 0..input.n {
             for oc in 0..out_channels {
                 for off in output.spatial_offsets() {
-                    rows[output.index(n, oc, off)].bias = bias[oc];
+                    rows[output.index(n, oc, off)].bias = Some(oc);
                 }
             }
             for g in 0..group {
@@ -101,13 +101,15 @@ impl Lowering for DeconvLowering {
                         for &(in_off, out_off, tap) in &scatter {
                             rows[output.index(n, oc, out_off)]
                                 .terms
-                                .push((x.elems[input.index(n, ic, in_off)], kvals[wbase + tap]));
+                                .push((x.elems[input.index(n, ic, in_off)], wbase + tap));
                         }
                     }
                 }
             }
         }
-        let view = ctx.g.affine(ctx.name(), "Deconv", out_shape, rows);
+        let layer = LayerWeights { weights: &kvals, bias: inputs.get(2).map(|_| bias.as_slice()) };
+        let channel = |row: usize| output.channel_of(row);
+        let view = ctx.g.weighted((ctx.name(), "Deconv"), out_shape, rows, layer, channel).map_err(|e| ctx.fail(e))?;
         Ok(vec![Value::View(view)])
     }
 }

@@ -8,7 +8,7 @@ use tract_onnx::tract_core::ops::einsum::EinSum;
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, tensor_to_f64, Value};
 use crate::error::Result;
-use crate::fgraph::AffineRow;
+use crate::fgraph::{AffineRow, LayerWeights, WeightedRow};
 
 pub(crate) struct EinSumLowering;
 
@@ -110,19 +110,31 @@ impl Lowering for EinSumLowering {
                 let x = inputs[var].to_view().map_err(|e| ctx.fail(e.to_string()))?;
                 let w = tensor_to_f64(inputs[1 - var].as_const().ok_or_else(|| ctx.fail("no constant operand"))?)
                     .map_err(|e| ctx.fail(e.to_string()))?;
+                let weight_index = |o: usize, s: usize| {
+                    let (ia, ib) = term(o, s);
+                    if var == 0 {
+                        (ia, ib)
+                    } else {
+                        (ib, ia)
+                    }
+                };
                 let rows = (0..n_out)
-                    .map(|o| AffineRow {
-                        bias: 0.0,
+                    .map(|o| WeightedRow {
+                        bias: None,
                         terms: (0..n_sum)
                             .map(|s| {
-                                let (ia, ib) = term(o, s);
-                                let (xi, wi) = if var == 0 { (ia, ib) } else { (ib, ia) };
-                                (x.elems[xi], w[wi])
+                                let (xi, wi) = weight_index(o, s);
+                                (x.elems[xi], wi)
                             })
                             .collect(),
                     })
                     .collect();
-                ctx.g.affine(&name, "EinSum", out_shape, rows)
+                // An output's feature: where its weights start in the constant
+                // operand (the kept axes' offset), which names the column of a
+                // dense layer's weight matrix.
+                let feature = |o: usize| weight_index(o, 0).1;
+                let layer = LayerWeights { weights: &w, bias: None };
+                ctx.g.weighted((&name, "EinSum"), out_shape.clone(), rows, layer, feature).map_err(|e| ctx.fail(e))?
             }
         };
         Ok(vec![Value::View(view)])

@@ -42,6 +42,15 @@ impl Layout {
         n * self.n_stride + c * self.c_stride + spatial
     }
 
+    /// The channel of flat element `index`.
+    pub fn channel_of(&self, index: usize) -> usize {
+        if self.c_stride == 0 || self.c == 0 {
+            0
+        } else {
+            (index / self.c_stride) % self.c
+        }
+    }
+
     /// The flat spatial offset of every spatial position, in row-major order over
     /// the spatial dimensions.
     pub fn spatial_offsets(&self) -> Vec<usize> {
