@@ -73,7 +73,8 @@ fn recurrent_cells_agree_on_many_inputs() {
 
 /// LSTM, GRU and RNN over three time steps: tract keeps them as a `Scan`, which
 /// is unrolled; each iteration must agree with tract and the circuit with the
-/// integer reference. Also Resize (nearest, integer scales), CumSum, Trilu,
+/// integer reference. Also Resize (nearest, linear and cubic; up and down),
+/// CumSum, Trilu,
 /// ScatterElements, ReduceProd and the normalisations built on MeanOfSquares,
 /// probed the same way.
 #[test]
@@ -84,7 +85,16 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
         ("LSTM", "three time steps"),
         ("GRU", "three time steps"),
         ("RNN", ""),
-        ("Resize", ""),
+        ("Resize", "nearest, integer scales"),
+        ("Resize", "nearest, fractional scales"),
+        ("Resize", "linear (bilinear)"),
+        ("Resize", "linear, downscaling"),
+        ("Resize", "cubic"),
+        ("Resize", "cubic, exclude_outside"),
+        ("LRN", ""),
+        ("Hardmax", ""),
+        ("QuantizeLinear", ""),
+        ("IsNaN", ""),
         ("CumSum", ""),
         ("Trilu", ""),
         ("ScatterElements", ""),
@@ -123,6 +133,35 @@ fn batchnorm_folds_into_the_preceding_convolution() {
     assert_eq!(linear, 1, "conv, scale and shift are one affine map");
     let relu = p.compiled.graph.nodes.iter().any(|n| matches!(n.op, Op::Rescale { relu: true, .. }));
     assert!(relu, "the ReLU fuses into the rescale");
+}
+
+#[test]
+fn batchnorm_folds_into_hidden_convolution_weights() {
+    use zkinfer_circuits::visibility::{Visibilities, Visibility};
+    let case = cases::conv_batchnorm(3);
+    let visibility = Visibilities { weights: Visibility::Hashed, ..Default::default() };
+    let p = prepare(case.model, case.inputs, &CompileOptions { visibility, ..Default::default() });
+    let linear: Vec<_> = p.compiled.graph.nodes.iter().filter(|n| matches!(n.op, Op::Linear(_))).collect();
+    assert_eq!(linear.len(), 1, "conv, scale and shift are one affine map with hidden weights too");
+    assert!(matches!(&linear[0].op, Op::Linear(l) if l.params.is_some()));
+    let params = zkinfer_models::params::committed_params(&p.compiled.graph).expect("one value per parameter");
+    assert_eq!(params.len(), 4 * 3 * 3 * 3 + 4, "each kernel element and channel bias, scaled and shifted");
+    p.assert_circuit_equals_reference("conv + batchnorm with hidden weights");
+}
+
+#[test]
+fn fake_quantisation_rounds_and_saturates_like_8_bit_inference() {
+    for seed in 0..3 {
+        let case = cases::quantize_dequantize(40 + seed);
+        let p = prepare(case.model, case.inputs, &CompileOptions { scale: Some(14), ..Default::default() });
+        assert!(p.lowering_error < 1e-4, "float lowering differs from tract by {}", p.lowering_error);
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        // Measured 6.3e-3 at scale 14 (1.8e-1 at scale 10, 4x less per 2 bits):
+        // the step 0.05 itself is a fixed-point weight, off by up to half a unit,
+        // times q up to 127 and twelve terms. The rounding and the clamps are exact.
+        assert!(err < 2e-2, "seed {seed}: error {err}");
+        p.assert_circuit_equals_reference("QuantizeLinear → DequantizeLinear → Gemm");
+    }
 }
 
 #[test]

@@ -215,6 +215,22 @@ pub fn conv_batchnorm(seed: u64) -> Case {
     b.finish("conv_batchnorm", &[y])
 }
 
+/// 8-bit fake quantisation, as QDQ exports wrap each layer: QuantizeLinear to
+/// `u8` (zero point 128; inputs spread far enough to saturate both ends), then
+/// DequantizeLinear back, then a dense layer.
+pub fn quantize_dequantize(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
+    use tract_onnx::tract_core::ops::quant::{DequantizeLinearF32, QuantizeLinearU8};
+    let mut b = Builder::new(seed);
+    let x = b.input(&[1, 12], 8.0);
+    let q =
+        b.op("quantize", ElementWiseOp(Box::new(QuantizeLinearU8 { scale: 1.0 / 0.05, zero_point: 128 }), None), &[x]);
+    let dq = b.op("dequantize", DequantizeLinearF32 { scale: 0.05, zero_point: 128 }, &[q]);
+    let w = b.konst(&[3, 12], 0.5);
+    let y = b.op("gemm", einsum(&["mk", "nk"], "mn"), &[dq, w]);
+    b.finish("quantize_dequantize", &[y])
+}
+
 /// Max pooling with padding and stride.
 pub fn max_pool(seed: u64) -> Case {
     let mut b = Builder::new(seed);

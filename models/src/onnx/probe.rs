@@ -235,10 +235,53 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe("Expand", vec![x(), ints(&[3, 4])], vec![]));
     p.push(probe("Tile", vec![x(), ints(&[2, 1])], vec![]));
     p.push(probe("Pad", vec![x(), ints(&[0, 1, 0, 2])], vec![]));
-    p.push(probe(
-        "Resize",
-        vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 2.0, 2.0])],
-        vec![("mode", Attr::Str("nearest"))],
+    p.push(with_case(
+        probe(
+            "Resize",
+            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 2.0, 2.0])],
+            vec![("mode", Attr::Str("nearest"))],
+        ),
+        "nearest, integer scales",
+    ));
+    p.push(with_case(
+        probe(
+            "Resize",
+            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 1.5, 1.5])],
+            vec![("mode", Attr::Str("nearest"))],
+        ),
+        "nearest, fractional scales",
+    ));
+    p.push(with_case(
+        probe(
+            "Resize",
+            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 2.0, 2.0])],
+            vec![("mode", Attr::Str("linear")), ("coordinate_transformation_mode", Attr::Str("half_pixel"))],
+        ),
+        "linear (bilinear)",
+    ));
+    p.push(with_case(
+        probe(
+            "Resize",
+            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 0.5, 0.5])],
+            vec![("mode", Attr::Str("linear")), ("coordinate_transformation_mode", Attr::Str("align_corners"))],
+        ),
+        "linear, downscaling",
+    ));
+    p.push(with_case(
+        probe(
+            "Resize",
+            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 2.0, 2.0])],
+            vec![("mode", Attr::Str("cubic"))],
+        ),
+        "cubic",
+    ));
+    p.push(with_case(
+        probe(
+            "Resize",
+            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 1.5, 1.5])],
+            vec![("mode", Attr::Str("cubic")), ("cubic_coeff_a", Attr::Float(-0.5)), ("exclude_outside", Attr::Int(1))],
+        ),
+        "cubic, exclude_outside",
     ));
     p.push(probe("DepthToSpace", vec![var(&[1, 4, 2, 2])], vec![("blocksize", Attr::Int(2))]));
     p.push(probe("SpaceToDepth", vec![var(&IMAGE)], vec![("blocksize", Attr::Int(2))]));

@@ -2,7 +2,8 @@
 //! Round (ties to even) from an exact integer remainder; Sigmoid, Tanh,
 //! Erf, Exp and Sign by one table lookup ([`crate::func`]); Ln, Sin, Cos, Recip,
 //! Sqrt, Rsqrt, PowConst, LeakyRelu, HardSwish, Silu and GELU in several steps
-//! ([`super::math`]).
+//! ([`super::math`]); IsNaN and IsInf are constant false (fixed-point values are
+//! finite).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
@@ -19,7 +20,7 @@ use crate::ir::ReduceKind;
 
 pub(crate) struct ElementWiseLowering;
 
-const SUPPORTED: [&str; 18] = [
+const SUPPORTED: [&str; 20] = [
     "Floor",
     "Ceil",
     "RoundHalfToEven",
@@ -38,6 +39,8 @@ const SUPPORTED: [&str; 18] = [
     "Silu",
     "GeluExact",
     "GeluApproximate",
+    "IsNan",
+    "IsInf",
 ];
 
 fn negated(ctx: &mut Ctx<'_>, x: &[Elem], shape: Vec<usize>, name: &str) -> Vec<Elem> {
@@ -106,6 +109,10 @@ impl Lowering for ElementWiseLowering {
             "Ceil" => math::rounding(ctx.g, &n, math::Rounding::Ceil, shape, &x.elems),
             "RoundHalfToEven" => math::rounding(ctx.g, &n, math::Rounding::HalfToEven, shape, &x.elems),
             "Silu" => math::silu(ctx.g, &n, shape, &x.elems),
+            // Every value in the circuit is a finite fixed-point number (inputs
+            // with NaN or infinities are refused when quantised), so these are
+            // false everywhere.
+            "IsNan" | "IsInf" => crate::fgraph::View { elems: vec![Elem::Const(0.0); x.len()], shape },
             "GeluExact" => math::gelu(ctx.g, &n, shape, &x.elems, None),
             "GeluApproximate" => {
                 let op = mini::<GeluApproximate>(ctx).ok_or_else(|| ctx.fail("not a GeluApproximate"))?;

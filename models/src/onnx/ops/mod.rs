@@ -10,11 +10,15 @@ mod element_wise;
 mod gather;
 mod geometry;
 mod logic;
+mod lrn;
 mod math;
 mod max_pool;
+mod one_hot;
 mod pad;
+mod quant;
 mod recurrent;
 mod reduce;
+mod resize;
 mod rms_norm;
 mod scan;
 mod select;
@@ -34,6 +38,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &deconv::DeconvLowering,
         &logic::LogicLowering,
         &binary::BinaryLowering,
+        &quant::QuantLowering,
         &element_wise::ElementWiseLowering,
         &sum_pool::SumPoolLowering,
         &max_pool::MaxPoolLowering,
@@ -45,6 +50,9 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &scan::ScanLowering,
         &rms_norm::RmsNormLowering,
         &upsample::UpsampleLowering,
+        &resize::ResizeLowering,
+        &lrn::LrnLowering,
+        &one_hot::OneHotLowering,
         &gather::GatherLowering,
         &data_movement::DataMovementLowering,
     ]

@@ -1,0 +1,62 @@
+//! `QuantizeLinear` and `DequantizeLinear` on computed tensors (QDQ models: the
+//! "fake quantisation" an 8-bit export wraps around each layer). tract keeps them
+//! as `QuantizeLinearU8`/`I8` (element-wise, holding `1/scale`) and
+//! `DequantizeLinearF32`; constant ones fold away. Quantise:
+//! `clamp(round_half_even(x / scale) + zero_point, qmin, qmax)` by an affine map,
+//! the exact rounding ([`super::math::rounding`]) and two clamps; dequantise:
+//! `(q − zero_point) · scale`, one affine map. The integer `q` is carried as a
+//! value like any other (at the graph scale), so the circuit proves exactly the
+//! rounding and saturation that 8-bit inference performs.
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
+use tract_onnx::tract_core::ops::quant::{DequantizeLinearF32, QuantizeLinearI8, QuantizeLinearU8};
+
+use super::super::lower::{Ctx, Lowering};
+use super::super::value::Value;
+use super::math::{self, Namer};
+use crate::error::Result;
+use crate::fgraph::{AffineRow, Elem};
+use crate::ir::ReduceKind;
+
+pub(crate) struct QuantLowering;
+
+/// `(1/scale, zero point, qmin, qmax)` of a quantising node.
+fn quantizer(node: &TypedNode) -> Option<(f64, f64, f64, f64)> {
+    let mini = &node.op_as::<ElementWiseOp>()?.0;
+    if let Some(q) = mini.downcast_ref::<QuantizeLinearU8>() {
+        return Some((f64::from(q.scale), f64::from(q.zero_point), 0.0, 255.0));
+    }
+    let q = mini.downcast_ref::<QuantizeLinearI8>()?;
+    Some((f64::from(q.scale), f64::from(q.zero_point), -128.0, 127.0))
+}
+
+impl Lowering for QuantLowering {
+    fn handles(&self, node: &TypedNode) -> bool {
+        quantizer(node).is_some() || node.op_is::<DequantizeLinearF32>()
+    }
+
+    fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
+        let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+        let node = ctx.name().to_string();
+        let shape = x.shape.clone();
+        if let Some(dq) = ctx.node.op_as::<DequantizeLinearF32>().cloned() {
+            let (scale, zero) = (f64::from(dq.scale), f64::from(dq.zero_point));
+            let rows = x.elems.iter().map(|&e| AffineRow { bias: -zero * scale, terms: vec![(e, scale)] }).collect();
+            return Ok(vec![Value::View(ctx.g.affine(&node, "DequantizeLinear", shape, rows))]);
+        }
+        let (inv_scale, zero, qmin, qmax) = quantizer(ctx.node).ok_or_else(|| ctx.fail("not a QuantizeLinear"))?;
+        let origin = "QuantizeLinear";
+        let rows = x.elems.iter().map(|&e| AffineRow { bias: 0.0, terms: vec![(e, inv_scale)] }).collect();
+        let scaled = ctx.g.affine(&format!("{node}.scaled"), origin, shape.clone(), rows);
+        let n = Namer { name: &format!("{node}.round"), origin };
+        let rounded = math::rounding(ctx.g, &n, math::Rounding::HalfToEven, shape.clone(), &scaled.elems);
+        let rows = rounded.elems.iter().map(|&e| AffineRow { bias: zero, terms: vec![(e, 1.0)] }).collect();
+        let shifted = ctx.g.affine(&format!("{node}.shifted"), origin, shape.clone(), rows);
+        let clamp = |g: &mut crate::fgraph::FGraph, name: String, kind, x: &[Elem], k: f64| {
+            g.reduce(&name, origin, kind, shape.clone(), x.iter().map(|&e| vec![e, Elem::Const(k)]).collect())
+        };
+        let low = clamp(ctx.g, format!("{node}.min"), ReduceKind::Max, &shifted.elems, qmin);
+        Ok(vec![Value::View(clamp(ctx.g, node, ReduceKind::Min, &low.elems, qmax))])
+    }
+}
