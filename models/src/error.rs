@@ -48,7 +48,7 @@ pub enum Error {
         message: String,
     },
     /// Operators the circuit cannot express, all of them at once.
-    #[error("the model uses {} unsupported operator(s):\n{}\n  hint: zkinfer supports dense layers (Gemm/MatMul/EinSum), Conv, ConvTranspose, Add/Sub/Mul/Div by constants, Relu/Max/Min/Clip, LeakyRelu/HardSwish/HardSigmoid, Sigmoid/Tanh/Erf/Exp/Log/Softplus/Sin/Cos, Sqrt/Reciprocal/Pow, Softmax/LogSoftmax, LayerNormalization, comparisons (Greater/Less/Equal, ...), Not/And/Or/Xor, Where, Sign, MaxPool, AveragePool/GlobalAveragePool, BatchNormalization, Pad and reshaping ops; `zkinfer inspect` lists what is supported", .0.len(), list(.0))]
+    #[error("the model uses {} unsupported operator(s):\n{}\n  hint: replace these operators in the model (or export it without them); `zkinfer ops` lists the ONNX operators zkinfer proves (docs/operators.md), `zkinfer inspect MODEL` the verdict for each node of this model", .0.len(), list(.0))]
     Unsupported(Vec<UnsupportedOp>),
     /// The input file is malformed.
     #[error("input file {path}: {message}\n  hint: inputs use EZKL's layout: {{\"input_data\": [[...flattened input 0...], ...]}}")]

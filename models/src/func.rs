@@ -29,6 +29,13 @@
 //!   `[-π, π]` (exact integer arithmetic, [`crate::fgraph::FOp::Wrap`]).
 //! - [`Func::SoftplusTail`] is `softplus(x) − max(x, 0) = ln(1 + e^-|x|)`, which
 //!   saturates (to within 3.4e-4 of 0 beyond `±8`); Softplus is `max(x, 0)` plus it.
+//! - [`Func::Asin`] and [`Func::Atanh`] are tabulated over `[-1, 1]` (Atanh
+//!   clamped at `±(1 − 2^-16)`, where it is 5.9); [`Func::Atan`] over `[-1, 1]`
+//!   too, the lowering reaching larger inputs through `atan x = π/2 − atan(1/x)`.
+//! - [`Func::Tan`] is tabulated over `±1.5` (`tan 1.5 = 14.1`, where the table
+//!   saturates); the lowering first reduces the argument modulo `π`.
+//! - [`Func::Asinh`] and [`Func::Acosh`] are tabulated over `±8` and `[1, 8]`,
+//!   like the saturating functions (beyond, they read their value at the edge).
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +66,12 @@ pub const LOG_MIN: f64 = 1.0 / 65536.0;
 /// its rounding.
 pub const PERIODIC_DOMAIN: f64 = 4.0;
 
+/// Where [`Func::Atanh`]'s table stops short of its poles at `±1`.
+pub const ATANH_EDGE: f64 = 1.0 - 1.0 / 65536.0;
+
+/// Where [`Func::Tan`]'s table stops short of its poles at `±π/2`.
+pub const TAN_EDGE: f64 = 1.5;
+
 /// A function proven by lookup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Func {
@@ -88,11 +101,23 @@ pub enum Func {
     Sin,
     /// `cos x` over `±PERIODIC_DOMAIN` (inputs reduced modulo `2π` first).
     Cos,
+    /// `asin x` over `[-1, 1]`.
+    Asin,
+    /// `atan x` over `[-1, 1]` (larger inputs through `π/2 − atan(1/x)`).
+    Atan,
+    /// `atanh x` over `±ATANH_EDGE`.
+    Atanh,
+    /// `asinh x` over `±DOMAIN`.
+    Asinh,
+    /// `acosh x` over `[1, DOMAIN]`.
+    Acosh,
+    /// `tan x` over `±TAN_EDGE` (inputs reduced modulo `π` first).
+    Tan,
 }
 
 impl Func {
     /// Every function, in a fixed order.
-    pub const ALL: [Func; 12] = [
+    pub const ALL: [Func; 18] = [
         Func::Sigmoid,
         Func::Tanh,
         Func::Erf,
@@ -105,11 +130,31 @@ impl Func {
         Func::SoftplusTail,
         Func::Sin,
         Func::Cos,
+        Func::Asin,
+        Func::Atan,
+        Func::Atanh,
+        Func::Asinh,
+        Func::Acosh,
+        Func::Tan,
     ];
 
     /// The smooth (non-step) functions, in a fixed order.
-    pub const SMOOTH: [Func; 8] =
-        [Func::Sigmoid, Func::Tanh, Func::Erf, Func::Exp, Func::Log, Func::SoftplusTail, Func::Sin, Func::Cos];
+    pub const SMOOTH: [Func; 14] = [
+        Func::Sigmoid,
+        Func::Tanh,
+        Func::Erf,
+        Func::Exp,
+        Func::Log,
+        Func::SoftplusTail,
+        Func::Sin,
+        Func::Cos,
+        Func::Asin,
+        Func::Atan,
+        Func::Atanh,
+        Func::Asinh,
+        Func::Acosh,
+        Func::Tan,
+    ];
 
     /// The operator name: the ONNX (and tract element-wise) operator for the
     /// functions that are one, a descriptive name for the step functions that
@@ -128,15 +173,24 @@ impl Func {
             Func::SoftplusTail => "SoftplusTail",
             Func::Sin => "Sin",
             Func::Cos => "Cos",
+            Func::Asin => "Asin",
+            Func::Atan => "Atan",
+            Func::Atanh => "Atanh",
+            Func::Asinh => "Asinh",
+            Func::Acosh => "Acosh",
+            Func::Tan => "Tan",
         }
     }
 
     /// The function for a tract element-wise operator that is exactly one lookup
-    /// of its input (Sigmoid, Tanh, Erf, Exp, Sign); `None` for other names: the
-    /// internal step functions, and the functions whose lowering first brings the
-    /// input into their domain (Ln, Sin, Cos, Softplus).
+    /// of its input (Sigmoid, Tanh, Erf, Exp, Sign, Asin, Atanh, Asinh, Acosh); `None`
+    /// for other names: the internal step functions, and the functions whose
+    /// lowering first brings the input into their domain (Ln, Sin, Cos, Tan, Atan,
+    /// Softplus).
     pub fn from_name(name: &str) -> Option<Func> {
-        [Func::Sigmoid, Func::Tanh, Func::Erf, Func::Exp, Func::Sign].into_iter().find(|f| f.name() == name)
+        [Func::Sigmoid, Func::Tanh, Func::Erf, Func::Exp, Func::Sign, Func::Asin, Func::Atanh, Func::Asinh, Func::Acosh]
+            .into_iter()
+            .find(|f| f.name() == name)
     }
 
     /// Whether this is a step function: its value depends only on the sign and
@@ -153,6 +207,8 @@ impl Func {
         match self {
             f if f.is_step() => STEP_TABLE_BITS,
             Func::Sin | Func::Cos => (scale + PERIODIC_DOMAIN.log2() as u32 + 1).min(MAX_TABLE_BITS),
+            // ±2: the domain (±1, ±1.5) with room for rounding.
+            Func::Asin | Func::Atan | Func::Atanh | Func::Tan => (scale + 2).min(MAX_TABLE_BITS),
             _ => table_bits(scale),
         }
     }
@@ -173,6 +229,10 @@ impl Func {
         match self {
             Func::Log => (LOG_MIN, LOG_DOMAIN),
             Func::Sin | Func::Cos => (-PERIODIC_DOMAIN, PERIODIC_DOMAIN),
+            Func::Asin | Func::Atan => (-1.0, 1.0),
+            Func::Atanh => (-ATANH_EDGE, ATANH_EDGE),
+            Func::Acosh => (1.0, DOMAIN),
+            Func::Tan => (-TAN_EDGE, TAN_EDGE),
             _ => (-DOMAIN, DOMAIN),
         }
     }
@@ -207,6 +267,12 @@ impl Func {
             Func::SoftplusTail => (-x.abs()).exp().ln_1p(),
             Func::Sin => x.sin(),
             Func::Cos => x.cos(),
+            Func::Asin => x.asin(),
+            Func::Atan => x.atan(),
+            Func::Atanh => x.atanh(),
+            Func::Asinh => x.asinh(),
+            Func::Acosh => x.acosh(),
+            Func::Tan => x.tan(),
         }
     }
 
@@ -217,10 +283,12 @@ impl Func {
         self.eval(x.clamp(lo, hi))
     }
 
-    /// The table entry for the fixed-point input `x` at scale `scale`.
+    /// The table entry for the fixed-point input `x` at scale `scale` (the
+    /// function clamped to its domain, so entries past a pole or a domain edge
+    /// hold the edge's value).
     pub fn table_value(self, x: i64, scale: u32) -> i64 {
         let unit = f64::powi(2.0, scale as i32);
-        (self.eval(x as f64 / unit) * unit).round() as i64
+        (self.eval_clamped(x as f64 / unit) * unit).round() as i64
     }
 }
 
@@ -353,7 +421,7 @@ mod tests {
             assert!(f.table_bits(16) <= MAX_TABLE_BITS);
         }
         assert_eq!(Func::ALL.iter().filter(|f| !f.is_step()).count(), Func::SMOOTH.len());
-        for name in ["Log", "Ln", "Sin", "Cos", "SoftplusTail"] {
+        for name in ["Log", "Ln", "Sin", "Cos", "SoftplusTail", "Tan", "Atan"] {
             assert_eq!(Func::from_name(name), None, "{name} is lowered in several steps");
         }
     }

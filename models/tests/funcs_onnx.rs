@@ -1,7 +1,8 @@
 //! Element-wise functions as ONNX defines them, loaded through tract's ONNX
 //! front end like a file: Log, Reciprocal (and Div of a constant by a tensor),
 //! Softplus, HardSigmoid, HardSwish, LeakyRelu, Elu, Selu, Celu, PRelu,
-//! Softsign, Mish, SiLU, Gelu (exact and tanh), Sin, Cos, Sqrt, Rsqrt, Pow with
+//! Softsign, Mish, SiLU, Gelu (exact and tanh), Sin, Cos, Tan, the inverse
+//! trigonometric and hyperbolic functions, Sinh, Cosh, Sqrt, Rsqrt, Pow with
 //! constant exponents and LogSoftmax. For each: which tract operators it becomes
 //! (all supported), the float lowering against tract on random inputs in the
 //! function's domain, and the integer reference against tract at two scales
@@ -162,6 +163,22 @@ fn cases() -> Vec<Case> {
         pow_case("Pow -2", -2.0, (0.5, 3.0), 12.0, &[]),
         // exp(2.3 · ln x): the exponent within 2.3·1.5u + 0.5u, times the result ≤ 12.5.
         pow_case("Pow 2.3", 2.3, (0.5, 3.0), 64.0, &[Log, Exp]),
+        // One lookup each: the input's 0.5u times the slope, plus the entry's.
+        // asin: slope ≤ 3.2 on |x| ≤ 0.95; acos adds π/2's rounding.
+        case("Asin", vec![node("Asin", &["x"], "y")], (-0.95, 0.95), 3.0, &[Asin]),
+        case("Acos", vec![node("Acos", &["x"], "y")], (-0.95, 0.95), 4.0, &[Asin]),
+        // atanh: slope ≤ 5.3 on |x| ≤ 0.9; asinh, acosh: slope ≤ 1 and ≤ 1.5.
+        case("Atanh", vec![node("Atanh", &["x"], "y")], (-0.9, 0.9), 4.0, &[Atanh]),
+        case("Asinh", vec![node("Asinh", &["x"], "y")], (-7.0, 7.0), 2.0, &[Asinh]),
+        case("Acosh", vec![node("Acosh", &["x"], "y")], (1.2, 7.5), 2.0, &[Acosh]),
+        // sign(x)·(T(min(|x|,1)) − T(1/max(|x|,1)) + π/4): two entries, π/4, the
+        // reciprocal's rounding (slope of atan ≤ 1) and the sign product's rescale.
+        case("Atan", vec![node("Atan", &["x"], "y")], (-6.0, 6.0), 6.0, &[Sign, Atan]),
+        // Reduced modulo π, then the table: slope 1 + tan² ≤ 7.6 on |x| ≤ 1.2.
+        case("Tan", vec![node("Tan", &["x"], "y")], (-1.2, 1.2), 10.0, &[Tan]),
+        // (e^x ∓ e^-x)/2: the exponential's slope ≤ e^3 = 20 times 0.5u, twice, halved.
+        case("Sinh", vec![node("Sinh", &["x"], "y")], (-3.0, 3.0), 14.0, &[Exp]),
+        case("Cosh", vec![node("Cosh", &["x"], "y")], (-3.0, 3.0), 14.0, &[Exp]),
     ];
     cases[1].init = vec![scalar("half", 0.5)];
     cases[3].init = vec![scalar("three", 3.0)];

@@ -1,8 +1,8 @@
 //! Unary element-wise operators: Square, Neg, Abs by arithmetic; Floor, Ceil and
-//! Round (ties to even) from an exact integer remainder; Sigmoid, Tanh,
-//! Erf, Exp and Sign by one table lookup ([`crate::func`]); Ln, Sin, Cos, Recip,
-//! Sqrt, Rsqrt, PowConst, LeakyRelu, HardSwish, Silu and GELU in several steps
-//! ([`super::math`]); IsNaN and IsInf are constant false (fixed-point values are
+//! Round (ties to even) from an exact integer remainder; Sigmoid, Tanh, Erf, Exp,
+//! Sign, Asin, Atanh, Asinh and Acosh by one table lookup ([`crate::func`]); Ln,
+//! Sin, Cos, Tan, Atan, Acos, Sinh, Cosh, Recip, Sqrt, Rsqrt, PowConst,
+//! LeakyRelu, HardSwish, Silu and GELU in several steps ([`super::math`]); IsNaN and IsInf are constant false (fixed-point values are
 //! finite).
 
 use tract_onnx::prelude::*;
@@ -20,7 +20,7 @@ use crate::ir::ReduceKind;
 
 pub(crate) struct ElementWiseLowering;
 
-const SUPPORTED: [&str; 20] = [
+const SUPPORTED: [&str; 25] = [
     "Floor",
     "Ceil",
     "RoundHalfToEven",
@@ -41,6 +41,11 @@ const SUPPORTED: [&str; 20] = [
     "GeluApproximate",
     "IsNan",
     "IsInf",
+    "Tan",
+    "Atan",
+    "Acos",
+    "Sinh",
+    "Cosh",
 ];
 
 fn negated(ctx: &mut Ctx<'_>, x: &[Elem], shape: Vec<usize>, name: &str) -> Vec<Elem> {
@@ -90,6 +95,11 @@ impl Lowering for ElementWiseLowering {
             "Ln" => math::log(ctx.g, &n, shape, &x.elems),
             "Sin" => math::periodic(ctx.g, &n, Func::Sin, shape, &x.elems),
             "Cos" => math::periodic(ctx.g, &n, Func::Cos, shape, &x.elems),
+            "Tan" => math::tan(ctx.g, &n, shape, &x.elems),
+            "Atan" => math::atan(ctx.g, &n, shape, &x.elems),
+            "Acos" => math::acos(ctx.g, &n, shape, &x.elems),
+            "Sinh" => math::hyperbolic(ctx.g, &n, shape, &x.elems, true),
+            "Cosh" => math::hyperbolic(ctx.g, &n, shape, &x.elems, false),
             "Recip" => math::reciprocal(ctx.g, &n, shape, &x.elems),
             "Sqrt" => math::sqrt(ctx.g, &n, shape, &x.elems),
             "Rsqrt" => {

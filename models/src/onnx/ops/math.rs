@@ -220,6 +220,57 @@ pub(crate) fn periodic(g: &mut FGraph, n: &Namer<'_>, func: Func, shape: Vec<usi
     g.map(&n.at(""), n.origin, func, shape, &r.elems)
 }
 
+/// `tan x`: the argument reduced modulo `π` into `[-π/2, π/2]`, then a table
+/// that saturates at `±TAN_EDGE` ([`crate::func::Func::Tan`]).
+pub(crate) fn tan(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    let r = g.wrap(&n.at("wrap"), n.origin, std::f64::consts::PI, shape.clone(), x);
+    g.map(&n.at(""), n.origin, Func::Tan, shape, &r.elems)
+}
+
+/// `atan x = sign(x) · (T(min(|x|, 1)) − T(1 / max(|x|, 1)) + π/4)` with `T` the
+/// table over `[-1, 1]`: for `|x| ≤ 1` the second lookup reads `T(1) = π/4`,
+/// for `|x| > 1` the first does, leaving `π/2 − atan(1/|x|)`.
+pub(crate) fn atan(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    let len = vec![x.len()];
+    let sign = g.map(&n.at("sign"), n.origin, Func::Sign, len.clone(), x);
+    let neg = scaled(g, n, "neg", x, -1.0, 0.0);
+    let sets = x.iter().zip(&neg.elems).map(|(&p, &m)| vec![p, m]).collect();
+    let abs = g.reduce(&n.at("abs"), n.origin, ReduceKind::Max, len.clone(), sets);
+    let small = clamp(g, n, "small", ReduceKind::Min, &abs.elems, 1.0);
+    let big = clamp(g, n, "big", ReduceKind::Max, &abs.elems, 1.0);
+    let inv = g.recip(&n.at("inv"), n.origin, len.clone(), &big.elems);
+    let near = g.map(&n.at("atan_small"), n.origin, Func::Atan, len.clone(), &small.elems);
+    let far = g.map(&n.at("atan_inv"), n.origin, Func::Atan, len.clone(), &inv.elems);
+    let rows = near
+        .elems
+        .iter()
+        .zip(&far.elems)
+        .map(|(&a, &b)| AffineRow { bias: std::f64::consts::FRAC_PI_4, terms: vec![(a, 1.0), (b, -1.0)] })
+        .collect();
+    let magnitude = g.affine(&n.at("magnitude"), n.origin, len, rows);
+    View { shape, elems: product(g, n, "", &sign.elems, &magnitude.elems).elems }
+}
+
+/// `acos x = π/2 − asin x`.
+pub(crate) fn acos(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    let a = g.map(&n.at("asin"), n.origin, Func::Asin, vec![x.len()], x);
+    let rows = a.elems.iter().map(|&e| AffineRow { bias: std::f64::consts::FRAC_PI_2, terms: vec![(e, -1.0)] });
+    g.affine(&n.at(""), n.origin, shape, rows.collect())
+}
+
+/// `sinh x = (e^x − e^-x) / 2` (`odd`) or `cosh x = (e^x + e^-x) / 2`, from the
+/// exponential's table (which saturates at `±DOMAIN`, as Exp does).
+pub(crate) fn hyperbolic(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], odd: bool) -> View {
+    let len = vec![x.len()];
+    let neg = scaled(g, n, "neg", x, -1.0, 0.0);
+    let up = g.map(&n.at("exp"), n.origin, Func::Exp, len.clone(), x);
+    let down = g.map(&n.at("exp_neg"), n.origin, Func::Exp, len, &neg.elems);
+    let sign = if odd { -0.5 } else { 0.5 };
+    let rows =
+        up.elems.iter().zip(&down.elems).map(|(&u, &d)| AffineRow { bias: 0.0, terms: vec![(u, 0.5), (d, sign)] });
+    g.affine(&n.at(""), n.origin, shape, rows.collect())
+}
+
 /// Which integer a value rounds to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Rounding {
