@@ -95,6 +95,8 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
         ("Hardmax", ""),
         ("QuantizeLinear", ""),
         ("IsNaN", ""),
+        ("TopK", ""),
+        ("TopK", "smallest, along the first axis"),
         ("CumSum", ""),
         ("Trilu", ""),
         ("ScatterElements", ""),
@@ -161,6 +163,17 @@ fn fake_quantisation_rounds_and_saturates_like_8_bit_inference() {
         // times q up to 127 and twelve terms. The rounding and the clamps are exact.
         assert!(err < 2e-2, "seed {seed}: error {err}");
         p.assert_circuit_equals_reference("QuantizeLinear → DequantizeLinear → Gemm");
+    }
+}
+
+#[test]
+fn casts_to_integers_truncate_exactly() {
+    for seed in 0..3 {
+        let case = cases::truncating_cast(60 + seed);
+        let p = prepare(case.model, case.inputs, &CompileOptions::default());
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        assert_eq!(err, 0.0, "seed {seed}: trunc(x)/2 is exact on the quantised input");
+        p.assert_circuit_equals_reference("Cast to int64 and back");
     }
 }
 

@@ -17,7 +17,7 @@ use zkinfer_models::eval::evaluate;
 use zkinfer_models::onnx::OnnxModel;
 use zkinfer_models::optimize::compose_linear;
 use zkinfer_models::quantize::quantize_graph;
-use zkinfer_models::{quantize_inputs, Error};
+use zkinfer_models::quantize_inputs;
 
 fn cast(input: &str, output: &str, to: DataType) -> pb::NodeProto {
     let mut n = node("Cast", &[input], output);
@@ -114,8 +114,8 @@ fn onnx_comparisons_logic_where_sign_and_casts_are_exact() {
 }
 
 #[test]
-fn unsupported_logic_variants_are_reported_by_node() {
-    // A float cast to an integer truncates; And of integers is bitwise logic.
+fn float_to_integer_casts_truncate_towards_zero() {
+    // Cast(float → int64) truncates: sign(x)·floor(|x|), exact on quantised inputs.
     let nodes = vec![
         node("Greater", &["x", "zero"], "gt"),
         cast("x", "x_int", DataType::Int64),
@@ -123,13 +123,17 @@ fn unsupported_logic_variants_are_reported_by_node() {
         cast("x_int", "x_back", DataType::Float),
     ];
     let init = vec![float_tensor("zero", &[], &[0.0])];
-    let model = load(nodes, init, &[("x", vec![4])], &["gt_f", "x_back"]);
-    match model.lower() {
-        Err(Error::Unsupported(ops)) => {
-            assert_eq!(ops.len(), 1, "{ops:?}");
-            assert_eq!(ops[0].node, "x_int");
-            assert!(ops[0].reason.contains("truncation"), "{ops:?}");
-        }
-        other => panic!("expected an unsupported-operator error, got {other:?}"),
+    let model = load(nodes, init, &[("x", vec![6])], &["gt_f", "x_back"]);
+    let inputs = vec![vec![2.75, -2.75, 0.5, -0.5, 3.0, -1.0]];
+    let want = model.run_float(&inputs).unwrap();
+    assert_eq!(want[1], vec![2.0, -2.0, 0.0, 0.0, 3.0, -1.0], "tract truncates towards zero");
+    let g = model.lower().unwrap();
+    assert_eq!(max_diff(&want, &g.outputs_of(&g.evaluate(&inputs))), 0.0, "float lowering");
+    for scale in [2, 7, 12] {
+        let graph = quantize_graph(&g, scale).unwrap();
+        let trace = evaluate(&graph, &quantize_inputs(&inputs, scale).unwrap()).unwrap();
+        let unit = f64::powi(2.0, scale as i32);
+        let got: Vec<f64> = trace.outputs(&graph).iter().map(|v| *v as f64 / unit).collect();
+        assert_eq!(max_diff(&[want.concat()], &[got]), 0.0, "scale {scale}: integer reference");
     }
 }

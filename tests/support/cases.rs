@@ -231,6 +231,19 @@ pub fn quantize_dequantize(seed: u64) -> Case {
     b.finish("quantize_dequantize", &[y])
 }
 
+/// A float cast to int64 (truncation towards 0) and back, then scaled: inputs
+/// of both signs, most of them fractional.
+pub fn truncating_cast(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::cast::cast;
+    let mut b = Builder::new(seed);
+    let x = b.input(&[2, 9], 5.0);
+    let whole = b.op("to_int", cast(DatumType::I64), &[x]);
+    let back = b.op("to_float", cast(DatumType::F32), &[whole]);
+    let half = b.scalar(0.5, 2);
+    let y = b.op("scale", math::mul(), &[back, half]);
+    b.finish("truncating_cast", &[y])
+}
+
 /// Max pooling with padding and stride.
 pub fn max_pool(seed: u64) -> Case {
     let mut b = Builder::new(seed);

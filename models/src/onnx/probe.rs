@@ -295,6 +295,13 @@ pub fn probes() -> Vec<Probe> {
         "bool to float",
     ));
     p.push(Probe { outputs: 2, ..probe("TopK", vec![x(), ints(&[2])], vec![]) });
+    p.push(with_case(
+        Probe {
+            outputs: 2,
+            ..probe("TopK", vec![var(&[3, 5]), ints(&[3])], vec![("axis", Attr::Int(0)), ("largest", Attr::Int(0))])
+        },
+        "smallest, along the first axis",
+    ));
     p.push(probe("CumSum", vec![x(), Input::Ints(vec![], vec![1])], vec![]));
     p.push(probe("Trilu", vec![var(&[3, 3])], vec![]));
     p.push(probe("NonZero", vec![x()], vec![]));
@@ -640,9 +647,9 @@ mod tests {
         };
         assert_eq!(find("Relu", "").status, "proven");
         assert_eq!(find("Shape", "").status, "folded");
-        let topk = find("TopK", "");
-        assert_eq!(topk.status, "not supported");
-        assert!(topk.detail.contains("Topk"), "{topk:?}");
+        let scatter = find("ScatterND", "");
+        assert_eq!(scatter.status, "not supported");
+        assert!(scatter.detail.contains("ScatterNd"), "{scatter:?}");
         assert_eq!(find("Atan", "").status, "proven");
         assert_eq!(find("Floor", "").status, "proven");
         assert_eq!(find("ArgMax", "").status, "proven");

@@ -12,8 +12,9 @@
 //!
 //! Casts: to a float type, and of booleans or integers to an integer type at
 //! least as wide, the value is unchanged (the identity); a cast of a number to
-//! bool is `x ≠ 0`. A cast of a float to an integer type (truncation) is not
-//! supported.
+//! bool is `x ≠ 0`. A cast of a float to an integer type truncates towards 0
+//! (`sign(x) · floor(|x|)`, [`super::math::truncate`]); values beyond the target
+//! type's range are not saturated (ONNX leaves that undefined).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -145,13 +146,11 @@ impl Lowering for LogicLowering {
         let name = node.op.name();
         if let Some(cast) = node.op_as::<Cast>() {
             let from = input_types.first().copied().unwrap_or(DatumType::F32);
-            return if cast_keeps_values(from, cast.to) || (is_bool(cast.to) && is_numeric(from)) {
+            return if cast_keeps_values(from, cast.to)
+                || (is_bool(cast.to) && is_numeric(from))
+                || (from.is_float() && integer(cast.to).is_integer())
+            {
                 Ok(())
-            } else if from.is_float() && integer(cast.to).is_integer() {
-                Err(format!(
-                    "a cast of a computed {from:?} tensor to {:?} (truncation) is not supported yet",
-                    integer(cast.to)
-                ))
             } else {
                 Err(format!("a cast of a computed {from:?} tensor to {:?} is not supported yet", cast.to))
             };
@@ -178,6 +177,11 @@ impl Lowering for LogicLowering {
             let from = ctx.input_types.first().copied().unwrap_or(DatumType::F32);
             if cast_keeps_values(from, cast.to) {
                 return Ok(vec![inputs[0].clone()]);
+            }
+            if from.is_float() && integer(cast.to).is_integer() {
+                let shape = x.shape.clone();
+                let n = super::math::Namer { name: &node, origin: &op };
+                return Ok(vec![Value::View(super::math::truncate(ctx.g, &n, shape, &x.elems))]);
             }
             if !is_bool(cast.to) {
                 return Err(ctx.fail(format!("cast from {from:?} to {:?}", cast.to)));

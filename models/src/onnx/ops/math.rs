@@ -271,6 +271,17 @@ pub(crate) fn hyperbolic(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[
     g.affine(&n.at(""), n.origin, shape, rows.collect())
 }
 
+/// `trunc x = sign(x) · floor(|x|)` (a cast of a float to an integer type).
+pub(crate) fn truncate(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    let len = vec![x.len()];
+    let sign = g.map(&n.at("sign"), n.origin, Func::Sign, len.clone(), x);
+    let neg = scaled(g, n, "neg", x, -1.0, 0.0);
+    let sets = x.iter().zip(&neg.elems).map(|(&p, &m)| vec![p, m]).collect();
+    let abs = g.reduce(&n.at("abs"), n.origin, ReduceKind::Max, len.clone(), sets);
+    let whole = rounding(g, &Namer { name: &n.at("floor"), origin: n.origin }, Rounding::Floor, len, &abs.elems);
+    View { shape, elems: product(g, n, "", &sign.elems, &whole.elems).elems }
+}
+
 /// Which integer a value rounds to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Rounding {

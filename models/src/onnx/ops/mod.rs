@@ -24,6 +24,7 @@ mod scan;
 mod select;
 mod softmax;
 mod sum_pool;
+mod topk;
 mod upsample;
 
 use super::lower::Lowering;
@@ -53,6 +54,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &resize::ResizeLowering,
         &lrn::LrnLowering,
         &one_hot::OneHotLowering,
+        &topk::TopkLowering,
         &gather::GatherLowering,
         &data_movement::DataMovementLowering,
     ]

@@ -123,6 +123,19 @@ fn arg_extreme(
     shape: Vec<usize>,
     sets: Vec<Vec<Elem>>,
 ) -> View {
+    arg_extreme_and_value(g, name, origin, (kind, last), shape, sets).1
+}
+
+/// Each set's maximum (or minimum) and the index of its first (or last)
+/// element attaining it.
+pub(super) fn arg_extreme_and_value(
+    g: &mut FGraph,
+    name: &str,
+    origin: &str,
+    (kind, last): (ReduceKind, bool),
+    shape: Vec<usize>,
+    sets: Vec<Vec<Elem>>,
+) -> (View, View) {
     let extreme = g.reduce(&format!("{name}.extreme"), origin, kind, shape.clone(), sets.clone());
     let flat: Vec<(Elem, Elem)> =
         sets.iter().zip(&extreme.elems).flat_map(|(set, &m)| set.iter().map(move |&x| (x, m))).collect();
@@ -143,7 +156,8 @@ fn arg_extreme(
         .collect();
     let candidates = g.affine(&format!("{name}.candidate"), origin, n, candidates);
     let pick = if last { ReduceKind::Max } else { ReduceKind::Min };
-    g.reduce(name, origin, pick, shape, regroup(&candidates.elems, &sets))
+    let index = g.reduce(name, origin, pick, shape, regroup(&candidates.elems, &sets));
+    (extreme, index)
 }
 
 /// `flat` (one element per member of `sets`, in order) cut into the sets' sizes.

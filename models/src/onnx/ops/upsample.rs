@@ -1,7 +1,7 @@
 //! `Resize` in nearest mode with integer scales (tract's `NearestUpsample`):
 //! data movement, each output element one input element,
-//! `out[i_0, …, i_n] = in[i_0 / s_0, …, i_n / s_n]`. Other resize modes
-//! (linear, cubic, fractional scales) are refused by name.
+//! `out[i_0, …, i_n] = in[i_0 / s_0, …, i_n / s_n]`. The other resize modes are
+//! [`super::resize`]'s.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::NearestUpsample;
