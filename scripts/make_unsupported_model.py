@@ -4,8 +4,8 @@
     pip install -r scripts/requirements-demo.txt
     python3 scripts/make_unsupported_model.py [OUT_DIR]    # default: tests/data/unsupported
 
-Writes OUT_DIR/network.onnx and OUT_DIR/input.json. A dense layer, then Mod by a
-constant and ScatterND (not supported yet) on two branches joined by Add, so that the tests see every unsupported operator
+Writes OUT_DIR/network.onnx and OUT_DIR/input.json. A dense layer, then Mod by
+two constants (not supported yet) on two branches joined by Add, so that the tests see every unsupported operator
 reported at once, by node, before any proving. Update the tests that use it when
 zkinfer learns these operators.
 """
@@ -25,13 +25,13 @@ def build(rng):
     inits = [
         numpy_helper.from_array(rng.uniform(-1, 1, size=(4, 3)).astype(np.float32), "dense.weight"),
         numpy_helper.from_array(np.array(0.5, dtype=np.float32), "divisor"),
-        numpy_helper.from_array(np.array([[0]], dtype=np.int64), "rows"),
+        numpy_helper.from_array(np.array(0.75, dtype=np.float32), "other_divisor"),
     ]
     nodes = [
         helper.make_node("MatMul", ["input", "dense.weight"], ["h"], name="dense"),
         helper.make_node("Mod", ["h", "divisor"], ["remainder"], name="mod_node", fmod=1),
-        helper.make_node("ScatterND", ["h", "rows", "h"], ["scattered"], name="scatter_node"),
-        helper.make_node("Add", ["remainder", "scattered"], ["output"], name="join"),
+        helper.make_node("Mod", ["h", "other_divisor"], ["other_remainder"], name="other_mod_node", fmod=1),
+        helper.make_node("Add", ["remainder", "other_remainder"], ["output"], name="join"),
     ]
     graph = helper.make_graph(
         nodes,

@@ -476,7 +476,13 @@ impl FGraph {
             FOp::Sqrt { .. } | FOp::Recip { .. } => true,
             FOp::Map { func, .. } => matches!(
                 func,
-                Func::Sigmoid | Func::Exp | Func::Positive | Func::NonNegative | Func::IsZero | Func::SoftplusTail
+                Func::Sigmoid
+                    | Func::Exp
+                    | Func::Positive
+                    | Func::NonNegative
+                    | Func::IsZero
+                    | Func::SoftplusTail
+                    | Func::Acosh
             ),
             FOp::Linear(l) => l.bias[i] >= 0.0 && l.terms.row(i).iter().all(|&(t, w)| w >= 0.0 && nonneg(Elem::Ref(t))),
             FOp::Mul { a, b } => a[i] == b[i] || (nonneg(Elem::Ref(a[i])) && nonneg(Elem::Ref(b[i]))),

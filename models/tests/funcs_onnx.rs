@@ -180,6 +180,17 @@ fn cases() -> Vec<Case> {
         case("Sinh", vec![node("Sinh", &["x"], "y")], (-3.0, 3.0), 14.0, &[Exp]),
         case("Cosh", vec![node("Cosh", &["x"], "y")], (-3.0, 3.0), 14.0, &[Exp]),
     ];
+    // exp(y · ln p) with p = relu(x) + 0.5 (provably positive) and y = x: the
+    // logarithm's 1.5u times |y| ≤ 2, the product's rescale, times the result ≤ 12.
+    let mut computed = case(
+        "Pow (computed exponent)",
+        vec![node("Relu", &["x"], "r"), node("Add", &["r", "half"], "p"), node("Pow", &["p", "x"], "y")],
+        (-2.0, 2.0),
+        64.0,
+        &[Log, Exp],
+    );
+    computed.init = vec![scalar("half", 0.5)];
+    cases.push(computed);
     cases[1].init = vec![scalar("half", 0.5)];
     cases[3].init = vec![scalar("three", 3.0)];
     for c in &mut cases {

@@ -164,6 +164,10 @@ pub fn probes() -> Vec<Probe> {
     }
     p.push(with_case(probe("Pow", vec![x(), floats(&[], &[2.0])], vec![]), "constant exponent"));
     p.push(with_case(probe("Pow", vec![x(), x()], vec![]), "computed exponent"));
+    p.push(with_case(
+        probe("Pow", vec![floats(&[4], &[2.0, 10.0, 0.5, 3.0]), x()], vec![]),
+        "constant base, computed exponent",
+    ));
     p.push(with_case(probe("Mod", vec![x(), floats(&[], &[2.0])], vec![("fmod", Attr::Int(1))]), "by a constant"));
     for op in ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"] {
         p.push(probe(op, vec![x(), x()], vec![]));
@@ -647,9 +651,9 @@ mod tests {
         };
         assert_eq!(find("Relu", "").status, "proven");
         assert_eq!(find("Shape", "").status, "folded");
-        let scatter = find("ScatterND", "");
-        assert_eq!(scatter.status, "not supported");
-        assert!(scatter.detail.contains("ScatterNd"), "{scatter:?}");
+        let modulo = find("Mod", "by a constant");
+        assert_eq!(modulo.status, "not supported");
+        assert!(modulo.detail.contains("Rem"), "{modulo:?}");
         assert_eq!(find("Atan", "").status, "proven");
         assert_eq!(find("Floor", "").status, "proven");
         assert_eq!(find("ArgMax", "").status, "proven");

@@ -5,9 +5,12 @@
 //! - `ScatterElements` with constant indices and no reduction: the data, with
 //!   the indexed positions replaced by the updates (later updates win, as in
 //!   ONNX).
+//! - `ScatterND` with constant indices and no reduction: each index tuple names
+//!   a slice of the data (its leading coordinates), replaced by the matching
+//!   slice of the updates.
 
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::array::{CumSum, ScatterElements, ScatterReduction, Trilu};
+use tract_onnx::tract_core::ops::array::{CumSum, ScatterElements, ScatterNd, ScatterReduction, Trilu};
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, tensor_to_f64, Value};
@@ -18,7 +21,7 @@ pub(crate) struct ArrayLowering;
 
 impl Lowering for ArrayLowering {
     fn handles(&self, node: &TypedNode) -> bool {
-        node.op_is::<CumSum>() || node.op_is::<Trilu>() || node.op_is::<ScatterElements>()
+        node.op_is::<CumSum>() || node.op_is::<Trilu>() || node.op_is::<ScatterElements>() || node.op_is::<ScatterNd>()
     }
 
     fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
@@ -33,6 +36,14 @@ impl Lowering for ArrayLowering {
                 return Err("ScatterElements by computed indices".into());
             }
         }
+        if let Some(op) = node.op_as::<ScatterNd>() {
+            if op.reduction != ScatterReduction::None {
+                return Err(format!("ScatterND with reduction {:?}", op.reduction));
+            }
+            if !const_inputs.get(1).copied().unwrap_or(false) {
+                return Err("ScatterND by computed indices".into());
+            }
+        }
         Ok(())
     }
 
@@ -45,6 +56,10 @@ impl Lowering for ArrayLowering {
             let upper = op.upper;
             let k = const_ints(ctx, &inputs[1])?.first().copied().unwrap_or(0);
             trilu(&x, upper, k)
+        } else if ctx.node.op_is::<ScatterNd>() {
+            let indices = const_ints(ctx, &inputs[1])?;
+            let updates = inputs[2].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+            scatter_nd(ctx, x, &inputs[1].shape(), &indices, &updates)?
         } else {
             let axis = ctx.node.op_as::<ScatterElements>().ok_or_else(|| ctx.fail("not a ScatterElements"))?.axis;
             let indices = const_ints(ctx, &inputs[1])?;
@@ -120,6 +135,35 @@ fn scatter(
             .map(|d| if d == axis { index as usize * ds[d] } else { ((flat / is[d]) % idx_shape[d]) * ds[d] })
             .sum();
         x.elems[target] = update;
+    }
+    Ok(x)
+}
+
+/// ScatterND: `indices` has shape `[..., q]`; each of its `q`-tuples names the
+/// slice `data[i_0, …, i_{q−1}, :, …]`, which the matching slice of `updates`
+/// replaces (later tuples win).
+fn scatter_nd(ctx: &Ctx<'_>, mut x: View, idx_shape: &[usize], indices: &[i64], updates: &View) -> Result<View> {
+    let q = idx_shape.last().copied().unwrap_or(0);
+    if q == 0 || q > x.shape.len() {
+        return Err(ctx.fail(format!("index tuples of length {q} for data of rank {}", x.shape.len())));
+    }
+    let ds = strides(&x.shape);
+    let slice: usize = x.shape[q..].iter().product();
+    let tuples = indices.len() / q;
+    if updates.elems.len() != tuples * slice {
+        return Err(ctx.fail(format!("{} updates for {tuples} slices of {slice}", updates.elems.len())));
+    }
+    for (t, tuple) in indices.chunks(q).enumerate() {
+        let mut start = 0;
+        for (d, &i) in tuple.iter().enumerate() {
+            let len = x.shape[d] as i64;
+            let i = if i < 0 { i + len } else { i };
+            if !(0..len).contains(&i) {
+                return Err(ctx.fail(format!("index {i} is outside 0..{len} on axis {d}")));
+            }
+            start += i as usize * ds[d];
+        }
+        x.elems[start..start + slice].copy_from_slice(&updates.elems[t * slice..(t + 1) * slice]);
     }
     Ok(x)
 }

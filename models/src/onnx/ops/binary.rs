@@ -1,4 +1,5 @@
-//! Broadcasting binary operators: Add, Sub, Mul, Div (by a constant), Max, Min.
+//! Broadcasting binary operators: Add, Sub, Mul, Div (by a constant), Max, Min,
+//! and Pow with a computed exponent ([`super::math::pow`]).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -11,7 +12,7 @@ use crate::ir::ReduceKind;
 
 pub(crate) struct BinaryLowering;
 
-const SUPPORTED: [&str; 6] = ["Add", "Sub", "Mul", "Div", "Max", "Min"];
+const SUPPORTED: [&str; 7] = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"];
 
 impl Lowering for BinaryLowering {
     fn handles(&self, node: &TypedNode) -> bool {
@@ -54,6 +55,10 @@ impl Lowering for BinaryLowering {
                     rows.push(AffineRow { bias: 0.0, terms: vec![(x, 1.0 / d)] });
                 }
                 ctx.g.affine(&node, &name, shape, rows)
+            }
+            "Pow" => {
+                let n = super::math::Namer { name: &node, origin: &name };
+                super::math::pow(ctx.g, &n, shape, &pairs).map_err(|e| ctx.fail(e))?
             }
             "Max" | "Min" => {
                 let kind = if name == "Max" { ReduceKind::Max } else { ReduceKind::Min };

@@ -59,6 +59,15 @@ fn product(g: &mut FGraph, n: &Namer<'_>, suffix: &str, a: &[Elem], b: &[Elem]) 
     g.multiply(&n.at(suffix), n.origin, vec![a.len()], pairs)
 }
 
+/// `sign(x)` (a table lookup) and `|x| = max(x, −x)` of each element.
+fn sign_and_abs(g: &mut FGraph, n: &Namer<'_>, x: &[Elem]) -> (View, View) {
+    let len = vec![x.len()];
+    let sign = g.map(&n.at("sign"), n.origin, Func::Sign, len.clone(), x);
+    let neg = scaled(g, n, "neg", x, -1.0, 0.0);
+    let sets = x.iter().zip(&neg.elems).map(|(&p, &m)| vec![p, m]).collect();
+    (sign, g.reduce(&n.at("abs"), n.origin, ReduceKind::Max, len, sets))
+}
+
 /// `max(x, 0)`.
 pub(crate) fn relu(g: &mut FGraph, n: &Namer<'_>, suffix: &str, x: &[Elem]) -> View {
     clamp(g, n, suffix, ReduceKind::Max, x, 0.0)
@@ -232,10 +241,7 @@ pub(crate) fn tan(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) 
 /// for `|x| > 1` the first does, leaving `π/2 − atan(1/|x|)`.
 pub(crate) fn atan(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
     let len = vec![x.len()];
-    let sign = g.map(&n.at("sign"), n.origin, Func::Sign, len.clone(), x);
-    let neg = scaled(g, n, "neg", x, -1.0, 0.0);
-    let sets = x.iter().zip(&neg.elems).map(|(&p, &m)| vec![p, m]).collect();
-    let abs = g.reduce(&n.at("abs"), n.origin, ReduceKind::Max, len.clone(), sets);
+    let (sign, abs) = sign_and_abs(g, n, x);
     let small = clamp(g, n, "small", ReduceKind::Min, &abs.elems, 1.0);
     let big = clamp(g, n, "big", ReduceKind::Max, &abs.elems, 1.0);
     let inv = g.recip(&n.at("inv"), n.origin, len.clone(), &big.elems);
@@ -274,10 +280,7 @@ pub(crate) fn hyperbolic(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[
 /// `trunc x = sign(x) · floor(|x|)` (a cast of a float to an integer type).
 pub(crate) fn truncate(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
     let len = vec![x.len()];
-    let sign = g.map(&n.at("sign"), n.origin, Func::Sign, len.clone(), x);
-    let neg = scaled(g, n, "neg", x, -1.0, 0.0);
-    let sets = x.iter().zip(&neg.elems).map(|(&p, &m)| vec![p, m]).collect();
-    let abs = g.reduce(&n.at("abs"), n.origin, ReduceKind::Max, len.clone(), sets);
+    let (sign, abs) = sign_and_abs(g, n, x);
     let whole = rounding(g, &Namer { name: &n.at("floor"), origin: n.origin }, Rounding::Floor, len, &abs.elems);
     View { shape, elems: product(g, n, "", &sign.elems, &whole.elems).elems }
 }
@@ -335,10 +338,7 @@ pub(crate) fn reciprocal(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[
         return g.recip(&n.at(""), n.origin, shape, x);
     }
     let len = vec![x.len()];
-    let sign = g.map(&n.at("sign"), n.origin, Func::Sign, len.clone(), x);
-    let neg = scaled(g, n, "neg", x, -1.0, 0.0);
-    let sets = x.iter().zip(&neg.elems).map(|(&p, &m)| vec![p, m]).collect();
-    let abs = g.reduce(&n.at("abs"), n.origin, ReduceKind::Max, len.clone(), sets);
+    let (sign, abs) = sign_and_abs(g, n, x);
     let inv = g.recip(&n.at("recip"), n.origin, len, &abs.elems);
     let mut v = product(g, n, "", &sign.elems, &inv.elems);
     v.shape = shape;
@@ -397,6 +397,42 @@ pub(crate) fn pow_const(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[E
     let l = g.map(&n.at("log"), n.origin, Func::Log, vec![len], x);
     let t = scaled(g, n, "times_exponent", &l.elems, e, 0.0);
     g.map(&n.at(""), n.origin, Func::Exp, shape, &t.elems)
+}
+
+/// `x^y` element by element for a computed exponent: `exp(y · ln x)`. The base
+/// must be positive: a constant greater than 0, or a tensor the graph proves
+/// non-negative (after Relu, Exp, Sigmoid, Softmax, a square, …; an input of 0
+/// reads the logarithm's floor, so `0^y ≈ 0` for `y > 0`). A negative base is
+/// refused: `(−2)^3` is defined, but not through a logarithm. When every
+/// exponent is one constant this is [`pow_const`].
+pub(crate) fn pow(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, pairs: &[(Elem, Elem)]) -> Result<View, String> {
+    let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
+    if let Some(Elem::Const(e)) = pairs.first().map(|p| p.1) {
+        if pairs.iter().all(|p| p.1 == Elem::Const(e)) {
+            return Ok(pow_const(g, n, shape, &x, e));
+        }
+    }
+    if let Some(bad) = x.iter().find(|&&b| !matches!(b, Elem::Const(c) if c > 0.0) && !g.nonnegative(b)) {
+        return Err(match bad {
+            Elem::Const(c) => format!("Pow of the constant base {c} by a computed exponent is not supported (a base must be positive)"),
+            Elem::Ref(_) => "Pow of a base that may be negative by a computed exponent is not supported (zkinfer proves x^y as exp(y·ln x): the base must be provably non-negative, e.g. after Relu, Exp or Softmax)".into(),
+        });
+    }
+    // ln of each computed base (one table lookup each); constants fold.
+    let computed: Vec<Elem> = x.iter().copied().filter(|e| matches!(e, Elem::Ref(_))).collect();
+    let logs = log(g, &Namer { name: &n.at("ln"), origin: n.origin }, vec![computed.len()], &computed).elems;
+    let mut next = logs.into_iter();
+    let ln_base: Vec<Elem> = x
+        .iter()
+        .map(|&b| match b {
+            Elem::Const(c) => Elem::Const(c.ln()),
+            Elem::Ref(_) => next.next().unwrap_or(Elem::Const(0.0)),
+        })
+        .collect();
+    let len = vec![x.len()];
+    let exponent_pairs = ln_base.into_iter().zip(pairs.iter().map(|p| p.1)).collect();
+    let t = g.multiply(&n.at("times_exponent"), n.origin, len, exponent_pairs);
+    Ok(g.map(&n.at(""), n.origin, Func::Exp, shape, &t.elems))
 }
 
 /// LeakyRelu: `max(x, αx)` for `0 ≤ α ≤ 1`, `min(x, αx)` for `α > 1`, and
