@@ -15,7 +15,7 @@ use crate::chips::dot::DotConfig;
 use crate::chips::elementwise::{elem_row, ElemConfig, ElemRow};
 use crate::chips::fe;
 use crate::chips::func_table::FuncTableConfig;
-use crate::chips::hidden::{HiddenColumns, HiddenJob, ParamCells};
+use crate::chips::hidden::{products_witness, HiddenColumns, HiddenJob, ParamCells};
 use crate::chips::poseidon::{PoseidonConfig, PoseidonWitness};
 use crate::chips::range_table::RangeTableConfig;
 use crate::error::CircuitError;
@@ -270,8 +270,30 @@ impl ModelCircuit {
             Some(w) => Value::known(fe::<Fr>(w.trace.get(r))),
             None => Value::unknown(),
         };
+        let start = job.start as usize;
+        let width = self.shape.dot_width as usize;
+        if let DotSource::Bilinear { node, row } = job.source {
+            let Op::Bilinear { terms } = &graph.nodes[node as usize].op else {
+                return Err(Error::Synthesis);
+            };
+            let pairs = terms.row(row as usize);
+            let first: Vec<Option<Cell>> = pairs.iter().map(|(a, _)| Some(cell(layout.home(*a)))).collect();
+            let second: Vec<Cell> = pairs.iter().map(|(_, b)| cell(layout.home(*b))).collect();
+            let b_values: Vec<Value<Fr>> = pairs.iter().map(|(_, b)| value(*b)).collect();
+            let w = products_witness(width, pairs.iter().map(|(a, _)| value(*a)).collect(), &b_values);
+            let zeros = vec![0; pairs.len()];
+            match &config.compact {
+                Some(lane) => lane.assign_dot(region, start, 0, &zeros, &w, &first)?,
+                None => {
+                    config.dot[lane].assign(region, start, 0, &zeros, &w, &first)?;
+                }
+            }
+            let columns = hidden.ok_or(Error::Synthesis)?;
+            return columns.assign_products(region, start, &b_values, &second, params);
+        }
         let (bias, weights, sources, inputs, ids) = match job.source {
             DotSource::Const(c) => (c, Vec::new(), Vec::new(), Vec::new(), None),
+            DotSource::Bilinear { .. } => return Err(Error::Synthesis),
             DotSource::Linear { node, row } => {
                 let Op::Linear(l) = &graph.nodes[node as usize].op else {
                     return Err(Error::Synthesis);
@@ -289,14 +311,12 @@ impl ModelCircuit {
                 )
             }
         };
-        let width = self.shape.dot_width as usize;
         let w = DotConfig::witness_of(width, bias, &weights, inputs);
         let hidden_job = ids.map(|(ids, bias_id)| HiddenJob { weights: &weights, ids, bias, bias_id });
         let (fixed_bias, fixed_weights) = match &hidden_job {
             Some(h) => (h.fixed_bias(), h.fixed_weights()),
             None => (bias, weights.clone()),
         };
-        let start = job.start as usize;
         match &config.compact {
             Some(lane) => lane.assign_dot(region, start, fixed_bias, &fixed_weights, &w, &sources)?,
             None => {
@@ -367,7 +387,7 @@ impl Circuit<Fr> for ModelCircuit {
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> ModelConfig {
         meta.set_minimum_degree(DEGREE);
-        if shape.hides_weights() {
+        if shape.has_witness_weights() {
             // The one cell that hidden-weight lanes copy their zeros from.
             let constants = meta.fixed_column();
             meta.enable_constant(constants);
@@ -390,7 +410,7 @@ impl Circuit<Fr> for ModelCircuit {
             };
         }
         let dot = (0..shape.dot_lanes)
-            .map(|_| DotConfig::configure_with(meta, shape.dot_width as usize, shape.hides_weights()))
+            .map(|_| DotConfig::configure_with(meta, shape.dot_width as usize, shape.has_witness_weights()))
             .collect();
         let elem = (0..shape.elem_lanes)
             .map(|_| ElemConfig::configure(meta, &shape.templates, shape.ranges, &table, func_table.as_ref()))

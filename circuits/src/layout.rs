@@ -45,6 +45,14 @@ pub enum DotSource {
         /// Output index.
         row: u32,
     },
+    /// Output `row` of bilinear node `node` (a dot product whose weights are
+    /// witnesses: the second factors).
+    Bilinear {
+        /// IR node.
+        node: u32,
+        /// Output index.
+        row: u32,
+    },
     /// A constant (materialised for a model output that is constant).
     Const(i64),
 }
@@ -167,15 +175,22 @@ impl Layout {
                         lay.homes[base + i] = Loc::ElemA { lane, row };
                     }
                 }
-                Op::Linear(l) => {
-                    for (i, terms) in l.terms.rows().enumerate() {
+                Op::Linear(_) | Op::Bilinear { .. } => {
+                    let counts: Vec<usize> = match &node.op {
+                        Op::Linear(l) => l.terms.rows().map(<[_]>::len).collect(),
+                        Op::Bilinear { terms } => terms.rows().map(<[_]>::len).collect(),
+                        _ => Vec::new(),
+                    };
+                    for (i, terms) in counts.into_iter().enumerate() {
                         let lane = least(&dot_rows);
                         let start = dot_rows[lane];
-                        dot_rows[lane] += job_rows(terms.len(), dot_width);
-                        lay.dot[lane].push(DotJob {
-                            source: DotSource::Linear { node: id as u32, row: i as u32 },
-                            start: start as u32,
-                        });
+                        dot_rows[lane] += job_rows(terms, dot_width);
+                        let (node, row) = (id as u32, i as u32);
+                        let source = match &graph.nodes[id].op {
+                            Op::Bilinear { .. } => DotSource::Bilinear { node, row },
+                            _ => DotSource::Linear { node, row },
+                        };
+                        lay.dot[lane].push(DotJob { source, start: start as u32 });
                         lay.homes[base + i] = Loc::Acc { lane: lane as u32, row: dot_rows[lane] as u32 };
                     }
                 }

@@ -293,10 +293,13 @@ fn dot_x_free_reason(
     let job = jobs[idx];
     let terms = match job.source {
         DotSource::Const(_) => 0,
-        DotSource::Linear { node, row: out } => match &program.graph.nodes[node as usize].op {
-            zkinfer_models::ir::Op::Linear(l) => l.terms.row(out as usize).len(),
-            _ => 0,
-        },
+        DotSource::Linear { node, row: out } | DotSource::Bilinear { node, row: out } => {
+            match &program.graph.nodes[node as usize].op {
+                zkinfer_models::ir::Op::Linear(l) => l.terms.row(out as usize).len(),
+                zkinfer_models::ir::Op::Bilinear { terms } => terms.row(out as usize).len(),
+                _ => 0,
+            }
+        }
     };
     let width = shape.dot_width as usize;
     let used = terms.saturating_sub((row - job.start as usize) * width).min(width);

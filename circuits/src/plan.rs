@@ -218,6 +218,8 @@ pub struct Planner {
     funcs: Vec<zkinfer_models::func::Func>,
     /// Entries of the constant tables gathered by computed keys.
     data_rows: usize,
+    /// Whether some dot product has witness weights (a bilinear node).
+    variable_dots: bool,
 }
 
 impl Planner {
@@ -258,7 +260,9 @@ impl Planner {
             })
             .sum();
         let parts = graph_instances(graph, &visibility);
+        let variable_dots = graph.nodes.iter().any(|n| matches!(n.op, zkinfer_models::ir::Op::Bilinear { .. }));
         Planner {
+            variable_dots,
             footprints,
             instances: parts.iter().map(|p| p.cells()).sum::<usize>(),
             parts,
@@ -304,6 +308,7 @@ impl Planner {
                     instances: self.instances as u32,
                     compact: true,
                     visibility: self.visibility,
+                    variable_dots: self.variable_dots,
                 };
                 let rows = self.rows_beside(fp.dot_rows + fp.elem_ops * shape.elem_stride(), scale, true);
                 fewest_rows = fewest_rows.min(rows);
@@ -347,6 +352,7 @@ impl Planner {
                     instances: self.instances as u32,
                     compact: false,
                     visibility: self.visibility,
+                    variable_dots: self.variable_dots,
                 };
                 let est = estimate(&shape, rows);
                 if best.as_ref().is_none_or(|b| (est.cost, shape.k) < (b.1.cost, b.0.k)) {

@@ -40,7 +40,10 @@ pub fn live_counts(graph: &Graph) -> Vec<usize> {
 /// fractional weights), which the next segment could not range-check as an
 /// input.
 pub fn allowed_cuts(graph: &Graph) -> Vec<bool> {
-    let wide = |node: usize| matches!(&graph.nodes[node].op, Op::Linear(l) if l.weight_scale != 0);
+    let wide = |node: usize| {
+        matches!(&graph.nodes[node].op, Op::Linear(l) if l.weight_scale != 0)
+            || matches!(&graph.nodes[node].op, Op::Bilinear { .. })
+    };
     counts_across(graph, wide).into_iter().map(|c| c == 0).collect()
 }
 
@@ -228,6 +231,7 @@ pub fn balanced_cuts(graph: &Graph, count: usize) -> Vec<usize> {
         .iter()
         .map(|node| match &node.op {
             Op::Linear(l) => l.terms.items.len() + l.bias.len(),
+            Op::Bilinear { terms } => 2 * terms.items.len() + terms.len(),
             Op::Input { .. } => node.len(),
             _ => 2 * node.len(),
         })

@@ -149,6 +149,10 @@ pub struct CircuitShape {
     /// circuit has the Poseidon chip.
     #[serde(default)]
     pub visibility: Visibilities,
+    /// Some dot product multiplies two computed tensors (attention): the dot
+    /// lanes carry witness-weight columns ([`crate::chips::hidden`]).
+    #[serde(default)]
+    pub variable_dots: bool,
 }
 
 impl Default for CircuitShape {
@@ -164,6 +168,7 @@ impl Default for CircuitShape {
             instances: 1,
             compact: false,
             visibility: Visibilities::default(),
+            variable_dots: false,
         }
     }
 }
@@ -190,9 +195,16 @@ impl CircuitShape {
         }
     }
 
-    /// Whether the dot lanes carry hidden-weight columns (weights are not `fixed`).
+    /// Whether the weights are hidden (not `fixed`).
     pub fn hides_weights(&self) -> bool {
         self.visibility.weights != crate::visibility::Visibility::Fixed
+    }
+
+    /// Whether the dot lanes carry witness-weight columns
+    /// ([`crate::chips::hidden`]): for hidden weights, or for dot products of two
+    /// computed tensors.
+    pub fn has_witness_weights(&self) -> bool {
+        self.hides_weights() || self.variable_dots
     }
 
     /// Whether the circuit has the Poseidon chip (some tensor is `hashed`).
@@ -239,7 +251,7 @@ impl CircuitShape {
     /// Advice columns of the hidden weights ([`crate::chips::hidden`]): per lane
     /// one per term column and one for the bias; all take part in copies.
     fn hidden_advice_columns(&self) -> usize {
-        if !self.hides_weights() {
+        if !self.has_witness_weights() {
             return 0;
         }
         let lanes = if self.compact { 1 } else { self.dot_lanes as usize };
@@ -248,7 +260,7 @@ impl CircuitShape {
 
     /// Fixed columns of the hidden weights: `on` per lane and the constants column.
     fn hidden_fixed_columns(&self) -> usize {
-        if !self.hides_weights() {
+        if !self.has_witness_weights() {
             return 0;
         }
         (if self.compact { 1 } else { self.dot_lanes as usize }) + 1
@@ -273,7 +285,7 @@ impl CircuitShape {
     pub fn equality_columns(&self) -> usize {
         let poseidon = self.poseidon_columns().2;
         // The hidden weights' advice columns and the constants column.
-        let hidden = self.hidden_advice_columns() + self.hides_weights() as usize;
+        let hidden = self.hidden_advice_columns() + self.has_witness_weights() as usize;
         if self.compact {
             return self.dot_width as usize + 2 + poseidon + hidden;
         }

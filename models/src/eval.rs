@@ -145,6 +145,18 @@ pub fn evaluate(graph: &Graph, inputs: &[Vec<i64>]) -> Result<Trace> {
                 }
                 out
             }
+            Op::Bilinear { terms } => {
+                let mut out = Vec::with_capacity(terms.len());
+                for row in terms.rows() {
+                    let mut acc: i128 = 0;
+                    for (x, y) in row {
+                        let term = get(x).checked_mul(get(y)).ok_or_else(|| overflow(graph, id))?;
+                        acc = acc.checked_add(term).ok_or_else(|| overflow(graph, id))?;
+                    }
+                    out.push(acc);
+                }
+                out
+            }
             Op::Rescale { src, relu } => src
                 .iter()
                 .map(|r| {

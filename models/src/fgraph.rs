@@ -71,6 +71,11 @@ pub enum FOp {
     },
     /// Affine map.
     Linear(FLinear),
+    /// Sums of products of computed elements: output `i` is `Σ a·b` over row `i`.
+    Dot {
+        /// Per-output pairs of factors.
+        terms: Csr<(Ref, Ref)>,
+    },
     /// Elementwise product of two computed elements.
     Mul {
         /// Left factors.
@@ -147,6 +152,10 @@ impl FOp {
             FOp::Input { .. } => {}
             FOp::Linear(l) => l.terms.items.iter().for_each(|(r, _)| f(*r)),
             FOp::Mul { a, b } => a.iter().chain(b).copied().for_each(f),
+            FOp::Dot { terms } => terms.items.iter().for_each(|(a, b)| {
+                f(*a);
+                f(*b)
+            }),
             FOp::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
             FOp::Map { src, .. } => src.iter().copied().for_each(f),
             FOp::Div { a, b } => a.iter().chain(b).copied().for_each(f),
@@ -162,6 +171,10 @@ impl FOp {
             FOp::Input { .. } => {}
             FOp::Linear(l) => l.terms.items.iter_mut().for_each(|(r, _)| f(r)),
             FOp::Mul { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
+            FOp::Dot { terms } => terms.items.iter_mut().for_each(|(a, b)| {
+                f(a);
+                f(b)
+            }),
             FOp::Reduce { sets, .. } => sets.items.iter_mut().for_each(f),
             FOp::Map { src, .. } => src.iter_mut().for_each(f),
             FOp::Div { a, b } => a.iter_mut().chain(b.iter_mut()).for_each(f),
@@ -271,6 +284,40 @@ impl FGraph {
             }
         }
         View { shape, elems }
+    }
+
+    /// Adds sums of products, one per output element (`rows[i]` the pairs of
+    /// output `i`): one [`FOp::Dot`] node when every factor is computed, else
+    /// products and an affine sum (a constant factor makes a term linear).
+    pub fn dot_products(&mut self, name: &str, origin: &str, shape: Vec<usize>, rows: Vec<Vec<(Elem, Elem)>>) -> View {
+        let computed = |e: &Elem| matches!(e, Elem::Ref(_));
+        if rows.iter().flatten().all(|(a, b)| computed(a) && computed(b)) && !rows.is_empty() {
+            let mut terms = Csr::new();
+            for row in &rows {
+                terms.push_row(row.iter().filter_map(|(a, b)| match (a, b) {
+                    (Elem::Ref(a), Elem::Ref(b)) => Some((*a, *b)),
+                    _ => None,
+                }));
+            }
+            let len = rows.len();
+            let node =
+                self.push(FNode { name: name.to_string(), origin: origin.to_string(), len, op: FOp::Dot { terms } });
+            return View { elems: (0..len).map(|i| Elem::Ref(Ref::new(node, i))).collect(), shape };
+        }
+        let sizes: Vec<usize> = rows.iter().map(Vec::len).collect();
+        let pairs: Vec<(Elem, Elem)> = rows.into_iter().flatten().collect();
+        let n = pairs.len();
+        let products = self.multiply(&format!("{name}.products"), origin, vec![n], pairs);
+        let mut rest = products.elems.as_slice();
+        let sums = sizes
+            .into_iter()
+            .map(|k| {
+                let (head, tail) = rest.split_at(k);
+                rest = tail;
+                AffineRow { bias: 0.0, terms: head.iter().map(|e| (*e, 1.0)).collect() }
+            })
+            .collect();
+        self.affine(name, origin, shape, sums)
     }
 
     /// Elementwise products. Products with a constant become affine rows; products
@@ -486,6 +533,9 @@ impl FGraph {
             ),
             FOp::Linear(l) => l.bias[i] >= 0.0 && l.terms.row(i).iter().all(|&(t, w)| w >= 0.0 && nonneg(Elem::Ref(t))),
             FOp::Mul { a, b } => a[i] == b[i] || (nonneg(Elem::Ref(a[i])) && nonneg(Elem::Ref(b[i]))),
+            FOp::Dot { terms } => {
+                terms.row(i).iter().all(|&(a, b)| a == b || (nonneg(Elem::Ref(a)) && nonneg(Elem::Ref(b))))
+            }
             FOp::Div { a, .. } => nonneg(Elem::Ref(a[i])),
             FOp::Reduce { kind, sets, konst } => {
                 let set = sets.row(i);
@@ -525,6 +575,7 @@ impl FGraph {
                     .map(|(row, b)| b + row.iter().map(|(r, w)| get(r) * w).sum::<f64>())
                     .collect(),
                 FOp::Mul { a, b } => a.iter().zip(b).map(|(x, y)| get(x) * get(y)).collect(),
+                FOp::Dot { terms } => terms.rows().map(|row| row.iter().map(|(x, y)| get(x) * get(y)).sum()).collect(),
                 FOp::Map { func, src } => src.iter().map(|r| func.eval_clamped(get(r))).collect(),
                 FOp::Div { a, b } => a.iter().zip(b).map(|(x, y)| get(x) / get(y)).collect(),
                 FOp::Sqrt { src } => src.iter().map(|r| get(r).max(0.0).sqrt()).collect(),

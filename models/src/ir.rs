@@ -142,6 +142,14 @@ pub enum Op {
     },
     /// Sparse affine map with integer weights.
     Linear(Linear),
+    /// Sums of products of computed elements: output `i` is `Σ a·b` over row
+    /// `i`'s pairs (attention scores, attention × values), at twice the graph
+    /// scale and consumed only by a [`Op::Rescale`], like a [`Linear`] with
+    /// fractional weights.
+    Bilinear {
+        /// Per-output pairs of factors.
+        terms: Csr<(Ref, Ref)>,
+    },
     /// `out = floor((src + 2^(s-1)) / 2^s)` with `s` the graph scale, then
     /// `max(out, 0)` when `relu` is set.
     Rescale {
@@ -206,6 +214,7 @@ impl Op {
         match self {
             Op::Input { .. } => "Input",
             Op::Linear(_) => "Linear",
+            Op::Bilinear { .. } => "Bilinear",
             Op::Rescale { relu: false, .. } => "Rescale",
             Op::Rescale { relu: true, .. } => "RescaleRelu",
             Op::MulRescale { .. } => "MulRescale",
@@ -223,6 +232,10 @@ impl Op {
         match self {
             Op::Input { .. } => {}
             Op::Linear(l) => l.terms.items.iter().for_each(|(r, _)| f(*r)),
+            Op::Bilinear { terms } => terms.items.iter().for_each(|(a, b)| {
+                f(*a);
+                f(*b)
+            }),
             Op::Rescale { src, .. } => src.iter().copied().for_each(f),
             Op::MulRescale { a, b } => a.iter().chain(b).copied().for_each(f),
             Op::Reduce { sets, .. } => sets.items.iter().copied().for_each(f),
@@ -237,6 +250,10 @@ impl Op {
         match self {
             Op::Input { .. } => {}
             Op::Linear(l) => l.terms.items.iter_mut().for_each(|(r, _)| f(r)),
+            Op::Bilinear { terms } => terms.items.iter_mut().for_each(|(a, b)| {
+                f(a);
+                f(b)
+            }),
             Op::Rescale { src, .. } | Op::Lookup { src, .. } | Op::Sqrt { src } | Op::Gather { src, .. } => {
                 src.iter_mut().for_each(f)
             }
@@ -336,6 +353,7 @@ impl Graph {
             .iter()
             .map(|n| match &n.op {
                 Op::Linear(l) => l.terms.items.len(),
+                Op::Bilinear { terms } => terms.items.len(),
                 _ => 0,
             })
             .sum()
@@ -378,6 +396,7 @@ impl Graph {
             let n = node.len();
             match &node.op {
                 Op::Linear(l) => l.terms.check(),
+                Op::Bilinear { terms } => terms.check(),
                 Op::Reduce { sets, .. } => sets.check(),
                 _ => Ok(()),
             }
@@ -395,6 +414,7 @@ impl Graph {
                     }
                     l.bias.len()
                 }
+                Op::Bilinear { terms } => terms.len(),
                 Op::Rescale { src, .. } | Op::Sqrt { src } | Op::Gather { src, .. } => src.len(),
                 Op::Lookup { src, bits, .. } => {
                     if !(2..=crate::func::MAX_TABLE_BITS).contains(bits) {

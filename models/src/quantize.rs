@@ -72,6 +72,21 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     });
                 }
             }
+            FOp::Dot { terms } => {
+                let mut qterms = Csr::new();
+                for row in terms.rows() {
+                    qterms.push_row(row.iter().map(|(a, b)| (remap(&map, *a), remap(&map, *b))));
+                }
+                nodes.push(Node {
+                    name: name.clone(),
+                    origin: origin.clone(),
+                    shape: shape.clone(),
+                    op: Op::Bilinear { terms: qterms },
+                });
+                let dot = nodes.len() - 1;
+                let src = (0..fnode.len).map(|i| Ref::new(dot, i)).collect();
+                nodes.push(Node { name, origin, shape, op: Op::Rescale { src, relu: false } });
+            }
             FOp::Mul { a, b } => {
                 nodes.push(Node { name, origin, shape, op: Op::MulRescale { a: refs(a), b: refs(b) } })
             }

@@ -126,6 +126,7 @@ mod tests {
             instances: 10,
             compact: false,
             visibility: Default::default(),
+            variable_dots: false,
         };
         let mib = estimate_peak_bytes(&shape) as f64 / (1024.0 * 1024.0);
         assert!((300.0..600.0).contains(&mib), "{mib} MiB");

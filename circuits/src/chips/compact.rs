@@ -102,7 +102,7 @@ impl CompactConfig {
         }
         meta.lookup("limb in range table", |m| vec![(m.query_advice(limbs, Rotation::cur()), table.column)]);
         let (dot_first, dot_more) = (meta.selector(), meta.selector());
-        let hidden = shape.hides_weights().then(|| HiddenColumns::configure(meta, width));
+        let hidden = shape.has_witness_weights().then(|| HiddenColumns::configure(meta, width));
         let products = |m: &mut halo2_axiom::plonk::VirtualCells<'_, F>| {
             let fixed = x.iter().zip(&w).fold(Expression::Constant(F::ZERO), |acc, (xc, wc)| {
                 acc + m.query_advice(*xc, Rotation::cur()) * m.query_fixed(*wc, Rotation::cur())

@@ -20,6 +20,12 @@
 //!
 //! The first-use cells are what `public` weights expose and `hashed` weights
 //! commit to.
+//!
+//! The same columns prove dot products of two computed tensors (attention's
+//! `Q·Kᵀ` and `softmax·V`): the first factors go to the term columns `x_i`, the
+//! second to `h_i`, each copied from its home, with the fixed weights 0. A sum of
+//! `n` products then takes `⌈n/W⌉` rows and one rescale, where a product per
+//! element-wise row took `n` rows and `n` rescales.
 
 use std::collections::BTreeMap;
 
@@ -139,6 +145,61 @@ impl HiddenColumns {
         }
         Ok(())
     }
+}
+
+impl HiddenColumns {
+    /// Assigns the witness weights of a dot product of two computed tensors
+    /// starting at `row`: `on` on its rows, weight `i` copied from `sources[i]`
+    /// (the second factor's home cell), zeros past the last term and in the bias
+    /// (copied from the zero cell).
+    pub fn assign_products<F: PrimeField>(
+        &self,
+        region: &mut Region<'_, F>,
+        row: usize,
+        values: &[Value<F>],
+        sources: &[Cell],
+        cells: &mut ParamCells,
+    ) -> Result<(), Error> {
+        let width = self.h.len();
+        for r in 0..job_rows(values.len(), width) {
+            let at = row + r;
+            region.assign_fixed(self.on, at, F::ONE);
+            for (j, col) in self.h.iter().enumerate() {
+                let i = r * width + j;
+                match (values.get(i), sources.get(i)) {
+                    (Some(v), Some(src)) => {
+                        let cell = region.assign_advice(*col, at, *v).cell();
+                        region.constrain_equal(*src, cell);
+                    }
+                    _ => {
+                        let cell = region.assign_advice(*col, at, Value::known(F::ZERO)).cell();
+                        cells.zero(region, cell)?;
+                    }
+                }
+            }
+            let cell = region.assign_advice(self.bias, at, Value::known(F::ZERO)).cell();
+            if r == 0 {
+                cells.zero(region, cell)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The witness of a dot product of two computed tensors in a lane `width` terms
+/// wide: the first factors as inputs, and the running sums of `a·b` row by row.
+pub fn products_witness<F: PrimeField>(width: usize, a: Vec<Value<F>>, b: &[Value<F>]) -> super::dot::DotWitness<F> {
+    let rows = job_rows(a.len(), width);
+    let mut acc = Value::known(F::ZERO);
+    let mut sums = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let (lo, hi) = ((r * width).min(a.len()), ((r + 1) * width).min(a.len()));
+        for (x, y) in a[lo..hi].iter().zip(&b[lo..hi]) {
+            acc = acc + *x * *y;
+        }
+        sums.push(acc);
+    }
+    super::dot::DotWitness { inputs: a, sums }
 }
 
 /// The cells of the parameters during one synthesis: the first cell each was

@@ -63,6 +63,7 @@ fn layers(compiled: &CompiledModel) -> Vec<LayerRow> {
     for (id, node) in compiled.graph.nodes.iter().enumerate() {
         let (terms, dot_rows) = match &node.op {
             Op::Linear(l) => (l.terms.items.len(), l.terms.rows().map(|r| job_rows(r.len(), width)).sum()),
+            Op::Bilinear { terms } => (terms.items.len(), terms.rows().map(|r| job_rows(r.len(), width)).sum()),
             _ => (0, 0),
         };
         let row = LayerRow {

@@ -83,6 +83,7 @@ fn shape(layout: &Layout) -> CircuitShape {
         instances: 9,
         compact: true,
         visibility: Default::default(),
+        variable_dots: false,
     };
     // Two 2^8-entry function tables, a 4-entry data table and the zero row.
     let rows = used_rows(layout, &shape).max(2 * 256 + 4 + 1);

@@ -224,3 +224,92 @@ fn the_verifying_key_does_not_depend_on_hidden_values() {
     c.jobs[2].weights[1] += 1;
     assert_ne!(keygen_vk(&params, &c).unwrap().transcript_repr(), va.transcript_repr());
 }
+
+/// A dot product of two computed vectors in a lane of width 3 (five terms: a
+/// free slot on the second row): the first factors copied into the term
+/// columns, the second into the witness-weight columns.
+#[derive(Clone, Debug, Default)]
+struct ProductsCircuit {
+    a: Vec<i64>,
+    b: Vec<i64>,
+    /// Term whose second factor differs from its source (the sums follow it).
+    other_factor: Option<usize>,
+    /// An extra term `7 · 2` in the free slot (the sums follow it).
+    extra_term: bool,
+}
+
+impl Circuit<Fr> for ProductsCircuit {
+    type Config = Cfg;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> Cfg {
+        TestCircuit::configure(meta)
+    }
+
+    fn synthesize(&self, cfg: Cfg, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        let hidden = cfg.dot.hidden.clone().ok_or(Error::Synthesis)?;
+        layouter.assign_region(
+            || "products",
+            |mut region| {
+                let mut params = ParamCells::default();
+                region.assign_advice(cfg.dot.acc, 0, Value::known(Fr::zero()));
+                let known = |v: i64| Value::known(fe::<Fr>(v as i128));
+                let mut src = |v: i64, at: usize| region.assign_advice(cfg.src, at, known(v)).cell();
+                let a_cells: Vec<Option<Cell>> = self.a.iter().enumerate().map(|(i, v)| Some(src(*v, i))).collect();
+                let b_cells: Vec<Cell> = self.b.iter().enumerate().map(|(i, v)| src(*v, 10 + i)).collect();
+                let mut b: Vec<Value<Fr>> = self.b.iter().map(|v| known(*v)).collect();
+                if let Some(i) = self.other_factor {
+                    b[i] = b[i] + Value::known(Fr::one());
+                }
+                let (mut all_a, mut all_b): (Vec<Value<Fr>>, Vec<Value<Fr>>) =
+                    (self.a.iter().map(|v| known(*v)).collect(), b.clone());
+                if self.extra_term {
+                    all_a.push(known(2));
+                    all_b.push(known(7));
+                }
+                let w = super::products_witness(WIDTH, all_a, &all_b);
+                let w = crate::chips::dot::DotWitness { inputs: w.inputs[..self.a.len()].to_vec(), sums: w.sums };
+                cfg.dot.assign(&mut region, 0, 0, &vec![0; self.a.len()], &w, &a_cells)?;
+                hidden.assign_products(&mut region, 0, &b, &b_cells, &mut params)?;
+                if self.extra_term {
+                    let n = self.a.len();
+                    region.assign_advice(cfg.dot.x[n % WIDTH], n / WIDTH, known(2));
+                    region.assign_advice(hidden.h[n % WIDTH], n / WIDTH, known(7));
+                }
+                Ok(())
+            },
+        )
+    }
+}
+
+fn products() -> ProductsCircuit {
+    ProductsCircuit { a: vec![3, -1, 4, 1, -5], b: vec![2, 7, -1, 8, 2], ..Default::default() }
+}
+
+#[test]
+fn honest_products_of_two_vectors_pass() {
+    MockProver::run(7, &products(), vec![]).unwrap().assert_satisfied();
+}
+
+#[test]
+fn a_second_factor_that_is_not_its_source_fails_the_copy() {
+    let c = ProductsCircuit { other_factor: Some(3), ..products() };
+    let errs = MockProver::run(7, &c, vec![]).unwrap().verify().unwrap_err();
+    assert!(permutation_fails(&errs), "{errs:?}");
+    assert!(
+        !errs.iter().any(|e| matches!(e, VerifyFailure::ConstraintNotSatisfied { .. })),
+        "the gate holds: {errs:?}"
+    );
+}
+
+#[test]
+fn a_product_in_a_free_slot_fails_the_zero_copy() {
+    let c = ProductsCircuit { extra_term: true, ..products() };
+    let errs = MockProver::run(7, &c, vec![]).unwrap().verify().unwrap_err();
+    assert!(permutation_fails(&errs), "{errs:?}");
+}

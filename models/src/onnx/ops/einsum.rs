@@ -1,6 +1,7 @@
 //! `EinSum` (Gemm, MatMul, dense layers): with one constant operand → affine rows;
-//! with two variable operands (attention scores, attention × values) → one product
-//! per term (rescaled multiplications) summed by affine rows.
+//! with two variable operands (attention scores, attention × values) → sums of
+//! products ([`crate::fgraph::FOp::Dot`]), proven as dot products whose weights
+//! are witnesses, rescaled once per output.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::einsum::EinSum;
@@ -8,7 +9,7 @@ use tract_onnx::tract_core::ops::einsum::EinSum;
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, tensor_to_f64, Value};
 use crate::error::Result;
-use crate::fgraph::{AffineRow, LayerWeights, WeightedRow};
+use crate::fgraph::{LayerWeights, WeightedRow};
 
 pub(crate) struct EinSumLowering;
 
@@ -88,22 +89,17 @@ impl Lowering for EinSumLowering {
             (None, None) => {
                 let a = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
                 let b = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-                let pairs: Vec<_> = (0..n_out)
-                    .flat_map(|o| (0..n_sum).map(move |s| (o, s)))
-                    .map(|(o, s)| {
-                        let (ia, ib) = term(o, s);
-                        (a.elems[ia], b.elems[ib])
-                    })
-                    .collect();
-                let n = pairs.len();
-                let products = ctx.g.multiply(&format!("{name}.products"), "EinSum", vec![n], pairs);
                 let rows = (0..n_out)
-                    .map(|o| AffineRow {
-                        bias: 0.0,
-                        terms: products.elems[o * n_sum..(o + 1) * n_sum].iter().map(|e| (*e, 1.0)).collect(),
+                    .map(|o| {
+                        (0..n_sum)
+                            .map(|s| {
+                                let (ia, ib) = term(o, s);
+                                (a.elems[ia], b.elems[ib])
+                            })
+                            .collect()
                     })
                     .collect();
-                ctx.g.affine(&name, "EinSum", out_shape, rows)
+                ctx.g.dot_products(&name, "EinSum", out_shape, rows)
             }
             _ => {
                 let var = if inputs[0].as_const().is_none() { 0 } else { 1 };
