@@ -4,8 +4,9 @@
     pip install -r scripts/requirements-demo.txt
     python3 scripts/make_unsupported_model.py [OUT_DIR]    # default: tests/data/unsupported
 
-Writes OUT_DIR/network.onnx and OUT_DIR/input.json. A dense layer, then Mod by
-two constants (not supported yet) on two branches joined by Add, so that the tests see every unsupported operator
+Writes OUT_DIR/network.onnx and OUT_DIR/input.json. A dense layer, then two
+NonZero nodes (a data-dependent shape: not supported) whose counts are added to
+it, so that the tests see every unsupported operator
 reported at once, by node, before any proving. Update the tests that use it when
 zkinfer learns these operators.
 """
@@ -24,14 +25,18 @@ SEED = 20261126
 def build(rng):
     inits = [
         numpy_helper.from_array(rng.uniform(-1, 1, size=(4, 3)).astype(np.float32), "dense.weight"),
-        numpy_helper.from_array(np.array(0.5, dtype=np.float32), "divisor"),
-        numpy_helper.from_array(np.array(0.75, dtype=np.float32), "other_divisor"),
     ]
     nodes = [
         helper.make_node("MatMul", ["input", "dense.weight"], ["h"], name="dense"),
-        helper.make_node("Mod", ["h", "divisor"], ["remainder"], name="mod_node", fmod=1),
-        helper.make_node("Mod", ["h", "other_divisor"], ["other_remainder"], name="other_mod_node", fmod=1),
-        helper.make_node("Add", ["remainder", "other_remainder"], ["output"], name="join"),
+        helper.make_node("NonZero", ["h"], ["where_nonzero"], name="nonzero_node"),
+        helper.make_node("ReduceSum", ["where_nonzero"], ["count"], name="count_node", keepdims=0),
+        helper.make_node("Cast", ["count"], ["count_f"], name="count_float", to=TensorProto.FLOAT),
+        helper.make_node("Relu", ["h"], ["positive"], name="relu"),
+        helper.make_node("NonZero", ["positive"], ["where_positive"], name="other_nonzero_node"),
+        helper.make_node("ReduceSum", ["where_positive"], ["other_count"], name="other_count_node", keepdims=0),
+        helper.make_node("Cast", ["other_count"], ["other_f"], name="other_count_float", to=TensorProto.FLOAT),
+        helper.make_node("Add", ["h", "count_f"], ["shifted"], name="join"),
+        helper.make_node("Add", ["shifted", "other_f"], ["output"], name="join_other"),
     ]
     graph = helper.make_graph(
         nodes,

@@ -98,6 +98,7 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
         ("TopK", ""),
         ("TopK", "smallest, along the first axis"),
         ("ScatterND", ""),
+        ("Mod", "by a constant"),
         ("Pow", "constant base, computed exponent"),
         ("CumSum", ""),
         ("Trilu", ""),
@@ -165,6 +166,17 @@ fn fake_quantisation_rounds_and_saturates_like_8_bit_inference() {
         // times q up to 127 and twelve terms. The rounding and the clamps are exact.
         assert!(err < 2e-2, "seed {seed}: error {err}");
         p.assert_circuit_equals_reference("QuantizeLinear → DequantizeLinear → Gemm");
+    }
+}
+
+#[test]
+fn remainders_are_exact_with_the_dividends_sign() {
+    for seed in 0..3 {
+        let case = cases::remainders(70 + seed);
+        let p = prepare(case.model, case.inputs, &CompileOptions::default());
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        assert_eq!(err, 0.0, "seed {seed}: fmod of grid values is exact");
+        p.assert_circuit_equals_reference("Mod by constants");
     }
 }
 

@@ -328,7 +328,7 @@ fn bad_input_gives_clear_errors_and_no_panics() {
     let bad = repo().join("tests/data/unsupported");
     let o =
         zkinfer(&srs, &["run", s(&bad.join("network.onnx")), "--input", s(&bad.join("input.json")), "--out", s(&out)]);
-    assert_fails(&o, &["2 unsupported operator", "`mod_node`: Rem", "`other_mod_node`: Rem"]);
+    assert_fails(&o, &["2 unsupported operator", "`nonzero_node`: NonZero", "`other_nonzero_node`: NonZero"]);
     assert!(!out.join("proof.bin").exists(), "nothing is proven");
 
     // Missing keys for prove.

@@ -244,6 +244,19 @@ pub fn truncating_cast(seed: u64) -> Case {
     b.finish("truncating_cast", &[y])
 }
 
+/// Mod by constants (tract's Rem: C's fmod, the sign of the dividend) on inputs
+/// of both signs on a 0.25 grid, multiples of the divisor included: every
+/// value is exact in binary, so the result must be too.
+pub fn remainders(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.grid_input(&[2, 9], 0.25, 20);
+    let three_quarters = b.scalar(0.75, 2);
+    let y = b.op("mod", math::rem(), &[x, three_quarters]);
+    let minus_two = b.scalar(-2.0, 2);
+    let z = b.op("mod_negative_divisor", math::rem(), &[x, minus_two]);
+    b.finish("remainders", &[y, z])
+}
+
 /// Max pooling with padding and stride.
 pub fn max_pool(seed: u64) -> Case {
     let mut b = Builder::new(seed);

@@ -53,7 +53,7 @@ pub fn load_peer(name: &str) -> (OnnxModel, Vec<Vec<f64>>) {
 
 /// The generated model with operators zkinfer cannot prove yet
 /// (`tests/data/unsupported`, made by `scripts/make_unsupported_model.py`: a
-/// two Mod nodes).
+/// two NonZero nodes).
 pub fn load_unsupported() -> (OnnxModel, Vec<Vec<f64>>) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("unsupported");
     load_files(&dir.join("network.onnx"), &dir.join("input.json"))

@@ -1,5 +1,6 @@
 //! Broadcasting binary operators: Add, Sub, Mul, Div (by a constant), Max, Min,
-//! and Pow with a computed exponent ([`super::math::pow`]).
+//! Pow with a computed exponent ([`super::math::pow`]) and Mod by a constant
+//! (tract's Rem, [`super::math::fmod`]).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -12,7 +13,7 @@ use crate::ir::ReduceKind;
 
 pub(crate) struct BinaryLowering;
 
-const SUPPORTED: [&str; 7] = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"];
+const SUPPORTED: [&str; 8] = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow", "Rem"];
 
 impl Lowering for BinaryLowering {
     fn handles(&self, node: &TypedNode) -> bool {
@@ -26,6 +27,9 @@ impl Lowering for BinaryLowering {
         }
         if name == "Div" && !const_inputs.get(1).copied().unwrap_or(false) {
             return Err("division by a variable tensor is not supported yet".into());
+        }
+        if name == "Rem" && !const_inputs.get(1).copied().unwrap_or(false) {
+            return Err("Mod by a computed divisor is not supported yet (the divisor must be a constant)".into());
         }
         Ok(())
     }
@@ -59,6 +63,23 @@ impl Lowering for BinaryLowering {
             "Pow" => {
                 let n = super::math::Namer { name: &node, origin: &name };
                 super::math::pow(ctx.g, &n, shape, &pairs).map_err(|e| ctx.fail(e))?
+            }
+            "Rem" => {
+                let divisors: Vec<f64> = pairs
+                    .iter()
+                    .map(|(_, y)| match y {
+                        Elem::Const(d) if *d != 0.0 => Ok(*d),
+                        _ => Err(ctx.fail("Mod needs a constant, nonzero divisor")),
+                    })
+                    .collect::<Result<_>>()?;
+                let d = divisors.first().copied().unwrap_or(1.0);
+                if divisors.iter().any(|v| v.abs() != d.abs()) {
+                    return Err(
+                        ctx.fail("Mod by a tensor of different divisors is not supported yet (one constant divisor)")
+                    );
+                }
+                let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
+                super::math::fmod(ctx.g, &super::math::Namer { name: &node, origin: &name }, shape, &x, d)
             }
             "Max" | "Min" => {
                 let kind = if name == "Max" { ReduceKind::Max } else { ReduceKind::Min };

@@ -277,6 +277,29 @@ pub(crate) fn hyperbolic(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[
     g.affine(&n.at(""), n.origin, shape, rows.collect())
 }
 
+/// `fmod(x, c)` for a constant `c ≠ 0` (C's remainder, ONNX Mod with `fmod = 1`
+/// and tract's Rem: the sign of the dividend). With `d = |c|`: `r = x − d·round(x/d)`
+/// by exact integer arithmetic ([`crate::fgraph::FOp::Wrap`]), `m = r + d·[r < 0]`
+/// in `[0, d)`, then `m − d·[x < 0]·[m ≠ 0]`.
+pub(crate) fn fmod(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], c: f64) -> View {
+    let d = c.abs();
+    let len = vec![x.len()];
+    let r = g.wrap(&n.at("wrap"), n.origin, d, len.clone(), x);
+    let neg_r = scaled(g, n, "neg_r", &r.elems, -1.0, 0.0);
+    let r_negative = g.map(&n.at("r_negative"), n.origin, Func::Positive, len.clone(), &neg_r.elems);
+    let rows =
+        r.elems.iter().zip(&r_negative.elems).map(|(&r, &b)| AffineRow { bias: 0.0, terms: vec![(r, 1.0), (b, d)] });
+    let m = g.affine(&n.at("floor_mod"), n.origin, len.clone(), rows.collect());
+    let neg_x = scaled(g, n, "neg_x", x, -1.0, 0.0);
+    let x_negative = g.map(&n.at("x_negative"), n.origin, Func::Positive, len.clone(), &neg_x.elems);
+    let m_zero = g.map(&n.at("m_zero"), n.origin, Func::IsZero, len.clone(), &m.elems);
+    let rows = m_zero.elems.iter().map(|&z| AffineRow { bias: 1.0, terms: vec![(z, -1.0)] });
+    let m_nonzero = g.affine(&n.at("m_nonzero"), n.origin, len, rows.collect());
+    let wraps = product(g, n, "wraps", &x_negative.elems, &m_nonzero.elems);
+    let rows = m.elems.iter().zip(&wraps.elems).map(|(&m, &w)| AffineRow { bias: 0.0, terms: vec![(m, 1.0), (w, -d)] });
+    g.affine(&n.at(""), n.origin, shape, rows.collect())
+}
+
 /// `trunc x = sign(x) · floor(|x|)` (a cast of a float to an integer type).
 pub(crate) fn truncate(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
     let len = vec![x.len()];
