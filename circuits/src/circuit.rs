@@ -11,7 +11,7 @@ use zkinfer_models::ir::{Graph, Op, Ref};
 use zkinfer_models::params::committed_params;
 
 use crate::chips::compact::{physical_row, CompactConfig};
-use crate::chips::dot::DotConfig;
+use crate::chips::dot::{DotConfig, DotWitness};
 use crate::chips::elementwise::{elem_row, ElemConfig, ElemRow};
 use crate::chips::fe;
 use crate::chips::func_table::FuncTableConfig;
@@ -197,6 +197,31 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// The witness-weight columns of dot lane `lane` (or the compact lane).
+    fn hidden(&self, lane: usize) -> Option<&HiddenColumns> {
+        match &self.compact {
+            Some(compact) => compact.hidden.as_ref(),
+            None => self.dot.get(lane).and_then(|d| d.hidden.as_ref()),
+        }
+    }
+
+    /// Lays out a dot job's fixed `(bias, weights)`, witness and copied inputs
+    /// at `start` on dot lane `lane`, or on the compact lane.
+    fn assign_dot(
+        &self,
+        region: &mut Region<'_, Fr>,
+        lane: usize,
+        start: usize,
+        (bias, weights): (i64, &[i64]),
+        witness: &DotWitness<Fr>,
+        sources: &[Option<Cell>],
+    ) -> Result<(), Error> {
+        match &self.compact {
+            Some(compact) => compact.assign_dot(region, start, bias, weights, witness, sources),
+            None => self.dot[lane].assign(region, start, bias, weights, witness, sources).map(|_| ()),
+        }
+    }
+
     /// The cell at a location of `layout`.
     pub fn cell(&self, layout: &Layout, loc: Loc) -> Cell {
         if let Some(lane) = &self.compact {
@@ -259,7 +284,6 @@ impl ModelCircuit {
         region: &mut Region<'_, Fr>,
         lane: usize,
         job: &DotJob,
-        hidden: Option<&HiddenColumns>,
         params: &mut ParamCells,
     ) -> Result<(), Error> {
         let program = self.program.as_ref().ok_or(Error::Synthesis)?;
@@ -272,62 +296,38 @@ impl ModelCircuit {
         };
         let start = job.start as usize;
         let width = self.shape.dot_width as usize;
-        if let DotSource::Bilinear { node, row } = job.source {
-            let Op::Bilinear { terms } = &graph.nodes[node as usize].op else {
-                return Err(Error::Synthesis);
-            };
-            let pairs = terms.row(row as usize);
-            let first: Vec<Option<Cell>> = pairs.iter().map(|(a, _)| Some(cell(layout.home(*a)))).collect();
-            let second: Vec<Cell> = pairs.iter().map(|(_, b)| cell(layout.home(*b))).collect();
-            let b_values: Vec<Value<Fr>> = pairs.iter().map(|(_, b)| value(*b)).collect();
-            let w = products_witness(width, pairs.iter().map(|(a, _)| value(*a)).collect(), &b_values);
-            let zeros = vec![0; pairs.len()];
-            match &config.compact {
-                Some(lane) => lane.assign_dot(region, start, 0, &zeros, &w, &first)?,
-                None => {
-                    config.dot[lane].assign(region, start, 0, &zeros, &w, &first)?;
-                }
+        let (node, row) = match job.source {
+            DotSource::Const(c) => {
+                let w = DotConfig::witness_of(width, c, &[], Vec::new());
+                return config.assign_dot(region, lane, start, (c, &[]), &w, &[]);
             }
-            let columns = hidden.ok_or(Error::Synthesis)?;
-            return columns.assign_products(region, start, &b_values, &second, params);
-        }
-        let (bias, weights, sources, inputs, ids) = match job.source {
-            DotSource::Const(c) => (c, Vec::new(), Vec::new(), Vec::new(), None),
-            DotSource::Bilinear { .. } => return Err(Error::Synthesis),
-            DotSource::Linear { node, row } => {
-                let Op::Linear(l) = &graph.nodes[node as usize].op else {
-                    return Err(Error::Synthesis);
-                };
-                let row = row as usize;
+            DotSource::Linear { node, row } | DotSource::Bilinear { node, row } => (node as usize, row as usize),
+        };
+        match &graph.nodes[node].op {
+            Op::Bilinear { terms } => {
+                let pairs = terms.row(row);
+                let first: Vec<Option<Cell>> = pairs.iter().map(|(a, _)| Some(cell(layout.home(*a)))).collect();
+                let second: Vec<Cell> = pairs.iter().map(|(_, b)| cell(layout.home(*b))).collect();
+                let b_values: Vec<Value<Fr>> = pairs.iter().map(|(_, b)| value(*b)).collect();
+                let w = products_witness(width, pairs.iter().map(|(a, _)| value(*a)).collect(), &b_values);
+                config.assign_dot(region, lane, start, (0, &vec![0; pairs.len()]), &w, &first)?;
+                config.hidden(lane).ok_or(Error::Synthesis)?.assign_products(region, start, &b_values, &second, params)
+            }
+            Op::Linear(l) => {
                 let span = l.terms.offsets[row] as usize..l.terms.offsets[row + 1] as usize;
                 let terms = &l.terms.items[span.clone()];
-                let ids = l.params.as_ref().map(|p| (&p.terms[span], p.bias[row]));
-                (
-                    l.bias[row],
-                    terms.iter().map(|(_, w)| *w).collect::<Vec<_>>(),
-                    terms.iter().map(|(r, _)| Some(cell(layout.home(*r)))).collect::<Vec<_>>(),
-                    terms.iter().map(|(r, _)| value(*r)).collect::<Vec<_>>(),
-                    ids,
-                )
+                let (bias, weights): (i64, Vec<i64>) = (l.bias[row], terms.iter().map(|(_, w)| *w).collect());
+                let sources: Vec<Option<Cell>> = terms.iter().map(|(r, _)| Some(cell(layout.home(*r)))).collect();
+                let w = DotConfig::witness_of(width, bias, &weights, terms.iter().map(|(r, _)| value(*r)).collect());
+                let Some(p) = &l.params else {
+                    return config.assign_dot(region, lane, start, (bias, &weights), &w, &sources);
+                };
+                let job = HiddenJob { weights: &weights, ids: &p.terms[span], bias, bias_id: p.bias[row] };
+                config.assign_dot(region, lane, start, (job.fixed_bias(), &job.fixed_weights()), &w, &sources)?;
+                config.hidden(lane).ok_or(Error::Synthesis)?.assign_job(region, start, &job, params, witness.is_some())
             }
-        };
-        let w = DotConfig::witness_of(width, bias, &weights, inputs);
-        let hidden_job = ids.map(|(ids, bias_id)| HiddenJob { weights: &weights, ids, bias, bias_id });
-        let (fixed_bias, fixed_weights) = match &hidden_job {
-            Some(h) => (h.fixed_bias(), h.fixed_weights()),
-            None => (bias, weights.clone()),
-        };
-        match &config.compact {
-            Some(lane) => lane.assign_dot(region, start, fixed_bias, &fixed_weights, &w, &sources)?,
-            None => {
-                config.dot[lane].assign(region, start, fixed_bias, &fixed_weights, &w, &sources)?;
-            }
+            _ => Err(Error::Synthesis),
         }
-        if let Some(h) = &hidden_job {
-            let columns = hidden.ok_or(Error::Synthesis)?;
-            columns.assign_job(region, start, h, params, witness.is_some())?;
-        }
-        Ok(())
     }
 }
 
@@ -437,12 +437,8 @@ impl Circuit<Fr> for ModelCircuit {
                     if let (None, Some(first)) = (&config.compact, jobs.first()) {
                         region.assign_advice(config.dot[lane].acc, first.start as usize, Value::known(Fr::zero()));
                     }
-                    let hidden = match &config.compact {
-                        Some(c) => c.hidden.as_ref(),
-                        None => config.dot[lane].hidden.as_ref(),
-                    };
                     for job in jobs {
-                        self.assign_dot_job(&config, &mut region, lane, job, hidden, &mut params)?;
+                        self.assign_dot_job(&config, &mut region, lane, job, &mut params)?;
                     }
                 }
                 for (lane, jobs) in layout.elem.iter().enumerate() {

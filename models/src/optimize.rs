@@ -175,8 +175,7 @@ fn fold_into_params(g: &mut FGraph, u: &mut Uses, b: usize) -> bool {
             first + values.len() as ParamId - 1
         })
     };
-    let mut folded = FLinear { params: Some(LinearParams::default()), ..FLinear::default() };
-    let mut new_params = LinearParams::default();
+    let (mut folded, mut new_params) = (FLinear::default(), LinearParams::default());
     for &(j, s, c) in &picks {
         let range = span(j);
         let mut terms = Vec::with_capacity(range.len());

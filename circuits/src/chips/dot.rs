@@ -72,6 +72,21 @@ pub(crate) fn assign_terms<F: PrimeField>(
     }
 }
 
+/// The running sums of a job whose terms are `products`, starting from `start`:
+/// the accumulator after each of its rows (`width` terms each, at least one row).
+pub(crate) fn running_sums<F: PrimeField>(width: usize, start: Value<F>, products: &[Value<F>]) -> Vec<Value<F>> {
+    let mut acc = start;
+    (0..job_rows(products.len(), width))
+        .map(|r| {
+            let (lo, hi) = ((r * width).min(products.len()), ((r + 1) * width).min(products.len()));
+            for p in &products[lo..hi] {
+                acc = acc + *p;
+            }
+            acc
+        })
+        .collect()
+}
+
 /// Rows a job of `terms` terms takes in a lane `width` wide.
 pub fn job_rows(terms: usize, width: usize) -> usize {
     terms.div_ceil(width).max(1)
@@ -126,17 +141,9 @@ impl DotConfig {
     /// [`DotConfig::witness`] for a lane `width` terms wide (shared with the compact
     /// lane).
     pub fn witness_of<F: PrimeField>(width: usize, bias: i64, weights: &[i64], inputs: Vec<Value<F>>) -> DotWitness<F> {
-        let rows = job_rows(weights.len(), width);
-        let mut acc = Value::known(fe::<F>(bias as i128));
-        let mut sums = Vec::with_capacity(rows);
-        for r in 0..rows {
-            let lo = (r * width).min(weights.len());
-            let hi = ((r + 1) * width).min(weights.len());
-            for (x, w) in inputs[lo..hi].iter().zip(&weights[lo..hi]) {
-                acc = acc + *x * Value::known(fe::<F>(*w as i128));
-            }
-            sums.push(acc);
-        }
+        let products: Vec<Value<F>> =
+            inputs.iter().zip(weights).map(|(x, w)| *x * Value::known(fe::<F>(*w as i128))).collect();
+        let sums = running_sums(width, Value::known(fe::<F>(bias as i128)), &products);
         DotWitness { inputs, sums }
     }
 

@@ -35,7 +35,7 @@ use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fi
 use halo2_axiom::poly::Rotation;
 use zkinfer_models::params::ParamId;
 
-use super::dot::job_rows;
+use super::dot::{job_rows, running_sums, DotWitness};
 use super::fe;
 
 /// The hidden-weight columns of one lane.
@@ -116,38 +116,12 @@ impl HiddenColumns {
         cells: &mut ParamCells,
         known: bool,
     ) -> Result<(), Error> {
-        let width = self.h.len();
         let value = |v: i64| if known { Value::known(fe::<F>(v as i128)) } else { Value::unknown() };
-        for r in 0..job_rows(job.weights.len(), width) {
-            let at = row + r;
-            region.assign_fixed(self.on, at, F::ONE);
-            for (j, col) in self.h.iter().enumerate() {
-                let i = r * width + j;
-                match job.ids.get(i).copied().flatten() {
-                    Some(p) => {
-                        let cell = region.assign_advice(*col, at, value(job.weights[i])).cell();
-                        cells.bind(region, p, cell);
-                    }
-                    None => {
-                        let cell = region.assign_advice(*col, at, value(0)).cell();
-                        cells.zero(region, cell)?;
-                    }
-                }
-            }
-            let bias = if r == 0 { job.bias_id.map(|p| (p, job.bias)) } else { None };
-            let cell = region.assign_advice(self.bias, at, value(bias.map_or(0, |(_, b)| b))).cell();
-            match bias {
-                Some((p, _)) => cells.bind(region, p, cell),
-                None if r == 0 => cells.zero(region, cell)?,
-                // Later rows' hidden bias is outside every gate.
-                None => {}
-            }
-        }
-        Ok(())
+        let term = |i: usize| job.ids.get(i).copied().flatten().map(|p| (value(job.weights[i]), Bind::Param(p)));
+        let bias = job.bias_id.map(|p| (value(job.bias), Bind::Param(p)));
+        self.assign_rows(region, row, job.weights.len(), term, bias, cells)
     }
-}
 
-impl HiddenColumns {
     /// Assigns the witness weights of a dot product of two computed tensors
     /// starting at `row`: `on` on its rows, weight `i` copied from `sources[i]`
     /// (the second factor's home cell), zeros past the last term and in the bias
@@ -160,46 +134,55 @@ impl HiddenColumns {
         sources: &[Cell],
         cells: &mut ParamCells,
     ) -> Result<(), Error> {
+        let term = |i: usize| values.get(i).zip(sources.get(i)).map(|(v, src)| (*v, Bind::Copy(*src)));
+        self.assign_rows(region, row, values.len(), term, None, cells)
+    }
+
+    /// The rows of a job of `terms` terms starting at `row`: `on` on each; in
+    /// slot `i`, `term(i)`'s value bound as it says, or 0 copied from the zero
+    /// cell; the bias on the first row likewise (later rows' hidden bias is
+    /// outside every gate).
+    fn assign_rows<F: PrimeField>(
+        &self,
+        region: &mut Region<'_, F>,
+        row: usize,
+        terms: usize,
+        term: impl Fn(usize) -> Option<(Value<F>, Bind)>,
+        bias: Option<(Value<F>, Bind)>,
+        cells: &mut ParamCells,
+    ) -> Result<(), Error> {
         let width = self.h.len();
-        for r in 0..job_rows(values.len(), width) {
+        for r in 0..job_rows(terms, width) {
             let at = row + r;
             region.assign_fixed(self.on, at, F::ONE);
             for (j, col) in self.h.iter().enumerate() {
-                let i = r * width + j;
-                match (values.get(i), sources.get(i)) {
-                    (Some(v), Some(src)) => {
-                        let cell = region.assign_advice(*col, at, *v).cell();
-                        region.constrain_equal(*src, cell);
-                    }
-                    _ => {
-                        let cell = region.assign_advice(*col, at, Value::known(F::ZERO)).cell();
-                        cells.zero(region, cell)?;
-                    }
-                }
+                cells.assign(region, (*col, at), term(r * width + j))?;
             }
-            let cell = region.assign_advice(self.bias, at, Value::known(F::ZERO)).cell();
             if r == 0 {
-                cells.zero(region, cell)?;
+                cells.assign(region, (self.bias, at), bias)?;
+            } else {
+                region.assign_advice(self.bias, at, Value::known(F::ZERO));
             }
         }
         Ok(())
     }
 }
 
+/// How a hidden cell is tied to the rest of the circuit.
+#[derive(Clone, Copy, Debug)]
+enum Bind {
+    /// It is this parameter (its first use, or copied from it).
+    Param(ParamId),
+    /// It is copied from this cell.
+    Copy(Cell),
+}
+
 /// The witness of a dot product of two computed tensors in a lane `width` terms
 /// wide: the first factors as inputs, and the running sums of `a·b` row by row.
-pub fn products_witness<F: PrimeField>(width: usize, a: Vec<Value<F>>, b: &[Value<F>]) -> super::dot::DotWitness<F> {
-    let rows = job_rows(a.len(), width);
-    let mut acc = Value::known(F::ZERO);
-    let mut sums = Vec::with_capacity(rows);
-    for r in 0..rows {
-        let (lo, hi) = ((r * width).min(a.len()), ((r + 1) * width).min(a.len()));
-        for (x, y) in a[lo..hi].iter().zip(&b[lo..hi]) {
-            acc = acc + *x * *y;
-        }
-        sums.push(acc);
-    }
-    super::dot::DotWitness { inputs: a, sums }
+pub fn products_witness<F: PrimeField>(width: usize, a: Vec<Value<F>>, b: &[Value<F>]) -> DotWitness<F> {
+    let products: Vec<Value<F>> = a.iter().zip(b).map(|(x, y)| *x * *y).collect();
+    let sums = running_sums(width, Value::known(F::ZERO), &products);
+    DotWitness { inputs: a, sums }
 }
 
 /// The cells of the parameters during one synthesis: the first cell each was
@@ -220,6 +203,26 @@ impl ParamCells {
                 self.first.insert(p, cell);
             }
         }
+    }
+
+    /// Assigns `what`'s value at `at` and binds it as it says; with nothing, 0
+    /// copied from the zero cell.
+    fn assign<F: PrimeField>(
+        &mut self,
+        region: &mut Region<'_, F>,
+        (column, at): (Column<Advice>, usize),
+        what: Option<(Value<F>, Bind)>,
+    ) -> Result<(), Error> {
+        let Some((value, bind)) = what else {
+            let cell = region.assign_advice(column, at, Value::known(F::ZERO)).cell();
+            return self.zero(region, cell);
+        };
+        let cell = region.assign_advice(column, at, value).cell();
+        match bind {
+            Bind::Param(p) => self.bind(region, p, cell),
+            Bind::Copy(src) => region.constrain_equal(src, cell),
+        }
+        Ok(())
     }
 
     /// Constrains `cell` to 0: the first such cell through the constants column,

@@ -65,7 +65,7 @@ impl FGraph {
         let first_weight = self.add_params(layer.weights);
         let first_bias = layer.bias.map(|b| self.add_params(b));
         let mut zero_bias: std::collections::HashMap<usize, ParamId> = std::collections::HashMap::new();
-        let mut lin = FLinear { params: Some(LinearParams::default()), ..FLinear::default() };
+        let (mut lin, mut params) = (FLinear::default(), LinearParams::default());
         for (index, row) in rows.into_iter().enumerate() {
             let mut terms = Vec::with_capacity(row.terms.len());
             let mut ids = Vec::with_capacity(row.terms.len());
@@ -95,12 +95,12 @@ impl FGraph {
                     (0.0, id)
                 }
             };
-            let params = lin.params.get_or_insert_with(LinearParams::default);
             params.terms.extend(ids);
             params.bias.push(Some(bias_id));
             lin.bias.push(bias);
             lin.terms.push_row(terms);
         }
+        lin.params = Some(params);
         let len = lin.bias.len();
         let node = self.push(FNode { name: name.to_string(), origin: origin.to_string(), len, op: FOp::Linear(lin) });
         Ok(View { elems: (0..len).map(|i| Elem::Ref(Ref::new(node, i))).collect(), shape })

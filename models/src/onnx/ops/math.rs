@@ -42,13 +42,13 @@ impl Namer<'_> {
 }
 
 /// `bias + w · x` for each element.
-fn scaled(g: &mut FGraph, n: &Namer<'_>, suffix: &str, x: &[Elem], w: f64, bias: f64) -> View {
+pub(crate) fn scaled(g: &mut FGraph, n: &Namer<'_>, suffix: &str, x: &[Elem], w: f64, bias: f64) -> View {
     let rows = x.iter().map(|&e| AffineRow { bias, terms: vec![(e, w)] }).collect();
     g.affine(&n.at(suffix), n.origin, vec![x.len()], rows)
 }
 
 /// `max(x, k)` (or `min`) for each element.
-fn clamp(g: &mut FGraph, n: &Namer<'_>, suffix: &str, kind: ReduceKind, x: &[Elem], k: f64) -> View {
+pub(crate) fn clamp(g: &mut FGraph, n: &Namer<'_>, suffix: &str, kind: ReduceKind, x: &[Elem], k: f64) -> View {
     let sets = x.iter().map(|&e| vec![e, Elem::Const(k)]).collect();
     g.reduce(&n.at(suffix), n.origin, kind, vec![x.len()], sets)
 }
@@ -292,9 +292,7 @@ pub(crate) fn fmod(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem],
     let m = g.affine(&n.at("floor_mod"), n.origin, len.clone(), rows.collect());
     let neg_x = scaled(g, n, "neg_x", x, -1.0, 0.0);
     let x_negative = g.map(&n.at("x_negative"), n.origin, Func::Positive, len.clone(), &neg_x.elems);
-    let m_zero = g.map(&n.at("m_zero"), n.origin, Func::IsZero, len.clone(), &m.elems);
-    let rows = m_zero.elems.iter().map(|&z| AffineRow { bias: 1.0, terms: vec![(z, -1.0)] });
-    let m_nonzero = g.affine(&n.at("m_nonzero"), n.origin, len, rows.collect());
+    let m_nonzero = super::not_zero(g, &n.at("m_nonzero"), n.origin, len, &m.elems);
     let wraps = product(g, n, "wraps", &x_negative.elems, &m_nonzero.elems);
     let rows = m.elems.iter().zip(&wraps.elems).map(|(&m, &w)| AffineRow { bias: 0.0, terms: vec![(m, 1.0), (w, -d)] });
     g.affine(&n.at(""), n.origin, shape, rows.collect())

@@ -16,7 +16,7 @@ use super::super::lower::{Ctx, Lowering};
 use super::super::value::Value;
 use super::math::{self, Namer};
 use crate::error::Result;
-use crate::fgraph::{AffineRow, Elem};
+use crate::fgraph::AffineRow;
 use crate::ir::ReduceKind;
 
 pub(crate) struct QuantLowering;
@@ -53,10 +53,9 @@ impl Lowering for QuantLowering {
         let rounded = math::rounding(ctx.g, &n, math::Rounding::HalfToEven, shape.clone(), &scaled.elems);
         let rows = rounded.elems.iter().map(|&e| AffineRow { bias: zero, terms: vec![(e, 1.0)] }).collect();
         let shifted = ctx.g.affine(&format!("{node}.shifted"), origin, shape.clone(), rows);
-        let clamp = |g: &mut crate::fgraph::FGraph, name: String, kind, x: &[Elem], k: f64| {
-            g.reduce(&name, origin, kind, shape.clone(), x.iter().map(|&e| vec![e, Elem::Const(k)]).collect())
-        };
-        let low = clamp(ctx.g, format!("{node}.min"), ReduceKind::Max, &shifted.elems, qmin);
-        Ok(vec![Value::View(clamp(ctx.g, node, ReduceKind::Min, &low.elems, qmax))])
+        let n = Namer { name: &node, origin };
+        let low = math::clamp(ctx.g, &n, "min", ReduceKind::Max, &shifted.elems, qmin);
+        let high = math::clamp(ctx.g, &n, "", ReduceKind::Min, &low.elems, qmax);
+        Ok(vec![Value::View(crate::fgraph::View { shape, elems: high.elems })])
     }
 }

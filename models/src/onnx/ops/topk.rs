@@ -12,6 +12,7 @@ use tract_onnx::tract_core::ops::array::Topk;
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, tensor_to_f64, Value};
+use super::math::{self, Namer};
 use super::reduce::arg_extreme_and_value;
 use crate::error::Result;
 use crate::fgraph::{AffineRow, Elem, View};
@@ -56,12 +57,13 @@ impl Lowering for TopkLowering {
             .flat_map(|o| (0..inner).map(move |i| (o, i)))
             .map(|(o, i)| (0..n).map(|j| o * n * inner + j * st[axis] + i).collect())
             .collect();
+        let namer = Namer { name: &node, origin };
         let signed = |g: &mut crate::fgraph::FGraph, suffix: &str, elems: Vec<Elem>| -> Vec<Elem> {
             if op.largest {
-                return elems;
+                elems
+            } else {
+                math::scaled(g, &namer, suffix, &elems, -1.0, 0.0).elems
             }
-            let rows = elems.iter().map(|&e| AffineRow { bias: 0.0, terms: vec![(e, -1.0)] }).collect();
-            g.affine(&format!("{node}.{suffix}"), origin, vec![elems.len()], rows).elems
         };
         let flat: Vec<Elem> = rows.iter().flat_map(|r| r.iter().map(|&f| x.elems[f])).collect();
         let mut current: Vec<Vec<Elem>> =
