@@ -15,7 +15,7 @@ use rand::SeedableRng;
 use serde::Serialize;
 use zkinfer_prover::fs;
 use zkinfer_prover::native::engine::{sample_bases, Direction};
-use zkinfer_prover::native::{select, EngineChoice, Engines};
+use zkinfer_prover::native::{select_for_comparison, EngineChoice, Engines};
 
 use crate::pipeline::parse_engine;
 use crate::ui::Ui;
@@ -52,7 +52,12 @@ struct Row {
     intt_ms: f64,
     coset_ntt_cpu_ms: f64,
     coset_ntt_ms: f64,
-    /// Every result equal to the CPU's, bit for bit.
+    /// Each result equal to the CPU's, bit for bit.
+    msm_equal: bool,
+    ntt_equal: bool,
+    intt_equal: bool,
+    coset_ntt_equal: bool,
+    /// All four equal.
     equal: bool,
 }
 
@@ -62,6 +67,9 @@ struct Results {
     device: String,
     warning: Option<String>,
     fallback: Option<String>,
+    /// Seconds to start the engine (a GPU's: the CUDA context and the device
+    /// query; the start-up self-check is skipped, every result is compared here).
+    start_s: f64,
     cpus: usize,
     rows: Vec<Row>,
 }
@@ -79,19 +87,45 @@ fn compare(cpu: &Engines, other: &Engines, log_n: u32, rng: &mut StdRng) -> Row 
     let bases = sample_bases(n, rng);
     let (msm_cpu, msm_cpu_ms) = ms(|| cpu.msm.msm(&scalars, &bases));
     let (msm, msm_ms) = ms(|| other.msm.msm(&scalars, &bases));
-    let mut equal = msm_cpu == msm;
-    let mut transform = |run: &dyn Fn(&Engines, &mut Vec<Fr>)| {
+    let msm_equal = msm_cpu == msm;
+    let transform = |run: &dyn Fn(&Engines, &mut Vec<Fr>)| {
         let (mut a, mut b) = (scalars.clone(), scalars.clone());
         let ((), cpu_ms) = ms(|| run(cpu, &mut a));
         let ((), other_ms) = ms(|| run(other, &mut b));
-        equal &= a == b;
-        (cpu_ms, other_ms)
+        (cpu_ms, other_ms, a == b)
     };
-    let (ntt_cpu_ms, ntt_ms) = transform(&|e, v| e.ntt.ntt(v, log_n, Direction::Forward));
-    let (intt_cpu_ms, intt_ms) = transform(&|e, v| e.ntt.ntt(v, log_n, Direction::Inverse));
+    let (ntt_cpu_ms, ntt_ms, ntt_equal) = transform(&|e, v| e.ntt.ntt(v, log_n, Direction::Forward));
+    let (intt_cpu_ms, intt_ms, intt_equal) = transform(&|e, v| e.ntt.ntt(v, log_n, Direction::Inverse));
     let shift = Fr::from(7);
-    let (coset_ntt_cpu_ms, coset_ntt_ms) = transform(&|e, v| e.ntt.coset_ntt(v, log_n, shift));
-    Row { log_n, msm_cpu_ms, msm_ms, ntt_cpu_ms, ntt_ms, intt_cpu_ms, intt_ms, coset_ntt_cpu_ms, coset_ntt_ms, equal }
+    let (coset_ntt_cpu_ms, coset_ntt_ms, coset_ntt_equal) = transform(&|e, v| e.ntt.coset_ntt(v, log_n, shift));
+    Row {
+        log_n,
+        msm_cpu_ms,
+        msm_ms,
+        ntt_cpu_ms,
+        ntt_ms,
+        intt_cpu_ms,
+        intt_ms,
+        coset_ntt_cpu_ms,
+        coset_ntt_ms,
+        msm_equal,
+        ntt_equal,
+        intt_equal,
+        coset_ntt_equal,
+        equal: msm_equal && ntt_equal && intt_equal && coset_ntt_equal,
+    }
+}
+
+/// "" when every result is equal, else which ones differ.
+fn differences(row: &Row) -> String {
+    let names =
+        [(row.msm_equal, "MSM"), (row.ntt_equal, "NTT"), (row.intt_equal, "iNTT"), (row.coset_ntt_equal, "coset NTT")];
+    let differ: Vec<&str> = names.iter().filter(|(equal, _)| !equal).map(|(_, name)| *name).collect();
+    if differ.is_empty() {
+        String::new()
+    } else {
+        format!("  DIFFERENT: {}", differ.join(", "))
+    }
 }
 
 /// Runs `bench-engines`.
@@ -99,12 +133,19 @@ pub fn run(args: BenchEnginesArgs, ui: &Ui) -> Result<()> {
     if args.min_log > args.max_log || args.max_log > 26 || args.step == 0 {
         bail!("sizes must satisfy min-log ≤ max-log ≤ 26 with a step ≥ 1");
     }
-    let selection = select(args.engine);
+    // Every result is compared below, so the engine's own start-up check is
+    // skipped: a difference is reported per operation and size instead.
+    let start = Instant::now();
+    let selection = select_for_comparison(args.engine);
+    let start_s = start.elapsed().as_secs_f64();
     if let Some(warning) = &selection.warning {
         ui.warn(warning);
     }
     let cpu = Engines::cpu();
     let mut rng = StdRng::seed_from_u64(20_261_126);
+    // One untimed round first: the first calls pay for lazy start-up (a GPU's
+    // context and module loading, the transform domain), not for the work.
+    compare(&cpu, &selection.engines, args.min_log, &mut StdRng::seed_from_u64(1));
     let mut rows = Vec::new();
     let mut log_n = args.min_log;
     while log_n <= args.max_log {
@@ -122,7 +163,7 @@ pub fn run(args: BenchEnginesArgs, ui: &Ui) -> Result<()> {
             row.intt_cpu_ms,
             row.coset_ntt_ms,
             row.coset_ntt_cpu_ms,
-            if row.equal { "" } else { "  RESULTS DIFFER" }
+            differences(&row)
         );
         rows.push(row);
         log_n += args.step;
@@ -132,6 +173,7 @@ pub fn run(args: BenchEnginesArgs, ui: &Ui) -> Result<()> {
         device: selection.engines.device(),
         warning: selection.warning.clone(),
         fallback: selection.engines.fallback(),
+        start_s,
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         rows,
     };

@@ -33,7 +33,7 @@ pub mod terms;
 
 pub use engine::{CpuEngine, Engines, MsmEngine, NttEngine};
 pub use prover::{create_proof, PhaseTimes};
-pub use select::{select, EngineChoice, Selection};
+pub use select::{select, select_for_comparison, EngineChoice, Selection};
 
 /// What can go wrong in the native prover.
 #[derive(Debug, thiserror::Error)]

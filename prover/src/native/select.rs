@@ -15,10 +15,10 @@ use std::str::FromStr;
 
 use super::engine::Engines;
 
-/// Smallest log2 size that `auto` sends to the GPU. A starting point, not a
-/// measurement: below it, host-device transfers and kernel launches cost more
-/// than the CPU's work at the sizes measured on 2 cores (MSM 2^10: 6 ms, NTT
-/// 2^12: under 1 ms).
+/// Smallest log2 size that `auto` sends to the GPU. Measured on an H200 against
+/// its host's 16 cores (`docs/benchmarks-gpu-h200.json`): at 2^10 the two are
+/// even (MSM 2.5–4.9 ms on the GPU vs 3.7–4.6 ms, NTT 0.15–0.25 ms vs
+/// 0.13–0.27 ms); from 2^12 the GPU wins every operation (MSM 2.5–3.5×).
 pub const AUTO_MIN_LOG: u32 = 12;
 
 /// Which engine the user asked for.
@@ -75,14 +75,29 @@ pub struct Selection {
 pub fn select(choice: EngineChoice) -> Selection {
     match choice {
         EngineChoice::Cpu => Selection { engines: Engines::cpu(), warning: None },
-        EngineChoice::Gpu | EngineChoice::Auto => gpu_or_cpu(choice),
+        EngineChoice::Gpu | EngineChoice::Auto => gpu_or_cpu(choice, true),
+    }
+}
+
+/// The engines for `choice`, a GPU one without its start-up self-check: for a
+/// caller that compares every result with the CPU itself and reports each
+/// difference (`zkinfer bench-engines`). Proving always goes through [`select`].
+pub fn select_for_comparison(choice: EngineChoice) -> Selection {
+    match choice {
+        EngineChoice::Cpu => Selection { engines: Engines::cpu(), warning: None },
+        EngineChoice::Gpu | EngineChoice::Auto => gpu_or_cpu(choice, false),
     }
 }
 
 #[cfg(feature = "gpu")]
-fn gpu_or_cpu(choice: EngineChoice) -> Selection {
+fn gpu_or_cpu(choice: EngineChoice, self_check: bool) -> Selection {
     let min_log = if choice == EngineChoice::Gpu { 0 } else { AUTO_MIN_LOG };
-    match super::gpu::GpuEngine::start(min_log) {
+    let started = if self_check {
+        super::gpu::GpuEngine::start(min_log)
+    } else {
+        super::gpu::GpuEngine::start_unchecked(min_log)
+    };
+    match started {
         Ok(gpu) => {
             let gpu = std::sync::Arc::new(gpu);
             Selection { engines: Engines { msm: gpu.clone(), ntt: gpu }, warning: None }
@@ -96,7 +111,7 @@ fn gpu_or_cpu(choice: EngineChoice) -> Selection {
 }
 
 #[cfg(not(feature = "gpu"))]
-fn gpu_or_cpu(choice: EngineChoice) -> Selection {
+fn gpu_or_cpu(choice: EngineChoice, _self_check: bool) -> Selection {
     let warning = (choice == EngineChoice::Gpu).then(|| {
         "this zkinfer was built without GPU support; proving on the CPU (build with `--features gpu` after \
          scripts/setup-gpu.sh)"
