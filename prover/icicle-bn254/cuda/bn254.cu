@@ -156,6 +156,12 @@ namespace {
 struct Domain {
     fr_t* twiddles = nullptr;   // ω^i for i < order/2, on the device
     uint32_t lg_order = 0;      // the root has order 2^lg_order
+    // Working memory of transforms whose output is on the host, kept between
+    // calls (grown, never shrunk): a transform then allocates nothing, and
+    // cudaMalloc/cudaFree (which synchronises the device) stay out of the
+    // prover's thousands of calls.
+    fr_t* scratch = nullptr;
+    size_t scratch_len = 0;
     std::mutex lock;
 };
 
@@ -182,13 +188,18 @@ __global__ void fill_powers(fr_t* out, size_t count, fr_t base)
         out[i] = power(base, i);
 }
 
-__global__ void bit_reverse(fr_t* out, const fr_t* in, uint32_t lg_n)
+// In place: a_i ↔ a_{rev(i)}, each pair swapped once (by its smaller index).
+__global__ void bit_reverse_in_place(fr_t* a, uint32_t lg_n)
 {
     size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (i >> lg_n)
+    if (lg_n == 0 || (i >> lg_n))
         return;
-    size_t r = lg_n ? (__brevll((unsigned long long)i) >> (64 - lg_n)) : 0;
-    out[r] = in[i];
+    size_t r = __brevll((unsigned long long)i) >> (64 - lg_n);
+    if (i < r) {
+        fr_t t = a[i];
+        a[i] = a[r];
+        a[r] = t;
+    }
 }
 
 // One stage of butterflies over blocks of 2·half elements.
@@ -216,12 +227,16 @@ __global__ void scale_by_powers(fr_t* a, size_t n, fr_t g, fr_t scale)
         a[i] = a[i] * power(g, i) * scale;
 }
 
-// The inverse transform is the forward one read backwards: out_i = y_{(n−i) mod n}.
-__global__ void reverse_tail(fr_t* out, const fr_t* in, size_t n)
+// The inverse transform is the forward one read backwards, out_i = y_{(n−i) mod n}:
+// in place, a_i ↔ a_{n−i} for 0 < i < n/2 (a_0 and a_{n/2} stay).
+__global__ void reverse_tail_in_place(fr_t* a, size_t n)
 {
     size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (i < n)
-        out[i] = in[(n - i) & (n - 1)];
+    if (i == 0 || 2 * i >= n)
+        return;
+    fr_t t = a[i];
+    a[i] = a[n - i];
+    a[n - i] = t;
 }
 
 uint32_t blocks(size_t n) { return (uint32_t)((n + THREADS - 1) / THREADS); }
@@ -242,12 +257,20 @@ bool equal(const fr_t& a, const fr_t& b)
     return std::memcmp((const void*)&a, (const void*)&b, sizeof(fr_t)) == 0;
 }
 
-// Device buffers freed on every path out.
-struct DeviceBuffer {
-    fr_t* ptr = nullptr;
-    ~DeviceBuffer() { if (ptr) cudaFree(ptr); }
-    cudaError_t alloc(size_t count) { return cudaMalloc(&ptr, count * sizeof(fr_t)); }
-};
+// The domain's scratch buffer, at least `count` long (the domain lock held).
+cudaError_t scratch(size_t count, fr_t** out)
+{
+    if (domain.scratch_len < count) {
+        if (domain.scratch)
+            cudaFree(domain.scratch);
+        domain.scratch = nullptr;
+        domain.scratch_len = 0;
+        CHECK(cudaMalloc(&domain.scratch, count * sizeof(fr_t)));
+        domain.scratch_len = count;
+    }
+    *out = domain.scratch;
+    return cudaSuccess;
+}
 
 } // namespace
 
@@ -278,6 +301,9 @@ extern "C" cudaError_t bn254InitializeDomain(const Limbs primitive_root, const D
     return cudaSuccess;
 }
 
+// Inputs and outputs may each be on the host or the device. The transform runs
+// in place in the output when that is on the device, else in the domain's
+// scratch buffer: no allocation per call.
 extern "C" cudaError_t bn254NTTCuda(const fr_t* input, int size, NTTDir dir, const NTTConfig& config, fr_t* output)
 {
     if (size <= 0 || (size & (size - 1)) != 0 || config.batch_size != 1 || config.ordering != 0)
@@ -298,32 +324,34 @@ extern "C" cudaError_t bn254NTTCuda(const fr_t* input, int size, NTTDir dir, con
     const fr_t coset = host_fr(config.coset_gen);
     const fr_t coset_inv = coset.reciprocal();
 
-    DeviceBuffer a, b;
-    CHECK(a.alloc(n));
-    CHECK(b.alloc(n));
-    CHECK(cudaMemcpy(a.ptr, input, n * sizeof(fr_t),
-                     config.are_inputs_on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice));
+    fr_t* work = output;
+    if (!config.are_outputs_on_device)
+        CHECK(scratch(n, &work));
+    if (work != input)
+        CHECK(cudaMemcpy(work, input, n * sizeof(fr_t),
+                         config.are_inputs_on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice));
     if (dir == kForward && !equal(coset, one)) {
         // Evaluations at g·ω^j: transform a_i·g^i.
-        scale_by_powers<<<blocks(n), THREADS>>>(a.ptr, n, coset, one);
+        scale_by_powers<<<blocks(n), THREADS>>>(work, n, coset, one);
         CHECK(cudaGetLastError());
     }
-    bit_reverse<<<blocks(n), THREADS>>>(b.ptr, a.ptr, lg_n);
+    bit_reverse_in_place<<<blocks(n), THREADS>>>(work, lg_n);
     CHECK(cudaGetLastError());
     for (uint32_t s = 0; s < lg_n; s++) {
-        butterflies<<<blocks(n / 2), THREADS>>>(b.ptr, domain.twiddles, s, lg_n, domain.lg_order);
+        butterflies<<<blocks(n / 2), THREADS>>>(work, domain.twiddles, s, lg_n, domain.lg_order);
         CHECK(cudaGetLastError());
     }
-    fr_t* result = b.ptr;
     if (dir == kInverse) {
         // The forward transform read backwards, times 1/n and, on a coset, g^{−i}.
-        reverse_tail<<<blocks(n), THREADS>>>(a.ptr, b.ptr, n);
-        scale_by_powers<<<blocks(n), THREADS>>>(a.ptr, n, coset_inv, n_inv);
+        if (n >= 4) {
+            reverse_tail_in_place<<<blocks(n / 2), THREADS>>>(work, n);
+            CHECK(cudaGetLastError());
+        }
+        scale_by_powers<<<blocks(n), THREADS>>>(work, n, coset_inv, n_inv);
         CHECK(cudaGetLastError());
-        result = a.ptr;
     }
-    CHECK(cudaMemcpy(output, result, n * sizeof(fr_t),
-                     config.are_outputs_on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyDeviceToHost));
+    if (!config.are_outputs_on_device)
+        CHECK(cudaMemcpy(output, work, n * sizeof(fr_t), cudaMemcpyDeviceToHost));
     return cudaDeviceSynchronize();
 }
 

@@ -18,23 +18,37 @@ def powers(base, count):
     return [pow(base, i, P) for i in range(count)]
 
 
-def bit_reverse(values, lg_n):
-    out = [0] * len(values)
-    for i, v in enumerate(values):
-        r = int(format(i, f"0{lg_n}b")[::-1], 2) if lg_n else 0
-        out[r] = v
-    return out
+def bit_reverse_in_place(a, lg_n):
+    """Kernel `bit_reverse_in_place`: thread i swaps a[i] and a[rev(i)] when i < rev(i)."""
+    if lg_n == 0:
+        return
+    for i in range(1 << lg_n):
+        r = int(format(i, f"0{lg_n}b")[::-1], 2)
+        if i < r:
+            a[i], a[r] = a[r], a[i]
+
+
+def reverse_tail_in_place(a, n):
+    """Kernel `reverse_tail_in_place` (launched for n >= 4 only): thread i < n/2
+    swaps a[i] and a[n - i] for 0 < i."""
+    if n < 4:
+        return
+    for i in range(n // 2):
+        if i == 0 or 2 * i >= n:
+            continue
+        a[i], a[n - i] = a[n - i], a[i]
 
 
 def ntt_cuda(values, lg_n, lg_order, root, inverse, coset):
-    """bn254NTTCuda: scale_by_powers (forward coset), bit_reverse, butterflies
-    per stage, then reverse_tail and scale_by_powers(1/coset, 1/n) (inverse)."""
+    """bn254NTTCuda, in place in one buffer: scale_by_powers (forward coset),
+    bit_reverse_in_place, butterflies per stage, then reverse_tail_in_place and
+    scale_by_powers(1/coset, 1/n) (inverse)."""
     n = 1 << lg_n
     twiddles = powers(root, 1 << (lg_order - 1))  # bn254InitializeDomain
     a = list(values)
     if not inverse and coset != 1:
         a = [a[i] * pow(coset, i, P) % P for i in range(n)]
-    b = bit_reverse(a, lg_n)
+    bit_reverse_in_place(a, lg_n)
     for lg_half in range(lg_n):  # kernel `butterflies`, thread j
         half = 1 << lg_half
         for j in range(n // 2):
@@ -42,13 +56,13 @@ def ntt_cuda(values, lg_n, lg_order, root, inverse, coset):
             i0 = ((j >> lg_half) << (lg_half + 1)) + pos
             i1 = i0 + half
             w = twiddles[pos << (lg_order - lg_half - 1)]
-            u, v = b[i0], b[i1] * w % P
-            b[i0], b[i1] = (u + v) % P, (u - v) % P
+            u, v = a[i0], a[i1] * w % P
+            a[i0], a[i1] = (u + v) % P, (u - v) % P
     if not inverse:
-        return b
-    c = [b[(n - i) & (n - 1)] for i in range(n)]  # kernel `reverse_tail`
+        return a
+    reverse_tail_in_place(a, n)
     n_inv, coset_inv = pow(n, P - 2, P), pow(coset, P - 2, P)
-    return [c[i] * pow(coset_inv, i, P) * n_inv % P for i in range(n)]
+    return [a[i] * pow(coset_inv, i, P) * n_inv % P for i in range(n)]
 
 
 def main():

@@ -87,6 +87,45 @@ pub fn sample_bases(n: usize, rng: &mut impl rand::RngCore) -> Vec<G1Affine> {
     affine
 }
 
+/// Whether an MSM's scalars suit a GPU's bucket method: full-width field
+/// elements without repeats, like random coefficients. Sampled: 8 runs of 32
+/// consecutive scalars spread over the slice; at least 3 in 4 samples must
+/// exceed 192 bits and at most 1 in 32 repeat another sample.
+///
+/// A GPU Pippenger (sppark's) sorts the points by digit and sums each bucket in
+/// parallel: when many scalars are equal, a few buckets get most points and
+/// serialise. Witness columns (small integers), sorted lookup columns and
+/// permutation products (constant across rows without copies) are like that.
+/// Measured on an H200 (docs/benchmarks.md, "GPU"): every MSM on the GPU made
+/// self_attention's advice commitments 2.9× slower than 16 CPU cores, and its
+/// lookup and permutation phases 1.6–1.8× slower; a CPU bucket MSM does not
+/// care about repeats, and is fastest on small scalars.
+pub fn spread_scalars(scalars: &[Fr]) -> bool {
+    const RUNS: usize = 8;
+    const RUN: usize = 32;
+    let n = scalars.len();
+    // Short slices whole; else runs that cannot overlap (n/RUNS > RUN).
+    let runs: Vec<&[Fr]> =
+        if n <= RUNS * RUN { vec![scalars] } else { (0..RUNS).map(|run| &scalars[run * n / RUNS..][..RUN]).collect() };
+    let mut samples: Vec<[u8; 32]> = Vec::with_capacity(RUNS * RUN);
+    for value in runs.into_iter().flatten() {
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(value.to_repr().as_ref());
+        samples.push(bytes);
+    }
+    if samples.is_empty() {
+        return false;
+    }
+    let wide = samples.iter().filter(|b| b[24..].iter().any(|x| *x != 0)).count();
+    if 4 * wide < 3 * samples.len() {
+        return false;
+    }
+    let len = samples.len();
+    samples.sort_unstable();
+    samples.dedup();
+    32 * (len - samples.len()) <= len
+}
+
 /// The generator of the multiplicative subgroup of order `2^log_n` that halo2 uses.
 pub fn root_of_unity(log_n: u32) -> Fr {
     assert!(log_n <= Fr::S, "BN254 has no subgroup of order 2^{log_n}");
@@ -354,6 +393,33 @@ impl std::fmt::Debug for Engines {
 
 #[cfg(test)]
 mod tests {
+    /// Random scalars suit the GPU; small, repeated or constant-run ones do not.
+    #[test]
+    fn spread_scalars_tells_random_from_structured() {
+        use rand::{rngs::StdRng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(3);
+        let random: Vec<Fr> = (0..4096).map(|_| Fr::random(&mut rng)).collect();
+        assert!(spread_scalars(&random));
+        assert!(spread_scalars(&random[..100]), "a short slice is sampled in full");
+        let small: Vec<Fr> = (0..4096u64).map(|i| Fr::from(i * 7919 % 65_536)).collect();
+        assert!(!spread_scalars(&small), "narrow witness values");
+        let negative: Vec<Fr> = small.iter().map(|v| -*v).collect();
+        assert!(spread_scalars(&negative), "full width and distinct (the caller folds signs first)");
+        let pairs: Vec<Fr> = random.iter().flat_map(|v| [*v, *v]).collect();
+        assert!(!spread_scalars(&pairs), "each value twice in a row (a sorted lookup column)");
+        let mut runs = random.clone();
+        for (i, v) in runs.iter_mut().enumerate() {
+            if i % 64 != 0 {
+                *v = random[i - i % 64];
+            }
+        }
+        assert!(!spread_scalars(&runs), "constant between changes (a permutation product)");
+        let mut few = vec![Fr::ZERO; 4096];
+        few[..16].copy_from_slice(&random[..16]);
+        assert!(!spread_scalars(&few), "mostly zero");
+        assert!(!spread_scalars(&[]));
+    }
+
     use super::*;
     use halo2_axiom::halo2curves::ff::WithSmallOrderMulGroup;
     use halo2_axiom::halo2curves::group::{Curve, Group};

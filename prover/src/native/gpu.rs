@@ -16,8 +16,11 @@
 //! - [`GpuEngine::start`] checks the backend against the CPU engine on random
 //!   inputs (MSM, forward, inverse and coset transforms) before it is used.
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use halo2_axiom::halo2curves::bn256::{Fr, G1Affine, G1};
@@ -30,7 +33,11 @@ use icicle_cuda_runtime::memory::HostOrDeviceSlice;
 use zkinfer_icicle_bn254::curve::{CurveCfg, G1Projective, ScalarField};
 use zkinfer_icicle_bn254::{device, halo2};
 
-use super::engine::{root_of_unity, CpuEngine, Direction, MsmEngine, NttEngine};
+use super::engine::{root_of_unity, spread_scalars, CpuEngine, Direction, MsmEngine, NttEngine};
+
+/// Calls that may run on or wait for the GPU at once; more, from the prover's
+/// parallel loops, run on the CPU meanwhile instead of blocking their threads.
+const QUEUE_LIMIT: usize = 4;
 
 /// Smallest transform domain initialised on the device (log2), so that small
 /// sizes do not re-initialise it one after another.
@@ -58,6 +65,13 @@ impl fmt::Display for StartError {
 pub struct GpuEngine {
     cpu: CpuEngine,
     min_log: u32,
+    /// `ZKINFER_GPU_ALL_MSMS=1`: MSMs whose scalars do not suit the GPU
+    /// ([`spread_scalars`]) go to it too.
+    narrow_msms_on_gpu: bool,
+    /// Calls that may run on or wait for the GPU at once (0: any number); a
+    /// call beyond them runs on the CPU. `ZKINFER_GPU_QUEUE` overrides it.
+    queue_limit: usize,
+    queue: Queue,
     state: Mutex<State>,
 }
 
@@ -67,6 +81,16 @@ struct State {
     domain_log: u32,
     /// The first failure; once set, every call runs on the CPU.
     failure: Option<String>,
+    /// Per transform size (log2): the device buffer a column is uploaded into
+    /// and the host buffer its result comes back in, kept between calls (a
+    /// proof makes thousands of transforms of two or three sizes).
+    buffers: HashMap<u32, NttBuffers>,
+}
+
+struct NttBuffers {
+    input: HostOrDeviceSlice<'static, ScalarField>,
+    /// Always `HostOrDeviceSlice::Host`; taken out for a call and put back.
+    output: Option<HostOrDeviceSlice<'static, ScalarField>>,
 }
 
 fn log2_ceil(n: usize) -> u32 {
@@ -80,15 +104,33 @@ fn icicle_error(what: &str, e: impl fmt::Debug) -> String {
 impl GpuEngine {
     /// Starts the engine on device 0 and checks it against the CPU.
     pub fn start(min_log: u32) -> Result<Self, StartError> {
+        let engine = Self::start_unchecked(min_log)?;
+        engine.self_check().map_err(StartError::SelfCheck)?;
+        Ok(engine)
+    }
+
+    /// Starts the engine on device 0 without comparing it with the CPU: for a
+    /// caller that compares every result itself (`zkinfer bench-engines`), so
+    /// that it can say which operation differs. Never prove with it.
+    pub fn start_unchecked(min_log: u32) -> Result<Self, StartError> {
         if device::count() == 0 {
             return Err(StartError::NoDevice);
         }
         if !halo2::zero_matches() {
             return Err(StartError::SelfCheck("the field layouts differ".into()));
         }
-        let engine = GpuEngine { cpu: CpuEngine::new(), min_log, state: Mutex::new(State::default()) };
-        engine.self_check().map_err(StartError::SelfCheck)?;
-        Ok(engine)
+        // A diagnostic: every MSM on the GPU (to measure what `spread_scalars`
+        // keeps on the CPU).
+        let narrow_msms_on_gpu = std::env::var_os("ZKINFER_GPU_ALL_MSMS").is_some_and(|v| v == "1");
+        let queue_limit = std::env::var("ZKINFER_GPU_QUEUE").ok().and_then(|v| v.parse().ok()).unwrap_or(QUEUE_LIMIT);
+        Ok(GpuEngine {
+            cpu: CpuEngine::new(),
+            min_log,
+            narrow_msms_on_gpu,
+            queue_limit,
+            queue: Queue::default(),
+            state: Mutex::new(State::default()),
+        })
     }
 
     fn self_check(&self) -> Result<(), String> {
@@ -158,27 +200,37 @@ impl GpuEngine {
                 .map_err(|e| icicle_error("NTT domain", e))?;
             state.domain_log = log;
         }
-        let mut device = HostOrDeviceSlice::<ScalarField>::cuda_malloc(n).map_err(|e| icicle_error("allocation", e))?;
-        device.copy_from_host(halo2::scalars(values)).map_err(|e| icicle_error("upload", e))?;
-        let mut out = HostOrDeviceSlice::<ScalarField>::cuda_malloc(n).map_err(|e| icicle_error("allocation", e))?;
+        let buffers = match state.buffers.entry(log_n) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(NttBuffers {
+                input: HostOrDeviceSlice::cuda_malloc(n).map_err(|e| icicle_error("allocation", e))?,
+                output: Some(HostOrDeviceSlice::on_host(vec![ScalarField::zero(); n])),
+            }),
+        };
+        // Uploaded straight from the caller's column; the result comes back in
+        // the engine's own host buffer first, so that a failed download leaves
+        // `values` intact for the CPU to redo the transform.
+        buffers.input.copy_from_host(halo2::scalars(values)).map_err(|e| icicle_error("upload", e))?;
+        let mut output = buffers.output.take().ok_or_else(|| "the download buffer is missing".to_string())?;
         let mut config = NTTConfig::<ScalarField>::default_config();
         config.coset_gen = halo2::scalar(&coset);
         let dir = match direction {
             Direction::Forward => NTTDir::kForward,
             Direction::Inverse => NTTDir::kInverse,
         };
-        ntt(&device, dir, &config, &mut out).map_err(|e| icicle_error("NTT", e))?;
-        // Into a buffer first: a failed download must leave `values` intact for
-        // the CPU to redo the transform.
-        let mut result = vec![ScalarField::zero(); n];
-        out.copy_to_host(&mut result).map_err(|e| icicle_error("download", e))?;
-        halo2::scalars_mut(values).copy_from_slice(&result);
-        Ok(())
+        let done = ntt(&buffers.input, dir, &config, &mut output).map_err(|e| icicle_error("NTT", e));
+        if done.is_ok() {
+            halo2::scalars_mut(values).copy_from_slice(output.as_slice());
+        }
+        buffers.output = Some(output);
+        done
     }
 
-    /// Runs `gpu` unless the engine has failed before; on an error or a panic,
-    /// records the failure and returns `None` (the caller redoes it on the CPU).
+    /// Runs `gpu` unless the engine has failed before or the GPU already has
+    /// `queue_limit` calls running or waiting; on an error or a panic, records
+    /// the failure. `None`: the caller does the work on the CPU.
     fn attempt<T>(&self, gpu: impl FnOnce(&Self, &mut State) -> Result<T, String>) -> Option<T> {
+        let _place = self.queue.enter(self.queue_limit)?;
         let mut state = self.lock();
         if state.failure.is_some() {
             return None;
@@ -197,9 +249,34 @@ impl GpuEngine {
     }
 }
 
+/// How many calls are running on the GPU or waiting for it.
+#[derive(Default)]
+struct Queue(AtomicUsize);
+
+/// A place in the [`Queue`], given up on drop.
+struct Place<'a>(&'a AtomicUsize);
+
+impl Queue {
+    /// A place, unless `limit` calls (0: no limit) are already queued.
+    fn enter(&self, limit: usize) -> Option<Place<'_>> {
+        let before = self.0.fetch_add(1, Ordering::SeqCst);
+        let place = Place(&self.0);
+        (limit == 0 || before < limit).then_some(place)
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl MsmEngine for GpuEngine {
     fn msm(&self, scalars: &[Fr], bases: &[G1Affine]) -> G1 {
-        if scalars.is_empty() || log2_ceil(scalars.len()) < self.min_log {
+        if scalars.is_empty()
+            || log2_ceil(scalars.len()) < self.min_log
+            || !(self.narrow_msms_on_gpu || spread_scalars(scalars))
+        {
             return self.cpu.msm(scalars, bases);
         }
         self.attempt(|engine, _| engine.gpu_msm(scalars, bases)).unwrap_or_else(|| self.cpu.msm(scalars, bases))
