@@ -364,3 +364,17 @@ fn iris_example_codes_equal_the_float_codes() {
     let hamming = codes[0].iter().zip(&codes[1]).filter(|(a, b)| a != b).count() as f64 / 512.0;
     assert!((0.4..0.6).contains(&hamming), "two different irises differ in about half their bits: {hamming}");
 }
+
+/// Division by computed divisors of either sign (and a constant over one), and
+/// LayerNorm as older exporters decompose it, over several random inputs. tract
+/// turns `x / y` into `x · (1/y)`: each reciprocal is a proven division.
+#[test]
+fn divisions_by_computed_divisors_agree_on_many_inputs() {
+    let case = cases::divisions(500);
+    let p = prepare(case.model, case.inputs, &CompileOptions::default());
+    let divisions = p.compiled.graph.nodes.iter().filter(|n| matches!(n.op, Op::DivRescale { .. })).count();
+    assert!(divisions >= 3, "x/(y²+½), x/±(y²+½) and the norm each divide, found {divisions}");
+    for seed in 0..4 {
+        check_case(cases::divisions(500 + seed));
+    }
+}

@@ -615,6 +615,36 @@ pub fn roots_and_reciprocals(seed: u64) -> Case {
     b.finish("roots_and_reciprocals", &[sqrt, rsqrt, recip_any, recip_pos, cube, p15, inv_sq])
 }
 
+/// Division by computed divisors: positive (`x / (y² + ½)`), of either sign
+/// (times constant signs), a constant over a computed divisor, and LayerNorm as
+/// older exporters write it: `(x − mean) / sqrt(var + ε)` with the means as
+/// products with a constant averaging matrix.
+pub fn divisions(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.input(&[2, 6], 2.0);
+    let y = b.input(&[2, 6], 2.0);
+    let sq = b.op("square", math::square(), &[y]);
+    let half = b.scalar(0.5, 2);
+    let positive = b.op("positive", math::add(), &[sq, half]);
+    let by_positive = b.op("div_positive", math::div(), &[x, positive]);
+    let signs = vec![1.0f32, -1.0, 1.0, -1.0, -1.0, 1.0];
+    let signs = b.tensor(tract_ndarray::Array2::from_shape_vec((1, 6), signs).expect("signs").into_tensor());
+    let signed = b.op("signed", math::mul(), &[positive, signs]);
+    let by_signed = b.op("div_signed", math::div(), &[x, signed]);
+    let three = b.scalar(3.0, 2);
+    let constant_over = b.op("constant_over", math::div(), &[three, signed]);
+    let average = b.tensor(tract_ndarray::Array2::from_elem((6, 6), 1.0f32 / 6.0).into_tensor());
+    let mean = b.op("mean", einsum(&["mk", "nk"], "mn"), &[x, average]);
+    let centred = b.op("centred", math::sub(), &[x, mean]);
+    let squares = b.op("squares", math::square(), &[centred]);
+    let variance = b.op("variance", einsum(&["mk", "nk"], "mn"), &[squares, average]);
+    let eps = b.scalar(1e-3, 2);
+    let shifted = b.op("variance_eps", math::add(), &[variance, eps]);
+    let std = b.op("std", math::sqrt(), &[shifted]);
+    let normalised = b.op("layer_norm", math::div(), &[centred, std]);
+    b.finish("divisions", &[by_positive, by_signed, constant_over, normalised])
+}
+
 /// Activations by arithmetic and lookups: LeakyRelu (`max(x, αx)`), HardSwish,
 /// HardSigmoid (tract's Mul, Add, Min, Max), Softplus as tract expands it
 /// (`ln(1 + e^x)`, recognised and proven as `max(x, 0) + ln(1 + e^-|x|)`) and
@@ -736,6 +766,7 @@ pub fn all(seed: u64) -> Vec<Case> {
         conv_transpose(seed),
         periodic_and_log(seed),
         roots_and_reciprocals(seed),
+        divisions(seed),
         activations(seed),
         log_softmax(seed),
         argmax_and_gathers(seed),
