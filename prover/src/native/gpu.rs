@@ -3,16 +3,22 @@
 //! the same interface).
 //!
 //! - Data stays in halo2curves' Montgomery layout: scalars and points are viewed
-//!   as ICICLE's types without conversion. An NTT uploads its column, transforms
-//!   it on the device and downloads it in place; an MSM passes host copies of the
-//!   scalars and bases to the backend, which streams them to the device.
+//!   as ICICLE's types without conversion. An NTT uploads its column into a
+//!   device buffer kept per size, transforms it there and downloads it into a
+//!   kept host buffer, then into place; an MSM passes host copies (made in
+//!   parallel) of the scalars and bases to the backend, which streams them to
+//!   the device.
+//! - MSMs whose scalars repeat or are narrow (witness columns, sorted lookup
+//!   columns, permutation products) stay on the CPU: see
+//!   [`spread_scalars`] for why.
 //! - Transforms use halo2's roots: the domain is initialised with
 //!   [`root_of_unity`] (generator 7), never a backend's own tables, and the
 //!   inverse includes the `1/n` scaling, as on the CPU.
-//! - Calls are serialised (one GPU, one stream). Sizes below `min_log` stay on
-//!   the CPU. A failing call (an error or a panic inside the backend) is redone on
-//!   the CPU, and from then on everything runs there, with the reason kept for
-//!   [`MsmEngine::fallback`].
+//! - Calls are serialised (one GPU, one stream); at most [`QUEUE_LIMIT`] run or
+//!   wait at once, and the rest run on the CPU meanwhile. Sizes below `min_log`
+//!   stay on the CPU. A failing call (an error or a panic inside the backend) is
+//!   redone on the CPU, and from then on everything runs there, with the reason
+//!   kept for [`MsmEngine::fallback`].
 //! - [`GpuEngine::start`] checks the backend against the CPU engine on random
 //!   inputs (MSM, forward, inverse and coset transforms) before it is used.
 
@@ -30,6 +36,7 @@ use icicle_core::ntt::{initialize_domain, ntt, NTTConfig, NTTDir};
 use icicle_core::traits::FieldImpl;
 use icicle_cuda_runtime::device_context::get_default_device_context;
 use icicle_cuda_runtime::memory::HostOrDeviceSlice;
+use rayon::prelude::*;
 use zkinfer_icicle_bn254::curve::{CurveCfg, G1Projective, ScalarField};
 use zkinfer_icicle_bn254::{device, halo2};
 
@@ -37,7 +44,7 @@ use super::engine::{root_of_unity, spread_scalars, CpuEngine, Direction, MsmEngi
 
 /// Calls that may run on or wait for the GPU at once; more, from the prover's
 /// parallel loops, run on the CPU meanwhile instead of blocking their threads.
-const QUEUE_LIMIT: usize = 4;
+pub const QUEUE_LIMIT: usize = 4;
 
 /// Smallest transform domain initialised on the device (log2), so that small
 /// sizes do not re-initialise it one after another.
@@ -173,8 +180,8 @@ impl GpuEngine {
         if bases.len() < n {
             return Err(format!("{n} scalars but {} bases", bases.len()));
         }
-        let scalars = HostOrDeviceSlice::on_host(halo2::scalars(scalars).to_vec());
-        let points = HostOrDeviceSlice::on_host(halo2::points(&bases[..n]).to_vec());
+        let scalars = HostOrDeviceSlice::on_host(parallel_copy(halo2::scalars(scalars)));
+        let points = HostOrDeviceSlice::on_host(parallel_copy(halo2::points(&bases[..n])));
         let mut result = HostOrDeviceSlice::on_host(vec![G1Projective::zero()]);
         let config = get_default_msm_config::<CurveCfg>();
         msm(&scalars, &points, &config, &mut result).map_err(|e| icicle_error("MSM", e))?;
@@ -220,7 +227,7 @@ impl GpuEngine {
         };
         let done = ntt(&buffers.input, dir, &config, &mut output).map_err(|e| icicle_error("NTT", e));
         if done.is_ok() {
-            halo2::scalars_mut(values).copy_from_slice(output.as_slice());
+            copy_in_parallel(halo2::scalars_mut(values), output.as_slice());
         }
         buffers.output = Some(output);
         done
@@ -247,6 +254,21 @@ impl GpuEngine {
             }
         }
     }
+}
+
+/// Elements per task of the parallel copies: large MSM and NTT inputs are tens
+/// to hundreds of megabytes, which one thread copies several times slower than
+/// the host's memory bandwidth allows.
+const COPY_CHUNK: usize = 1 << 14;
+
+/// An owned copy of `src` (ICICLE's host slices own their data), made in parallel.
+fn parallel_copy<T: Copy + Send + Sync>(src: &[T]) -> Vec<T> {
+    src.par_iter().with_min_len(COPY_CHUNK).copied().collect()
+}
+
+/// `dst.copy_from_slice(src)`, in parallel.
+fn copy_in_parallel<T: Copy + Send + Sync>(dst: &mut [T], src: &[T]) {
+    dst.par_chunks_mut(COPY_CHUNK).zip(src.par_chunks(COPY_CHUNK)).for_each(|(d, s)| d.copy_from_slice(s));
 }
 
 /// How many calls are running on the GPU or waiting for it.

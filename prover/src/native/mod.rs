@@ -5,7 +5,7 @@
 //!
 //! What differs from halo2-axiom's prover:
 //! - every MSM and NTT goes through the [`engine`] traits, chosen at run time
-//!   ([`select`]): the CPU, or with the `gpu` feature an NVIDIA GPU through
+//!   ([`select()`]): the CPU, or with the `gpu` feature an NVIDIA GPU through
 //!   ICICLE's API (`gpu`);
 //! - the proving key is only the verifying key: fixed columns, selectors and the
 //!   copy permutation are recomputed by the same synthesis pass that produces the
