@@ -378,3 +378,22 @@ fn divisions_by_computed_divisors_agree_on_many_inputs() {
         check_case(cases::divisions(500 + seed));
     }
 }
+
+/// Masked positions (−∞ by Where, −1e9 added) leave the softmax: their weights
+/// are the constant 0, over several inputs.
+#[test]
+fn masked_softmax_positions_weigh_zero() {
+    for seed in 0..3 {
+        let case = cases::masked_attention(600 + seed);
+        let p = prepare(case.model, case.inputs, &CompileOptions::default());
+        let outputs = p.integer_outputs();
+        // The second output (the additively masked softmax, 4×4 after the 4×4
+        // context): above the diagonal exactly 0.
+        for i in 0..16 {
+            if i % 4 > i / 4 {
+                assert_eq!(outputs[16 + i], 0.0, "seed {seed}: masked weight {i}");
+            }
+        }
+        check_case(cases::masked_attention(600 + seed));
+    }
+}

@@ -141,3 +141,31 @@ fn recurrent_models_prove_with_ezkls_accuracy_or_better() {
         p.assert_circuit_equals_reference(name);
     }
 }
+
+/// Calibration's accuracy goal: when the cheapest circuits miss a max abs error
+/// of 1% of the largest output (lstm: scale 6, 1.5%), it takes the cheapest
+/// scale that meets it within 4× the cost.
+#[test]
+fn calibration_buys_one_percent_accuracy_when_affordable() {
+    use zkinfer_circuits::compile::{ACCURACY_COST_LIMIT, COST_TOLERANCE, NEGLIGIBLE_COST, RELATIVE_ERROR_GOAL};
+    let (model, inputs) = load_peer("lstm");
+    let p = prepare(model, inputs, &CompileOptions::default());
+    let magnitude = p.reference.concat().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let goal = RELATIVE_ERROR_GOAL * magnitude;
+    let settings = &p.compiled.settings;
+    assert!(
+        settings.calibration_max_abs_error <= goal,
+        "error {} over the goal {goal}",
+        settings.calibration_max_abs_error
+    );
+    let ok: Vec<_> = settings.trials.iter().filter(|t| t.failure.is_none()).collect();
+    // Costs as calibration compares them: below NEGLIGIBLE_COST all are equal.
+    let floor = |c: f64| c.max(NEGLIGIBLE_COST);
+    let cost = |s: u32| ok.iter().find(|t| t.scale == s).and_then(|t| t.cost).map(floor).expect("trial");
+    let cheapest = ok.iter().filter_map(|t| t.cost).map(floor).fold(f64::INFINITY, f64::min);
+    assert!(cost(settings.scale) <= cheapest * ACCURACY_COST_LIMIT);
+    let cheaper_misses = ok.iter().any(|t| {
+        t.cost.is_some_and(|c| floor(c) <= cheapest * COST_TOLERANCE) && t.max_abs_error.is_some_and(|e| e > goal)
+    });
+    assert!(cheaper_misses, "the rule engaged: the cheapest circuits miss the goal");
+}

@@ -265,6 +265,8 @@ impl FGraph {
         for row in rows {
             let (bias, terms) = normalize_row(row);
             match terms.as_slice() {
+                // ±∞ absorbs every finite term (an attention mask added as −∞).
+                _ if bias.is_infinite() => elems.push(Elem::Const(bias)),
                 [] => elems.push(Elem::Const(bias)),
                 [(r, w)] if *w == 1.0 && bias == 0.0 => elems.push(Elem::Ref(*r)),
                 _ => {

@@ -383,6 +383,35 @@ pub fn attention(seed: u64) -> Case {
     b.finish("attention", &[out])
 }
 
+/// Causal self-attention as exporters write the mask: scores set to −∞ with
+/// Where (PyTorch's `masked_fill`), and an additive mask of −1e9 on a second
+/// head; then Softmax, LogSoftmax and the context. Masked positions weigh 0.
+pub fn masked_attention(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::logic::Iff;
+    use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
+    let mut b = Builder::new(seed);
+    let x = b.input(&[4, 4], 1.0);
+    let wq = b.konst(&[4, 4], 0.6);
+    let wk = b.konst(&[4, 4], 0.6);
+    let wv = b.konst(&[4, 4], 0.6);
+    let q = b.op("q", einsum(&["mk", "nk"], "mn"), &[x, wq]);
+    let k = b.op("k", einsum(&["mk", "nk"], "mn"), &[x, wk]);
+    let v = b.op("v", einsum(&["mk", "nk"], "mn"), &[x, wv]);
+    let scores = b.op("scores", einsum(&["mk", "nk"], "mn"), &[q, k]);
+    let future: Vec<bool> = (0..16).map(|i| i % 4 > i / 4).collect();
+    let future = b.tensor(tract_ndarray::Array2::from_shape_vec((4, 4), future).expect("mask").into_tensor());
+    let minus_infinity = b.scalar(f32::NEG_INFINITY, 2);
+    let masked = b.op("masked_fill", Iff, &[future, minus_infinity, scores]);
+    let attn = b.op("softmax", Softmax::new(tvec![1], None, SoftmaxKind::Softmax), &[masked]);
+    let context = b.op("context", einsum(&["mn", "nk"], "mk"), &[attn, v]);
+    let additive: Vec<f32> = (0..16).map(|i| if i % 4 > i / 4 { -1e9 } else { 0.0 }).collect();
+    let additive = b.tensor(tract_ndarray::Array2::from_shape_vec((4, 4), additive).expect("mask").into_tensor());
+    let masked_sum = b.op("mask_add", math::add(), &[scores, additive]);
+    let attn_add = b.op("softmax_add", Softmax::new(tvec![1], None, SoftmaxKind::Softmax), &[masked_sum]);
+    let log_attn = b.op("log_softmax", Softmax::new(tvec![1], None, SoftmaxKind::LogSoftmax), &[scores]);
+    b.finish("masked_attention", &[context, attn_add, log_attn])
+}
+
 /// RmsNorm (LayerNormalization's second half, as tract fuses it: products, a
 /// mean, an integer square root, divisions), then a constant mask applied with
 /// Iff (ONNX Where).
@@ -760,6 +789,7 @@ pub fn all(seed: u64) -> Vec<Case> {
         nonlinear(seed),
         softmax(seed),
         attention(seed),
+        masked_attention(seed),
         norm_and_mask(seed),
         comparisons(seed),
         logic_and_where(seed),

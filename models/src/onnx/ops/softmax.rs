@@ -2,6 +2,11 @@
 //! (a table lookup; every input is at most 0), `s = Σ e_i`, `y_i = e_i / s` (a
 //! division by a positive value, `s ≥ 1` since one `e_i` is `e^0`). LogSoftmax
 //! is `y_i = x_i − m − ln s`, one logarithm per group ([`super::math`]).
+//!
+//! Masked elements (an attention mask written as −∞ or a huge negative constant,
+//! or added as one: [`MASKED_AT_OR_BELOW`]) weigh exactly 0 in float: where
+//! their group has an element that is not masked, they leave the max and the
+//! sum, and their output is the constant 0 (LogSoftmax: −∞).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
@@ -10,11 +15,29 @@ use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, Value};
 use super::math::{self, Namer};
 use crate::error::Result;
-use crate::fgraph::{AffineRow, Elem};
+use crate::fgraph::{AffineRow, Elem, FGraph, FOp};
 use crate::func::Func;
 use crate::ir::ReduceKind;
 
 pub(crate) struct SoftmaxLowering;
+
+/// A constant input at or below this is a masked position: `e^(c − max)` is 0
+/// in float32 for any max a circuit can hold (PyTorch masks with −∞, −1e9 or
+/// float32's lowest; BERT-style −10000 additive masks meet this too).
+pub(crate) const MASKED_AT_OR_BELOW: f64 = -1.0e4;
+
+/// A constant at or below [`MASKED_AT_OR_BELOW`], or a computed element with
+/// such an offset (an additive mask, `x + (−1e9)`): in float32 the offset
+/// swallows the activation, and `e^(x + c − max)` is 0.
+fn is_masked(g: &FGraph, e: &Elem) -> bool {
+    match e {
+        Elem::Const(c) => *c <= MASKED_AT_OR_BELOW,
+        Elem::Ref(r) => match &g.nodes[r.node as usize].op {
+            FOp::Linear(l) => l.bias[r.index as usize] <= MASKED_AT_OR_BELOW,
+            _ => false,
+        },
+    }
+}
 
 impl Lowering for SoftmaxLowering {
     fn handles(&self, node: &TypedNode) -> bool {
@@ -39,40 +62,72 @@ impl Lowering for SoftmaxLowering {
         let (si, so) = (strides(&shape), strides(&group_shape));
         let groups_n: usize = group_shape.iter().product();
         let mut group_of = Vec::with_capacity(x.elems.len());
-        let mut groups: Vec<Vec<Elem>> = vec![Vec::new(); groups_n];
-        for (flat, e) in x.elems.iter().enumerate() {
+        for flat in 0..x.elems.len() {
             let g: usize =
                 (0..shape.len()).filter(|d| !op.axes.contains(d)).map(|d| ((flat / si[d]) % shape[d]) * so[d]).sum();
             group_of.push(g);
-            groups[g].push(*e);
+        }
+        // A masked element drops out where its group keeps another element.
+        let mut live = vec![false; groups_n];
+        for (e, g) in x.elems.iter().zip(&group_of) {
+            live[*g] |= !is_masked(ctx.g, e);
+        }
+        let dropped: Vec<bool> = x.elems.iter().zip(&group_of).map(|(e, g)| is_masked(ctx.g, e) && live[*g]).collect();
+        let mut groups: Vec<Vec<Elem>> = vec![Vec::new(); groups_n];
+        for ((e, g), drop) in x.elems.iter().zip(&group_of).zip(&dropped) {
+            if !drop {
+                groups[*g].push(*e);
+            }
         }
         let name = ctx.name().to_string();
         let origin = "Softmax";
-        let group_size = x.elems.len().checked_div(groups_n).unwrap_or(0);
+        let group_size = groups.iter().map(Vec::len).max().unwrap_or(0);
         let max = ctx.g.reduce(&format!("{name}.max"), origin, ReduceKind::Max, group_shape.clone(), groups);
         let shifted_rows = x
             .elems
             .iter()
             .zip(&group_of)
-            .map(|(e, g)| AffineRow { bias: 0.0, terms: vec![(*e, 1.0), (max.elems[*g], -1.0)] })
+            .zip(&dropped)
+            .map(|((e, g), drop)| match drop {
+                true => AffineRow::default(),
+                false => AffineRow { bias: 0.0, terms: vec![(*e, 1.0), (max.elems[*g], -1.0)] },
+            })
             .collect();
         let shifted = ctx.g.affine(&format!("{name}.shift"), origin, shape.clone(), shifted_rows);
-        let exp = ctx.g.map(&format!("{name}.exp"), origin, Func::Exp, shape.clone(), &shifted.elems);
+        let mut exp = ctx.g.map(&format!("{name}.exp"), origin, Func::Exp, shape.clone(), &shifted.elems);
+        for (e, drop) in exp.elems.iter_mut().zip(&dropped) {
+            if *drop {
+                *e = Elem::Const(0.0);
+            }
+        }
         let mut sum_rows = vec![AffineRow::default(); groups_n];
-        for (e, g) in exp.elems.iter().zip(&group_of) {
-            sum_rows[*g].terms.push((*e, 1.0));
+        for ((e, g), drop) in exp.elems.iter().zip(&group_of).zip(&dropped) {
+            if !drop {
+                sum_rows[*g].terms.push((*e, 1.0));
+            }
         }
         let sums = ctx.g.affine(&format!("{name}.sum"), origin, group_shape, sum_rows);
         if op.kind == SoftmaxKind::LogSoftmax {
             let n = Namer { name: &name, origin: "LogSoftmax" };
-            let y = math::log_softmax(ctx.g, &n, shape, &shifted.elems, &sums, &group_of, group_size);
+            let mut y = math::log_softmax(ctx.g, &n, shape, &shifted.elems, &sums, &group_of, group_size);
+            for (e, drop) in y.elems.iter_mut().zip(&dropped) {
+                if *drop {
+                    *e = Elem::Const(f64::NEG_INFINITY);
+                }
+            }
             return Ok(vec![Value::View(y)]);
         }
-        let pairs = exp.elems.iter().zip(&group_of).map(|(e, g)| (*e, sums.elems[*g])).collect();
-        let y = ctx
+        let kept: Vec<usize> = (0..x.elems.len()).filter(|&i| !dropped[i]).collect();
+        let pairs = kept.iter().map(|&i| (exp.elems[i], sums.elems[group_of[i]])).collect();
+        let quotients = ctx
             .g
-            .divide(&name, origin, shape, pairs)
+            .divide(&name, origin, vec![kept.len()], pairs)
             .ok_or_else(|| ctx.fail("a constant numerator over a computed sum"))?;
+        let mut elems = vec![Elem::Const(0.0); x.elems.len()];
+        for (&i, q) in kept.iter().zip(quotients.elems) {
+            elems[i] = q;
+        }
+        let y = crate::fgraph::View { shape, elems };
         Ok(vec![Value::View(y)])
     }
 }
