@@ -59,7 +59,8 @@ pub fn load_unsupported() -> (OnnxModel, Vec<Vec<f64>>) {
     load_files(&dir.join("network.onnx"), &dir.join("input.json"))
 }
 
-fn load_files(onnx: &std::path::Path, input: &std::path::Path) -> (OnnxModel, Vec<Vec<f64>>) {
+/// Loads a model and its input file (EZKL's layout).
+pub fn load_files(onnx: &std::path::Path, input: &std::path::Path) -> (OnnxModel, Vec<Vec<f64>>) {
     let data = read_input_file(input).expect("input file");
     let lens: Vec<usize> = data.tensors.iter().map(|t| t.len()).collect();
     let model = OnnxModel::load(onnx, data.shapes.as_deref(), &lens).expect("model loads");

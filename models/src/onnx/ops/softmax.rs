@@ -27,13 +27,18 @@ pub(crate) struct SoftmaxLowering;
 pub(crate) const MASKED_AT_OR_BELOW: f64 = -1.0e4;
 
 /// A constant at or below [`MASKED_AT_OR_BELOW`], or a computed element with
-/// such an offset (an additive mask, `x + (−1e9)`): in float32 the offset
-/// swallows the activation, and `e^(x + c − max)` is 0.
+/// such an offset on terms of total weight at most 1 (an additive mask on
+/// possibly scaled scores, `x/√d + (−1e9)`): `e^(x + c − max)` is 0 unless an
+/// activation reached 10⁴. A mask computed from an input (BERT's
+/// `(1 − m)·(−10000)`) has a heavy term and stays an ordinary element.
 fn is_masked(g: &FGraph, e: &Elem) -> bool {
     match e {
         Elem::Const(c) => *c <= MASKED_AT_OR_BELOW,
         Elem::Ref(r) => match &g.nodes[r.node as usize].op {
-            FOp::Linear(l) => l.bias[r.index as usize] <= MASKED_AT_OR_BELOW,
+            FOp::Linear(l) => {
+                let i = r.index as usize;
+                l.bias[i] <= MASKED_AT_OR_BELOW && l.terms.row(i).iter().map(|(_, w)| w.abs()).sum::<f64>() <= 1.0
+            }
             _ => false,
         },
     }

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Generates small ONNX models written the way exporters (PyTorch above all)
+write real networks, for tests/export_patterns.rs:
+
+    pip install -r scripts/requirements-demo.txt
+    python3 scripts/make_export_patterns.py [OUT_DIR]   # default: tests/data/export_patterns
+
+Each model gets OUT_DIR/<name>/network.onnx and input.json (EZKL's layout),
+with fixed pseudo-random weights, byte for byte the same on every run. The
+patterns: dynamic reshape chains (Shape → Gather → Unsqueeze → Concat →
+Reshape), LayerNorm decomposed into ReduceMean/Pow/Sqrt/Div and as the
+LayerNormalization op, GELU by Erf and by Tanh, causal masks by Where with −∞
+and built from Range/Less, a manual softmax, Einsum, Gemm with alpha/beta and
+transA, Expand/Tile, negative Gather indices, reversed Slice, reflect Pad,
+ArgMax outputs, token embeddings (int64 input), depthwise and dilated
+convolutions, ceil-mode pooling, squeeze-excitation, DepthToSpace, nearest
+upsampling with a skip connection, Dropout/Identity and a dynamic batch.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+from onnx import numpy_helper as nh
+
+N = helper.make_node
+
+
+class Models:
+    def __init__(self, out, seed):
+        self.out = out
+        self.rng = np.random.default_rng(seed)
+
+    def w(self, name, *shape, s=0.4):
+        return nh.from_array(self.rng.uniform(-s, s, size=shape).astype(np.float32), name)
+
+    def near_one(self, name, n, s=0.2):
+        return nh.from_array((1 + self.rng.uniform(-s, s, n)).astype(np.float32), name)
+
+    def uniform(self, *shape):
+        return self.rng.uniform(-1, 1, shape)
+
+    def save(self, name, nodes, inits, inputs, outputs, data):
+        graph = helper.make_graph(nodes, name, inputs, outputs, inits)
+        model = helper.make_model(graph, producer_name="zkinfer make_export_patterns.py",
+                                  opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        d = os.path.join(self.out, name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "network.onnx"), "wb") as f:
+            f.write(model.SerializeToString(deterministic=True))
+        flat = [[float(v) for v in np.asarray(x, dtype=np.float64).ravel()] for x in data]
+        with open(os.path.join(d, "input.json"), "w") as f:
+            json.dump({"input_data": flat}, f)
+            f.write("\n")
+
+
+def c(name, values, dtype=np.float32):
+    return nh.from_array(np.array(values, dtype=dtype), name)
+
+
+def vi(name, shape, kind=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, kind, shape)
+
+
+def transformer_block(m):
+    """Pre-norm attention block as torch.onnx writes it."""
+    t, d, heads = 6, 8, 2
+    hd = d // heads
+    inits = [m.w("wq", d, d), m.w("bq", d, s=.1), m.w("wk", d, d), m.w("bk", d, s=.1), m.w("wv", d, d),
+             m.w("bv", d, s=.1), m.w("wo", d, d), m.w("w1", d, 2 * d), m.w("b1", 2 * d, s=.1), m.w("w2", 2 * d, d),
+             m.w("b2", d, s=.1), m.near_one("gamma", d), m.w("beta", d, s=.1),
+             c("two", 2.0), c("eps", 1e-5), c("sqrt_hd", np.sqrt(hd)), c("sqrt2", np.sqrt(2.0)), c("one", 1.0),
+             c("half", 0.5), c("i0", [0], np.int64), c("heads", [heads], np.int64), c("hdim", [hd], np.int64),
+             c("dmodel", [d], np.int64), c("g0", 0, np.int64), c("g1", 1, np.int64),
+             c("mask", np.triu(np.ones((t, t), dtype=bool), 1), np.bool_), c("neginf", -np.inf)]
+    nodes = [N("ReduceMean", ["x"], ["mu"], axes=[-1], keepdims=1), N("Sub", ["x", "mu"], ["xc"]),
+             N("Pow", ["xc", "two"], ["xc2"]), N("ReduceMean", ["xc2"], ["var"], axes=[-1], keepdims=1),
+             N("Add", ["var", "eps"], ["ve"]), N("Sqrt", ["ve"], ["sd"]), N("Div", ["xc", "sd"], ["xn"]),
+             N("Mul", ["xn", "gamma"], ["xg"]), N("Add", ["xg", "beta"], ["h"]),
+             N("Shape", ["h"], ["shp"]), N("Gather", ["shp", "g0"], ["bsz"], axis=0),
+             N("Gather", ["shp", "g1"], ["tlen"], axis=0), N("Unsqueeze", ["bsz", "i0"], ["bsz1"]),
+             N("Unsqueeze", ["tlen", "i0"], ["tlen1"]),
+             N("Concat", ["bsz1", "tlen1", "heads", "hdim"], ["split_shape"], axis=0),
+             N("Concat", ["bsz1", "tlen1", "dmodel"], ["merge_shape"], axis=0)]
+    for p in "qkv":
+        nodes += [N("MatMul", ["h", f"w{p}"], [f"{p}0"]), N("Add", [f"{p}0", f"b{p}"], [f"{p}1"]),
+                  N("Reshape", [f"{p}1", "split_shape"], [f"{p}2"])]
+    nodes += [N("Transpose", ["q2"], ["qt"], perm=[0, 2, 1, 3]), N("Transpose", ["k2"], ["kt"], perm=[0, 2, 3, 1]),
+              N("Transpose", ["v2"], ["vt"], perm=[0, 2, 1, 3]), N("MatMul", ["qt", "kt"], ["s0"]),
+              N("Div", ["s0", "sqrt_hd"], ["s1"]), N("Where", ["mask", "neginf", "s1"], ["s2"]),
+              N("Softmax", ["s2"], ["att"], axis=-1), N("MatMul", ["att", "vt"], ["o0"]),
+              N("Transpose", ["o0"], ["o1"], perm=[0, 2, 1, 3]), N("Reshape", ["o1", "merge_shape"], ["o2"]),
+              N("MatMul", ["o2", "wo"], ["o3"]), N("Add", ["x", "o3"], ["r1"]),
+              N("MatMul", ["r1", "w1"], ["m0"]), N("Add", ["m0", "b1"], ["m1"]), N("Div", ["m1", "sqrt2"], ["e0"]),
+              N("Erf", ["e0"], ["e1"]), N("Add", ["e1", "one"], ["e2"]), N("Mul", ["m1", "e2"], ["e3"]),
+              N("Mul", ["e3", "half"], ["e4"]), N("MatMul", ["e4", "w2"], ["m2"]), N("Add", ["m2", "b2"], ["m3"]),
+              N("Add", ["r1", "m3"], ["y"])]
+    m.save("transformer_block", nodes, inits, [vi("x", ["batch", t, d])], [vi("y", ["batch", t, d])],
+           [m.uniform(1, t, d)])
+
+
+def mobilenet_block(m):
+    inits = [m.w("c1w", 8, 3, 3, 3), m.w("c1b", 8, s=.1), m.near_one("bns", 8), m.w("bnb", 8, s=.1),
+             m.w("bnm", 8, s=.1), c("bnv", 1.25 * np.ones(8)), c("zero", 0.0), c("six", 6.0),
+             m.w("dw", 8, 1, 3, 3), m.w("dwb", 8, s=.1), m.w("pw", 8, 8, 1, 1), m.w("pwb", 8, s=.1),
+             m.w("fc", 5, 8), m.w("fcb", 5, s=.1)]
+    nodes = [N("Conv", ["x", "c1w", "c1b"], ["a"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+             N("BatchNormalization", ["a", "bns", "bnb", "bnm", "bnv"], ["b"]), N("Clip", ["b", "zero", "six"], ["c"]),
+             N("Conv", ["c", "dw", "dwb"], ["d"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=8),
+             N("HardSwish", ["d"], ["e"]), N("Conv", ["e", "pw", "pwb"], ["f"], kernel_shape=[1, 1]),
+             N("Add", ["f", "c"], ["g"]), N("GlobalAveragePool", ["g"], ["h"]), N("Flatten", ["h"], ["i"]),
+             N("Gemm", ["i", "fc", "fcb"], ["j"], transB=1), N("Softmax", ["j"], ["y"], axis=1)]
+    m.save("mobilenet_block", nodes, inits, [vi("x", [1, 3, 12, 12])], [vi("y", [1, 5])], [m.uniform(1, 3, 12, 12)])
+
+
+def unet_tiny(m):
+    inits = [m.w("e1", 4, 2, 3, 3), m.w("e1b", 4, s=.1), m.w("e2", 8, 4, 3, 3, s=.3), m.w("e2b", 8, s=.1),
+             c("roi", [], np.float32), c("scales", [1, 1, 2, 2]), m.w("d1", 2, 12, 3, 3, s=.3), m.w("d1b", 2, s=.1)]
+    nodes = [N("Conv", ["x", "e1", "e1b"], ["a"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]), N("Relu", ["a"], ["b"]),
+             N("MaxPool", ["b"], ["c"], kernel_shape=[2, 2], strides=[2, 2]),
+             N("Conv", ["c", "e2", "e2b"], ["d"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]), N("Relu", ["d"], ["e"]),
+             N("Resize", ["e", "roi", "scales"], ["f"], mode="nearest"), N("Concat", ["f", "b"], ["g"], axis=1),
+             N("Conv", ["g", "d1", "d1b"], ["h"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]), N("Sigmoid", ["h"], ["y"])]
+    m.save("unet_tiny", nodes, inits, [vi("x", [1, 2, 8, 8])], [vi("y", [1, 2, 8, 8])], [m.uniform(1, 2, 8, 8)])
+
+
+def conv1d_gelu(m):
+    inits = [m.w("cw", 6, 3, 3), m.w("cb", 6, s=.1), m.near_one("s", 6), m.w("b", 6, s=.1), m.w("m", 6, s=.1),
+             c("v", 1.25 * np.ones(6)), c("c044", 0.044715), c("c3", 3.0), c("k", np.sqrt(2 / np.pi)),
+             c("one", 1.0), c("half", 0.5), m.w("fw", 4, 6), m.w("fb", 4, s=.1)]
+    nodes = [N("Conv", ["x", "cw", "cb"], ["a"], kernel_shape=[3], pads=[1, 1]),
+             N("BatchNormalization", ["a", "s", "b", "m", "v"], ["bn"]), N("Pow", ["bn", "c3"], ["p3"]),
+             N("Mul", ["p3", "c044"], ["t1"]), N("Add", ["bn", "t1"], ["t2"]), N("Mul", ["t2", "k"], ["t3"]),
+             N("Tanh", ["t3"], ["t4"]), N("Add", ["t4", "one"], ["t5"]), N("Mul", ["bn", "t5"], ["t6"]),
+             N("Mul", ["t6", "half"], ["g"]), N("ReduceMean", ["g"], ["pool"], axes=[2], keepdims=0),
+             N("Gemm", ["pool", "fw", "fb"], ["y"], transB=1)]
+    m.save("conv1d_gelu", nodes, inits, [vi("x", [1, 3, 12])], [vi("y", [1, 4])], [m.uniform(1, 3, 12)])
+
+
+def misc_ops(m):
+    inits = [m.near_one("g", 8), m.w("bt", 8, s=.1), m.w("w", 8, 8), m.w("wb", 8, s=.1),
+             c("split", [4, 4], np.int64), c("st", [-1], np.int64), c("en", [-100], np.int64), c("axs", [1], np.int64),
+             c("stp", [-1], np.int64), c("pads", [0, 0, 1, 0, 0, 1], np.int64), c("unsq", [0], np.int64),
+             c("lo", 0.0)]
+    nodes = [N("LayerNormalization", ["x", "g", "bt"], ["ln"], axis=-1, epsilon=1e-5),
+             N("MatMul", ["ln", "w"], ["h0"]), N("Add", ["h0", "wb"], ["h"]),
+             N("Split", ["h", "split"], ["ha", "hb"], axis=-1), N("Sigmoid", ["hb"], ["sg"]),
+             N("Mul", ["ha", "sg"], ["glu"]), N("Slice", ["glu", "st", "en", "axs", "stp"], ["rev"]),
+             N("Unsqueeze", ["rev", "unsq"], ["u"]), N("Pad", ["u", "pads"], ["pd"], mode="reflect"),
+             N("Squeeze", ["pd", "unsq"], ["sqz"]), N("Clip", ["sqz", "lo"], ["cl"]),
+             N("Max", ["cl", "sqz", "sqz"], ["mx3"]), N("ReduceL2", ["mx3"], ["l2"], axes=[1], keepdims=1),
+             N("ArgMax", ["mx3"], ["am"], axis=1, keepdims=0)]
+    m.save("misc_ops", nodes, inits, [vi("x", [5, 8])], [vi("l2", [5, 1]), vi("am", [5], TensorProto.INT64)],
+           [m.uniform(5, 8)])
+
+
+def embedding(m):
+    inits = [m.w("emb", 20, 8, s=1.0), m.w("pos", 6, 8, s=.2), m.w("w", 3, 8), m.w("b", 3, s=.1)]
+    nodes = [N("Gather", ["emb", "tok"], ["e"], axis=0), N("Add", ["e", "pos"], ["ep"]),
+             N("ReduceMean", ["ep"], ["mean"], axes=[1], keepdims=0), N("Gemm", ["mean", "w", "b"], ["y"], transB=1)]
+    m.save("embedding", nodes, inits, [vi("tok", [1, 6], TensorProto.INT64)], [vi("y", [1, 3])],
+           [np.array([[3, 1, 19, 0, 7, 7]])])
+
+
+def cnn_misc(m):
+    inits = [m.w("c1", 8, 3, 3, 3), m.w("c1b", 8, s=.1), m.w("se1", 4, 8, 1, 1), m.w("se1b", 4, s=.1),
+             m.w("se2", 8, 4, 1, 1), m.w("se2b", 8, s=.1), c("zero", 0.0), c("six", 6.0),
+             c("shp", [0, -1], np.int64), m.w("fc", 3, 72), m.w("fcb", 3, s=.1)]
+    nodes = [N("Conv", ["x", "c1", "c1b"], ["a"], kernel_shape=[3, 3], dilations=[2, 2], pads=[2, 2, 2, 2]),
+             N("Max", ["a", "zero"], ["a1"]), N("Min", ["a1", "six"], ["a2"]),
+             N("MaxPool", ["a2"], ["p"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+             N("GlobalAveragePool", ["p"], ["sq"]), N("Conv", ["sq", "se1", "se1b"], ["s1"], kernel_shape=[1, 1]),
+             N("Relu", ["s1"], ["s2"]), N("Conv", ["s2", "se2", "se2b"], ["s3"], kernel_shape=[1, 1]),
+             N("Sigmoid", ["s3"], ["s4"]), N("Mul", ["p", "s4"], ["se"]),
+             N("AveragePool", ["se"], ["ap"], kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1],
+               count_include_pad=0),
+             N("DepthToSpace", ["ap"], ["d2s"], blocksize=2, mode="CRD"), N("Reshape", ["d2s", "shp"], ["flat"]),
+             N("Gemm", ["flat", "fc", "fcb"], ["y"], transB=1)]
+    m.save("cnn_misc", nodes, inits, [vi("x", [1, 3, 11, 11])], [vi("y", [1, 3])], [m.uniform(1, 3, 11, 11)])
+
+
+def manual_ops(m):
+    t = 5
+    inits = [m.w("wa", 6, 4), m.w("wc", 4, s=.1), c("ax", [1], np.int64), m.w("ew", 3, 4, 4),
+             c("tshape", [2, 1, 1], np.int64), c("reps", [1, 2, 1], np.int64), c("idx", [-1, 0], np.int64),
+             c("start", 0, np.int64), c("limit", t, np.int64), c("delta", 1, np.int64), c("one64", [1], np.int64),
+             c("zero64", [0], np.int64), c("ninf", -1e9)]
+    nodes = [N("Gemm", ["x", "wa", "wc"], ["g"], transA=1, alpha=0.5, beta=2.0),
+             N("ReduceMax", ["g"], ["mx"], axes=[1], keepdims=1), N("Sub", ["g", "mx"], ["gs"]),
+             N("Exp", ["gs"], ["ge"]), N("ReduceSum", ["ge", "ax"], ["gsum"], keepdims=1),
+             N("Div", ["ge", "gsum"], ["sm"]), N("Einsum", ["sm", "ew"], ["es"], equation="ti,kij->tkj"),
+             N("Expand", ["sm", "tshape"], ["ex"]), N("Tile", ["ex", "reps"], ["ti"]),
+             N("Gather", ["sm", "idx"], ["last_first"], axis=0),
+             N("Range", ["start", "limit", "delta"], ["r"]), N("Unsqueeze", ["r", "one64"], ["rc"]),
+             N("Unsqueeze", ["r", "zero64"], ["rr"]), N("Less", ["rc", "rr"], ["fut"]),
+             N("Transpose", ["sm"], ["sm_t"], perm=[1, 0]), N("MatMul", ["sm", "sm_t"], ["sc"]),
+             N("Where", ["fut", "ninf", "sc"], ["scm"]), N("Softmax", ["scm"], ["att"], axis=-1)]
+    m.save("manual_ops", nodes, inits, [vi("x", [6, t])],
+           [vi("es", [t, 3, 4]), vi("ti", [2, 2 * t, 4]), vi("last_first", [2, 4]), vi("att", [t, t])],
+           [m.uniform(6, t)])
+
+
+def mlp_misc(m):
+    inits = [m.w("w1", 16, 10), m.w("b1", 16, s=.1), m.w("w2", 4, 16), m.w("b2", 4, s=.1), c("ax", [1], np.int64)]
+    nodes = [N("Gemm", ["x", "w1", "b1"], ["a"], transB=1), N("Dropout", ["a"], ["b"]),
+             N("LeakyRelu", ["b"], ["c"], alpha=0.01), N("Identity", ["c"], ["d"]),
+             N("Gemm", ["d", "w2", "b2"], ["e"], transB=1), N("LogSoftmax", ["e"], ["y"], axis=1),
+             N("ReduceSum", ["d", "ax"], ["z"], keepdims=0)]
+    m.save("mlp_misc", nodes, inits, [vi("x", ["batch", 10])], [vi("y", ["batch", 4]), vi("z", ["batch"])],
+           [m.uniform(1, 10)])
+
+
+MODELS = [transformer_block, mobilenet_block, unet_tiny, conv1d_gelu, misc_ops, embedding, cnn_misc, manual_ops,
+          mlp_misc]
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "tests", "data", "export_patterns")
+    for i, make in enumerate(MODELS):
+        make(Models(out, 20261126 + i))
+    print(f"wrote {len(MODELS)} models under {out}")
+
+
+if __name__ == "__main__":
+    main()

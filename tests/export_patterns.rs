@@ -1,0 +1,49 @@
+//! Models written the way exporters write real networks
+//! (`tests/data/export_patterns`, made by `scripts/make_export_patterns.py`):
+//! dynamic reshape chains, decomposed and fused LayerNorm, GELU by Erf and by
+//! Tanh, causal masks by Where with −∞ and from Range/Less, a manual softmax,
+//! Einsum, token embeddings, depthwise/dilated convolutions, squeeze-excitation,
+//! DepthToSpace, upsampling with skip connections. Each compiles with the
+//! default options, agrees with tract, and its circuit equals the integer
+//! reference (MockProver), a changed output rejected.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use zkinfer_circuits::compile::{CompileOptions, RELATIVE_ERROR_GOAL};
+use zkinfer_tests::{load_files, max_diff, prepare};
+
+const MODELS: [&str; 9] = [
+    "transformer_block",
+    "mobilenet_block",
+    "unet_tiny",
+    "conv1d_gelu",
+    "misc_ops",
+    "embedding",
+    "cnn_misc",
+    "manual_ops",
+    "mlp_misc",
+];
+
+#[test]
+fn exported_patterns_compile_agree_with_tract_and_prove() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("export_patterns");
+    for name in MODELS {
+        let dir = root.join(name);
+        let (model, inputs) = load_files(&dir.join("network.onnx"), &dir.join("input.json"));
+        let p = prepare(model, inputs, &CompileOptions::default());
+        assert!(p.lowering_error < 1e-4, "{name}: the float lowering differs from tract by {}", p.lowering_error);
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        // Finite outputs only: ArgMax indices are exact, the rest within the
+        // calibration goal (1% of the largest output) or a few units of the scale.
+        let magnitude = p.reference.concat().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let unit = f64::powi(2.0, -(p.compiled.graph.scale as i32));
+        assert!(
+            err <= (RELATIVE_ERROR_GOAL * magnitude).max(8.0 * unit),
+            "{name}: error {err} at scale {} (largest output {magnitude})",
+            p.compiled.graph.scale
+        );
+        p.assert_circuit_equals_reference(name);
+    }
+}
