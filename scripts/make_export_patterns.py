@@ -14,7 +14,9 @@ and built from Range/Less, a manual softmax, Einsum, Gemm with alpha/beta and
 transA, Expand/Tile, negative Gather indices, reversed Slice, reflect Pad,
 ArgMax outputs, token embeddings (int64 input), depthwise and dilated
 convolutions, ceil-mode pooling, squeeze-excitation, DepthToSpace, nearest
-upsampling with a skip connection, Dropout/Identity and a dynamic batch.
+upsampling with a skip connection, Dropout/Identity and a dynamic batch, an
+attention mask given as an input (BERT), GroupNorm decomposed, SAME_UPPER
+padding, a bidirectional LSTM and a GRU with linear_before_reset.
 """
 import json
 import os
@@ -214,8 +216,44 @@ def mlp_misc(m):
            [m.uniform(1, 10)])
 
 
+def bert_mask(m):
+    """The attention mask as a model input: scores + (1 − mask)·(−10000)."""
+    t, d = 4, 4
+    inits = [m.w("wq", d, d), m.w("wk", d, d), m.w("wv", d, d), c("one", 1.0), c("big", -10000.0),
+             c("ax1", [1], np.int64), c("sc", 0.5)]
+    nodes = [N("MatMul", ["x", "wq"], ["q"]), N("MatMul", ["x", "wk"], ["k"]), N("MatMul", ["x", "wv"], ["v"]),
+             N("Transpose", ["k"], ["kt"], perm=[0, 2, 1]), N("MatMul", ["q", "kt"], ["s"]), N("Mul", ["s", "sc"], ["s1"]),
+             N("Unsqueeze", ["mask", "ax1"], ["m1"]), N("Sub", ["one", "m1"], ["m2"]), N("Mul", ["m2", "big"], ["m3"]),
+             N("Add", ["s1", "m3"], ["s2"]), N("Softmax", ["s2"], ["a"], axis=-1), N("MatMul", ["a", "v"], ["y"])]
+    m.save("bert_mask", nodes, inits, [vi("x", [1, t, d]), vi("mask", [1, t])], [vi("y", [1, t, d])],
+           [m.uniform(1, t, d), np.array([[1, 1, 1, 0]])])
+
+
+def groupnorm_same(m):
+    """GroupNorm as exporters decompose it, after a SAME_UPPER convolution."""
+    inits = [m.w("cw", 4, 2, 3, 3), m.w("cb", 4, s=.1), c("gshape", [1, 2, -1], np.int64), c("ones2", [1.0, 1.0]),
+             c("zeros2", [0.0, 0.0]), c("back", [1, 4, 4, 4], np.int64), c("gg", 1.1 * np.ones((4, 1, 1))),
+             c("gb", 0.05 * np.ones((4, 1, 1)))]
+    nodes = [N("Conv", ["x", "cw", "cb"], ["a"], kernel_shape=[3, 3], auto_pad="SAME_UPPER"),
+             N("Reshape", ["a", "gshape"], ["r"]),
+             N("InstanceNormalization", ["r", "ones2", "zeros2"], ["inn"], epsilon=1e-5),
+             N("Reshape", ["inn", "back"], ["r2"]), N("Mul", ["r2", "gg"], ["r3"]), N("Add", ["r3", "gb"], ["y"])]
+    m.save("groupnorm_same", nodes, inits, [vi("x", [1, 2, 4, 4])], [vi("y", [1, 4, 4, 4])], [m.uniform(1, 2, 4, 4)])
+
+
+def recurrent(m):
+    """A bidirectional LSTM and a GRU with linear_before_reset (PyTorch's), 3 steps."""
+    h, i, steps = 3, 2, 3
+    inits = [m.w("W", 2, 4 * h, i), m.w("R", 2, 4 * h, h), m.w("B", 2, 8 * h, s=.1),
+             m.w("GW", 1, 3 * h, i), m.w("GR", 1, 3 * h, h), m.w("GB", 1, 6 * h, s=.1)]
+    nodes = [N("LSTM", ["x", "W", "R", "B"], ["Y", "Yh"], hidden_size=h, direction="bidirectional"),
+             N("GRU", ["x", "GW", "GR", "GB"], ["GY", "GYh"], hidden_size=h, linear_before_reset=1)]
+    m.save("recurrent", nodes, inits, [vi("x", [steps, 1, i])],
+           [vi("Y", [steps, 2, 1, h]), vi("GYh", [1, 1, h])], [m.uniform(steps, 1, i)])
+
+
 MODELS = [transformer_block, mobilenet_block, unet_tiny, conv1d_gelu, misc_ops, embedding, cnn_misc, manual_ops,
-          mlp_misc]
+          mlp_misc, bert_mask, groupnorm_same, recurrent]
 
 
 def main():

@@ -3,7 +3,8 @@
 //! dynamic reshape chains, decomposed and fused LayerNorm, GELU by Erf and by
 //! Tanh, causal masks by Where with −∞ and from Range/Less, a manual softmax,
 //! Einsum, token embeddings, depthwise/dilated convolutions, squeeze-excitation,
-//! DepthToSpace, upsampling with skip connections. Each compiles with the
+//! DepthToSpace, upsampling with skip connections, an input attention mask,
+//! GroupNorm, a bidirectional LSTM and a GRU. Each compiles with the
 //! default options, agrees with tract, and its circuit equals the integer
 //! reference (MockProver), a changed output rejected.
 
@@ -14,7 +15,7 @@ use std::path::Path;
 use zkinfer_circuits::compile::{CompileOptions, RELATIVE_ERROR_GOAL};
 use zkinfer_tests::{load_files, max_diff, prepare};
 
-const MODELS: [&str; 9] = [
+const MODELS: [&str; 12] = [
     "transformer_block",
     "mobilenet_block",
     "unet_tiny",
@@ -24,6 +25,9 @@ const MODELS: [&str; 9] = [
     "cnn_misc",
     "manual_ops",
     "mlp_misc",
+    "bert_mask",
+    "groupnorm_same",
+    "recurrent",
 ];
 
 #[test]

@@ -38,7 +38,9 @@ pub const NEGLIGIBLE_COST: f64 = 32.0 * ((1u64 << 13) as f64 + 4096.0);
 
 /// The default accuracy goal: a max abs error within this fraction of the
 /// largest output magnitude on the calibration samples. When the cheapest
-/// circuits miss it, calibration pays up to [`ACCURACY_COST_LIMIT`] for it.
+/// circuits miss it, calibration pays up to [`ACCURACY_COST_LIMIT`] for it, or,
+/// if no scale within that limit meets it, for the most accurate scale within
+/// the limit that at least halves the error.
 pub const RELATIVE_ERROR_GOAL: f64 = 0.01;
 /// How much more than the cheapest circuit calibration pays to meet
 /// [`RELATIVE_ERROR_GOAL`] (a transformer block: scale 9 at 2.6× instead of
@@ -260,16 +262,26 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
                 .copied()
                 .filter(|&i| cost(i) <= cheapest * COST_TOLERANCE)
                 .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(a.cmp(&b)));
-            // Short of the accuracy goal: the cheapest scale that meets it, if
-            // one does within the cost limit.
+            // Short of the accuracy goal: the cheapest scale that meets it within
+            // the cost limit; else, within the limit, the most accurate one if it
+            // at least halves the error.
             let goal = RELATIVE_ERROR_GOAL * output_magnitude(samples);
+            let affordable: Vec<usize> =
+                pool.iter().copied().filter(|&j| cost(j) <= cheapest * ACCURACY_COST_LIMIT).collect();
             match by_cost {
-                Some(i) if error(i) > goal => pool
-                    .iter()
-                    .copied()
-                    .filter(|&j| error(j) <= goal && cost(j) <= cheapest * ACCURACY_COST_LIMIT)
-                    .min_by(|&a, &b| cost(a).total_cmp(&cost(b)).then(error(a).total_cmp(&error(b))))
-                    .or(by_cost),
+                Some(i) if error(i) > goal => {
+                    let meets = affordable
+                        .iter()
+                        .copied()
+                        .filter(|&j| error(j) <= goal)
+                        .min_by(|&a, &b| cost(a).total_cmp(&cost(b)).then(error(a).total_cmp(&error(b))));
+                    let closest = affordable
+                        .iter()
+                        .copied()
+                        .filter(|&j| 2.0 * error(j) <= error(i))
+                        .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(cost(a).total_cmp(&cost(b))));
+                    meets.or(closest).or(by_cost)
+                }
                 other => other,
             }
         }

@@ -91,6 +91,19 @@ impl Builder {
         self.model.wire_node(name, op.into(), inputs).expect("wire")[0]
     }
 
+    /// A `rows × 4` input's single-head attention scores `q·kᵀ` (random
+    /// projections) and its values `v`.
+    pub fn attention_scores(&mut self, rows: usize) -> (OutletId, OutletId) {
+        let x = self.input(&[rows, 4], 1.0);
+        let wq = self.konst(&[4, 4], 0.6);
+        let wk = self.konst(&[4, 4], 0.6);
+        let wv = self.konst(&[4, 4], 0.6);
+        let q = self.op("q", einsum(&["mk", "nk"], "mn"), &[x, wq]);
+        let k = self.op("k", einsum(&["mk", "nk"], "mn"), &[x, wk]);
+        let v = self.op("v", einsum(&["mk", "nk"], "mn"), &[x, wv]);
+        (self.op("scores", einsum(&["mk", "nk"], "mn"), &[q, k]), v)
+    }
+
     /// A convolution (OIHW kernel, NCHW data) with random weights and bias.
     #[allow(clippy::too_many_arguments)]
     pub fn conv(
@@ -368,14 +381,7 @@ pub fn softmax(seed: u64) -> Case {
 pub fn attention(seed: u64) -> Case {
     use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
     let mut b = Builder::new(seed);
-    let x = b.input(&[3, 4], 1.0);
-    let wq = b.konst(&[4, 4], 0.6);
-    let wk = b.konst(&[4, 4], 0.6);
-    let wv = b.konst(&[4, 4], 0.6);
-    let q = b.op("q", einsum(&["mk", "nk"], "mn"), &[x, wq]);
-    let k = b.op("k", einsum(&["mk", "nk"], "mn"), &[x, wk]);
-    let v = b.op("v", einsum(&["mk", "nk"], "mn"), &[x, wv]);
-    let scores = b.op("scores", einsum(&["mk", "nk"], "mn"), &[q, k]);
+    let (scores, v) = b.attention_scores(3);
     let half = b.scalar(0.5, 2);
     let scaled = b.op("scale", math::mul(), &[scores, half]);
     let attn = b.op("softmax", Softmax::new(tvec![1], None, SoftmaxKind::Softmax), &[scaled]);
@@ -390,14 +396,7 @@ pub fn masked_attention(seed: u64) -> Case {
     use tract_onnx::tract_core::ops::logic::Iff;
     use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
     let mut b = Builder::new(seed);
-    let x = b.input(&[4, 4], 1.0);
-    let wq = b.konst(&[4, 4], 0.6);
-    let wk = b.konst(&[4, 4], 0.6);
-    let wv = b.konst(&[4, 4], 0.6);
-    let q = b.op("q", einsum(&["mk", "nk"], "mn"), &[x, wq]);
-    let k = b.op("k", einsum(&["mk", "nk"], "mn"), &[x, wk]);
-    let v = b.op("v", einsum(&["mk", "nk"], "mn"), &[x, wv]);
-    let scores = b.op("scores", einsum(&["mk", "nk"], "mn"), &[q, k]);
+    let (scores, v) = b.attention_scores(4);
     let future: Vec<bool> = (0..16).map(|i| i % 4 > i / 4).collect();
     let future = b.tensor(tract_ndarray::Array2::from_shape_vec((4, 4), future).expect("mask").into_tensor());
     let minus_infinity = b.scalar(f32::NEG_INFINITY, 2);
