@@ -16,7 +16,8 @@ ArgMax outputs, token embeddings (int64 input), depthwise and dilated
 convolutions, ceil-mode pooling, squeeze-excitation, DepthToSpace, nearest
 upsampling with a skip connection, Dropout/Identity and a dynamic batch, an
 attention mask given as an input (BERT), GroupNorm decomposed, SAME_UPPER
-padding, a bidirectional LSTM and a GRU with linear_before_reset.
+padding, a bidirectional LSTM and a GRU with linear_before_reset, and 8-bit
+QDQ and QLinearConv models.
 """
 import json
 import os
@@ -252,8 +253,32 @@ def recurrent(m):
            [vi("Y", [steps, 2, 1, h]), vi("GYh", [1, 1, h])], [m.uniform(steps, 1, i)])
 
 
+def quantised(m):
+    """8-bit models as onnxruntime's static quantisation writes them: QDQ
+    (QuantizeLinear/DequantizeLinear around Conv and MatMul) and QOperator
+    (QLinearConv with a per-channel kernel scale)."""
+    kernel = m.rng.integers(-127, 128, size=(4, 2, 3, 3)).astype(np.int8)
+    inits = [c("xs", 0.01), c("xz", 0, np.uint8), c("w_q", kernel, np.int8), c("ws", 0.004), c("wz", 0, np.int8),
+             m.w("b", 4, s=.1), c("ys", 0.02), c("yz", 0, np.uint8),
+             c("fw_q", m.rng.integers(-127, 128, size=(64, 3)).astype(np.int8), np.int8), c("fws", 0.003),
+             c("fwz", 0, np.int8), c("shp", [1, -1], np.int64),
+             c("qws", [0.004, 0.005, 0.003, 0.006]), c("qwz", [0, 0, 0, 0], np.int8), c("qys", 0.03),
+             c("qyz", 128, np.uint8), c("qb", m.rng.integers(-100, 100, size=4).astype(np.int32), np.int32)]
+    nodes = [N("QuantizeLinear", ["x", "xs", "xz"], ["xq"]), N("DequantizeLinear", ["xq", "xs", "xz"], ["xd"]),
+             N("DequantizeLinear", ["w_q", "ws", "wz"], ["wd"]),
+             N("Conv", ["xd", "wd", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]), N("Relu", ["c"], ["r"]),
+             N("QuantizeLinear", ["r", "ys", "yz"], ["rq"]), N("DequantizeLinear", ["rq", "ys", "yz"], ["rd"]),
+             N("Reshape", ["rd", "shp"], ["f"]), N("DequantizeLinear", ["fw_q", "fws", "fwz"], ["fwd"]),
+             N("MatMul", ["f", "fwd"], ["qdq"]),
+             N("QLinearConv", ["xq", "xs", "xz", "w_q", "qws", "qwz", "qys", "qyz", "qb"], ["cq"],
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             N("DequantizeLinear", ["cq", "qys", "qyz"], ["qop"])]
+    m.save("quantised", nodes, inits, [vi("x", [1, 2, 4, 4])], [vi("qdq", [1, 3]), vi("qop", [1, 4, 4, 4])],
+           [m.rng.uniform(0, 1, (1, 2, 4, 4))])
+
+
 MODELS = [transformer_block, mobilenet_block, unet_tiny, conv1d_gelu, misc_ops, embedding, cnn_misc, manual_ops,
-          mlp_misc, bert_mask, groupnorm_same, recurrent]
+          mlp_misc, bert_mask, groupnorm_same, recurrent, quantised]
 
 
 def main():

@@ -4,7 +4,8 @@
 //! Tanh, causal masks by Where with −∞ and from Range/Less, a manual softmax,
 //! Einsum, token embeddings, depthwise/dilated convolutions, squeeze-excitation,
 //! DepthToSpace, upsampling with skip connections, an input attention mask,
-//! GroupNorm, a bidirectional LSTM and a GRU. Each compiles with the
+//! GroupNorm, a bidirectional LSTM and a GRU, 8-bit QDQ and QLinearConv
+//! models. Each compiles with the
 //! default options, agrees with tract, and its circuit equals the integer
 //! reference (MockProver), a changed output rejected.
 
@@ -15,7 +16,7 @@ use std::path::Path;
 use zkinfer_circuits::compile::{CompileOptions, RELATIVE_ERROR_GOAL};
 use zkinfer_tests::{load_files, max_diff, prepare};
 
-const MODELS: [&str; 12] = [
+const MODELS: [&str; 13] = [
     "transformer_block",
     "mobilenet_block",
     "unet_tiny",
@@ -28,6 +29,7 @@ const MODELS: [&str; 12] = [
     "bert_mask",
     "groupnorm_same",
     "recurrent",
+    "quantised",
 ];
 
 #[test]

@@ -1,4 +1,6 @@
-//! `Conv` (any spatial rank, stride, padding, dilation, groups, bias) → affine rows.
+//! `Conv` (any spatial rank, stride, padding, dilation, groups, bias) → affine rows;
+//! QLinearConv (tract's Conv with quantisation parameters) as the same rows over
+//! integers, then an exact requantisation ([`super::quant::quantise`]).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat};
@@ -6,8 +8,10 @@ use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat};
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{tensor_to_f64, Value};
 use super::geometry::Geometry;
+use super::math::Namer;
+use super::quant::quantise;
 use crate::error::Result;
-use crate::fgraph::{LayerWeights, WeightedRow};
+use crate::fgraph::{AffineRow, LayerWeights, WeightedRow};
 
 pub(crate) struct ConvLowering;
 
@@ -78,7 +82,14 @@ impl Lowering for ConvLowering {
     fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
         let Some(conv) = node.op_as::<Conv>() else { return Err("not a Conv".into()) };
         if conv.q_params.is_some() {
-            return Err("integer-quantised (QLinear) convolutions are not supported yet".into());
+            // QLinearConv: x, kernel, bias, then x0, x_scale, k0, k_scale, y0, y_scale.
+            if const_inputs.len() != 9 || !const_inputs[1..].iter().all(|c| *c) {
+                return Err("QLinearConv needs a constant kernel, bias, zero points and scales".into());
+            }
+            if const_inputs[0] {
+                return Err("constant input".into());
+            }
+            return Ok(());
         }
         constant_weights(const_inputs, "the kernel and bias must be constants (weights known at compile time)")
     }
@@ -89,8 +100,26 @@ impl Lowering for ConvLowering {
         let kernel = inputs[1].as_const().ok_or_else(|| ctx.fail("kernel is not constant"))?;
         let spec = &conv.pool_spec;
         let group = conv.group.max(1);
-        let GroupedKernel { values: kvals, o_per_g, i_per_g, taps: n_k, out_channels: _, bias } =
+        let quantised = match conv.q_params {
+            Some(_) => Some(QLinear::read(ctx, inputs)?),
+            None => None,
+        };
+        let x = match &quantised {
+            Some(q) if q.x_zero != 0.0 => {
+                let rows = x.elems.iter().map(|&e| AffineRow { bias: -q.x_zero, terms: vec![(e, 1.0)] }).collect();
+                ctx.g.affine(&format!("{}.x_centred", ctx.name()), "QLinearConv", x.shape.clone(), rows)
+            }
+            _ => x,
+        };
+        let GroupedKernel { values: mut kvals, o_per_g, i_per_g, taps: n_k, out_channels, bias } =
             GroupedKernel::new(ctx, &conv.kernel_fmt, kernel, inputs.get(2), group)?;
+        if let Some(q) = &quantised {
+            // Integer weights `k − k0`: exact, no rescale.
+            let per_channel = i_per_g * n_k;
+            for (i, v) in kvals.iter_mut().enumerate() {
+                *v -= q.per_channel(&q.k_zero, i / per_channel);
+            }
+        }
         let out_shape = ctx.out_shape();
         let Geometry { input, output, windows, out_spatial } =
             Geometry::new(spec, &x.shape, &out_shape).map_err(|e| ctx.fail(e))?;
@@ -124,6 +153,76 @@ impl Lowering for ConvLowering {
         let layer = LayerWeights { weights: &kvals, bias: inputs.get(2).map(|_| bias.as_slice()) };
         let channel = |row: usize| output.channel_of(row);
         let view = ctx.g.weighted((ctx.name(), "Conv"), out_shape, rows, layer, channel).map_err(|e| ctx.fail(e))?;
-        Ok(vec![Value::View(view)])
+        let Some(q) = quantised else { return Ok(vec![Value::View(view)]) };
+        if q.k_zero.len() > 1 && q.k_zero.len() != out_channels
+            || q.k_scale.len() > 1 && q.k_scale.len() != out_channels
+        {
+            return Err(ctx.fail("per-channel zero points or scales do not match the output channels"));
+        }
+        let multipliers: Vec<f64> = (0..view.elems.len())
+            .map(|row| q.x_scale * q.per_channel(&q.k_scale, output.channel_of(row)) / q.y_scale)
+            .collect();
+        let name = format!("{}.requantise", ctx.name());
+        let n = Namer { name: &name, origin: "QLinearConv" };
+        let y = quantise(ctx.g, &n, view.shape.clone(), &view.elems, &multipliers, q.y_zero, q.range);
+        Ok(vec![Value::View(y)])
+    }
+}
+
+/// QLinearConv's quantisation: `y = clamp(round(Σ (x − x0)(k − k0) + b) ·
+/// x_scale·k_scale/y_scale) + y0, qmin, qmax)`, rounding half to even.
+struct QLinear {
+    x_zero: f64,
+    x_scale: f64,
+    /// One value, or one per output channel.
+    k_zero: Vec<f64>,
+    /// One value, or one per output channel.
+    k_scale: Vec<f64>,
+    y_zero: f64,
+    y_scale: f64,
+    /// The output type's range.
+    range: (f64, f64),
+}
+
+impl QLinear {
+    fn read(ctx: &Ctx<'_>, inputs: &[Value]) -> Result<QLinear> {
+        let values = |i: usize, what: &str| -> Result<Vec<f64>> {
+            let t =
+                inputs.get(i).and_then(Value::as_const).ok_or_else(|| ctx.fail(format!("{what} is not constant")))?;
+            let v = tensor_to_f64(t).map_err(|e| ctx.fail(e.to_string()))?;
+            if v.is_empty() {
+                return Err(ctx.fail(format!("{what} is empty")));
+            }
+            Ok(v)
+        };
+        let scalar = |i: usize, what: &str| -> Result<f64> {
+            let v = values(i, what)?;
+            if v.len() != 1 {
+                return Err(ctx.fail(format!("{what} must be one value, found {}", v.len())));
+            }
+            Ok(v[0])
+        };
+        let range = match ctx.node.outputs[0].fact.datum_type.unquantized() {
+            DatumType::U8 => (0.0, 255.0),
+            DatumType::I8 => (-128.0, 127.0),
+            other => return Err(ctx.fail(format!("QLinearConv output of type {other:?}"))),
+        };
+        let q = QLinear {
+            x_zero: scalar(3, "the input zero point")?,
+            x_scale: scalar(4, "the input scale")?,
+            k_zero: values(5, "the kernel zero point")?,
+            k_scale: values(6, "the kernel scale")?,
+            y_zero: scalar(7, "the output zero point")?,
+            y_scale: scalar(8, "the output scale")?,
+            range,
+        };
+        if q.y_scale <= 0.0 || q.x_scale <= 0.0 || q.k_scale.iter().any(|s| *s <= 0.0) {
+            return Err(ctx.fail("quantisation scales must be positive"));
+        }
+        Ok(q)
+    }
+
+    fn per_channel(&self, values: &[f64], channel: usize) -> f64 {
+        values.get(channel).or(values.first()).copied().unwrap_or(0.0)
     }
 }

@@ -32,7 +32,7 @@ pub(crate) struct Namer<'a> {
 }
 
 impl Namer<'_> {
-    fn at(&self, suffix: &str) -> String {
+    pub(crate) fn at(&self, suffix: &str) -> String {
         if suffix.is_empty() {
             self.name.to_string()
         } else {

@@ -16,7 +16,7 @@ use super::super::lower::{Ctx, Lowering};
 use super::super::value::Value;
 use super::math::{self, Namer};
 use crate::error::Result;
-use crate::fgraph::AffineRow;
+use crate::fgraph::{AffineRow, Elem, FGraph, View};
 use crate::ir::ReduceKind;
 
 pub(crate) struct QuantLowering;
@@ -46,16 +46,33 @@ impl Lowering for QuantLowering {
             return Ok(vec![Value::View(ctx.g.affine(&node, "DequantizeLinear", shape, rows))]);
         }
         let (inv_scale, zero, qmin, qmax) = quantizer(ctx.node).ok_or_else(|| ctx.fail("not a QuantizeLinear"))?;
-        let origin = "QuantizeLinear";
-        let rows = x.elems.iter().map(|&e| AffineRow { bias: 0.0, terms: vec![(e, inv_scale)] }).collect();
-        let scaled = ctx.g.affine(&format!("{node}.scaled"), origin, shape.clone(), rows);
-        let n = Namer { name: &format!("{node}.round"), origin };
-        let rounded = math::rounding(ctx.g, &n, math::Rounding::HalfToEven, shape.clone(), &scaled.elems);
-        let rows = rounded.elems.iter().map(|&e| AffineRow { bias: zero, terms: vec![(e, 1.0)] }).collect();
-        let shifted = ctx.g.affine(&format!("{node}.shifted"), origin, shape.clone(), rows);
-        let n = Namer { name: &node, origin };
-        let low = math::clamp(ctx.g, &n, "min", ReduceKind::Max, &shifted.elems, qmin);
-        let high = math::clamp(ctx.g, &n, "", ReduceKind::Min, &low.elems, qmax);
-        Ok(vec![Value::View(crate::fgraph::View { shape, elems: high.elems })])
+        let n = Namer { name: &node, origin: "QuantizeLinear" };
+        let multipliers = vec![inv_scale; x.elems.len()];
+        Ok(vec![Value::View(quantise(ctx.g, &n, shape, &x.elems, &multipliers, zero, (qmin, qmax)))])
     }
+}
+
+/// `clamp(round_half_even(x_i · m_i) + zero, qmin, qmax)` for each element: an
+/// affine map, the exact rounding ([`math::rounding`]) and two clamps.
+/// QuantizeLinear (`m_i = 1/scale`) and the requantisation of QLinearConv
+/// (`m_i = x_scale·k_scale/y_scale`) share it.
+pub(crate) fn quantise(
+    g: &mut FGraph,
+    n: &Namer<'_>,
+    shape: Vec<usize>,
+    x: &[Elem],
+    multipliers: &[f64],
+    zero: f64,
+    (qmin, qmax): (f64, f64),
+) -> View {
+    let len = vec![x.len()];
+    let rows = x.iter().zip(multipliers).map(|(&e, &m)| AffineRow { bias: 0.0, terms: vec![(e, m)] }).collect();
+    let scaled = g.affine(&n.at("scaled"), n.origin, len.clone(), rows);
+    let round = Namer { name: &n.at("round"), origin: n.origin };
+    let rounded = math::rounding(g, &round, math::Rounding::HalfToEven, len.clone(), &scaled.elems);
+    let rows = rounded.elems.iter().map(|&e| AffineRow { bias: zero, terms: vec![(e, 1.0)] }).collect();
+    let shifted = g.affine(&n.at("shifted"), n.origin, len, rows);
+    let low = math::clamp(g, n, "min", ReduceKind::Max, &shifted.elems, qmin);
+    let high = math::clamp(g, n, "", ReduceKind::Min, &low.elems, qmax);
+    View { shape, elems: high.elems }
 }
