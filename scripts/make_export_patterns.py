@@ -17,7 +17,7 @@ convolutions, ceil-mode pooling, squeeze-excitation, DepthToSpace, nearest
 upsampling with a skip connection, Dropout/Identity and a dynamic batch, an
 attention mask given as an input (BERT), GroupNorm decomposed, SAME_UPPER
 padding, a bidirectional LSTM and a GRU with linear_before_reset, and 8-bit
-QDQ and QLinearConv models.
+QDQ and QOperator (QLinearConv, QLinearMatMul) models.
 """
 import json
 import os
@@ -256,7 +256,7 @@ def recurrent(m):
 def quantised(m):
     """8-bit models as onnxruntime's static quantisation writes them: QDQ
     (QuantizeLinear/DequantizeLinear around Conv and MatMul) and QOperator
-    (QLinearConv with a per-channel kernel scale)."""
+    (QLinearConv with a per-channel kernel scale, QLinearMatMul)."""
     kernel = m.rng.integers(-127, 128, size=(4, 2, 3, 3)).astype(np.int8)
     inits = [c("xs", 0.01), c("xz", 0, np.uint8), c("w_q", kernel, np.int8), c("ws", 0.004), c("wz", 0, np.int8),
              m.w("b", 4, s=.1), c("ys", 0.02), c("yz", 0, np.uint8),
@@ -272,9 +272,13 @@ def quantised(m):
              N("MatMul", ["f", "fwd"], ["qdq"]),
              N("QLinearConv", ["xq", "xs", "xz", "w_q", "qws", "qwz", "qys", "qyz", "qb"], ["cq"],
                kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-             N("DequantizeLinear", ["cq", "qys", "qyz"], ["qop"])]
-    m.save("quantised", nodes, inits, [vi("x", [1, 2, 4, 4])], [vi("qdq", [1, 3]), vi("qop", [1, 4, 4, 4])],
-           [m.rng.uniform(0, 1, (1, 2, 4, 4))])
+             N("DequantizeLinear", ["cq", "qys", "qyz"], ["qop"]),
+             N("Reshape", ["cq", "shp"], ["cqf"]),
+             N("QLinearMatMul", ["cqf", "qys", "qyz", "fw_q", "fws", "fwz", "mms", "mmz"], ["mq"]),
+             N("DequantizeLinear", ["mq", "mms", "mmz"], ["qmm"])]
+    inits += [c("mms", 0.05), c("mmz", 128, np.uint8)]
+    m.save("quantised", nodes, inits, [vi("x", [1, 2, 4, 4])],
+           [vi("qdq", [1, 3]), vi("qop", [1, 4, 4, 4]), vi("qmm", [1, 3])], [m.rng.uniform(0, 1, (1, 2, 4, 4))])
 
 
 MODELS = [transformer_block, mobilenet_block, unet_tiny, conv1d_gelu, misc_ops, embedding, cnn_misc, manual_ops,

@@ -9,7 +9,7 @@ use super::super::lower::{Ctx, Lowering};
 use super::super::value::{tensor_to_f64, Value};
 use super::geometry::Geometry;
 use super::math::Namer;
-use super::quant::quantise;
+use super::quant::{quantise, QLinear};
 use crate::error::Result;
 use crate::fgraph::{AffineRow, LayerWeights, WeightedRow};
 
@@ -101,7 +101,7 @@ impl Lowering for ConvLowering {
         let spec = &conv.pool_spec;
         let group = conv.group.max(1);
         let quantised = match conv.q_params {
-            Some(_) => Some(QLinear::read(ctx, inputs)?),
+            Some(_) => Some(QLinear::read(ctx, inputs, "QLinearConv")?),
             None => None,
         };
         let x = match &quantised {
@@ -166,63 +166,5 @@ impl Lowering for ConvLowering {
         let n = Namer { name: &name, origin: "QLinearConv" };
         let y = quantise(ctx.g, &n, view.shape.clone(), &view.elems, &multipliers, q.y_zero, q.range);
         Ok(vec![Value::View(y)])
-    }
-}
-
-/// QLinearConv's quantisation: `y = clamp(round(Σ (x − x0)(k − k0) + b) ·
-/// x_scale·k_scale/y_scale) + y0, qmin, qmax)`, rounding half to even.
-struct QLinear {
-    x_zero: f64,
-    x_scale: f64,
-    /// One value, or one per output channel.
-    k_zero: Vec<f64>,
-    /// One value, or one per output channel.
-    k_scale: Vec<f64>,
-    y_zero: f64,
-    y_scale: f64,
-    /// The output type's range.
-    range: (f64, f64),
-}
-
-impl QLinear {
-    fn read(ctx: &Ctx<'_>, inputs: &[Value]) -> Result<QLinear> {
-        let values = |i: usize, what: &str| -> Result<Vec<f64>> {
-            let t =
-                inputs.get(i).and_then(Value::as_const).ok_or_else(|| ctx.fail(format!("{what} is not constant")))?;
-            let v = tensor_to_f64(t).map_err(|e| ctx.fail(e.to_string()))?;
-            if v.is_empty() {
-                return Err(ctx.fail(format!("{what} is empty")));
-            }
-            Ok(v)
-        };
-        let scalar = |i: usize, what: &str| -> Result<f64> {
-            let v = values(i, what)?;
-            if v.len() != 1 {
-                return Err(ctx.fail(format!("{what} must be one value, found {}", v.len())));
-            }
-            Ok(v[0])
-        };
-        let range = match ctx.node.outputs[0].fact.datum_type.unquantized() {
-            DatumType::U8 => (0.0, 255.0),
-            DatumType::I8 => (-128.0, 127.0),
-            other => return Err(ctx.fail(format!("QLinearConv output of type {other:?}"))),
-        };
-        let q = QLinear {
-            x_zero: scalar(3, "the input zero point")?,
-            x_scale: scalar(4, "the input scale")?,
-            k_zero: values(5, "the kernel zero point")?,
-            k_scale: values(6, "the kernel scale")?,
-            y_zero: scalar(7, "the output zero point")?,
-            y_scale: scalar(8, "the output scale")?,
-            range,
-        };
-        if q.y_scale <= 0.0 || q.x_scale <= 0.0 || q.k_scale.iter().any(|s| *s <= 0.0) {
-            return Err(ctx.fail("quantisation scales must be positive"));
-        }
-        Ok(q)
-    }
-
-    fn per_channel(&self, values: &[f64], channel: usize) -> f64 {
-        values.get(channel).or(values.first()).copied().unwrap_or(0.0)
     }
 }

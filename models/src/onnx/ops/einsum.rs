@@ -1,15 +1,19 @@
 //! `EinSum` (Gemm, MatMul, dense layers): with one constant operand → affine rows;
 //! with two variable operands (attention scores, attention × values) → sums of
 //! products ([`crate::fgraph::FOp::Dot`]), proven as dot products whose weights
-//! are witnesses, rescaled once per output.
+//! are witnesses, rescaled once per output. QLinearMatMul (an EinSum with
+//! quantisation parameters): the same over zero-point-centred integers, then an
+//! exact requantisation ([`super::quant::quantise`]).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, tensor_to_f64, Value};
+use super::math::Namer;
+use super::quant::{quantise, QLinear};
 use crate::error::Result;
-use crate::fgraph::{LayerWeights, WeightedRow};
+use crate::fgraph::{AffineRow, LayerWeights, WeightedRow};
 
 pub(crate) struct EinSumLowering;
 
@@ -29,7 +33,11 @@ impl Lowering for EinSumLowering {
     fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
         let Some(op) = node.op_as::<EinSum>() else { return Err("not an EinSum".into()) };
         if op.q_params.is_some() {
-            return Err("integer-quantised matrix products are not supported yet".into());
+            // QLinearMatMul: a, b, bias, then a0, a_scale, b0, b_scale, y0, y_scale.
+            if const_inputs.len() != 9 || !const_inputs[2..].iter().all(|c| *c) {
+                return Err("a quantised matrix product needs constant zero points and scales".into());
+            }
+            return Ok(());
         }
         if const_inputs.len() != 2 {
             return Err(format!("{}-operand EinSum is not supported", const_inputs.len()));
@@ -85,10 +93,24 @@ impl Lowering for EinSumLowering {
             (ia, ib)
         };
         let name = ctx.name().to_string();
+        let quantised = match op.q_params {
+            Some(_) => Some(quantised_operands(ctx, inputs)?),
+            None => None,
+        };
+        let zero = |operand: usize| quantised.as_ref().map_or(0.0, |q| [q.x_zero, q.k_zero[0]][operand]);
+        let centred = |ctx: &mut Ctx<'_>, operand: usize| -> Result<crate::fgraph::View> {
+            let v = inputs[operand].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+            let z = zero(operand);
+            if z == 0.0 {
+                return Ok(v);
+            }
+            let rows = v.elems.iter().map(|&e| AffineRow { bias: -z, terms: vec![(e, 1.0)] }).collect();
+            Ok(ctx.g.affine(&format!("{name}.centred{operand}"), "QLinearMatMul", v.shape.clone(), rows))
+        };
         let view = match (inputs[0].as_const(), inputs[1].as_const()) {
             (None, None) => {
-                let a = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-                let b = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+                let a = centred(ctx, 0)?;
+                let b = centred(ctx, 1)?;
                 let rows = (0..n_out)
                     .map(|o| {
                         (0..n_sum)
@@ -103,9 +125,12 @@ impl Lowering for EinSumLowering {
             }
             _ => {
                 let var = if inputs[0].as_const().is_none() { 0 } else { 1 };
-                let x = inputs[var].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-                let w = tensor_to_f64(inputs[1 - var].as_const().ok_or_else(|| ctx.fail("no constant operand"))?)
+                let x = centred(ctx, var)?;
+                let mut w = tensor_to_f64(inputs[1 - var].as_const().ok_or_else(|| ctx.fail("no constant operand"))?)
                     .map_err(|e| ctx.fail(e.to_string()))?;
+                // Integer weights `w − w0`: exact, no rescale.
+                let w_zero = zero(1 - var);
+                w.iter_mut().for_each(|v| *v -= w_zero);
                 let weight_index = |o: usize, s: usize| {
                     let (ia, ib) = term(o, s);
                     if var == 0 {
@@ -133,6 +158,24 @@ impl Lowering for EinSumLowering {
                 ctx.g.weighted((&name, "EinSum"), out_shape.clone(), rows, layer, feature).map_err(|e| ctx.fail(e))?
             }
         };
-        Ok(vec![Value::View(view)])
+        let Some(q) = quantised else { return Ok(vec![Value::View(view)]) };
+        let multipliers = vec![q.x_scale * q.k_scale[0] / q.y_scale; view.elems.len()];
+        let requantise = format!("{name}.requantise");
+        let n = Namer { name: &requantise, origin: "QLinearMatMul" };
+        Ok(vec![Value::View(quantise(ctx.g, &n, view.shape.clone(), &view.elems, &multipliers, q.y_zero, q.range))])
     }
+}
+
+/// The quantisation of a QLinearMatMul: one zero point and scale per operand
+/// (per-row or per-column ones are refused) and a zero bias.
+fn quantised_operands(ctx: &Ctx<'_>, inputs: &[Value]) -> Result<QLinear> {
+    let q = QLinear::read(ctx, inputs, "QLinearMatMul")?;
+    if q.k_zero.len() != 1 || q.k_scale.len() != 1 {
+        return Err(ctx.fail("per-column zero points or scales of a quantised matrix product are not supported yet"));
+    }
+    let bias = inputs.get(2).and_then(Value::as_const).ok_or_else(|| ctx.fail("the bias is not constant"))?;
+    if tensor_to_f64(bias).map_err(|e| ctx.fail(e.to_string()))?.iter().any(|b| *b != 0.0) {
+        return Err(ctx.fail("a quantised matrix product with a bias is not supported yet"));
+    }
+    Ok(q)
 }

@@ -13,7 +13,7 @@ use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::quant::{DequantizeLinearF32, QuantizeLinearI8, QuantizeLinearU8};
 
 use super::super::lower::{Ctx, Lowering};
-use super::super::value::Value;
+use super::super::value::{tensor_to_f64, Value};
 use super::math::{self, Namer};
 use crate::error::Result;
 use crate::fgraph::{AffineRow, Elem, FGraph, View};
@@ -75,4 +75,70 @@ pub(crate) fn quantise(
     let low = math::clamp(g, n, "min", ReduceKind::Max, &shifted.elems, qmin);
     let high = math::clamp(g, n, "", ReduceKind::Min, &low.elems, qmax);
     View { shape, elems: high.elems }
+}
+
+/// The quantisation of tract's integer Conv and EinSum (QLinearConv,
+/// QLinearMatMul): inputs 3–8 are `x0, x_scale, k0, k_scale, y0, y_scale`, and
+/// `y = clamp(round((Σ (x − x0)(k − k0) + b) · x_scale·k_scale/y_scale) + y0,
+/// qmin, qmax)`, rounding half to even.
+pub(crate) struct QLinear {
+    /// The first operand's zero point.
+    pub x_zero: f64,
+    /// The first operand's scale.
+    pub x_scale: f64,
+    /// The second operand's zero point: one value, or one per output channel.
+    pub k_zero: Vec<f64>,
+    /// The second operand's scale: one value, or one per output channel.
+    pub k_scale: Vec<f64>,
+    /// The output's zero point.
+    pub y_zero: f64,
+    /// The output's scale.
+    pub y_scale: f64,
+    /// The output type's range.
+    pub range: (f64, f64),
+}
+
+impl QLinear {
+    /// Reads the parameters of `op` (its name, for errors) from its inputs.
+    pub fn read(ctx: &Ctx<'_>, inputs: &[Value], op: &str) -> Result<QLinear> {
+        let values = |i: usize, what: &str| -> Result<Vec<f64>> {
+            let t =
+                inputs.get(i).and_then(Value::as_const).ok_or_else(|| ctx.fail(format!("{what} is not constant")))?;
+            let v = tensor_to_f64(t).map_err(|e| ctx.fail(e.to_string()))?;
+            if v.is_empty() {
+                return Err(ctx.fail(format!("{what} is empty")));
+            }
+            Ok(v)
+        };
+        let scalar = |i: usize, what: &str| -> Result<f64> {
+            let v = values(i, what)?;
+            if v.len() != 1 {
+                return Err(ctx.fail(format!("{what} must be one value, found {}", v.len())));
+            }
+            Ok(v[0])
+        };
+        let range = match ctx.node.outputs[0].fact.datum_type.unquantized() {
+            DatumType::U8 => (0.0, 255.0),
+            DatumType::I8 => (-128.0, 127.0),
+            other => return Err(ctx.fail(format!("{op} output of type {other:?}"))),
+        };
+        let q = QLinear {
+            x_zero: scalar(3, "the input zero point")?,
+            x_scale: scalar(4, "the input scale")?,
+            k_zero: values(5, "the kernel zero point")?,
+            k_scale: values(6, "the kernel scale")?,
+            y_zero: scalar(7, "the output zero point")?,
+            y_scale: scalar(8, "the output scale")?,
+            range,
+        };
+        if q.y_scale <= 0.0 || q.x_scale <= 0.0 || q.k_scale.iter().any(|s| *s <= 0.0) {
+            return Err(ctx.fail("quantisation scales must be positive"));
+        }
+        Ok(q)
+    }
+
+    /// `values[channel]`, or its one value.
+    pub fn per_channel(&self, values: &[f64], channel: usize) -> f64 {
+        values.get(channel).or(values.first()).copied().unwrap_or(0.0)
+    }
 }
