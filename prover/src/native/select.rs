@@ -73,19 +73,20 @@ pub struct Selection {
 
 /// The engines for `choice`.
 pub fn select(choice: EngineChoice) -> Selection {
-    match choice {
-        EngineChoice::Cpu => Selection { engines: Engines::cpu(), warning: None },
-        EngineChoice::Gpu | EngineChoice::Auto => gpu_or_cpu(choice, true),
-    }
+    selection(choice, true)
 }
 
 /// The engines for `choice`, a GPU one without its start-up self-check: for a
 /// caller that compares every result with the CPU itself and reports each
 /// difference (`zkinfer bench-engines`). Proving always goes through [`select`].
 pub fn select_for_comparison(choice: EngineChoice) -> Selection {
+    selection(choice, false)
+}
+
+fn selection(choice: EngineChoice, self_check: bool) -> Selection {
     match choice {
         EngineChoice::Cpu => Selection { engines: Engines::cpu(), warning: None },
-        EngineChoice::Gpu | EngineChoice::Auto => gpu_or_cpu(choice, false),
+        EngineChoice::Gpu | EngineChoice::Auto => gpu_or_cpu(choice, self_check),
     }
 }
 

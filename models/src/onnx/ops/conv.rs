@@ -9,9 +9,9 @@ use super::super::lower::{Ctx, Lowering};
 use super::super::value::{tensor_to_f64, Value};
 use super::geometry::Geometry;
 use super::math::Namer;
-use super::quant::{quantise, QLinear};
+use super::quant::QLinear;
 use crate::error::Result;
-use crate::fgraph::{AffineRow, LayerWeights, WeightedRow};
+use crate::fgraph::{LayerWeights, WeightedRow};
 
 pub(crate) struct ConvLowering;
 
@@ -104,12 +104,11 @@ impl Lowering for ConvLowering {
             Some(_) => Some(QLinear::read(ctx, inputs, "QLinearConv")?),
             None => None,
         };
+        let name = ctx.name().to_string();
+        let n = Namer { name: &name, origin: "QLinearConv" };
         let x = match &quantised {
-            Some(q) if q.x_zero != 0.0 => {
-                let rows = x.elems.iter().map(|&e| AffineRow { bias: -q.x_zero, terms: vec![(e, 1.0)] }).collect();
-                ctx.g.affine(&format!("{}.x_centred", ctx.name()), "QLinearConv", x.shape.clone(), rows)
-            }
-            _ => x,
+            Some(q) => QLinear::centre(ctx.g, &n, "x_centred", x, q.x_zero),
+            None => x,
         };
         let GroupedKernel { values: mut kvals, o_per_g, i_per_g, taps: n_k, out_channels, bias } =
             GroupedKernel::new(ctx, &conv.kernel_fmt, kernel, inputs.get(2), group)?;
@@ -159,12 +158,6 @@ impl Lowering for ConvLowering {
         {
             return Err(ctx.fail("per-channel zero points or scales do not match the output channels"));
         }
-        let multipliers: Vec<f64> = (0..view.elems.len())
-            .map(|row| q.x_scale * q.per_channel(&q.k_scale, output.channel_of(row)) / q.y_scale)
-            .collect();
-        let name = format!("{}.requantise", ctx.name());
-        let n = Namer { name: &name, origin: "QLinearConv" };
-        let y = quantise(ctx.g, &n, view.shape.clone(), &view.elems, &multipliers, q.y_zero, q.range);
-        Ok(vec![Value::View(y)])
+        Ok(vec![Value::View(q.requantise(ctx.g, &n, view, |row| output.channel_of(row)))])
     }
 }

@@ -11,9 +11,9 @@ use tract_onnx::tract_core::ops::einsum::EinSum;
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, tensor_to_f64, Value};
 use super::math::Namer;
-use super::quant::{quantise, QLinear};
+use super::quant::QLinear;
 use crate::error::Result;
-use crate::fgraph::{AffineRow, LayerWeights, WeightedRow};
+use crate::fgraph::{LayerWeights, WeightedRow};
 
 pub(crate) struct EinSumLowering;
 
@@ -98,14 +98,10 @@ impl Lowering for EinSumLowering {
             None => None,
         };
         let zero = |operand: usize| quantised.as_ref().map_or(0.0, |q| [q.x_zero, q.k_zero[0]][operand]);
+        let n = Namer { name: &name, origin: "QLinearMatMul" };
         let centred = |ctx: &mut Ctx<'_>, operand: usize| -> Result<crate::fgraph::View> {
             let v = inputs[operand].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-            let z = zero(operand);
-            if z == 0.0 {
-                return Ok(v);
-            }
-            let rows = v.elems.iter().map(|&e| AffineRow { bias: -z, terms: vec![(e, 1.0)] }).collect();
-            Ok(ctx.g.affine(&format!("{name}.centred{operand}"), "QLinearMatMul", v.shape.clone(), rows))
+            Ok(QLinear::centre(ctx.g, &n, &format!("centred{operand}"), v, zero(operand)))
         };
         let view = match (inputs[0].as_const(), inputs[1].as_const()) {
             (None, None) => {
@@ -159,10 +155,7 @@ impl Lowering for EinSumLowering {
             }
         };
         let Some(q) = quantised else { return Ok(vec![Value::View(view)]) };
-        let multipliers = vec![q.x_scale * q.k_scale[0] / q.y_scale; view.elems.len()];
-        let requantise = format!("{name}.requantise");
-        let n = Namer { name: &requantise, origin: "QLinearMatMul" };
-        Ok(vec![Value::View(quantise(ctx.g, &n, view.shape.clone(), &view.elems, &multipliers, q.y_zero, q.range))])
+        Ok(vec![Value::View(q.requantise(ctx.g, &n, view, |_| 0))])
     }
 }
 

@@ -42,8 +42,9 @@ impl Lowering for QuantLowering {
         let shape = x.shape.clone();
         if let Some(dq) = ctx.node.op_as::<DequantizeLinearF32>().cloned() {
             let (scale, zero) = (f64::from(dq.scale), f64::from(dq.zero_point));
-            let rows = x.elems.iter().map(|&e| AffineRow { bias: -zero * scale, terms: vec![(e, scale)] }).collect();
-            return Ok(vec![Value::View(ctx.g.affine(&node, "DequantizeLinear", shape, rows))]);
+            let n = Namer { name: &node, origin: "DequantizeLinear" };
+            let y = math::scaled(ctx.g, &n, "", &x.elems, scale, -zero * scale);
+            return Ok(vec![Value::View(View { shape, elems: y.elems })]);
         }
         let (inv_scale, zero, qmin, qmax) = quantizer(ctx.node).ok_or_else(|| ctx.fail("not a QuantizeLinear"))?;
         let n = Namer { name: &node, origin: "QuantizeLinear" };
@@ -135,6 +136,25 @@ impl QLinear {
             return Err(ctx.fail("quantisation scales must be positive"));
         }
         Ok(q)
+    }
+
+    /// `x − zero` for each element of `x` (an operand centred on its zero
+    /// point), the view itself when `zero` is 0.
+    pub fn centre(g: &mut FGraph, n: &Namer<'_>, suffix: &str, x: View, zero: f64) -> View {
+        if zero == 0.0 {
+            return x;
+        }
+        View { elems: math::scaled(g, n, suffix, &x.elems, 1.0, -zero).elems, shape: x.shape }
+    }
+
+    /// The integer sums `acc` requantised to the output type, element `i` with
+    /// the kernel scale of `channel(i)`.
+    pub fn requantise(&self, g: &mut FGraph, n: &Namer<'_>, acc: View, channel: impl Fn(usize) -> usize) -> View {
+        let multipliers: Vec<f64> = (0..acc.elems.len())
+            .map(|i| self.x_scale * self.per_channel(&self.k_scale, channel(i)) / self.y_scale)
+            .collect();
+        let requantise = Namer { name: &n.at("requantise"), origin: n.origin };
+        quantise(g, &requantise, acc.shape, &acc.elems, &multipliers, self.y_zero, self.range)
     }
 
     /// `values[channel]`, or its one value.

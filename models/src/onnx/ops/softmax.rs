@@ -73,11 +73,12 @@ impl Lowering for SoftmaxLowering {
             group_of.push(g);
         }
         // A masked element drops out where its group keeps another element.
+        let masked: Vec<bool> = x.elems.iter().map(|e| is_masked(ctx.g, e)).collect();
         let mut live = vec![false; groups_n];
-        for (e, g) in x.elems.iter().zip(&group_of) {
-            live[*g] |= !is_masked(ctx.g, e);
+        for (m, g) in masked.iter().zip(&group_of) {
+            live[*g] |= !m;
         }
-        let dropped: Vec<bool> = x.elems.iter().zip(&group_of).map(|(e, g)| is_masked(ctx.g, e) && live[*g]).collect();
+        let dropped: Vec<bool> = masked.iter().zip(&group_of).map(|(m, g)| *m && live[*g]).collect();
         let mut groups: Vec<Vec<Elem>> = vec![Vec::new(); groups_n];
         for ((e, g), drop) in x.elems.iter().zip(&group_of).zip(&dropped) {
             if !drop {
