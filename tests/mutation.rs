@@ -9,7 +9,8 @@
 use zkinfer_circuits::compile::CompileOptions;
 use zkinfer_circuits::mutation::{mutation_campaign, MutationReport};
 use zkinfer_circuits::ModelCircuit;
-use zkinfer_tests::{cases, load_peer, prepare, Prepared};
+use zkinfer_prover::chain::{plan_chain, segment_witness};
+use zkinfer_tests::{cases, load_demo_cnn, load_peer, prepare, Prepared};
 
 fn campaign(p: &Prepared, sample: Option<(usize, u64)>) -> MutationReport {
     let w = p.witness();
@@ -53,4 +54,18 @@ fn every_operator_case() {
         let r = campaign(&p, Some((150, 7)));
         assert_sound(&name, &r);
     }
+}
+
+#[test]
+fn sampled_cells_of_a_segment_with_packed_boundaries() {
+    let (model, inputs) = load_demo_cnn();
+    let p = prepare(model, inputs.clone(), &CompileOptions { scale: Some(8), ..Default::default() });
+    let (plan, segments) = plan_chain(&p.compiled, Some(3), 18, None).expect("splits");
+    let (record, segment) = (&plan.segments[1], &segments[1]);
+    assert!(segment.shape.visibility.packs(), "the middle segment packs both boundaries");
+    let w = segment_witness(&p.compiled, record, segment, &inputs).expect("witness");
+    let instances = w.instances();
+    let circuit = ModelCircuit::new(segment.shape.clone(), segment.program()).with_witness(std::sync::Arc::new(w));
+    let r = mutation_campaign(&circuit, &instances, Some((1000, 20261126))).unwrap();
+    assert_sound("demo_cnn segment 1", &r);
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::halo2curves::ff::PrimeField;
 use zkinfer_circuits::compile::CompileOptions;
+use zkinfer_circuits::poseidon::hash_packed;
 use zkinfer_circuits::visibility::{Exposed, TensorKind};
 use zkinfer_models::onnx::OnnxModel;
 use zkinfer_prover::chain::{plan_chain, segment_witness};
@@ -59,6 +60,19 @@ fn three_segments_prove_verify_and_link() {
     // commitments, and the last segment's outputs are the whole model's.
     assert!(proofs[0].parts.iter().all(|p| p.what == Exposed::Commitment || p.kind == TensorKind::Input));
     assert_eq!(proofs[2].outputs().expect("outputs"), prepared.witness().outputs);
+
+    // Each boundary is committed packed, in slots wide enough for the range its
+    // consumer checks; the digest is the documented packed hash of its values.
+    let trace = &prepared.witness().trace;
+    for b in 0..2 {
+        let bits = segments[b].shape.visibility.packing.output.expect("packed boundary");
+        assert_eq!(segments[b + 1].shape.visibility.packing.input, Some(bits));
+        assert!(bits >= segments[b + 1].shape.ranges.value_bits);
+        let values: Vec<i128> = plan.segments[b].outputs.iter().map(|r| trace.get(*r)).collect();
+        let digest = hash_packed(&values, bits).expect("inside the window");
+        assert_eq!(proofs[b].commitments().expect("commitments").last().expect("output").2, digest);
+        assert_eq!(proofs[b + 1].commitments().expect("commitments")[0].2, digest);
+    }
 
     // A segment proven for another input, spliced into the chain: it verifies
     // alone, but it does not start where segment 0 ended.

@@ -157,12 +157,24 @@ impl Witness {
         let outputs = trace.outputs(&program.graph);
         let (mut hashes, mut instances) = (Vec::new(), Vec::new());
         for part in graph_instances(&program.graph, &shape.visibility) {
-            let values: Vec<Fr> =
-                program.tensor_values(&trace, part.kind, part.index).into_iter().map(fe::<Fr>).collect();
-            match part.what {
-                Exposed::Values => instances.extend(values),
-                Exposed::Commitment => {
-                    let chain = PoseidonWitness::new(&values, shape.poseidon_partial_per_row());
+            let ints = program.tensor_values(&trace, part.kind, part.index);
+            let per_row = shape.poseidon_partial_per_row();
+            match (part.what, part.pack_bits) {
+                (Exposed::Values, _) => instances.extend(ints.into_iter().map(fe::<Fr>)),
+                (Exposed::Commitment, Some(bits)) => {
+                    let chain =
+                        PoseidonWitness::packed(&ints, bits, per_row).map_err(|detail| CircuitError::OutOfRange {
+                            node: part.kind.name().into(),
+                            op: "packed commitment".into(),
+                            detail,
+                            bits,
+                        })?;
+                    instances.push(chain.digest());
+                    hashes.push(chain);
+                }
+                (Exposed::Commitment, None) => {
+                    let values: Vec<Fr> = ints.into_iter().map(fe::<Fr>).collect();
+                    let chain = PoseidonWitness::new(&values, per_row);
                     instances.push(chain.digest());
                     hashes.push(chain);
                 }
@@ -265,8 +277,8 @@ impl ModelCircuit {
                 for (i, part) in hashed.iter().enumerate() {
                     let cells = program.tensor_cells(config, part.kind, part.index, weights);
                     let chain = self.witness.as_ref().map(|w| &w.hashes[i]);
-                    digests.push(chip.assign(&mut region, offset, &cells, chain)?);
-                    offset += crate::chips::poseidon::rows(cells.len(), chip.per_row);
+                    digests.push(chip.assign_commitment(&mut region, offset, &cells, chain, part.pack_bits)?);
+                    offset += crate::chips::poseidon::commitment_rows(cells.len(), chip.per_row, part.pack_bits);
                 }
                 Ok(digests)
             },
@@ -394,7 +406,9 @@ impl Circuit<Fr> for ModelCircuit {
         }
         let table = RangeTableConfig::configure(meta, shape.ranges.lookup_bits);
         let func_table = shape.uses_func_table().then(|| FuncTableConfig::configure(meta));
-        let poseidon = shape.uses_poseidon().then(|| PoseidonConfig::configure(meta, shape.poseidon_partial_per_row()));
+        let poseidon = shape
+            .uses_poseidon()
+            .then(|| PoseidonConfig::configure(meta, shape.poseidon_partial_per_row(), shape.visibility.packs()));
         if shape.compact {
             let compact = CompactConfig::configure(meta, &shape, &table, func_table.as_ref());
             let instance = meta.instance_column();

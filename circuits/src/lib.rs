@@ -5,12 +5,14 @@
 //!
 //! - [`chips`]: the dot-product lane, the element-wise lane and the range table;
 //! - [`layout`]: placement of a graph onto lanes and rows;
+//! - [`bounds`]: what the constraints bound each element to (packed commitments);
 //! - [`plan`]: choosing lanes, k and limb width by a cost model;
 //! - [`circuit`]: the halo2 `Circuit` and its witness;
 //! - [`mutation`]: witness-mutation testing of whole circuits.
 
 #![deny(missing_docs)]
 
+pub mod bounds;
 pub mod chips;
 pub mod circuit;
 pub mod compile;

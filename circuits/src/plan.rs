@@ -273,6 +273,20 @@ impl Planner {
         }
     }
 
+    /// Packs the hashed input and output in these slot widths from now on
+    /// (segment boundaries; see [`crate::bounds`] for why the widths must cover
+    /// both sides' values).
+    pub fn set_packing(&mut self, packing: crate::visibility::Packing) {
+        self.visibility.packing = packing;
+        for part in &mut self.parts {
+            part.pack_bits = match (part.what, part.kind) {
+                (crate::visibility::Exposed::Commitment, crate::visibility::TensorKind::Input) => packing.input,
+                (crate::visibility::Exposed::Commitment, crate::visibility::TensorKind::Output) => packing.output,
+                _ => None,
+            };
+        }
+    }
+
     /// Rows a circuit needs whose lanes use `lane_rows`: the lanes, the instance
     /// column, the function table and the Poseidon chains lie side by side.
     fn rows_beside(&self, lane_rows: usize, scale: u32, compact: bool) -> usize {

@@ -9,7 +9,7 @@
 pub mod native;
 pub mod spec;
 
-pub use native::{hash, hash_integers};
+pub use native::{hash, hash_integers, hash_packed};
 
 /// Width of the commitment's permutation (circomlib's `Poseidon(8)`).
 pub const WIDTH: usize = 9;

@@ -309,7 +309,11 @@ impl CircuitShape {
 
     /// Selectors before compression.
     pub fn selectors(&self) -> usize {
-        let poseidon = if self.uses_poseidon() { poseidon::selectors(self.poseidon_partial_per_row()) } else { 0 };
+        let poseidon = if self.uses_poseidon() {
+            poseidon::selectors(self.poseidon_partial_per_row(), self.visibility.packs())
+        } else {
+            0
+        };
         if self.compact {
             self.templates.len() + 2 + poseidon
         } else {

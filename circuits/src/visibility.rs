@@ -62,6 +62,25 @@ impl FromStr for Visibility {
     }
 }
 
+/// Slot widths of packed commitments ([`crate::poseidon::hash_packed`]): the
+/// boundaries between segments. `None` commits element by element (what a
+/// `hashed` model input or output always does, so that anyone can recompute
+/// its commitment with `zkinfer hash`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Packing {
+    /// Slot bits of the hashed input.
+    pub input: Option<u32>,
+    /// Slot bits of the hashed output.
+    pub output: Option<u32>,
+}
+
+impl Packing {
+    /// Whether nothing is packed.
+    pub fn is_none(&self) -> bool {
+        self.input.is_none() && self.output.is_none()
+    }
+}
+
 /// The visibility of each tensor kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Visibilities {
@@ -71,17 +90,31 @@ pub struct Visibilities {
     pub output: Visibility,
     /// Weights and other constants (default `fixed`).
     pub weights: Visibility,
+    /// How hashed inputs and outputs are packed (segment boundaries).
+    #[serde(default)]
+    pub packing: Packing,
 }
 
 impl Default for Visibilities {
     fn default() -> Self {
-        Visibilities { input: Visibility::Private, output: Visibility::Public, weights: Visibility::Fixed }
+        Visibilities {
+            input: Visibility::Private,
+            output: Visibility::Public,
+            weights: Visibility::Fixed,
+            packing: Packing::default(),
+        }
     }
 }
 
 impl fmt::Display for Visibilities {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "input {}, output {}, weights {}", self.input, self.output, self.weights)
+        write!(f, "input {}, output {}, weights {}", self.input, self.output, self.weights)?;
+        for (kind, bits) in [("input", self.packing.input), ("output", self.packing.output)] {
+            if let Some(bits) = bits {
+                write!(f, " ({kind} packed in {bits}-bit slots)")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -104,23 +137,30 @@ impl Visibilities {
         [self.input, self.output, self.weights].contains(&Visibility::Hashed)
     }
 
+    /// Whether some hashed tensor is packed (the Poseidon chip then has packing rows).
+    pub fn packs(&self) -> bool {
+        (self.input == Visibility::Hashed && self.packing.input.is_some())
+            || (self.output == Visibility::Hashed && self.packing.output.is_some())
+    }
+
     /// What the instance column holds, for inputs and outputs of these sizes and
     /// `weights` parameters.
     pub fn instances(&self, input_lens: &[usize], output_lens: &[usize], weights: usize) -> Vec<InstancePart> {
         let mut parts = Vec::new();
-        let mut push = |kind: TensorKind, vis: Visibility, lens: &[usize]| {
+        let mut push = |kind: TensorKind, vis: Visibility, lens: &[usize], pack_bits: Option<u32>| {
             for (index, &len) in lens.iter().enumerate() {
                 let what = match vis {
                     Visibility::Public => Exposed::Values,
                     Visibility::Hashed => Exposed::Commitment,
                     Visibility::Private | Visibility::Fixed => continue,
                 };
-                parts.push(InstancePart { kind, index, len, what });
+                let pack_bits = pack_bits.filter(|_| what == Exposed::Commitment);
+                parts.push(InstancePart { kind, index, len, what, pack_bits });
             }
         };
-        push(TensorKind::Input, self.input, input_lens);
-        push(TensorKind::Output, self.output, output_lens);
-        push(TensorKind::Weights, self.weights, &[weights]);
+        push(TensorKind::Input, self.input, input_lens, self.packing.input);
+        push(TensorKind::Output, self.output, output_lens, self.packing.output);
+        push(TensorKind::Weights, self.weights, &[weights], None);
         parts
     }
 }
@@ -167,6 +207,9 @@ pub struct InstancePart {
     pub len: usize,
     /// Values or commitment.
     pub what: Exposed,
+    /// Slot bits of a packed commitment ([`crate::poseidon::hash_packed`]).
+    #[serde(default)]
+    pub pack_bits: Option<u32>,
 }
 
 impl InstancePart {
@@ -182,7 +225,11 @@ impl InstancePart {
 /// Rows the Poseidon chains of these parts need (they are stacked), with up to
 /// `per_row` partial rounds per row.
 pub fn hash_rows(parts: &[InstancePart], per_row: usize) -> usize {
-    parts.iter().filter(|p| p.what == Exposed::Commitment).map(|p| crate::chips::poseidon::rows(p.len, per_row)).sum()
+    parts
+        .iter()
+        .filter(|p| p.what == Exposed::Commitment)
+        .map(|p| crate::chips::poseidon::commitment_rows(p.len, per_row, p.pack_bits))
+        .sum()
 }
 
 #[cfg(test)]
@@ -202,7 +249,10 @@ mod tests {
     fn hashed_input_comes_first_as_one_cell() {
         let v = Visibilities { input: Visibility::Hashed, ..Default::default() };
         let parts = v.instances(&[2048], &[512], 0);
-        assert_eq!(parts[0], InstancePart { kind: TensorKind::Input, index: 0, len: 2048, what: Exposed::Commitment });
+        assert_eq!(
+            parts[0],
+            InstancePart { kind: TensorKind::Input, index: 0, len: 2048, what: Exposed::Commitment, pack_bits: None }
+        );
         assert_eq!(parts.iter().map(InstancePart::cells).sum::<usize>(), 513);
         assert!(v.hashes());
         assert_eq!(hash_rows(&parts, crate::chips::poseidon::PARTIAL_PER_ROW), 256 * 22 + 1);
@@ -217,12 +267,38 @@ mod tests {
         let parts = hashed.instances(&[4], &[3], 61);
         assert_eq!(
             parts.last(),
-            Some(&InstancePart { kind: TensorKind::Weights, index: 0, len: 61, what: Exposed::Commitment })
+            Some(&InstancePart {
+                kind: TensorKind::Weights,
+                index: 0,
+                len: 61,
+                what: Exposed::Commitment,
+                pack_bits: None
+            })
         );
         let public = Visibilities { weights: Visibility::Public, ..Default::default() };
         assert_eq!(public.instances(&[4], &[3], 61).iter().map(InstancePart::cells).sum::<usize>(), 3 + 61);
         let private = Visibilities { weights: Visibility::Private, ..Default::default() };
         assert_eq!(private.instances(&[4], &[3], 61).len(), 1);
+    }
+
+    #[test]
+    fn packed_boundaries_need_fewer_hash_rows() {
+        let packing = Packing { input: Some(24), output: None };
+        let v = Visibilities { input: Visibility::Hashed, output: Visibility::Hashed, packing, ..Default::default() };
+        assert!(v.packs());
+        let parts = v.instances(&[2048], &[512], 0);
+        assert_eq!(parts[0].pack_bits, Some(24));
+        assert_eq!(parts[1].pack_bits, None);
+        let per_row = crate::chips::poseidon::PARTIAL_PER_ROW;
+        // 2048 values, 8 per element: 256 packing rows, then a chain over 256 elements.
+        assert_eq!(hash_rows(&parts[..1], per_row), 256 + 32 * 22 + 1);
+        let unpacked = Visibilities { packing: Packing::default(), ..v };
+        assert!(!unpacked.packs());
+        assert_eq!(hash_rows(&unpacked.instances(&[2048], &[512], 0)[..1], per_row), 256 * 22 + 1);
+        // Packing applies to hashed tensors only.
+        let public = Visibilities { input: Visibility::Public, packing, ..Default::default() };
+        assert!(!public.packs());
+        assert!(public.instances(&[4], &[1], 0).iter().all(|p| p.pack_bits.is_none()));
     }
 
     #[test]

@@ -223,6 +223,7 @@ impl CompileFlags {
                 input: self.input_visibility,
                 output: self.output_visibility,
                 weights: self.weights_visibility,
+                ..Visibilities::default()
             },
         }
     }

@@ -8,10 +8,12 @@
 //! to proving).
 
 use serde::{Deserialize, Serialize};
+use zkinfer_circuits::bounds::output_bits;
 use zkinfer_circuits::compile::Compiled;
 use zkinfer_circuits::plan::Planner;
+use zkinfer_circuits::poseidon::native::values_per_element;
 use zkinfer_circuits::segment::{balanced_cuts, split, Segment};
-use zkinfer_circuits::visibility::{Visibilities, Visibility};
+use zkinfer_circuits::visibility::{Packing, Visibilities, Visibility};
 use zkinfer_circuits::Witness;
 use zkinfer_models::eval::{evaluate, Trace};
 use zkinfer_models::ir::Ref;
@@ -63,6 +65,7 @@ pub fn segment_visibility(model: Visibilities, index: usize, count: usize) -> Vi
         input: if index == 0 { model.input } else { Visibility::Hashed },
         output: if index + 1 == count { model.output } else { Visibility::Hashed },
         weights: model.weights,
+        packing: Packing::default(),
     }
 }
 
@@ -108,29 +111,74 @@ pub fn plan_chain(
     Err(last_error.unwrap_or_else(|| ProverError::Mismatch("the model cannot be split further".into())))
 }
 
+/// Rounds of widening boundary slots before packing is given up (each round
+/// widens at least one boundary, so this is never reached in practice).
+const PACKING_ROUNDS: usize = 8;
+
+/// Plans every segment with each boundary committed in packed slots
+/// ([`zkinfer_circuits::poseidon::hash_packed`]). A boundary's slot width must
+/// cover the range its consumer checks its input to and the bounds the
+/// producer's constraints put on its output ([`zkinfer_circuits::bounds`]);
+/// both depend on the plans (the value range is rounded to each circuit's limb
+/// width), so the widths start at the model's value range and widen until the
+/// plans agree with them. A boundary that cannot be packed is hashed element by
+/// element.
 fn compile_segments(whole: &CompiledModel, segments: &[Segment], max_k: u32) -> Result<Vec<CompiledModel>> {
     let count = segments.len();
     let opts = &whole.settings.options;
-    segments
+    let value_bits = whole.shape.ranges.value_bits;
+    let mut planners: Vec<Planner> = segments
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let visibility = segment_visibility(whole.shape.visibility, i, count);
-            let planner = Planner::new(&s.graph, opts.lanes, opts.profile, visibility);
-            let plan = planner.plan(s.graph.scale, whole.shape.ranges.value_bits, max_k)?;
-            let compiled = Compiled {
-                graph: s.graph.clone(),
-                plan,
-                max_abs_error: whole.settings.calibration_max_abs_error,
-                trials: Vec::new(),
-            };
-            let input_shapes = s.graph.inputs.iter().map(|x| x.shape.clone()).collect();
-            let mut options = opts.clone();
-            options.visibility = visibility;
-            let name = format!("{}-segment-{i}", whole.model.name);
-            Ok(CompiledModel::new(compiled, &name, &whole.settings.source, input_shapes, options))
+            Planner::new(&s.graph, opts.lanes, opts.profile, segment_visibility(whole.shape.visibility, i, count))
         })
-        .collect()
+        .collect();
+    let mut widths: Vec<Option<u32>> = vec![Some(value_bits); count.saturating_sub(1)];
+    for round in 0..=PACKING_ROUNDS {
+        if round == PACKING_ROUNDS {
+            widths.iter_mut().for_each(|w| *w = None);
+        }
+        let mut plans = Vec::with_capacity(count);
+        for (i, (planner, s)) in planners.iter_mut().zip(segments).enumerate() {
+            let input = i.checked_sub(1).and_then(|b| widths[b]);
+            planner.set_packing(Packing { input, output: widths.get(i).copied().flatten() });
+            plans.push(planner.plan(s.graph.scale, value_bits, max_k)?);
+        }
+        let mut settled = true;
+        for (b, width) in widths.iter_mut().enumerate() {
+            let Some(w) = *width else { continue };
+            let consumer = plans[b + 1].shape.ranges.value_bits;
+            let required =
+                output_bits(&segments[b].graph, &plans[b].shape.ranges).map(|producer| producer.max(consumer));
+            match required {
+                Some(r) if r <= w => {}
+                Some(r) if values_per_element(r).is_some() => (*width, settled) = (Some(r), false),
+                _ => (*width, settled) = (None, false),
+            }
+        }
+        if settled {
+            return Ok(plans
+                .into_iter()
+                .zip(segments)
+                .enumerate()
+                .map(|(i, (plan, s))| {
+                    let compiled = Compiled {
+                        graph: s.graph.clone(),
+                        plan,
+                        max_abs_error: whole.settings.calibration_max_abs_error,
+                        trials: Vec::new(),
+                    };
+                    let input_shapes = s.graph.inputs.iter().map(|x| x.shape.clone()).collect();
+                    let mut options = opts.clone();
+                    options.visibility = compiled.plan.shape.visibility;
+                    let name = format!("{}-segment-{i}", whole.model.name);
+                    CompiledModel::new(compiled, &name, &whole.settings.source, input_shapes, options)
+                })
+                .collect());
+        }
+    }
+    Err(ProverError::Mismatch("segment boundaries could not be given consistent slot widths".into()))
 }
 
 fn plan_of(whole: &CompiledModel, segments: &[Segment], compiled: &[CompiledModel]) -> ChainPlan {

@@ -67,6 +67,12 @@ pub fn load_files(onnx: &std::path::Path, input: &std::path::Path) -> (OnnxModel
     (model, data.tensors)
 }
 
+/// The bundled demo CNN (`examples/demo_cnn`) and its input.
+pub fn load_demo_cnn() -> (OnnxModel, Vec<Vec<f64>>) {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/demo_cnn");
+    load_files(&root.join("network.onnx"), &root.join("input.json"))
+}
+
 /// Lowers and compiles `onnx` for `inputs`.
 pub fn prepare(onnx: OnnxModel, inputs: Vec<Vec<f64>>, opts: &CompileOptions) -> Prepared {
     let reference = onnx.run_float(&inputs).expect("tract runs");

@@ -45,7 +45,9 @@ impl Kind {
             // 2: circuit shapes record tensor visibility; proofs their instance layout.
             // 3: hidden weights (linear maps name their parameters; model
             // metadata counts them).
-            Kind::CompiledModel | Kind::ProvingKey | Kind::VerifyingKey | Kind::Proof => 3,
+            // 4: packed commitments (visibilities record slot widths, instance
+            // parts theirs).
+            Kind::CompiledModel | Kind::ProvingKey | Kind::VerifyingKey | Kind::Proof => 4,
             Kind::Srs | Kind::VerifierParams => 1,
         }
     }

@@ -143,7 +143,7 @@ mod tests {
     fn outputs_round_trip_through_field_elements() {
         let vals = [0i128, 5, -5, 1 << 40, -(1 << 40)];
         let inst: Vec<Fr> = vals.iter().map(|v| fe(*v)).collect();
-        let part = InstancePart { kind: TensorKind::Output, index: 0, len: 5, what: Exposed::Values };
+        let part = InstancePart { kind: TensorKind::Output, index: 0, len: 5, what: Exposed::Values, pack_bits: None };
         let p = Proof::new([0; 32], &inst, vec![], 4, vec![vec![5]], vec![part]);
         assert_eq!(p.outputs().unwrap(), vals.to_vec());
         assert_eq!(p.outputs_f64().unwrap()[1], 5.0 / 16.0);

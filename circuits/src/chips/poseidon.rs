@@ -25,6 +25,13 @@
 //!
 //! A chain over a message of `b` blocks spans `b·(R + 1) + 1` rows ([`rows`],
 //! `R` = 21 round rows); the digest is `s[0]` of its last row.
+//!
+//! *Packing* rows (a chip configured for packed commitments,
+//! [`crate::poseidon::native::hash_packed`]) come before a packed chain: each
+//! holds up to [`RATE`] values in `sq[1..W]` (copied from the hashed cells) and
+//! their packing `s[0] = Σ_j konst[j]·sq[j]`, the fixed `konst[j]` being the
+//! slot weights `2^(w·(j−1))` (0 past the end of the tensor); the chain absorbs
+//! the `s[0]` cells.
 
 use halo2_axiom::circuit::{Cell, Region, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
@@ -32,7 +39,10 @@ use halo2_axiom::halo2curves::ff::Field;
 use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_axiom::poly::Rotation;
 
-use crate::poseidon::native::{blocks, initial_capacity, round};
+use crate::chips::fe;
+use crate::poseidon::native::{
+    blocks, initial_capacity, pack, packed_capacity, round, slot_weight, values_per_element,
+};
 use crate::poseidon::spec::{Spec, FULL_ROUNDS};
 use crate::poseidon::{RATE, WIDTH};
 
@@ -86,9 +96,24 @@ pub const ADVICE_COLUMNS: usize = 2 * WIDTH;
 /// Equality-enabled columns of the chip (the digest cell's and the message cells').
 pub const EQUALITY_COLUMNS: usize = WIDTH;
 
-/// Selectors of the chip: full rounds, absorb, init and one per partial-row length.
-pub fn selectors(per_row: usize) -> usize {
-    3 + partial_counts(per_row).len()
+/// Packing rows before a chain over `len` values in `bits`-bit slots.
+pub fn pack_rows(len: usize, bits: u32) -> usize {
+    values_per_element(bits).map_or(0, |per| len.div_ceil(per))
+}
+
+/// Rows of one commitment to `len` values: the chain's, after the packing
+/// rows when packed in `bits`-bit slots.
+pub fn commitment_rows(len: usize, per_row: usize, pack: Option<u32>) -> usize {
+    match pack.filter(|b| values_per_element(*b).is_some()) {
+        Some(bits) => pack_rows(len, bits) + rows(pack_rows(len, bits), per_row),
+        None => rows(len, per_row),
+    }
+}
+
+/// Selectors of the chip: full rounds, absorb, init, one per partial-row
+/// length and, when it packs, packing.
+pub fn selectors(per_row: usize, packing: bool) -> usize {
+    3 + partial_counts(per_row).len() + usize::from(packing)
 }
 
 /// The distinct numbers of partial rounds per row.
@@ -183,6 +208,8 @@ pub struct PoseidonConfig {
     q_partial: Vec<(usize, Selector)>,
     q_absorb: Selector,
     q_init: Selector,
+    /// Packing rows, when the chip packs.
+    q_pack: Option<Selector>,
 }
 
 /// One row of a chain's witness.
@@ -198,7 +225,10 @@ pub struct PoseidonRow {
 /// round function (the reference the chip is tested against).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoseidonWitness {
-    /// Rows, [`rows`] of them.
+    /// Packing rows ([`pack_rows`] of them; none for an unpacked chain):
+    /// values in `sq[1..]`, their packing in `state[0]`.
+    pub pack: Vec<PoseidonRow>,
+    /// The chain's rows, [`rows`] of them.
     pub rows: Vec<PoseidonRow>,
 }
 
@@ -206,6 +236,28 @@ impl PoseidonWitness {
     /// The witness of hashing `message` with up to `per_row` partial rounds per row.
     pub fn new(message: &[Fr], per_row: usize) -> Self {
         Self::from_blocks(initial_capacity(message.len()), &blocks(message), per_row)
+    }
+
+    /// The witness of the packed commitment to signed `values` in `bits`-bit
+    /// slots ([`crate::poseidon::native::hash_packed`]); an error names a value
+    /// outside the slots' window.
+    pub fn packed(values: &[i128], bits: u32, per_row: usize) -> Result<Self, String> {
+        let per = values_per_element(bits).ok_or_else(|| format!("{bits}-bit slots cannot be packed"))?;
+        let elements = pack(values, bits)?;
+        let mut witness = Self::from_blocks(packed_capacity(values.len(), bits), &blocks(&elements), per_row);
+        witness.pack = values
+            .chunks(per)
+            .zip(&elements)
+            .map(|(chunk, packed)| {
+                let mut row = PoseidonRow { state: [Fr::ZERO; WIDTH], sq: [Fr::ZERO; WIDTH] };
+                row.state[0] = *packed;
+                for (cell, v) in row.sq[1..].iter_mut().zip(chunk) {
+                    *cell = fe(*v);
+                }
+                row
+            })
+            .collect();
+        Ok(witness)
     }
 
     /// The witness of absorbing `blocks` into a state whose capacity starts at
@@ -248,7 +300,7 @@ impl PoseidonWitness {
             }
         }
         rows.push(PoseidonRow { state, sq: [Fr::ZERO; WIDTH] });
-        PoseidonWitness { rows }
+        PoseidonWitness { pack: Vec::new(), rows }
     }
 
     /// The digest (first state cell of the last row).
@@ -263,8 +315,8 @@ fn sum(terms: impl Iterator<Item = Expression<Fr>>) -> Expression<Fr> {
 
 impl PoseidonConfig {
     /// Allocates the columns and creates the gates, for up to `per_row` partial
-    /// rounds per row.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, per_row: usize) -> Self {
+    /// rounds per row and, with `packing`, packing rows.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, per_row: usize, packing: bool) -> Self {
         let per_row = per_row.clamp(1, PARTIAL_PER_ROW);
         let state: [Column<Advice>; WIDTH] = std::array::from_fn(|_| meta.advice_column());
         let sq: [Column<Advice>; WIDTH] = std::array::from_fn(|_| meta.advice_column());
@@ -364,7 +416,62 @@ impl PoseidonConfig {
             }
             constraints
         });
-        PoseidonConfig { state, sq, konst, per_row, q_full, q_partial, q_absorb, q_init }
+        let q_pack = packing.then(|| {
+            let q_pack = meta.selector();
+            meta.create_gate("poseidon pack", |m| {
+                let q = m.query_selector(q_pack);
+                let packed = sum((1..WIDTH)
+                    .map(|i| m.query_fixed(konst[i], Rotation::cur()) * m.query_advice(sq[i], Rotation::cur())));
+                vec![q * (m.query_advice(state[0], Rotation::cur()) - packed)]
+            });
+            q_pack
+        });
+        PoseidonConfig { state, sq, konst, per_row, q_full, q_partial, q_absorb, q_init, q_pack }
+    }
+
+    /// Assigns the commitment to the cells `message` from row `offset` of
+    /// `region`: packed in `bits`-bit slots when `pack` is set (the chip must
+    /// have been configured for packing), else element by element. Returns the
+    /// digest cell; the rows used are [`commitment_rows`].
+    pub fn assign_commitment(
+        &self,
+        region: &mut Region<'_, Fr>,
+        offset: usize,
+        message: &[Cell],
+        witness: Option<&PoseidonWitness>,
+        pack: Option<u32>,
+    ) -> Result<Cell, Error> {
+        let Some(bits) = pack.filter(|b| values_per_element(*b).is_some()) else {
+            return self.assign(region, offset, message, witness);
+        };
+        let (Some(q_pack), Some(per)) = (self.q_pack, values_per_element(bits)) else {
+            return Err(Error::Synthesis);
+        };
+        let count = pack_rows(message.len(), bits);
+        if witness.is_some_and(|w| w.pack.len() != count) {
+            return Err(Error::Synthesis);
+        }
+        let mut packed = Vec::with_capacity(count);
+        for (r, chunk) in message.chunks(per).enumerate() {
+            let at = offset + r;
+            q_pack.enable(region, at)?;
+            let row = witness.map(|w| &w.pack[r]);
+            for i in 1..WIDTH {
+                let value = row.map_or(Value::unknown(), |row| Value::known(row.sq[i]));
+                let cell = region.assign_advice(self.sq[i], at, value).cell();
+                let weight = match chunk.get(i - 1) {
+                    Some(source) => {
+                        region.constrain_equal(*source, cell);
+                        slot_weight(bits, i - 1)
+                    }
+                    None => Fr::ZERO,
+                };
+                region.assign_fixed(self.konst[i], at, weight);
+            }
+            let value = row.map_or(Value::unknown(), |row| Value::known(row.state[0]));
+            packed.push(region.assign_advice(self.state[0], at, value).cell());
+        }
+        self.assign_chain(region, offset + count, &packed, witness, packed_capacity(message.len(), bits))
     }
 
     /// Assigns the chain hashing the cells `message` (copied into the absorb
@@ -376,6 +483,18 @@ impl PoseidonConfig {
         offset: usize,
         message: &[Cell],
         witness: Option<&PoseidonWitness>,
+    ) -> Result<Cell, Error> {
+        self.assign_chain(region, offset, message, witness, initial_capacity(message.len()))
+    }
+
+    /// [`Self::assign`] with the capacity starting at `capacity`.
+    fn assign_chain(
+        &self,
+        region: &mut Region<'_, Fr>,
+        offset: usize,
+        message: &[Cell],
+        witness: Option<&PoseidonWitness>,
+        capacity: Fr,
     ) -> Result<Cell, Error> {
         let spec = Spec::get(WIDTH);
         let program = round_rows(spec, self.per_row);
@@ -406,7 +525,7 @@ impl PoseidonConfig {
             let phase = row % period;
             if row == 0 {
                 self.q_init.enable(region, at)?;
-                region.assign_fixed(self.konst[0], at, initial_capacity(len));
+                region.assign_fixed(self.konst[0], at, capacity);
             }
             if phase == 0 && row + 1 < total {
                 self.q_absorb.enable(region, at)?;

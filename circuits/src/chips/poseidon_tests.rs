@@ -19,6 +19,8 @@ struct Cfg {
 struct HashCircuit<const P: usize> {
     message: Vec<Fr>,
     witness: Option<PoseidonWitness>,
+    /// Slot bits when the message is packed.
+    pack: Option<u32>,
 }
 
 impl<const P: usize> Circuit<Fr> for HashCircuit<P> {
@@ -27,7 +29,7 @@ impl<const P: usize> Circuit<Fr> for HashCircuit<P> {
     type Params = ();
 
     fn without_witnesses(&self) -> Self {
-        HashCircuit { message: self.message.clone(), witness: None }
+        HashCircuit { message: self.message.clone(), witness: None, pack: self.pack }
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> Cfg {
@@ -36,7 +38,7 @@ impl<const P: usize> Circuit<Fr> for HashCircuit<P> {
         meta.enable_equality(src);
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        Cfg { poseidon: PoseidonConfig::configure(meta, P), src, instance }
+        Cfg { poseidon: PoseidonConfig::configure(meta, P, true), src, instance }
     }
 
     fn synthesize(&self, cfg: Cfg, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -50,7 +52,8 @@ impl<const P: usize> Circuit<Fr> for HashCircuit<P> {
                     .enumerate()
                     .map(|(i, m)| region.assign_advice(cfg.src, i, Value::known(*m)).cell())
                     .collect();
-                digest = Some(cfg.poseidon.assign(&mut region, 0, &cells, self.witness.as_ref())?);
+                digest =
+                    Some(cfg.poseidon.assign_commitment(&mut region, 0, &cells, self.witness.as_ref(), self.pack)?);
                 Ok(())
             },
         )?;
@@ -64,7 +67,7 @@ fn message(len: usize) -> Vec<Fr> {
 }
 
 fn check<const P: usize>(circuit: &HashCircuit<P>, digest: Fr) -> Result<(), Vec<halo2_axiom::dev::VerifyFailure>> {
-    let k = (rows(circuit.message.len(), P) + 8).next_power_of_two().trailing_zeros();
+    let k = (commitment_rows(circuit.message.len(), P, circuit.pack) + 8).next_power_of_two().trailing_zeros();
     MockProver::run(k, circuit, vec![vec![digest]]).map_err(|e| panic!("{e:?}")).and_then(|p| p.verify())
 }
 
@@ -80,7 +83,7 @@ fn chain_proves_the_native_hash_for_several_lengths_with<const P: usize>() {
         let witness = PoseidonWitness::new(&m, P);
         assert_eq!(witness.rows.len(), rows(len, P));
         assert_eq!(witness.digest(), hash(&m), "witness digest, len {len}");
-        let circuit = HashCircuit::<P> { message: m.clone(), witness: Some(witness) };
+        let circuit = HashCircuit::<P> { message: m.clone(), witness: Some(witness), pack: None };
         assert_eq!(check(&circuit, hash(&m)), Ok(()), "len {len}");
     }
 }
@@ -93,7 +96,7 @@ fn wrong_digest_is_rejected() {
 
 fn wrong_digest_is_rejected_with<const P: usize>() {
     let m = message(RATE + 3);
-    let circuit = HashCircuit::<P> { message: m.clone(), witness: Some(PoseidonWitness::new(&m, P)) };
+    let circuit = HashCircuit::<P> { message: m.clone(), witness: Some(PoseidonWitness::new(&m, P)), pack: None };
     assert!(check(&circuit, hash(&m) + Fr::ONE).is_err());
 }
 
@@ -143,7 +146,7 @@ fn tampered_state_or_square_is_rejected_with<const P: usize>() {
         let mut w = good.clone();
         let cell = if aux { &mut w.rows[row].sq[col] } else { &mut w.rows[row].state[col] };
         *cell += Fr::ONE;
-        let circuit = HashCircuit::<P> { message: m.clone(), witness: Some(w) };
+        let circuit = HashCircuit::<P> { message: m.clone(), witness: Some(w), pack: None };
         assert!(check(&circuit, good.digest()).is_err(), "row {row} col {col} aux {aux}");
     }
 }
@@ -160,7 +163,7 @@ fn message_not_matching_the_hashed_cells_is_rejected_with<const P: usize>() {
     let m = message(RATE + 3);
     let mut other = m.clone();
     other[4] += Fr::ONE;
-    let circuit = HashCircuit::<P> { message: m, witness: Some(PoseidonWitness::new(&other, P)) };
+    let circuit = HashCircuit::<P> { message: m, witness: Some(PoseidonWitness::new(&other, P)), pack: None };
     assert!(check(&circuit, hash(&other)).is_err());
 }
 
@@ -176,7 +179,7 @@ fn nonzero_padding_is_rejected_with<const P: usize>() {
     padded[1][RATE - 1] = Fr::ONE;
     let w = PoseidonWitness::from_blocks(initial_capacity(m.len()), &padded, P);
     let digest = w.digest();
-    let circuit = HashCircuit::<P> { message: m, witness: Some(w) };
+    let circuit = HashCircuit::<P> { message: m, witness: Some(w), pack: None };
     assert!(check(&circuit, digest).is_err());
 }
 
@@ -190,6 +193,62 @@ fn wrong_capacity_is_rejected_with<const P: usize>() {
     let m = message(RATE);
     let w = PoseidonWitness::from_blocks(initial_capacity(m.len() + 1), &blocks(&m), P);
     let digest = w.digest();
-    let circuit = HashCircuit::<P> { message: m, witness: Some(w) };
+    let circuit = HashCircuit::<P> { message: m, witness: Some(w), pack: None };
     assert!(check(&circuit, digest).is_err());
+}
+
+fn signed_values(len: usize, bits: u32) -> Vec<i128> {
+    let half = 1i128 << (bits - 1);
+    (0..len as i128).map(|i| (i * 1_000_003 + 17) % (2 * half) - half).collect()
+}
+
+fn packed_circuit<const P: usize>(values: &[i128], bits: u32) -> (HashCircuit<P>, Fr) {
+    let witness = PoseidonWitness::packed(values, bits, P).expect("values inside the window");
+    let digest = witness.digest();
+    let message = values.iter().map(|v| fe::<Fr>(*v)).collect();
+    (HashCircuit::<P> { message, witness: Some(witness), pack: Some(bits) }, digest)
+}
+
+#[test]
+fn packed_chain_proves_the_native_packed_hash() {
+    use crate::poseidon::native::hash_packed;
+    for (len, bits) in [(0, 24), (1, 24), (RATE, 24), (3 * RATE + 5, 24), (40, 40), (13, 2)] {
+        let values = signed_values(len, bits);
+        let (circuit, digest) = packed_circuit::<PARTIAL_PER_ROW>(&values, bits);
+        assert_eq!(digest, hash_packed(&values, bits).unwrap(), "len {len}, {bits} bits");
+        let witness = circuit.witness.as_ref().unwrap();
+        assert_eq!(witness.pack.len(), pack_rows(len, bits));
+        assert_eq!(pack_rows(len, bits) + witness.rows.len(), commitment_rows(len, PARTIAL_PER_ROW, Some(bits)));
+        assert_eq!(check(&circuit, digest), Ok(()), "len {len}, {bits} bits");
+    }
+    let values = signed_values(RATE + 3, 24);
+    let (circuit, digest) = packed_circuit::<1>(&values, 24);
+    assert_eq!(check(&circuit, digest), Ok(()), "compact profile");
+}
+
+#[test]
+fn tampered_packing_is_rejected() {
+    let bits = 24;
+    let values = signed_values(2 * RATE + 3, bits);
+    let (good, digest) = packed_circuit::<PARTIAL_PER_ROW>(&values, bits);
+    // A packed element that is not the weighted sum of its row's values.
+    let mut bad = good.clone();
+    bad.witness.as_mut().unwrap().pack[1].state[0] += Fr::ONE;
+    assert!(check(&bad, digest).is_err(), "packed element");
+    // A value in a packing row that is not the hashed cell.
+    let mut bad = good.clone();
+    bad.witness.as_mut().unwrap().pack[0].sq[3] += Fr::ONE;
+    assert!(check(&bad, digest).is_err(), "packed value");
+    // A consistent witness of other values, claiming their digest.
+    let mut other = values.clone();
+    other[RATE + 1] += 1;
+    let (forged, forged_digest) = packed_circuit::<PARTIAL_PER_ROW>(&other, bits);
+    let bad = HashCircuit::<PARTIAL_PER_ROW> { message: good.message.clone(), ..forged };
+    assert!(check(&bad, forged_digest).is_err(), "other values");
+    // The unpacked digest of the same values.
+    assert!(check(&good, hash(&good.message)).is_err(), "unpacked digest");
+    // A nonzero cell past the end of the tensor is harmless: its slot weight is 0.
+    let mut padded = good.clone();
+    padded.witness.as_mut().unwrap().pack[2].sq[RATE] = Fr::from(5);
+    assert_eq!(check(&padded, digest), Ok(()));
 }

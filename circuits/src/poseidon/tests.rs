@@ -79,3 +79,38 @@ fn mds_inverse_is_the_inverse() {
         }
     }
 }
+
+#[test]
+fn packing_is_injective_inside_its_window_only() {
+    use super::native::{hash_packed, pack, values_per_element};
+    assert_eq!(values_per_element(24), Some(8));
+    assert_eq!(values_per_element(36), Some(7));
+    assert_eq!(values_per_element(127), None);
+    let bits = 24;
+    let values: Vec<i128> = (0..20).map(|i| (i * 7919 % 4093) as i128 * if i % 3 == 0 { -1 } else { 1 }).collect();
+    let packed = pack(&values, bits).unwrap();
+    assert_eq!(packed.len(), 3);
+    // The lowest slot of the first element holds v_0 (balanced digits).
+    let mut bumped = values.clone();
+    bumped[0] += 1;
+    assert_ne!(pack(&bumped, bits).unwrap()[0], packed[0]);
+    // A carry between slots keeps the packing: only a range check stops it.
+    let mut carried = values.clone();
+    carried[0] += 1 << bits;
+    carried[1] -= 1;
+    assert!(pack(&carried, bits).is_err(), "outside the window is refused natively");
+    let forged: Fr = carried[..8]
+        .iter()
+        .enumerate()
+        .map(|(j, v)| super::super::chips::fe::<Fr>(*v) * super::native::slot_weight(bits, j))
+        .sum();
+    assert_eq!(forged, packed[0], "the window is what makes packing injective");
+    let edge = [-(1i128 << 23), (1 << 23) - 1];
+    assert!(pack(&edge, bits).is_ok());
+    assert!(pack(&[1 << 23], bits).is_err());
+    // Domain separation: slot width and length are bound into the digest.
+    let h = hash_packed(&values, bits).unwrap();
+    assert_ne!(h, hash_packed(&values, bits + 1).unwrap());
+    assert_ne!(h, hash_integers(&values));
+    assert_ne!(h, hash_packed(&values[..19], bits).unwrap());
+}
