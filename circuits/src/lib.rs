@@ -6,6 +6,7 @@
 //! - [`chips`]: the dot-product lane, the element-wise lane and the range table;
 //! - [`layout`]: placement of a graph onto lanes and rows;
 //! - [`bounds`]: what the constraints bound each element to (packed commitments);
+//! - [`segment`] and [`cuts`]: cutting a graph into linked segments;
 //! - [`plan`]: choosing lanes, k and limb width by a cost model;
 //! - [`circuit`]: the halo2 `Circuit` and its witness;
 //! - [`mutation`]: witness-mutation testing of whole circuits.
@@ -16,6 +17,7 @@ pub mod bounds;
 pub mod chips;
 pub mod circuit;
 pub mod compile;
+pub mod cuts;
 pub mod error;
 pub mod layout;
 pub mod mutation;

@@ -217,52 +217,6 @@ fn internal() -> CircuitError {
     CircuitError::Settings("internal: a segment reads an element outside its input".into())
 }
 
-/// `count - 1` cuts that share the work (multiply-accumulate terms plus
-/// element-wise operations) evenly, each moved within a window around its
-/// target to where the fewest elements cross (small boundaries hash cheaply).
-pub fn balanced_cuts(graph: &Graph, count: usize) -> Vec<usize> {
-    let n = graph.nodes.len();
-    let lo = first_cut(graph);
-    if count <= 1 || n <= lo + 1 {
-        return Vec::new();
-    }
-    let work: Vec<usize> = graph
-        .nodes
-        .iter()
-        .map(|node| match &node.op {
-            Op::Linear(l) => l.terms.items.len() + l.bias.len(),
-            Op::Bilinear { terms } => 2 * terms.items.len() + terms.len(),
-            Op::Input { .. } => node.len(),
-            _ => 2 * node.len(),
-        })
-        .collect();
-    let total: usize = work.iter().sum();
-    let mut prefix = Vec::with_capacity(n + 1);
-    prefix.push(0usize);
-    for w in &work {
-        prefix.push(prefix.last().copied().unwrap_or(0) + w);
-    }
-    let live = live_counts(graph);
-    let allowed = allowed_cuts(graph);
-    let window = (n / (4 * count)).max(1);
-    let mut cuts: Vec<usize> = Vec::new();
-    for s in 1..count {
-        let target = total * s / count;
-        let ideal = prefix.partition_point(|&p| p < target).clamp(lo, n - 1);
-        let from = ideal.saturating_sub(window).max(lo).max(cuts.last().map_or(lo, |c| c + 1));
-        let to = (ideal + window).min(n - 1);
-        if from > to {
-            continue;
-        }
-        let best = (from..=to).filter(|&c| allowed[c]).min_by_key(|&c| (live[c], c.abs_diff(ideal)));
-        if let Some(c) = best {
-            cuts.push(c);
-        }
-    }
-    cuts.dedup();
-    cuts
-}
-
 #[cfg(test)]
 #[path = "segment_tests.rs"]
 mod tests;

@@ -65,7 +65,8 @@ fn balanced_cuts_split_the_work_at_small_boundaries() {
     let (graph, input) = demo();
     let whole = evaluate(&graph, &input).expect("evaluates");
     for count in [2, 3, 4] {
-        let cuts = balanced_cuts(&graph, count);
+        let model = crate::cuts::CellModel { dot_width: 8 };
+        let cuts = crate::cuts::balanced_cuts(&graph, count, model);
         assert!(!cuts.is_empty() && cuts.len() < count + 1, "{count}: {cuts:?}");
         let segments = split(&graph, &cuts).expect("splits");
         assert_eq!(chained(&segments, &input), whole.outputs(&graph), "{count} segments");

@@ -10,9 +10,10 @@
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::bounds::output_bits;
 use zkinfer_circuits::compile::Compiled;
+use zkinfer_circuits::cuts::{balanced_cuts, CellModel};
 use zkinfer_circuits::plan::Planner;
 use zkinfer_circuits::poseidon::native::values_per_element;
-use zkinfer_circuits::segment::{balanced_cuts, split, Segment};
+use zkinfer_circuits::segment::{split, Segment};
 use zkinfer_circuits::visibility::{Packing, Visibilities, Visibility};
 use zkinfer_circuits::Witness;
 use zkinfer_models::eval::{evaluate, Trace};
@@ -85,7 +86,7 @@ pub fn plan_chain(
     };
     let mut last_error = None;
     for count in counts {
-        let cuts = balanced_cuts(&whole.graph, count);
+        let cuts = balanced_cuts(&whole.graph, count, CellModel::of(&whole.shape));
         if count > 1 && cuts.len() + 1 < count {
             break; // the graph has too few nodes to cut further
         }
