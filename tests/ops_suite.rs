@@ -75,8 +75,9 @@ fn recurrent_cells_agree_on_many_inputs() {
 /// is unrolled; each iteration must agree with tract and the circuit with the
 /// integer reference. Also Resize (nearest, linear and cubic; up and down),
 /// CumSum, Trilu,
-/// ScatterElements, ReduceProd and the normalisations built on MeanOfSquares,
-/// probed the same way.
+/// ScatterElements, ReduceProd, the normalisations built on MeanOfSquares
+/// (GroupNormalization of opset 21 and RMSNormalization of opset 23 among them)
+/// and opset 20's Gelu, probed the same way.
 #[test]
 fn probed_operators_agree_with_tract_and_the_circuit() {
     use zkinfer_models::onnx::probe::{load, probes};
@@ -106,6 +107,10 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
         ("InstanceNormalization", ""),
         ("MeanVarianceNormalization", ""),
         ("ReduceProd", ""),
+        ("Gelu", ""),
+        ("Gelu", "tanh"),
+        ("GroupNormalization", ""),
+        ("RMSNormalization", ""),
     ];
     for (op, case) in wanted {
         let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");
