@@ -323,10 +323,17 @@ pub struct GuardFlags {
 }
 
 impl GuardFlags {
-    /// Refuses `what` when the circuit would not fit in memory (unless overridden).
-    pub fn check(&self, shape: &zkinfer_circuits::CircuitShape, what: &str) -> Result<()> {
+    /// Refuses `what` with `prover` when the circuit would not fit in memory
+    /// (unless overridden).
+    pub fn check(
+        &self,
+        shape: &zkinfer_circuits::CircuitShape,
+        prover: zkinfer_prover::prove::ProverKind,
+        what: &str,
+    ) -> Result<()> {
         if !self.ignore_memory_estimate {
-            zkinfer_prover::resources::check_memory(shape, what, zkinfer_prover::resources::available_bytes())?;
+            let available = zkinfer_prover::resources::available_bytes();
+            zkinfer_prover::resources::check_memory_for(shape, prover, what, available)?;
         }
         Ok(())
     }

@@ -50,3 +50,29 @@ impl Step {
         secs
     }
 }
+
+/// Most output values a one-line summary shows.
+const SHOWN_OUTPUTS: usize = 16;
+
+/// Output values for a one-line message: all of them when few, else the first
+/// [`SHOWN_OUTPUTS`] and how many more `where_all` lists.
+pub fn outputs_summary(values: &[f64], where_all: &str) -> String {
+    if values.len() <= SHOWN_OUTPUTS {
+        return format!("{values:?}");
+    }
+    let shown: Vec<String> = values[..SHOWN_OUTPUTS].iter().map(|v| format!("{v:?}")).collect();
+    format!("[{}, …] ({} more in {where_all})", shown.join(", "), values.len() - SHOWN_OUTPUTS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outputs_summary;
+
+    #[test]
+    fn long_outputs_are_summarised() {
+        assert_eq!(outputs_summary(&[0.5, -1.0], "x"), "[0.5, -1.0]");
+        let many: Vec<f64> = (0..20).map(f64::from).collect();
+        let s = outputs_summary(&many, "proof.json");
+        assert!(s.starts_with("[0.0, 1.0,") && s.ends_with("(4 more in proof.json)"), "{s}");
+    }
+}

@@ -114,7 +114,7 @@ pub fn run_aggregate(args: AggregateArgs, ui: &Ui) -> Result<()> {
     let mut segments = Vec::new();
     for record in &plan.segments {
         let segment = read_compiled(&Workdir(root.join(&record.dir)).compiled())?;
-        args.guard.check(&segment.shape, "proving a segment")?;
+        args.guard.check(&segment.shape, zkinfer_prover::prove::ProverKind::Native, "proving a segment")?;
         ensure!(
             segment.shape.k <= args.k,
             "segment {} needs k = {}, more than the aggregation circuit's --k {}\n  hint: pass a larger --k (20–22 is typical)",

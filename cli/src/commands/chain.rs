@@ -262,7 +262,7 @@ pub fn run_prove_segment(args: ProveSegmentArgs, ui: &Ui) -> Result<()> {
     let (root, whole) = read_whole(&plan, &args.plan)?;
     let dir = Workdir(root.join(&record.dir));
     let segment = read_compiled(&dir.compiled())?;
-    args.guard.check(&segment.shape, "key generation and proving")?;
+    args.guard.check(&segment.shape, args.prover.prover.unwrap_or_default(), "key generation and proving")?;
     let input = read_input(&args.input)?;
     let srs = load_srs(&plan_srs(&args.srs, &args.plan), segment.shape.k, ui)?;
     let step = ui.step(&format!("segment {index}: generating keys (k = {})", segment.shape.k));
@@ -396,6 +396,7 @@ pub fn run_verify_chain(args: VerifyChainArgs, ui: &Ui) -> Result<()> {
     verify_chain(&links)?;
     step.done();
     let outputs = files.last().and_then(|(_, _, p)| p.outputs_f64()).unwrap_or_default();
-    println!("chain of {} segments verified; outputs {outputs:?}", plan.segments.len());
+    let outputs = crate::ui::outputs_summary(&outputs, "the last segment's proof");
+    println!("chain of {} segments verified; outputs {outputs}", plan.segments.len());
     Ok(())
 }

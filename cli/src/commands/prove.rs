@@ -110,7 +110,9 @@ pub fn run(args: ProveArgs, ui: &Ui) -> Result<()> {
     }
     let dir = Workdir(args.dir.clone().unwrap_or_else(|| PathBuf::from(".")));
     let compiled = read_compiled(&args.compiled.clone().unwrap_or_else(|| dir.compiled()))?;
-    args.guard.check(&compiled.shape, "proving")?;
+    // Before the proving key is read: the key's own prover is known only then,
+    // so an explicit --prover decides, else the default.
+    args.guard.check(&compiled.shape, args.prover.prover.unwrap_or_default(), "proving")?;
     let pk_path = args.pk.clone().unwrap_or_else(|| dir.pk());
     let step = ui.step("loading the proving key");
     let pk = ProvingKey::from_bytes(&fs::read(&pk_path)?, &pk_path.display().to_string())?;
@@ -130,10 +132,10 @@ pub fn run(args: ProveArgs, ui: &Ui) -> Result<()> {
     let json_path = out.with_extension("json");
     fs::write_atomic(&json_path, &serde_json::to_vec_pretty(&proof_json(&proof))?)?;
     println!(
-        "proved in {secs:.2} s: {} ({} byte proof), outputs {:?}",
+        "proved in {secs:.2} s: {} ({} byte proof), outputs {}",
         out.display(),
         proof.proof.len(),
-        proof.outputs_f64().unwrap_or_default()
+        crate::ui::outputs_summary(&proof.outputs_f64().unwrap_or_default(), &json_path.display().to_string())
     );
     Ok(())
 }

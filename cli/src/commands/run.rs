@@ -69,7 +69,7 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
     let compile_s = step.done();
     let dir = Workdir(args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;
-    args.guard.check(&compiled.shape, "key generation and proving")?;
+    args.guard.check(&compiled.shape, args.prover.prover.unwrap_or_default(), "key generation and proving")?;
 
     let t = Instant::now();
     let srs = load_srs(&args.srs, compiled.shape.k, ui)?;

@@ -38,7 +38,7 @@ pub fn run(args: SetupArgs, ui: &Ui) -> Result<()> {
     let base = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let compiled_path = args.compiled.clone().unwrap_or_else(|| Workdir(base.clone()).compiled());
     let mut compiled = read_compiled(&compiled_path)?;
-    args.guard.check(&compiled.shape, "key generation")?;
+    args.guard.check(&compiled.shape, args.prover.prover.unwrap_or_default(), "key generation")?;
     let out = Workdir(
         args.out
             .clone()

@@ -58,10 +58,10 @@ pub fn run(args: VerifyArgs, ui: &Ui) -> Result<()> {
     let secs = step.done();
     result?;
     println!(
-        "verified in {:.1} ms: model {}, outputs {:?}",
+        "verified in {:.1} ms: model {}, outputs {}",
         secs * 1e3,
         files.vk.model.name,
-        files.proof.outputs_f64().unwrap_or_default()
+        crate::ui::outputs_summary(&files.proof.outputs_f64().unwrap_or_default(), "the proof")
     );
     Ok(())
 }
