@@ -202,7 +202,13 @@ fn bad_inputs(a: &DemoArtifacts) -> Vec<BadInput> {
             "a circuit larger than the memory available",
             Box::new(|| {
                 let compiled = CompiledModel::from_bytes(&a.compiled, "model.compiled").expect("compiled");
-                zkinfer_prover::resources::check_memory(&compiled.shape, "proving", Some(1 << 20)).map_err(|x| e(&x))
+                zkinfer_prover::resources::check_memory(
+                    &compiled.shape,
+                    zkinfer_prover::prove::ProverKind::Native,
+                    "proving",
+                    Some(1 << 20),
+                )
+                .map_err(|x| e(&x))
             }),
         ),
     ];

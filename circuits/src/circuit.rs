@@ -159,26 +159,23 @@ impl Witness {
         for part in graph_instances(&program.graph, &shape.visibility) {
             let ints = program.tensor_values(&trace, part.kind, part.index);
             let per_row = shape.poseidon_partial_per_row();
-            match (part.what, part.pack_bits) {
-                (Exposed::Values, _) => instances.extend(ints.into_iter().map(fe::<Fr>)),
-                (Exposed::Commitment, Some(bits)) => {
-                    let chain =
-                        PoseidonWitness::packed(&ints, bits, per_row).map_err(|detail| CircuitError::OutOfRange {
-                            node: part.kind.name().into(),
-                            op: "packed commitment".into(),
-                            detail,
-                            bits,
-                        })?;
-                    instances.push(chain.digest());
-                    hashes.push(chain);
-                }
-                (Exposed::Commitment, None) => {
-                    let values: Vec<Fr> = ints.into_iter().map(fe::<Fr>).collect();
-                    let chain = PoseidonWitness::new(&values, per_row);
-                    instances.push(chain.digest());
-                    hashes.push(chain);
-                }
+            if part.what == Exposed::Values {
+                instances.extend(ints.into_iter().map(fe::<Fr>));
+                continue;
             }
+            let chain = match part.pack_bits {
+                Some(bits) => {
+                    PoseidonWitness::packed(&ints, bits, per_row).map_err(|detail| CircuitError::OutOfRange {
+                        node: part.kind.name().into(),
+                        op: "packed commitment".into(),
+                        detail,
+                        bits,
+                    })?
+                }
+                None => PoseidonWitness::new(&ints.into_iter().map(fe::<Fr>).collect::<Vec<_>>(), per_row),
+            };
+            instances.push(chain.digest());
+            hashes.push(chain);
         }
         Ok(Witness { trace, elem_rows, outputs, hashes, instances })
     }

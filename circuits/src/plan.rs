@@ -279,11 +279,7 @@ impl Planner {
     pub fn set_packing(&mut self, packing: crate::visibility::Packing) {
         self.visibility.packing = packing;
         for part in &mut self.parts {
-            part.pack_bits = match (part.what, part.kind) {
-                (crate::visibility::Exposed::Commitment, crate::visibility::TensorKind::Input) => packing.input,
-                (crate::visibility::Exposed::Commitment, crate::visibility::TensorKind::Output) => packing.output,
-                _ => None,
-            };
+            part.pack_with(&packing);
         }
     }
 

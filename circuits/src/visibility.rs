@@ -75,9 +75,13 @@ pub struct Packing {
 }
 
 impl Packing {
-    /// Whether nothing is packed.
-    pub fn is_none(&self) -> bool {
-        self.input.is_none() && self.output.is_none()
+    /// Slot bits of a `kind` tensor committed packed (weights never are).
+    pub fn bits(&self, kind: TensorKind) -> Option<u32> {
+        match kind {
+            TensorKind::Input => self.input,
+            TensorKind::Output => self.output,
+            TensorKind::Weights => None,
+        }
     }
 }
 
@@ -147,20 +151,21 @@ impl Visibilities {
     /// `weights` parameters.
     pub fn instances(&self, input_lens: &[usize], output_lens: &[usize], weights: usize) -> Vec<InstancePart> {
         let mut parts = Vec::new();
-        let mut push = |kind: TensorKind, vis: Visibility, lens: &[usize], pack_bits: Option<u32>| {
+        let mut push = |kind: TensorKind, vis: Visibility, lens: &[usize]| {
             for (index, &len) in lens.iter().enumerate() {
                 let what = match vis {
                     Visibility::Public => Exposed::Values,
                     Visibility::Hashed => Exposed::Commitment,
                     Visibility::Private | Visibility::Fixed => continue,
                 };
-                let pack_bits = pack_bits.filter(|_| what == Exposed::Commitment);
-                parts.push(InstancePart { kind, index, len, what, pack_bits });
+                let mut part = InstancePart { kind, index, len, what, pack_bits: None };
+                part.pack_with(&self.packing);
+                parts.push(part);
             }
         };
-        push(TensorKind::Input, self.input, input_lens, self.packing.input);
-        push(TensorKind::Output, self.output, output_lens, self.packing.output);
-        push(TensorKind::Weights, self.weights, &[weights], None);
+        push(TensorKind::Input, self.input, input_lens);
+        push(TensorKind::Output, self.output, output_lens);
+        push(TensorKind::Weights, self.weights, &[weights]);
         parts
     }
 }
@@ -213,6 +218,11 @@ pub struct InstancePart {
 }
 
 impl InstancePart {
+    /// Sets its slot bits from `packing`: only commitments are packed.
+    pub fn pack_with(&mut self, packing: &Packing) {
+        self.pack_bits = packing.bits(self.kind).filter(|_| self.what == Exposed::Commitment);
+    }
+
     /// Instance cells the part occupies.
     pub fn cells(&self) -> usize {
         match self.what {

@@ -333,7 +333,7 @@ impl GuardFlags {
     ) -> Result<()> {
         if !self.ignore_memory_estimate {
             let available = zkinfer_prover::resources::available_bytes();
-            zkinfer_prover::resources::check_memory_for(shape, prover, what, available)?;
+            zkinfer_prover::resources::check_memory(shape, prover, what, available)?;
         }
         Ok(())
     }

@@ -93,7 +93,10 @@ pub fn plan_chain(
         let segments = split(&whole.graph, &cuts)?;
         match compile_segments(whole, &segments, max_k) {
             Ok(compiled) => {
-                let peak = compiled.iter().map(|c| crate::resources::estimate_peak_bytes(&c.shape)).max();
+                let peak = compiled
+                    .iter()
+                    .map(|c| crate::resources::estimate_peak_bytes(&c.shape, crate::prove::ProverKind::Native))
+                    .max();
                 match (max_bytes, peak) {
                     (Some(limit), Some(peak)) if peak > limit && count_given.is_none() => {
                         last_error = Some(ProverError::Mismatch(format!(

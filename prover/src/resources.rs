@@ -30,14 +30,8 @@ fn polynomials(shape: &CircuitShape) -> usize {
 }
 
 /// Estimated peak resident memory, in bytes, of key generation or proving
-/// with the default (native) prover.
-pub fn estimate_peak_bytes(shape: &CircuitShape) -> u64 {
-    estimate_peak_bytes_for(shape, ProverKind::Native)
-}
-
-/// Estimated peak resident memory, in bytes, of key generation or proving
 /// with `prover`.
-pub fn estimate_peak_bytes_for(shape: &CircuitShape, prover: ProverKind) -> u64 {
+pub fn estimate_peak_bytes(shape: &CircuitShape, prover: ProverKind) -> u64 {
     let n = (1u64 << shape.k) as f64;
     let per_cell = match prover {
         ProverKind::Native => BYTES_PER_CELL,
@@ -93,16 +87,10 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// Refuses `what` (e.g. "key generation") when its estimated peak memory with
-/// the native prover exceeds `available` bytes.
-pub fn check_memory(shape: &CircuitShape, what: &str, available: Option<u64>) -> Result<()> {
-    check_memory_for(shape, ProverKind::Native, what, available)
-}
-
-/// Refuses `what` with `prover` when its estimated peak memory exceeds
-/// `available` bytes.
-pub fn check_memory_for(shape: &CircuitShape, prover: ProverKind, what: &str, available: Option<u64>) -> Result<()> {
-    let needed = estimate_peak_bytes_for(shape, prover);
+/// Refuses `what` (e.g. "key generation") with `prover` when its estimated
+/// peak memory exceeds `available` bytes.
+pub fn check_memory(shape: &CircuitShape, prover: ProverKind, what: &str, available: Option<u64>) -> Result<()> {
+    let needed = estimate_peak_bytes(shape, prover);
     match available {
         Some(available) if needed > available => Err(ProverError::Mismatch(format!(
             "{what} for this circuit (k = {}, {} advice columns) needs about {} but only {} are available\n  hint: compile a smaller circuit (lower --max-k or --scale), free memory, or pass --ignore-memory-estimate to try anyway",
@@ -123,14 +111,17 @@ mod tests {
     fn estimate_grows_with_k_and_guard_refuses_what_does_not_fit() {
         let small = CircuitShape { k: 10, ..CircuitShape::default() };
         let big = CircuitShape { k: 26, ..CircuitShape::default() };
-        assert!(estimate_peak_bytes(&big) > 1000 * estimate_peak_bytes(&small) / 100);
-        assert!(check_memory(&small, "proving", Some(1 << 30)).is_ok());
-        let err = check_memory(&big, "key generation", Some(1 << 30)).unwrap_err().to_string();
+        assert!(
+            estimate_peak_bytes(&big, ProverKind::Native)
+                > 1000 * estimate_peak_bytes(&small, ProverKind::Native) / 100
+        );
+        assert!(check_memory(&small, ProverKind::Native, "proving", Some(1 << 30)).is_ok());
+        let err = check_memory(&big, ProverKind::Native, "key generation", Some(1 << 30)).unwrap_err().to_string();
         assert!(
             err.contains("key generation") && err.contains("GiB") && err.contains("--ignore-memory-estimate"),
             "{err}"
         );
-        assert!(check_memory(&big, "proving", None).is_ok(), "unknown availability does not block");
+        assert!(check_memory(&big, ProverKind::Native, "proving", None).is_ok(), "unknown availability does not block");
     }
 
     #[test]
@@ -154,9 +145,9 @@ mod tests {
             visibility: Default::default(),
             variable_dots: false,
         };
-        let mib = estimate_peak_bytes(&shape) as f64 / (1024.0 * 1024.0);
+        let mib = estimate_peak_bytes(&shape, ProverKind::Native) as f64 / (1024.0 * 1024.0);
         assert!((181.0..300.0).contains(&mib), "{mib} MiB");
-        let halo2 = estimate_peak_bytes_for(&shape, ProverKind::Halo2) as f64 / (1024.0 * 1024.0);
+        let halo2 = estimate_peak_bytes(&shape, ProverKind::Halo2) as f64 / (1024.0 * 1024.0);
         assert!(halo2 > 2.0 * mib, "halo2's prover holds more: {halo2} MiB");
     }
 }

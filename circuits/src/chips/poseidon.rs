@@ -441,10 +441,10 @@ impl PoseidonConfig {
         witness: Option<&PoseidonWitness>,
         pack: Option<u32>,
     ) -> Result<Cell, Error> {
-        let Some(bits) = pack.filter(|b| values_per_element(*b).is_some()) else {
+        let Some((bits, per)) = pack.and_then(|b| Some((b, values_per_element(b)?))) else {
             return self.assign(region, offset, message, witness);
         };
-        let (Some(q_pack), Some(per)) = (self.q_pack, values_per_element(bits)) else {
+        let Some(q_pack) = self.q_pack else {
             return Err(Error::Synthesis);
         };
         let count = pack_rows(message.len(), bits);
