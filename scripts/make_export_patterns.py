@@ -17,7 +17,8 @@ convolutions, ceil-mode pooling, squeeze-excitation, DepthToSpace, nearest
 upsampling with a skip connection, Dropout/Identity and a dynamic batch, an
 attention mask given as an input (BERT), GroupNorm decomposed, SAME_UPPER
 padding, a bidirectional LSTM and a GRU with linear_before_reset, and 8-bit
-QDQ and QOperator (QLinearConv, QLinearMatMul) models.
+QDQ and QOperator (QLinearConv, QLinearMatMul) models, and dynamic 8-bit
+quantisation (DynamicQuantizeLinear, ConvInteger, MatMulInteger).
 """
 import json
 import os
@@ -281,8 +282,43 @@ def quantised(m):
            [vi("qdq", [1, 3]), vi("qop", [1, 4, 4, 4]), vi("qmm", [1, 3])], [m.rng.uniform(0, 1, (1, 2, 4, 4))])
 
 
+def dynamic_quantised(m):
+    """8-bit dynamic quantisation as onnxruntime's quantize_dynamic writes it:
+    DynamicQuantizeLinear on each activation, ConvInteger and MatMulInteger with
+    8-bit weights (uint8 with a zero point, int8, and uint8 with per-column
+    zero points and scales), Cast to float, Mul by the product of the two
+    scales, then the float bias."""
+    k_q = m.rng.integers(0, 256, size=(4, 2, 3, 3)).astype(np.uint8)
+    w1_q = m.rng.integers(-127, 128, size=(64, 16)).astype(np.int8)
+    w2_q = m.rng.integers(0, 256, size=(16, 3)).astype(np.uint8)
+    inits = [c("k_quantized", k_q, np.uint8), c("k_scale", 0.003), c("k_zero_point", 120, np.uint8),
+             m.w("kb", 4, s=.1), c("kb_shape", [1, 4, 1, 1], np.int64),
+             c("w1_quantized", w1_q, np.int8), c("w1_scale", 0.004), c("w1_zero_point", 0, np.int8), m.w("b1", 16, s=.1),
+             c("w2_quantized", w2_q, np.uint8), c("w2_scale", [0.005, 0.004, 0.006]),
+             c("w2_zero_point", [120, 128, 135], np.uint8),
+             m.w("b2", 3, s=.1), c("shp", [1, -1], np.int64)]
+
+    def integer_layer(kind, x, w, out, extra):
+        return [N("DynamicQuantizeLinear", [x], [f"{x}_quantized", f"{x}_scale", f"{x}_zero_point"]),
+                N("Mul", [f"{x}_scale", f"{w}_scale"], [f"{x}_{w}_scale"]),
+                N(kind, [f"{x}_quantized", f"{w}_quantized", f"{x}_zero_point", f"{w}_zero_point"],
+                  [f"{out}_quantized"], **extra),
+                N("Cast", [f"{out}_quantized"], [f"{out}_cast"], to=TensorProto.FLOAT),
+                N("Mul", [f"{out}_cast", f"{x}_{w}_scale"], [f"{out}_scaled"])]
+
+    nodes = [N("Reshape", ["kb", "kb_shape"], ["kb_reshaped"])]
+    nodes += integer_layer("ConvInteger", "x", "k", "c", dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1]))
+    nodes += [N("Add", ["c_scaled", "kb_reshaped"], ["c"]), N("Relu", ["c"], ["r"]), N("Reshape", ["r", "shp"], ["f"])]
+    nodes += integer_layer("MatMulInteger", "f", "w1", "m1", {})
+    nodes += [N("Add", ["m1_scaled", "b1"], ["a1"]), N("Relu", ["a1"], ["h"])]
+    nodes += integer_layer("MatMulInteger", "h", "w2", "m2", {})
+    nodes += [N("Add", ["m2_scaled", "b2"], ["y"])]
+    m.save("dynamic_quantised", nodes, inits, [vi("x", [1, 2, 4, 4])], [vi("y", [1, 3])],
+           [m.rng.uniform(-1, 1, (1, 2, 4, 4))])
+
+
 MODELS = [transformer_block, mobilenet_block, unet_tiny, conv1d_gelu, misc_ops, embedding, cnn_misc, manual_ops,
-          mlp_misc, bert_mask, groupnorm_same, recurrent, quantised]
+          mlp_misc, bert_mask, groupnorm_same, recurrent, quantised, dynamic_quantised]
 
 
 def main():

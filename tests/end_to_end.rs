@@ -13,7 +13,7 @@ use zkinfer_prover::error::ProverError;
 use zkinfer_prover::keys::{keygen, ProvingKey};
 use zkinfer_prover::prove::prove;
 use zkinfer_prover::srs::{LoadedSrs, SrsStore};
-use zkinfer_tests::{load_peer, max_diff, prepare, Prepared};
+use zkinfer_tests::{load_files, load_peer, max_diff, prepare, Prepared};
 use zkinfer_verifier::{verify, verify_raw, Proof, VerifierParams, VerifyError, VerifyingKey};
 
 /// One SRS cache for the whole test binary (the largest size is generated once,
@@ -41,7 +41,10 @@ struct Proven {
 
 fn prove_model(name: &str) -> Proven {
     let (model, inputs) = load_peer(name);
-    let prepared = prepare(model, inputs, &CompileOptions::default());
+    prove_prepared(prepare(model, inputs, &CompileOptions::default()))
+}
+
+fn prove_prepared(prepared: Prepared) -> Proven {
     let srs = srs_store().get(prepared.compiled.shape.k).expect("srs");
     let pk = keygen(&prepared.compiled, &srs).expect("keygen");
     let pk = ProvingKey::from_bytes(&pk.to_bytes(), "pk").expect("pk round trip");
@@ -131,4 +134,16 @@ fn models_with_table_lookups_and_divisions_prove_and_reject_tampering() {
     // Softmax: exp by lookup, divisions by the sum.
     let softmax = prove_model("1l_softmax");
     check_honest_and_tampered(&softmax, "1l_softmax");
+}
+
+#[test]
+fn dynamically_quantised_model_proves_and_rejects_tampering() {
+    // onnxruntime's dynamic quantisation: DynamicQuantizeLinear, ConvInteger,
+    // MatMulInteger (made by scripts/make_export_patterns.py).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/export_patterns/dynamic_quantised");
+    let (model, inputs) = load_files(&dir.join("network.onnx"), &dir.join("input.json"));
+    let proven = prove_prepared(prepare(model, inputs, &CompileOptions::default()));
+    check_honest_and_tampered(&proven, "dynamic_quantised");
+    let err = proven.prepared.compiled.settings.calibration_max_abs_error;
+    assert!(err < 1e-2, "dynamic_quantised: error {err} against tract");
 }

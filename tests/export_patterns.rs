@@ -5,7 +5,8 @@
 //! Einsum, token embeddings, depthwise/dilated convolutions, squeeze-excitation,
 //! DepthToSpace, upsampling with skip connections, an input attention mask,
 //! GroupNorm, a bidirectional LSTM and a GRU, 8-bit QDQ and QLinearConv
-//! models. Each compiles with the
+//! models, and onnxruntime's dynamic quantisation (DynamicQuantizeLinear with
+//! ConvInteger and MatMulInteger). Each compiles with the
 //! default options, agrees with tract, and its circuit equals the integer
 //! reference (MockProver), a changed output rejected.
 
@@ -16,7 +17,7 @@ use std::path::Path;
 use zkinfer_circuits::compile::{CompileOptions, RELATIVE_ERROR_GOAL};
 use zkinfer_tests::{load_files, max_diff, prepare};
 
-const MODELS: [&str; 13] = [
+const MODELS: [&str; 14] = [
     "transformer_block",
     "mobilenet_block",
     "unet_tiny",
@@ -30,6 +31,7 @@ const MODELS: [&str; 13] = [
     "groupnorm_same",
     "recurrent",
     "quantised",
+    "dynamic_quantised",
 ];
 
 #[test]

@@ -174,6 +174,33 @@ fn fake_quantisation_rounds_and_saturates_like_8_bit_inference() {
     }
 }
 
+/// MatMulInteger and ConvInteger on 8-bit inputs: integer accumulators, equal
+/// to tract's exactly; DynamicQuantizeLinear's outputs within a step of tract's
+/// (its rounding is half up where tract's is half to even).
+#[test]
+fn integer_kernels_are_exact_and_the_dynamic_quantiser_close() {
+    use zkinfer_models::onnx::probe::{load, probes};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(77);
+    for op in ["MatMulInteger", "ConvInteger", "DynamicQuantizeLinear"] {
+        let probe = probes().into_iter().find(|p| p.op == op).expect("probe");
+        let (model, lens) = load(&probe).expect("loads");
+        let integers = op != "DynamicQuantizeLinear";
+        let inputs: Vec<Vec<f64>> = lens
+            .iter()
+            .map(|&n| {
+                (0..n)
+                    .map(|_| if integers { f64::from(rng.gen_range(0u8..=255)) } else { rng.gen_range(-1.0..1.0) })
+                    .collect()
+            })
+            .collect();
+        let p = prepare(model, inputs, &CompileOptions::default());
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        let bound = if integers { 0.0 } else { 1.0 };
+        assert!(err <= bound, "{op}: error {err}");
+        p.assert_circuit_equals_reference(op);
+    }
+}
+
 #[test]
 fn remainders_are_exact_with_the_dividends_sign() {
     for seed in 0..3 {

@@ -63,6 +63,13 @@ pub(crate) trait Lowering: Sync {
         Ok(())
     }
 
+    /// Whether the operator only copies elements of its one data input (reshapes,
+    /// slices, gathers with constant indices): a [`Value::Dynamic`] then passes
+    /// through it view by view.
+    fn moves_elements(&self) -> bool {
+        false
+    }
+
     /// Lowers the node. At least one input is not a constant.
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>>;
 }
@@ -230,7 +237,10 @@ fn lower_nodes(g: &mut FGraph, model: &TypedModel, values: &mut HashMap<OutletId
                     .find(|l| l.handles(node))
                     .ok_or_else(|| graph_err(&node.name, &op_name, "no lowering".into()))?;
                 let mut ctx = Ctx { g, node, out_shapes, input_types: input_types(model, node) };
-                let out = lowering.lower(&mut ctx, &inputs)?;
+                let out = match dynamic_input(*lowering, &inputs) {
+                    Some(slot) => pass_dynamic(*lowering, &mut ctx, &inputs, slot)?,
+                    None => lowering.lower(&mut ctx, &inputs)?,
+                };
                 for (slot, v) in out.iter().enumerate() {
                     let want = &ctx.out_shapes[slot];
                     if &v.shape() != want {
@@ -246,6 +256,35 @@ fn lower_nodes(g: &mut FGraph, model: &TypedModel, values: &mut HashMap<OutletId
         }
     }
     Ok(())
+}
+
+/// The one computed input of an element-moving operator, when it is a
+/// [`Value::Dynamic`].
+fn dynamic_input(lowering: &dyn Lowering, inputs: &[Value]) -> Option<usize> {
+    if !lowering.moves_elements() {
+        return None;
+    }
+    let mut computed = inputs.iter().enumerate().filter(|(_, v)| v.as_const().is_none());
+    match (computed.next(), computed.next()) {
+        (Some((slot, Value::Dynamic(_))), None) => Some(slot),
+        _ => None,
+    }
+}
+
+/// Applies an element-moving operator to each view of the dynamic input `slot`.
+fn pass_dynamic(lowering: &dyn Lowering, ctx: &mut Ctx<'_>, inputs: &[Value], slot: usize) -> Result<Vec<Value>> {
+    let Value::Dynamic(d) = &inputs[slot] else { return Err(ctx.fail("not a dynamic input")) };
+    let mut moved = Vec::new();
+    for view in d.views() {
+        let mut plain = inputs.to_vec();
+        plain[slot] = Value::View(view.clone());
+        let mut out = lowering.lower(ctx, &plain)?;
+        match (out.len(), out.pop()) {
+            (1, Some(v)) => moved.push(v.to_view().map_err(|e| ctx.fail(e.to_string()))?),
+            (count, _) => return Err(ctx.fail(format!("{count} outputs from an element-moving operator"))),
+        }
+    }
+    Ok(vec![Value::Dynamic(d.with_views(moved))])
 }
 
 /// Lowers a loop body (or any sub-model) into `g` for the given input values,

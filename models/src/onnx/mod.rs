@@ -118,10 +118,23 @@ impl OnnxModel {
     }
 
     fn parse(bytes: &[u8], path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
-        let model = tract_onnx::onnx()
-            .model_for_read(&mut &bytes[..])
-            .map_err(|e| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") })?;
-        Self::from_inference(model, path, shapes, lens)
+        let onnx = tract_onnx::onnx();
+        let not_onnx = |e: TractError| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") };
+        let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(not_onnx)?;
+        let model = onnx.model_for_proto_model(&proto).map_err(not_onnx)?;
+        let first = Self::from_inference(model, path, shapes, lens);
+        // Shape annotations of intermediate tensors (`value_info`, which
+        // exporters and onnxruntime's quantiser leave behind) may name a
+        // symbolic batch size that the concrete input shape contradicts. tract
+        // infers every shape itself, so the model is analysed again without them.
+        match (&first, proto.graph.as_mut()) {
+            (Err(Error::Analyse { .. }), Some(graph)) if !graph.value_info.is_empty() => {
+                graph.value_info.clear();
+                let model = onnx.model_for_proto_model(&proto).map_err(not_onnx)?;
+                Self::from_inference(model, path, shapes, lens)
+            }
+            _ => first,
+        }
     }
 
     /// Like [`OnnxModel::load`], from an ONNX model built in memory (the

@@ -14,6 +14,82 @@ pub(crate) enum Value {
     Const(Arc<Tensor>),
     /// Depends on the model input.
     View(View),
+    /// An output of a dynamic quantiser (`DynamicQuantizeLinear`), or a tensor
+    /// derived from its scale ([`super::ops::dynamic_quant`]).
+    Dynamic(Dynamic),
+}
+
+/// What zkinfer carries for a tensor that depends on a dynamic quantiser's
+/// scale `s` (a computed scalar, tiny in fixed point, so never materialised on
+/// its own where it can be avoided).
+#[derive(Clone, Debug)]
+pub(crate) struct Dynamic {
+    /// Which quantiser (distinct for every `DynamicQuantizeLinear` lowered).
+    pub quantiser: u32,
+    /// The tensor, in the form the quantiser's consumers need.
+    pub form: DynamicForm,
+}
+
+/// The forms of [`Dynamic`].
+#[derive(Clone, Debug)]
+pub(crate) enum DynamicForm {
+    /// The 8-bit tensor `q`: its integers, and its dequantised value
+    /// `(q − z)·s` (which integer matrix products and convolutions read).
+    Quantised {
+        /// `q` itself.
+        q: View,
+        /// `(q − z)·s`.
+        dequantised: View,
+    },
+    /// The zero point `z`.
+    ZeroPoint(View),
+    /// `factor · s^power` elementwise (`power ≠ 0`): the scale is `1 · s^1`, an
+    /// integer matrix product of dequantised values `Σ … · s^−1`.
+    Scaled {
+        /// The factor.
+        factor: View,
+        /// The power of the scale.
+        power: i32,
+        /// The tensor itself in fixed point, where it can be formed (the scale
+        /// and its multiples by constants).
+        plain: Option<View>,
+    },
+}
+
+impl Dynamic {
+    /// The views it holds, in a fixed order ([`Dynamic::with_views`] inverts it).
+    pub fn views(&self) -> Vec<&View> {
+        match &self.form {
+            DynamicForm::Quantised { q, dequantised } => vec![q, dequantised],
+            DynamicForm::ZeroPoint(z) => vec![z],
+            DynamicForm::Scaled { factor, plain, .. } => std::iter::once(factor).chain(plain.as_ref()).collect(),
+        }
+    }
+
+    /// The same tensor with its views replaced, in the order of [`Dynamic::views`]
+    /// (after an operator that only moves elements was applied to each).
+    pub fn with_views(&self, views: Vec<View>) -> Dynamic {
+        let mut it = views.into_iter();
+        let mut next = || it.next().unwrap_or_else(|| View { shape: Vec::new(), elems: Vec::new() });
+        let form = match &self.form {
+            DynamicForm::Quantised { .. } => DynamicForm::Quantised { q: next(), dequantised: next() },
+            DynamicForm::ZeroPoint(_) => DynamicForm::ZeroPoint(next()),
+            DynamicForm::Scaled { power, plain, .. } => {
+                let factor = next();
+                DynamicForm::Scaled { factor, power: *power, plain: plain.as_ref().map(|_| next()) }
+            }
+        };
+        Dynamic { quantiser: self.quantiser, form }
+    }
+
+    /// The tensor as plain fixed-point elements, where it can be formed.
+    fn plain(&self) -> Option<&View> {
+        match &self.form {
+            DynamicForm::Quantised { q, .. } => Some(q),
+            DynamicForm::ZeroPoint(z) => Some(z),
+            DynamicForm::Scaled { plain, .. } => plain.as_ref(),
+        }
+    }
 }
 
 impl Value {
@@ -22,6 +98,7 @@ impl Value {
         match self {
             Value::Const(t) => t.shape().to_vec(),
             Value::View(v) => v.shape.clone(),
+            Value::Dynamic(d) => d.views().first().map(|v| v.shape.clone()).unwrap_or_default(),
         }
     }
 
@@ -29,7 +106,7 @@ impl Value {
     pub fn as_const(&self) -> Option<&Arc<Tensor>> {
         match self {
             Value::Const(t) => Some(t),
-            Value::View(_) => None,
+            Value::View(_) | Value::Dynamic(_) => None,
         }
     }
 
@@ -37,6 +114,13 @@ impl Value {
     pub fn to_view(&self) -> TractResult<View> {
         match self {
             Value::View(v) => Ok(v.clone()),
+            Value::Dynamic(d) => d.plain().cloned().ok_or_else(|| {
+                TractError::msg(
+                    "this tensor is a product of DynamicQuantizeLinear's computed scale; zkinfer proves it only \
+                     where it is scaled back by that scale (MatMulInteger or ConvInteger, Cast, then Mul by the \
+                     scale, as onnxruntime's dynamic quantisation writes it)",
+                )
+            }),
             Value::Const(t) => {
                 Ok(View { shape: t.shape().to_vec(), elems: tensor_to_f64(t)?.into_iter().map(Elem::Const).collect() })
             }

@@ -36,6 +36,11 @@ impl Lowering for BinaryLowering {
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
         let name = ctx.op_name();
+        if name == "Mul" {
+            if let Some(v) = super::dynamic_quant::multiply(ctx, &inputs[0], &inputs[1])? {
+                return Ok(vec![v]);
+            }
+        }
         let a = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         let b = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         let (shape, pairs) = broadcast_pairs(&a, &b)

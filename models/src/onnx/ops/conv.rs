@@ -7,6 +7,7 @@ use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat};
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{tensor_to_f64, Value};
+use super::dynamic_quant;
 use super::geometry::Geometry;
 use super::math::Namer;
 use super::quant::QLinear;
@@ -83,7 +84,11 @@ impl Lowering for ConvLowering {
         let Some(conv) = node.op_as::<Conv>() else { return Err("not a Conv".into()) };
         if conv.q_params.is_some() {
             // QLinearConv: x, kernel, bias, then x0, x_scale, k0, k_scale, y0, y_scale.
-            if const_inputs.len() != 9 || !const_inputs[1..].iter().all(|c| *c) {
+            // ConvInteger of a dynamically quantised input (a 32-bit output) reads
+            // the quantiser's computed zero point.
+            let dynamic = node.outputs[0].fact.datum_type.unquantized() == DatumType::I32;
+            let constant = |i: usize| const_inputs.get(i).copied().unwrap_or(false) || (dynamic && i == 3);
+            if const_inputs.len() != 9 || !(1..9).all(constant) {
                 return Err("QLinearConv needs a constant kernel, bias, zero points and scales".into());
             }
             if const_inputs[0] {
@@ -96,12 +101,19 @@ impl Lowering for ConvLowering {
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
         let conv = ctx.node.op_as::<Conv>().ok_or_else(|| ctx.fail("not a Conv"))?.clone();
-        let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+        let dynamic = match (&conv.q_params, inputs.get(3)) {
+            (Some(_), Some(zero)) => dynamic_quant::dequantised_operand(ctx, &inputs[0], zero)?,
+            _ => None,
+        };
+        let x = match &dynamic {
+            Some((_, dequantised)) => dequantised.clone(),
+            None => inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?,
+        };
         let kernel = inputs[1].as_const().ok_or_else(|| ctx.fail("kernel is not constant"))?;
         let spec = &conv.pool_spec;
         let group = conv.group.max(1);
         let quantised = match conv.q_params {
-            Some(_) => Some(QLinear::read(ctx, inputs, "QLinearConv")?),
+            Some(_) => Some(QLinear::read(ctx, inputs, "QLinearConv", dynamic.is_some())?),
             None => None,
         };
         let name = ctx.name().to_string();
@@ -152,6 +164,9 @@ impl Lowering for ConvLowering {
         let layer = LayerWeights { weights: &kvals, bias: inputs.get(2).map(|_| bias.as_slice()) };
         let channel = |row: usize| output.channel_of(row);
         let view = ctx.g.weighted((ctx.name(), "Conv"), out_shape, rows, layer, channel).map_err(|e| ctx.fail(e))?;
+        if let Some((quantiser, _)) = dynamic {
+            return Ok(vec![dynamic_quant::integer_product(quantiser, view)]);
+        }
         let Some(q) = quantised else { return Ok(vec![Value::View(view)]) };
         if q.k_zero.len() > 1 && q.k_zero.len() != out_channels
             || q.k_scale.len() > 1 && q.k_scale.len() != out_channels

@@ -49,6 +49,10 @@ impl Lowering for DataMovementLowering {
         Ok(())
     }
 
+    fn moves_elements(&self) -> bool {
+        true
+    }
+
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
         if ctx.node.op_is::<Identity>() {
             return Ok(vec![inputs[0].clone()]);

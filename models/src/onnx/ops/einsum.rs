@@ -10,6 +10,7 @@ use tract_onnx::tract_core::ops::einsum::EinSum;
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, tensor_to_f64, Value};
+use super::dynamic_quant;
 use super::math::Namer;
 use super::quant::QLinear;
 use crate::error::Result;
@@ -34,7 +35,11 @@ impl Lowering for EinSumLowering {
         let Some(op) = node.op_as::<EinSum>() else { return Err("not an EinSum".into()) };
         if op.q_params.is_some() {
             // QLinearMatMul: a, b, bias, then a0, a_scale, b0, b_scale, y0, y_scale.
-            if const_inputs.len() != 9 || !const_inputs[2..].iter().all(|c| *c) {
+            // MatMulInteger of a dynamically quantised `a` (a 32-bit output) reads
+            // the quantiser's computed zero point.
+            let dynamic = node.outputs[0].fact.datum_type.unquantized() == DatumType::I32;
+            let constant = |i: usize| const_inputs.get(i).copied().unwrap_or(false) || (dynamic && i == 3);
+            if const_inputs.len() != 9 || !(2..9).all(constant) {
                 return Err("a quantised matrix product needs constant zero points and scales".into());
             }
             return Ok(());
@@ -50,6 +55,7 @@ impl Lowering for EinSumLowering {
         let a_shape = inputs[0].shape();
         let b_shape = inputs[1].shape();
         let out_shape = ctx.out_shape();
+        let columns = out_shape.last().copied().unwrap_or(1).max(1);
         let mut axes = Vec::new();
         for axis in op.axes.iter_all_axes() {
             let a = axis.inputs[0].to_vec();
@@ -93,8 +99,20 @@ impl Lowering for EinSumLowering {
             (ia, ib)
         };
         let name = ctx.name().to_string();
+        let dynamic = match (op.q_params, inputs.get(3)) {
+            (Some(_), Some(zero)) => dynamic_quant::dequantised_operand(ctx, &inputs[0], zero)?,
+            _ => None,
+        };
+        let mut inputs = inputs.to_vec();
+        if let Some((_, dequantised)) = &dynamic {
+            inputs[0] = Value::View(dequantised.clone());
+        }
+        if matches!(inputs.get(1), Some(Value::Dynamic(_))) && op.q_params.is_some() {
+            return Err(ctx.fail("the dynamically quantised operand of MatMulInteger must be the first"));
+        }
+        let inputs = inputs.as_slice();
         let quantised = match op.q_params {
-            Some(_) => Some(quantised_operands(ctx, inputs)?),
+            Some(_) => Some(quantised_operands(ctx, inputs, dynamic.is_some())?),
             None => None,
         };
         let zero = |operand: usize| quantised.as_ref().map_or(0.0, |q| [q.x_zero, q.k_zero[0]][operand]);
@@ -125,8 +143,23 @@ impl Lowering for EinSumLowering {
                 let mut w = tensor_to_f64(inputs[1 - var].as_const().ok_or_else(|| ctx.fail("no constant operand"))?)
                     .map_err(|e| ctx.fail(e.to_string()))?;
                 // Integer weights `w − w0`: exact, no rescale.
-                let w_zero = zero(1 - var);
-                w.iter_mut().for_each(|v| *v -= w_zero);
+                // Per-column zero points (of the constant second operand) centre
+                // each column on its own: the column is the output's last axis.
+                match &quantised {
+                    Some(q) if var == 0 && q.k_zero.len() > 1 => {
+                        let column_axis = kept
+                            .iter()
+                            .find(|ax| ax.out.first() == Some(&(out_shape.len().saturating_sub(1))))
+                            .and_then(|ax| ax.b.first().copied())
+                            .ok_or_else(|| ctx.fail("per-column zero points, but no column axis"))?;
+                        let column = |i: usize| (i / sb[column_axis]) % b_shape[column_axis];
+                        w.iter_mut().enumerate().for_each(|(i, v)| *v -= q.per_channel(&q.k_zero, column(i)));
+                    }
+                    _ => {
+                        let w_zero = zero(1 - var);
+                        w.iter_mut().for_each(|v| *v -= w_zero);
+                    }
+                }
                 let weight_index = |o: usize, s: usize| {
                     let (ia, ib) = term(o, s);
                     if var == 0 {
@@ -154,17 +187,26 @@ impl Lowering for EinSumLowering {
                 ctx.g.weighted((&name, "EinSum"), out_shape.clone(), rows, layer, feature).map_err(|e| ctx.fail(e))?
             }
         };
+        if let Some((quantiser, _)) = dynamic {
+            return Ok(vec![dynamic_quant::integer_product(quantiser, view)]);
+        }
         let Some(q) = quantised else { return Ok(vec![Value::View(view)]) };
-        Ok(vec![Value::View(q.requantise(ctx.g, &n, view, |_| 0))])
+        Ok(vec![Value::View(q.requantise(ctx.g, &n, view, |o| o % columns))])
     }
 }
 
 /// The quantisation of a QLinearMatMul: one zero point and scale per operand
 /// (per-row or per-column ones are refused) and a zero bias.
-fn quantised_operands(ctx: &Ctx<'_>, inputs: &[Value]) -> Result<QLinear> {
-    let q = QLinear::read(ctx, inputs, "QLinearMatMul")?;
-    if q.k_zero.len() != 1 || q.k_scale.len() != 1 {
-        return Err(ctx.fail("per-column zero points or scales of a quantised matrix product are not supported yet"));
+fn quantised_operands(ctx: &Ctx<'_>, inputs: &[Value], dequantised_a: bool) -> Result<QLinear> {
+    let q = QLinear::read(ctx, inputs, "QLinearMatMul", dequantised_a)?;
+    // Per-column zero points and scales: one per column of a constant second
+    // operand (its last axis, the output's last axis too).
+    let columns = inputs[1].shape().last().copied().unwrap_or(1);
+    let per_column = |v: &[f64]| v.len() == 1 || (v.len() == columns && inputs[1].as_const().is_some());
+    if !per_column(&q.k_zero) || !per_column(&q.k_scale) {
+        return Err(ctx.fail(format!(
+            "the second operand's zero points and scales must be one value, or one per column ({columns}) of a constant operand"
+        )));
     }
     let bias = inputs.get(2).and_then(Value::as_const).ok_or_else(|| ctx.fail("the bias is not constant"))?;
     if tensor_to_f64(bias).map_err(|e| ctx.fail(e.to_string()))?.iter().any(|b| *b != 0.0) {

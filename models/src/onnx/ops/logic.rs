@@ -172,12 +172,15 @@ impl Lowering for LogicLowering {
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
         let node = ctx.name().to_string();
         let op = ctx.op_name();
-        let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         if let Some(cast) = ctx.node.op_as::<Cast>() {
             let from = ctx.input_types.first().copied().unwrap_or(DatumType::F32);
             if cast_keeps_values(from, cast.to) {
                 return Ok(vec![inputs[0].clone()]);
             }
+        }
+        let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+        if let Some(cast) = ctx.node.op_as::<Cast>() {
+            let from = ctx.input_types.first().copied().unwrap_or(DatumType::F32);
             if from.is_float() && integer(cast.to).is_integer() {
                 let shape = x.shape.clone();
                 let n = super::math::Namer { name: &node, origin: &op };

@@ -317,6 +317,15 @@ pub(crate) enum Rounding {
     HalfToEven,
 }
 
+/// The nearest integer `r = x − w` (ties half up) and the rounding remainder
+/// `w = x − r ∈ [−½, ½)`, exact in integer arithmetic ([`FGraph::wrap`]).
+pub(crate) fn nearest(g: &mut FGraph, n: &Namer<'_>, x: &[Elem]) -> (View, View) {
+    let len = vec![x.len()];
+    let w = g.wrap(&n.at("frac"), n.origin, 1.0, len.clone(), x);
+    let r_rows = x.iter().zip(&w.elems).map(|(&x, &w)| AffineRow { bias: 0.0, terms: vec![(x, 1.0), (w, -1.0)] });
+    (g.affine(&n.at("nearest"), n.origin, len, r_rows.collect()), w)
+}
+
 /// Floor, Ceil and Round (ties to even) from the rounding remainder
 /// `w = x − round_half_up(x) ∈ [−½, ½)` (a [`FGraph::wrap`] of period 1, exact in
 /// integer arithmetic) and `r = x − w`:
@@ -326,9 +335,7 @@ pub(crate) enum Rounding {
 ///   `r + [w = −½]·v`.
 pub(crate) fn rounding(g: &mut FGraph, n: &Namer<'_>, kind: Rounding, shape: Vec<usize>, x: &[Elem]) -> View {
     let len = vec![x.len()];
-    let w = g.wrap(&n.at("frac"), n.origin, 1.0, len.clone(), x);
-    let r_rows = x.iter().zip(&w.elems).map(|(&x, &w)| AffineRow { bias: 0.0, terms: vec![(x, 1.0), (w, -1.0)] });
-    let r = g.affine(&n.at("nearest"), n.origin, len.clone(), r_rows.collect());
+    let (r, w) = nearest(g, n, x);
     let (correction, weight) = match kind {
         Rounding::Floor => {
             let neg = scaled(g, n, "neg_frac", &w.elems, -1.0, 0.0);

@@ -5,6 +5,7 @@ mod binary;
 mod conv;
 mod data_movement;
 mod deconv;
+pub(crate) mod dynamic_quant;
 mod einsum;
 mod element_wise;
 mod gather;
@@ -40,6 +41,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &logic::LogicLowering,
         &binary::BinaryLowering,
         &quant::QuantLowering,
+        &dynamic_quant::DynamicQuantLowering,
         &element_wise::ElementWiseLowering,
         &sum_pool::SumPoolLowering,
         &max_pool::MaxPoolLowering,

@@ -95,13 +95,17 @@ pub(crate) struct QLinear {
     pub y_zero: f64,
     /// The output's scale.
     pub y_scale: f64,
-    /// The output type's range.
-    pub range: (f64, f64),
+    /// The output type's range; `None` for an integer accumulator (MatMulInteger,
+    /// ConvInteger: a 32-bit output, no requantisation).
+    pub range: Option<(f64, f64)>,
 }
 
 impl QLinear {
-    /// Reads the parameters of `op` (its name, for errors) from its inputs.
-    pub fn read(ctx: &Ctx<'_>, inputs: &[Value], op: &str) -> Result<QLinear> {
+    /// Reads the parameters of `op` (its name, for errors) from its inputs. With
+    /// `dequantised_x`, the first operand is already dequantised by a dynamic
+    /// quantiser ([`super::dynamic_quant`]): its zero point (computed) is not
+    /// read, and its scale is 1.
+    pub fn read(ctx: &Ctx<'_>, inputs: &[Value], op: &str, dequantised_x: bool) -> Result<QLinear> {
         let values = |i: usize, what: &str| -> Result<Vec<f64>> {
             let t =
                 inputs.get(i).and_then(Value::as_const).ok_or_else(|| ctx.fail(format!("{what} is not constant")))?;
@@ -119,12 +123,13 @@ impl QLinear {
             Ok(v[0])
         };
         let range = match ctx.node.outputs[0].fact.datum_type.unquantized() {
-            DatumType::U8 => (0.0, 255.0),
-            DatumType::I8 => (-128.0, 127.0),
+            DatumType::U8 => Some((0.0, 255.0)),
+            DatumType::I8 => Some((-128.0, 127.0)),
+            DatumType::I32 => None,
             other => return Err(ctx.fail(format!("{op} output of type {other:?}"))),
         };
         let q = QLinear {
-            x_zero: scalar(3, "the input zero point")?,
+            x_zero: if dequantised_x { 0.0 } else { scalar(3, "the input zero point")? },
             x_scale: scalar(4, "the input scale")?,
             k_zero: values(5, "the kernel zero point")?,
             k_scale: values(6, "the kernel scale")?,
@@ -134,6 +139,13 @@ impl QLinear {
         };
         if q.y_scale <= 0.0 || q.x_scale <= 0.0 || q.k_scale.iter().any(|s| *s <= 0.0) {
             return Err(ctx.fail("quantisation scales must be positive"));
+        }
+        if q.range.is_none()
+            && (q.y_scale != 1.0 || q.y_zero != 0.0 || q.x_scale != 1.0 || q.k_scale.iter().any(|s| *s != 1.0))
+        {
+            return Err(
+                ctx.fail(format!("{op} with a 32-bit output must have unit scales and a zero output zero point"))
+            );
         }
         Ok(q)
     }
@@ -150,11 +162,12 @@ impl QLinear {
     /// The integer sums `acc` requantised to the output type, element `i` with
     /// the kernel scale of `channel(i)`.
     pub fn requantise(&self, g: &mut FGraph, n: &Namer<'_>, acc: View, channel: impl Fn(usize) -> usize) -> View {
+        let Some(range) = self.range else { return acc };
         let multipliers: Vec<f64> = (0..acc.elems.len())
             .map(|i| self.x_scale * self.per_channel(&self.k_scale, channel(i)) / self.y_scale)
             .collect();
         let requantise = Namer { name: &n.at("requantise"), origin: n.origin };
-        quantise(g, &requantise, acc.shape, &acc.elems, &multipliers, self.y_zero, self.range)
+        quantise(g, &requantise, acc.shape, &acc.elems, &multipliers, self.y_zero, range)
     }
 
     /// `values[channel]`, or its one value.
