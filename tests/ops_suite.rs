@@ -213,6 +213,17 @@ fn remainders_are_exact_with_the_dividends_sign() {
 }
 
 #[test]
+fn remainders_by_computed_divisors_are_exact() {
+    for seed in 0..3 {
+        let case = cases::computed_remainders(80 + seed);
+        let p = prepare(case.model, case.inputs, &CompileOptions::default());
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        assert_eq!(err, 0.0, "seed {seed}: fmod of grid values by grid divisors is exact");
+        p.assert_circuit_equals_reference("Mod by computed divisors");
+    }
+}
+
+#[test]
 fn casts_to_integers_truncate_exactly() {
     for seed in 0..3 {
         let case = cases::truncating_cast(60 + seed);

@@ -270,6 +270,21 @@ pub fn remainders(seed: u64) -> Case {
     b.finish("remainders", &[y, z])
 }
 
+/// Remainders by computed divisors, positive and negative (tract's Rem: the sign
+/// of the dividend), on grid values so that the float reference is exact.
+pub fn computed_remainders(seed: u64) -> Case {
+    let mut b = Builder::new(seed);
+    let x = b.grid_input(&[2, 9], 0.25, 40);
+    let y = b.grid_input(&[2, 9], 0.25, 12);
+    let abs = b.op("abs", math::abs(), &[y]);
+    let quarter = b.scalar(0.25, 2);
+    let d = b.op("divisor", math::add(), &[abs, quarter]);
+    let positive = b.op("mod", math::rem(), &[x, d]);
+    let minus = b.op("negative_divisor", math::neg(), &[d]);
+    let negative = b.op("mod_negative_divisor", math::rem(), &[x, minus]);
+    b.finish("computed_remainders", &[positive, negative])
+}
+
 /// Max pooling with padding and stride.
 pub fn max_pool(seed: u64) -> Case {
     let mut b = Builder::new(seed);

@@ -189,6 +189,7 @@ pub fn probes() -> Vec<Probe> {
         "constant base, computed exponent",
     ));
     p.push(with_case(probe("Mod", vec![x(), floats(&[], &[2.0])], vec![("fmod", Attr::Int(1))]), "by a constant"));
+    p.push(with_case(probe("Mod", vec![x(), x()], vec![("fmod", Attr::Int(1))]), "by a computed divisor"));
     for op in ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"] {
         p.push(probe(op, vec![x(), x()], vec![]));
     }

@@ -1,6 +1,7 @@
 //! Broadcasting binary operators: Add, Sub, Mul, Div (by a constant), Max, Min,
-//! Pow with a computed exponent ([`super::math::pow`]) and Mod by a constant
-//! (tract's Rem, [`super::math::fmod`]).
+//! Pow with a computed exponent ([`super::math::pow`]) and Mod (tract's Rem, by
+//! a constant [`super::remainder::fmod`], by a computed divisor
+//! [`super::remainder::fmod_computed`]).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -27,9 +28,6 @@ impl Lowering for BinaryLowering {
         }
         if name == "Div" && !const_inputs.get(1).copied().unwrap_or(false) {
             return Err("division by a variable tensor is not supported yet".into());
-        }
-        if name == "Rem" && !const_inputs.get(1).copied().unwrap_or(false) {
-            return Err("Mod by a computed divisor is not supported yet (the divisor must be a constant)".into());
         }
         Ok(())
     }
@@ -70,21 +68,26 @@ impl Lowering for BinaryLowering {
                 super::math::pow(ctx.g, &n, shape, &pairs).map_err(|e| ctx.fail(e))?
             }
             "Rem" => {
-                let divisors: Vec<f64> = pairs
-                    .iter()
-                    .map(|(_, y)| match y {
-                        Elem::Const(d) if *d != 0.0 => Ok(*d),
-                        _ => Err(ctx.fail("Mod needs a constant, nonzero divisor")),
-                    })
-                    .collect::<Result<_>>()?;
-                let d = divisors.first().copied().unwrap_or(1.0);
-                if divisors.iter().any(|v| v.abs() != d.abs()) {
-                    return Err(
-                        ctx.fail("Mod by a tensor of different divisors is not supported yet (one constant divisor)")
-                    );
+                let n = super::math::Namer { name: &node, origin: &name };
+                let divisors: Vec<Option<f64>> =
+                    pairs.iter().map(|(_, y)| if let Elem::Const(d) = y { Some(*d) } else { None }).collect();
+                match divisors.first().copied().flatten() {
+                    // One constant divisor: exact integer arithmetic around it.
+                    Some(d) if d != 0.0 && divisors.iter().all(|v| v.is_some_and(|v| v.abs() == d.abs())) => {
+                        let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
+                        super::remainder::fmod(ctx.g, &n, shape, &x, d)
+                    }
+                    _ if divisors.contains(&Some(0.0)) => return Err(ctx.fail("Mod by zero")),
+                    // Computed divisors: an exact division per element.
+                    _ if divisors.iter().all(Option::is_none) => {
+                        super::remainder::fmod_computed(ctx.g, &n, shape, &pairs).map_err(|e| ctx.fail(e))?
+                    }
+                    _ => {
+                        return Err(ctx.fail(
+                            "Mod by a tensor of different constant divisors is not supported yet (one constant, or computed divisors)",
+                        ))
+                    }
                 }
-                let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
-                super::math::fmod(ctx.g, &super::math::Namer { name: &node, origin: &name }, shape, &x, d)
             }
             "Max" | "Min" => {
                 let kind = if name == "Max" { ReduceKind::Max } else { ReduceKind::Min };

@@ -54,13 +54,13 @@ pub(crate) fn clamp(g: &mut FGraph, n: &Namer<'_>, suffix: &str, kind: ReduceKin
 }
 
 /// Elementwise products of two lists.
-fn product(g: &mut FGraph, n: &Namer<'_>, suffix: &str, a: &[Elem], b: &[Elem]) -> View {
+pub(crate) fn product(g: &mut FGraph, n: &Namer<'_>, suffix: &str, a: &[Elem], b: &[Elem]) -> View {
     let pairs = a.iter().copied().zip(b.iter().copied()).collect();
     g.multiply(&n.at(suffix), n.origin, vec![a.len()], pairs)
 }
 
 /// `sign(x)` (a table lookup) and `|x| = max(x, −x)` of each element.
-fn sign_and_abs(g: &mut FGraph, n: &Namer<'_>, x: &[Elem]) -> (View, View) {
+pub(crate) fn sign_and_abs(g: &mut FGraph, n: &Namer<'_>, x: &[Elem]) -> (View, View) {
     let len = vec![x.len()];
     let sign = g.map(&n.at("sign"), n.origin, Func::Sign, len.clone(), x);
     let neg = scaled(g, n, "neg", x, -1.0, 0.0);
@@ -274,27 +274,6 @@ pub(crate) fn hyperbolic(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[
     let sign = if odd { -0.5 } else { 0.5 };
     let rows =
         up.elems.iter().zip(&down.elems).map(|(&u, &d)| AffineRow { bias: 0.0, terms: vec![(u, 0.5), (d, sign)] });
-    g.affine(&n.at(""), n.origin, shape, rows.collect())
-}
-
-/// `fmod(x, c)` for a constant `c ≠ 0` (C's remainder, ONNX Mod with `fmod = 1`
-/// and tract's Rem: the sign of the dividend). With `d = |c|`: `r = x − d·round(x/d)`
-/// by exact integer arithmetic ([`crate::fgraph::FOp::Wrap`]), `m = r + d·[r < 0]`
-/// in `[0, d)`, then `m − d·[x < 0]·[m ≠ 0]`.
-pub(crate) fn fmod(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], c: f64) -> View {
-    let d = c.abs();
-    let len = vec![x.len()];
-    let r = g.wrap(&n.at("wrap"), n.origin, d, len.clone(), x);
-    let neg_r = scaled(g, n, "neg_r", &r.elems, -1.0, 0.0);
-    let r_negative = g.map(&n.at("r_negative"), n.origin, Func::Positive, len.clone(), &neg_r.elems);
-    let rows =
-        r.elems.iter().zip(&r_negative.elems).map(|(&r, &b)| AffineRow { bias: 0.0, terms: vec![(r, 1.0), (b, d)] });
-    let m = g.affine(&n.at("floor_mod"), n.origin, len.clone(), rows.collect());
-    let neg_x = scaled(g, n, "neg_x", x, -1.0, 0.0);
-    let x_negative = g.map(&n.at("x_negative"), n.origin, Func::Positive, len.clone(), &neg_x.elems);
-    let m_nonzero = super::not_zero(g, &n.at("m_nonzero"), n.origin, len, &m.elems);
-    let wraps = product(g, n, "wraps", &x_negative.elems, &m_nonzero.elems);
-    let rows = m.elems.iter().zip(&wraps.elems).map(|(&m, &w)| AffineRow { bias: 0.0, terms: vec![(m, 1.0), (w, -d)] });
     g.affine(&n.at(""), n.origin, shape, rows.collect())
 }
 

@@ -19,6 +19,7 @@ mod pad;
 mod quant;
 mod recurrent;
 mod reduce;
+mod remainder;
 mod resize;
 mod rms_norm;
 mod scan;
