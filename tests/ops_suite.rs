@@ -224,6 +224,20 @@ fn remainders_by_computed_divisors_are_exact() {
 }
 
 #[test]
+fn scatters_by_computed_indices_agree_with_tract() {
+    for seed in 0..4 {
+        let case = cases::computed_scatters(90 + seed);
+        let p = prepare(case.model, case.inputs, &CompileOptions::default());
+        assert!(p.lowering_error < 1e-4, "seed {seed}: float lowering differs from tract by {}", p.lowering_error);
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        let unit = f64::powi(2.0, -(p.compiled.graph.scale as i32));
+        // Moved elements keep their quantisation (half a unit).
+        assert!(err <= unit, "seed {seed}: error {err}");
+        p.assert_circuit_equals_reference("scatters by computed indices");
+    }
+}
+
+#[test]
 fn casts_to_integers_truncate_exactly() {
     for seed in 0..3 {
         let case = cases::truncating_cast(60 + seed);

@@ -285,6 +285,33 @@ pub fn computed_remainders(seed: u64) -> Case {
     b.finish("computed_remainders", &[positive, negative])
 }
 
+/// ScatterElements (along each axis) and ScatterND by computed indices: the
+/// indices are inputs (whole numbers, made non-negative by Abs, cast to i64),
+/// the updates computed too.
+pub fn computed_scatters(seed: u64) -> Case {
+    use tract_onnx::tract_core::ops::array::{ScatterElements, ScatterNd, ScatterReduction};
+    use tract_onnx::tract_core::ops::cast::cast;
+    let mut b = Builder::new(seed);
+    let x = b.input(&[3, 4], 1.0);
+    let updates = b.input(&[3, 2], 1.0);
+    let index = |b: &mut Builder, shape: &[usize], max: i32| {
+        let raw = b.grid_input(shape, 1.0, max);
+        let whole = b.op("index_abs", math::abs(), &[raw]);
+        b.op("index_cast", cast(i64::datum_type()), &[whole])
+    };
+    let cols = index(&mut b, &[3, 2], 3);
+    let along_rows =
+        b.op("scatter_columns", ScatterElements { axis: 1, reduction: ScatterReduction::None }, &[x, cols, updates]);
+    let rows = index(&mut b, &[2, 4], 2);
+    let more = b.input(&[2, 4], 1.0);
+    let along_columns =
+        b.op("scatter_rows", ScatterElements { axis: 0, reduction: ScatterReduction::None }, &[x, rows, more]);
+    let tuples = index(&mut b, &[2, 1], 2);
+    let slices = b.input(&[2, 4], 1.0);
+    let nd = b.op("scatter_nd", ScatterNd { reduction: ScatterReduction::None }, &[x, tuples, slices]);
+    b.finish("computed_scatters", &[along_rows, along_columns, nd])
+}
+
 /// Max pooling with padding and stride.
 pub fn max_pool(seed: u64) -> Case {
     let mut b = Builder::new(seed);

@@ -7,7 +7,8 @@
 //!   ONNX).
 //! - `ScatterND` with constant indices and no reduction: each index tuple names
 //!   a slice of the data (its leading coordinates), replaced by the matching
-//!   slice of the updates.
+//!   slice of the updates;
+//! - both by computed indices: [`super::scatter`].
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::array::{CumSum, ScatterElements, ScatterNd, ScatterReduction, Trilu};
@@ -32,16 +33,10 @@ impl Lowering for ArrayLowering {
             if op.reduction != ScatterReduction::None {
                 return Err(format!("ScatterElements with reduction {:?}", op.reduction));
             }
-            if !const_inputs.get(1).copied().unwrap_or(false) {
-                return Err("ScatterElements by computed indices".into());
-            }
         }
         if let Some(op) = node.op_as::<ScatterNd>() {
             if op.reduction != ScatterReduction::None {
                 return Err(format!("ScatterND with reduction {:?}", op.reduction));
-            }
-            if !const_inputs.get(1).copied().unwrap_or(false) {
-                return Err("ScatterND by computed indices".into());
             }
         }
         Ok(())
@@ -57,14 +52,30 @@ impl Lowering for ArrayLowering {
             let k = const_ints(ctx, &inputs[1])?.first().copied().unwrap_or(0);
             trilu(&x, upper, k)
         } else if ctx.node.op_is::<ScatterNd>() {
-            let indices = const_ints(ctx, &inputs[1])?;
             let updates = inputs[2].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-            scatter_nd(ctx, x, &inputs[1].shape(), &indices, &updates)?
+            match inputs[1].as_const() {
+                Some(_) => {
+                    let indices = const_ints(ctx, &inputs[1])?;
+                    scatter_nd(ctx, x, &inputs[1].shape(), &indices, &updates)?
+                }
+                None => {
+                    let indices = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+                    super::scatter::nd(ctx, x, &indices, &updates)?
+                }
+            }
         } else {
             let axis = ctx.node.op_as::<ScatterElements>().ok_or_else(|| ctx.fail("not a ScatterElements"))?.axis;
-            let indices = const_ints(ctx, &inputs[1])?;
             let updates = inputs[2].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-            scatter(ctx, x, axis, &inputs[1].shape(), &indices, &updates)?
+            match inputs[1].as_const() {
+                Some(_) => {
+                    let indices = const_ints(ctx, &inputs[1])?;
+                    scatter(ctx, x, axis, &inputs[1].shape(), &indices, &updates)?
+                }
+                None => {
+                    let indices = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+                    super::scatter::elements(ctx, x, axis, &indices, &updates)?
+                }
+            }
         };
         Ok(vec![Value::View(view)])
     }

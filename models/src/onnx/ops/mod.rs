@@ -23,6 +23,7 @@ mod remainder;
 mod resize;
 mod rms_norm;
 mod scan;
+mod scatter;
 mod select;
 mod softmax;
 mod sum_pool;
