@@ -201,25 +201,19 @@ fn integer_kernels_are_exact_and_the_dynamic_quantiser_close() {
     }
 }
 
+/// Mod by constants and by computed divisors, on grid values: exact.
 #[test]
 fn remainders_are_exact_with_the_dividends_sign() {
-    for seed in 0..3 {
-        let case = cases::remainders(70 + seed);
-        let p = prepare(case.model, case.inputs, &CompileOptions::default());
-        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
-        assert_eq!(err, 0.0, "seed {seed}: fmod of grid values is exact");
-        p.assert_circuit_equals_reference("Mod by constants");
-    }
-}
-
-#[test]
-fn remainders_by_computed_divisors_are_exact() {
-    for seed in 0..3 {
-        let case = cases::computed_remainders(80 + seed);
-        let p = prepare(case.model, case.inputs, &CompileOptions::default());
-        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
-        assert_eq!(err, 0.0, "seed {seed}: fmod of grid values by grid divisors is exact");
-        p.assert_circuit_equals_reference("Mod by computed divisors");
+    let kinds: [(&str, fn(u64) -> cases::Case); 2] =
+        [("Mod by constants", cases::remainders), ("Mod by computed divisors", cases::computed_remainders)];
+    for (what, make) in kinds {
+        for seed in 0..3 {
+            let case = make(70 + seed);
+            let p = prepare(case.model, case.inputs, &CompileOptions::default());
+            let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+            assert_eq!(err, 0.0, "{what}, seed {seed}: fmod of grid values is exact");
+            p.assert_circuit_equals_reference(what);
+        }
     }
 }
 
