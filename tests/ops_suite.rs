@@ -204,7 +204,8 @@ fn integer_kernels_are_exact_and_the_dynamic_quantiser_close() {
 /// Mod by constants and by computed divisors, on grid values: exact.
 #[test]
 fn remainders_are_exact_with_the_dividends_sign() {
-    let kinds: [(&str, fn(u64) -> cases::Case); 2] =
+    type Make = fn(u64) -> cases::Case;
+    let kinds: [(&str, Make); 2] =
         [("Mod by constants", cases::remainders), ("Mod by computed divisors", cases::computed_remainders)];
     for (what, make) in kinds {
         for seed in 0..3 {
