@@ -232,6 +232,46 @@ fn scatters_by_computed_indices_agree_with_tract() {
     }
 }
 
+/// LpPool, which tract cannot load, is rewritten before loading into
+/// `(k · AveragePool(|x|^p))^(1/p)`: checked against LpPool computed here from
+/// its definition, then through the integer reference and the circuit.
+#[test]
+fn lp_pool_is_rewritten_to_its_definition() {
+    use zkinfer_models::onnx::probe::{load, probes};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    // (case, p, kernel, stride, pad) on the probe's [1, 2, 4, 4] input.
+    for (case, p, k, stride, pad) in [("", 2, 2, 1, 0), ("p = 3, stride 2, padded", 3, 3, 2, 1)] {
+        let probe = probes().into_iter().find(|q| q.op == "LpPool" && q.case == case).expect("probe");
+        let (model, lens) = load(&probe).expect("loads");
+        let x: Vec<f64> = (0..lens[0]).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let side = 4i64;
+        let out = (side + 2 * pad - k) / stride + 1;
+        let mut want = Vec::new();
+        for c in 0..2 {
+            for oy in 0..out {
+                for ox in 0..out {
+                    let mut sum = 0.0;
+                    for dy in 0..k {
+                        for dx in 0..k {
+                            let (y, xx) = (oy * stride - pad + dy, ox * stride - pad + dx);
+                            if (0..side).contains(&y) && (0..side).contains(&xx) {
+                                sum += x[(c * 16 + y * 4 + xx) as usize].abs().powi(p);
+                            }
+                        }
+                    }
+                    want.push(sum.powf(1.0 / f64::from(p)));
+                }
+            }
+        }
+        let prepared = prepare(model, vec![x], &CompileOptions::default());
+        let tract = prepared.reference.concat();
+        assert!(max_diff(std::slice::from_ref(&tract), &[want]) < 1e-5, "{case}: the rewrite is not LpPool");
+        let err = max_diff(&[prepared.integer_outputs()], &[tract]);
+        assert!(err < 2e-2, "{case}: integer reference error {err}");
+        prepared.assert_circuit_equals_reference("LpPool");
+    }
+}
+
 #[test]
 fn casts_to_integers_truncate_exactly() {
     for seed in 0..3 {

@@ -211,6 +211,19 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe("MaxPool", vec![var(&IMAGE)], vec![("kernel_shape", Attr::Ints(vec![2, 2]))]));
     p.push(probe("AveragePool", vec![var(&IMAGE)], vec![("kernel_shape", Attr::Ints(vec![2, 2]))]));
     p.push(probe("LpPool", vec![var(&IMAGE)], vec![("kernel_shape", Attr::Ints(vec![2, 2]))]));
+    p.push(with_case(
+        probe(
+            "LpPool",
+            vec![var(&IMAGE)],
+            vec![
+                ("kernel_shape", Attr::Ints(vec![3, 3])),
+                ("p", Attr::Int(3)),
+                ("strides", Attr::Ints(vec![2, 2])),
+                ("pads", Attr::Ints(vec![1, 1, 1, 1])),
+            ],
+        ),
+        "p = 3, stride 2, padded",
+    ));
     for op in ["GlobalAveragePool", "GlobalMaxPool"] {
         p.push(probe(op, vec![var(&IMAGE)], vec![]));
     }
