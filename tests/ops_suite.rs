@@ -111,6 +111,10 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
         ("Gelu", "tanh"),
         ("GroupNormalization", ""),
         ("RMSNormalization", ""),
+        ("DFT", "real signal"),
+        ("DFT", "inverse, complex"),
+        ("DFT", "one-sided"),
+        ("STFT", ""),
     ];
     for (op, case) in wanted {
         let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");

@@ -8,6 +8,7 @@ mod deconv;
 pub(crate) mod dynamic_quant;
 mod einsum;
 mod element_wise;
+mod fft;
 mod gather;
 mod geometry;
 mod logic;
@@ -57,6 +58,8 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &upsample::UpsampleLowering,
         &resize::ResizeLowering,
         &lrn::LrnLowering,
+        &fft::FftLowering,
+        &fft::StftLowering,
         &one_hot::OneHotLowering,
         &topk::TopkLowering,
         &gather::GatherLowering,
