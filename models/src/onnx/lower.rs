@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use tract_onnx::prelude::*;
 
 use super::ops::registry;
-use super::value::Value;
+use super::value::{Dynamic, Value};
 use crate::error::{Error, Result, UnsupportedOp};
 use crate::fgraph::{FGraph, View};
 
@@ -238,7 +238,7 @@ fn lower_nodes(g: &mut FGraph, model: &TypedModel, values: &mut HashMap<OutletId
                     .ok_or_else(|| graph_err(&node.name, &op_name, "no lowering".into()))?;
                 let mut ctx = Ctx { g, node, out_shapes, input_types: input_types(model, node) };
                 let out = match dynamic_input(*lowering, &inputs) {
-                    Some(slot) => pass_dynamic(*lowering, &mut ctx, &inputs, slot)?,
+                    Some((slot, d)) => pass_dynamic(*lowering, &mut ctx, &inputs, slot, d)?,
                     None => lowering.lower(&mut ctx, &inputs)?,
                 };
                 for (slot, v) in out.iter().enumerate() {
@@ -260,20 +260,25 @@ fn lower_nodes(g: &mut FGraph, model: &TypedModel, values: &mut HashMap<OutletId
 
 /// The one computed input of an element-moving operator, when it is a
 /// [`Value::Dynamic`].
-fn dynamic_input(lowering: &dyn Lowering, inputs: &[Value]) -> Option<usize> {
+fn dynamic_input<'v>(lowering: &dyn Lowering, inputs: &'v [Value]) -> Option<(usize, &'v Dynamic)> {
     if !lowering.moves_elements() {
         return None;
     }
     let mut computed = inputs.iter().enumerate().filter(|(_, v)| v.as_const().is_none());
     match (computed.next(), computed.next()) {
-        (Some((slot, Value::Dynamic(_))), None) => Some(slot),
+        (Some((slot, Value::Dynamic(d))), None) => Some((slot, d)),
         _ => None,
     }
 }
 
-/// Applies an element-moving operator to each view of the dynamic input `slot`.
-fn pass_dynamic(lowering: &dyn Lowering, ctx: &mut Ctx<'_>, inputs: &[Value], slot: usize) -> Result<Vec<Value>> {
-    let Value::Dynamic(d) = &inputs[slot] else { return Err(ctx.fail("not a dynamic input")) };
+/// Applies an element-moving operator to each view of `d`, the input `slot`.
+fn pass_dynamic(
+    lowering: &dyn Lowering,
+    ctx: &mut Ctx<'_>,
+    inputs: &[Value],
+    slot: usize,
+    d: &Dynamic,
+) -> Result<Vec<Value>> {
     let mut moved = Vec::new();
     for view in d.views() {
         let mut plain = inputs.to_vec();

@@ -143,6 +143,14 @@ pub(crate) fn strides(shape: &[usize]) -> Vec<usize> {
     s
 }
 
+/// The row-major offset, in data of strides `data_strides`, of the coordinates
+/// of element `flat` of an index tensor of shape `idx_shape`, leaving out axis
+/// `axis` (GatherElements and ScatterElements put the index there).
+pub(crate) fn offset_off_axis(flat: usize, idx_shape: &[usize], data_strides: &[usize], axis: usize) -> usize {
+    let is = strides(idx_shape);
+    (0..idx_shape.len()).filter(|&d| d != axis).map(|d| ((flat / is[d]) % idx_shape[d]) * data_strides[d]).sum()
+}
+
 /// Numpy broadcasting of two shapes, or `None` when incompatible.
 pub(crate) fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let rank = a.len().max(b.len());

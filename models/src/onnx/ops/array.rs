@@ -14,7 +14,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::array::{CumSum, ScatterElements, ScatterNd, ScatterReduction, Trilu};
 
 use super::super::lower::{Ctx, Lowering};
-use super::super::value::{strides, tensor_to_f64, Value};
+use super::super::value::{offset_off_axis, strides, tensor_to_f64, Value};
 use crate::error::Result;
 use crate::fgraph::{AffineRow, Elem, View};
 
@@ -135,16 +135,14 @@ fn scatter(
     indices: &[i64],
     updates: &View,
 ) -> Result<View> {
-    let (ds, is) = (strides(&x.shape), strides(idx_shape));
+    let ds = strides(&x.shape);
     let len = x.shape[axis] as i64;
     for (flat, (&index, &update)) in indices.iter().zip(&updates.elems).enumerate() {
         let index = if index < 0 { index + len } else { index };
         if !(0..len).contains(&index) {
             return Err(ctx.fail(format!("index {index} is outside 0..{len}")));
         }
-        let target: usize = (0..idx_shape.len())
-            .map(|d| if d == axis { index as usize * ds[d] } else { ((flat / is[d]) % idx_shape[d]) * ds[d] })
-            .sum();
+        let target = offset_off_axis(flat, idx_shape, &ds, axis) + index as usize * ds[axis];
         x.elems[target] = update;
     }
     Ok(x)

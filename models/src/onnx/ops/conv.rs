@@ -83,12 +83,9 @@ impl Lowering for ConvLowering {
     fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
         let Some(conv) = node.op_as::<Conv>() else { return Err("not a Conv".into()) };
         if conv.q_params.is_some() {
-            // QLinearConv: x, kernel, bias, then x0, x_scale, k0, k_scale, y0, y_scale.
-            // ConvInteger of a dynamically quantised input (a 32-bit output) reads
-            // the quantiser's computed zero point.
-            let dynamic = node.outputs[0].fact.datum_type.unquantized() == DatumType::I32;
-            let constant = |i: usize| const_inputs.get(i).copied().unwrap_or(false) || (dynamic && i == 3);
-            if const_inputs.len() != 9 || !(1..9).all(constant) {
+            // QLinearConv and ConvInteger: x, kernel, bias, then x0, x_scale, k0,
+            // k_scale, y0, y_scale.
+            if !QLinear::constant_parameters(node, const_inputs, 1) {
                 return Err("QLinearConv needs a constant kernel, bias, zero points and scales".into());
             }
             if const_inputs[0] {

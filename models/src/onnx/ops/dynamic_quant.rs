@@ -95,12 +95,8 @@ fn quantise(g: &mut FGraph, n: &Namer<'_>, x: &View) -> std::result::Result<(u32
     let (r, _) = math::nearest(g, &Namer { name: &n.at("round"), origin: n.origin }, &t.elems);
     let low = math::scaled(g, n, "low", &[zero], -1.0, 0.0).elems[0];
     let high = math::scaled(g, n, "high", &[zero], -1.0, 255.0).elems[0];
-    let bounded = |g: &mut FGraph, suffix: &str, kind: ReduceKind, v: &[Elem], bound: Elem| {
-        let sets = v.iter().map(|&e| vec![e, bound]).collect();
-        g.reduce(&n.at(suffix), n.origin, kind, len.clone(), sets)
-    };
-    let u = bounded(g, "at_least_low", ReduceKind::Max, &r.elems, low);
-    let u = bounded(g, "centred", ReduceKind::Min, &u.elems, high);
+    let u = math::clamp_to(g, n, "at_least_low", ReduceKind::Max, &r.elems, low);
+    let u = math::clamp_to(g, n, "centred", ReduceKind::Min, &u.elems, high);
     // q = u + z; (q − z)·s = x + (u − t)·R/255
     let q_rows = u.elems.iter().map(|&e| AffineRow { bias: 0.0, terms: vec![(e, 1.0), (zero, 1.0)] }).collect();
     let q = g.affine(&n.at("quantised"), n.origin, len.clone(), q_rows);

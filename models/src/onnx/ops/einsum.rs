@@ -34,12 +34,9 @@ impl Lowering for EinSumLowering {
     fn supports(&self, node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
         let Some(op) = node.op_as::<EinSum>() else { return Err("not an EinSum".into()) };
         if op.q_params.is_some() {
-            // QLinearMatMul: a, b, bias, then a0, a_scale, b0, b_scale, y0, y_scale.
-            // MatMulInteger of a dynamically quantised `a` (a 32-bit output) reads
-            // the quantiser's computed zero point.
-            let dynamic = node.outputs[0].fact.datum_type.unquantized() == DatumType::I32;
-            let constant = |i: usize| const_inputs.get(i).copied().unwrap_or(false) || (dynamic && i == 3);
-            if const_inputs.len() != 9 || !(2..9).all(constant) {
+            // QLinearMatMul and MatMulInteger: a, b, bias, then a0, a_scale, b0,
+            // b_scale, y0, y_scale.
+            if !QLinear::constant_parameters(node, const_inputs, 2) {
                 return Err("a quantised matrix product needs constant zero points and scales".into());
             }
             return Ok(());
@@ -112,7 +109,7 @@ impl Lowering for EinSumLowering {
         }
         let inputs = inputs.as_slice();
         let quantised = match op.q_params {
-            Some(_) => Some(quantised_operands(ctx, inputs, dynamic.is_some())?),
+            Some(_) => Some(quantised_operands(ctx, inputs, dynamic.is_some(), columns)?),
             None => None,
         };
         let zero = |operand: usize| quantised.as_ref().map_or(0.0, |q| [q.x_zero, q.k_zero[0]][operand]);
@@ -195,13 +192,11 @@ impl Lowering for EinSumLowering {
     }
 }
 
-/// The quantisation of a QLinearMatMul: one zero point and scale per operand
-/// (per-row or per-column ones are refused) and a zero bias.
-fn quantised_operands(ctx: &Ctx<'_>, inputs: &[Value], dequantised_a: bool) -> Result<QLinear> {
+/// The quantisation of a QLinearMatMul (or MatMulInteger): one zero point and
+/// scale for the first operand, one or one per output column (`columns`) for a
+/// constant second operand, and a zero bias.
+fn quantised_operands(ctx: &Ctx<'_>, inputs: &[Value], dequantised_a: bool, columns: usize) -> Result<QLinear> {
     let q = QLinear::read(ctx, inputs, "QLinearMatMul", dequantised_a)?;
-    // Per-column zero points and scales: one per column of a constant second
-    // operand (its last axis, the output's last axis too).
-    let columns = inputs[1].shape().last().copied().unwrap_or(1);
     let per_column = |v: &[f64]| v.len() == 1 || (v.len() == columns && inputs[1].as_const().is_some());
     if !per_column(&q.k_zero) || !per_column(&q.k_scale) {
         return Err(ctx.fail(format!(

@@ -19,7 +19,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::array::{Gather, GatherElements};
 
 use super::super::lower::{Ctx, Lowering};
-use super::super::value::{strides, tensor_to_f64, Value};
+use super::super::value::{offset_off_axis, strides, tensor_to_f64, Value};
 use super::data_movement::DataMovementLowering;
 use crate::error::Result;
 use crate::fgraph::{AffineRow, Elem, View};
@@ -115,15 +115,11 @@ fn gather_picks(data: &[usize], axis: usize, idx_shape: &[usize], idx: &[Elem]) 
 /// GatherElements: output shaped like the indices, each reading the data at its
 /// own coordinates with the axis coordinate replaced by its index.
 fn elements_picks(data: &[usize], axis: usize, idx_shape: &[usize], idx: &[Elem]) -> (Vec<Pick>, Vec<usize>) {
-    let (ds, is) = (strides(data), strides(idx_shape));
+    let ds = strides(data);
     let picks = idx
         .iter()
         .enumerate()
-        .map(|(flat, &index)| {
-            let base =
-                (0..idx_shape.len()).filter(|&d| d != axis).map(|d| ((flat / is[d]) % idx_shape[d]) * ds[d]).sum();
-            Pick { index, base, stride: ds[axis] }
-        })
+        .map(|(flat, &index)| Pick { index, base: offset_off_axis(flat, idx_shape, &ds, axis), stride: ds[axis] })
         .collect();
     (picks, idx_shape.to_vec())
 }

@@ -174,13 +174,12 @@ impl Lowering for LogicLowering {
         let op = ctx.op_name();
         if let Some(cast) = ctx.node.op_as::<Cast>() {
             let from = ctx.input_types.first().copied().unwrap_or(DatumType::F32);
+            // Before reading the input as elements: a value-keeping cast passes
+            // any value through, a dynamic quantiser's too.
             if cast_keeps_values(from, cast.to) {
                 return Ok(vec![inputs[0].clone()]);
             }
-        }
-        let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-        if let Some(cast) = ctx.node.op_as::<Cast>() {
-            let from = ctx.input_types.first().copied().unwrap_or(DatumType::F32);
+            let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
             if from.is_float() && integer(cast.to).is_integer() {
                 let shape = x.shape.clone();
                 let n = super::math::Namer { name: &node, origin: &op };
@@ -192,6 +191,7 @@ impl Lowering for LogicLowering {
             let shape = x.shape.clone();
             return Ok(vec![Value::View(not_zero(ctx.g, &node, &op, shape, &x.elems))]);
         }
+        let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         if NOT.contains(&op.as_str()) {
             let shape = x.shape.clone();
             return Ok(vec![Value::View(negation(ctx.g, &node, &op, shape, &x.elems))]);

@@ -49,7 +49,12 @@ pub(crate) fn scaled(g: &mut FGraph, n: &Namer<'_>, suffix: &str, x: &[Elem], w:
 
 /// `max(x, k)` (or `min`) for each element.
 pub(crate) fn clamp(g: &mut FGraph, n: &Namer<'_>, suffix: &str, kind: ReduceKind, x: &[Elem], k: f64) -> View {
-    let sets = x.iter().map(|&e| vec![e, Elem::Const(k)]).collect();
+    clamp_to(g, n, suffix, kind, x, Elem::Const(k))
+}
+
+/// `max(x, bound)` (or `min`) for each element, the bound a constant or computed.
+pub(crate) fn clamp_to(g: &mut FGraph, n: &Namer<'_>, suffix: &str, kind: ReduceKind, x: &[Elem], bound: Elem) -> View {
+    let sets = x.iter().map(|&e| vec![e, bound]).collect();
     g.reduce(&n.at(suffix), n.origin, kind, vec![x.len()], sets)
 }
 

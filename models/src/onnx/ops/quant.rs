@@ -101,6 +101,17 @@ pub(crate) struct QLinear {
 }
 
 impl QLinear {
+    /// The support check of tract's quantised Conv and EinSum (inputs `x, k, bias,
+    /// x0, x_scale, k0, k_scale, y0, y_scale`): inputs `first..` must be
+    /// constants, except the input zero point of an integer product with a
+    /// 32-bit output (MatMulInteger, ConvInteger), which a dynamic quantiser
+    /// computes ([`super::dynamic_quant`]).
+    pub fn constant_parameters(node: &TypedNode, const_inputs: &[bool], first: usize) -> bool {
+        let accumulator = node.outputs[0].fact.datum_type.unquantized() == DatumType::I32;
+        let constant = |i: usize| const_inputs.get(i).copied().unwrap_or(false) || (accumulator && i == 3);
+        const_inputs.len() == 9 && (first..9).all(constant)
+    }
+
     /// Reads the parameters of `op` (its name, for errors) from its inputs. With
     /// `dequantised_x`, the first operand is already dequantised by a dynamic
     /// quantiser ([`super::dynamic_quant`]): its zero point (computed) is not

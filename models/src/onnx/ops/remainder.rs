@@ -14,13 +14,10 @@ use crate::func::Func;
 pub(crate) fn fmod(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], c: f64) -> View {
     let d = c.abs();
     let len = vec![x.len()];
-    let r = g.wrap(&n.at("wrap"), n.origin, d, len.clone(), x);
-    let neg_r = scaled(g, n, "neg_r", &r.elems, -1.0, 0.0);
-    let r_negative = g.map(&n.at("r_negative"), n.origin, Func::Positive, len.clone(), &neg_r.elems);
-    let rows =
-        r.elems.iter().zip(&r_negative.elems).map(|(&r, &b)| AffineRow { bias: 0.0, terms: vec![(r, 1.0), (b, d)] });
-    let m = g.affine(&n.at("floor_mod"), n.origin, len, rows.collect());
-    with_dividend_sign(g, n, shape, x, &m.elems, &vec![Elem::Const(d); x.len()])
+    let r = g.wrap(&n.at("wrap"), n.origin, d, len, x);
+    let d = vec![Elem::Const(d); x.len()];
+    let m = floor_remainder(g, n, &r.elems, &d);
+    with_dividend_sign(g, n, shape, x, &m.elems, &d)
 }
 
 /// `fmod(x, y)` for a computed divisor `y` (the same remainder as [`fmod`]).
@@ -47,14 +44,19 @@ pub(crate) fn fmod_computed(
     let whole = rounding(g, &Namer { name: &n.at("whole"), origin: n.origin }, Rounding::Floor, len.clone(), &q.elems);
     let multiple = product(g, n, "multiple", &whole.elems, &d);
     let rows = x.iter().zip(&multiple.elems).map(|(&x, &k)| AffineRow { bias: 0.0, terms: vec![(x, 1.0), (k, -1.0)] });
-    let r = g.affine(&n.at("r"), n.origin, len.clone(), rows.collect());
-    let neg_r = scaled(g, n, "neg_r", &r.elems, -1.0, 0.0);
-    let r_negative = g.map(&n.at("r_negative"), n.origin, Func::Positive, len.clone(), &neg_r.elems);
-    let carry = product(g, n, "carry", &r_negative.elems, &d);
-    let rows =
-        r.elems.iter().zip(&carry.elems).map(|(&r, &c)| AffineRow { bias: 0.0, terms: vec![(r, 1.0), (c, 1.0)] });
-    let m = g.affine(&n.at("floor_mod"), n.origin, len, rows.collect());
+    let r = g.affine(&n.at("r"), n.origin, len, rows.collect());
+    let m = floor_remainder(g, n, &r.elems, &d);
     Ok(with_dividend_sign(g, n, shape, &x, &m.elems, &d))
+}
+
+/// The floor remainder in `[0, d)` from `r ∈ [−d, d)`: `r + d·[r < 0]`.
+fn floor_remainder(g: &mut FGraph, n: &Namer<'_>, r: &[Elem], d: &[Elem]) -> View {
+    let len = vec![r.len()];
+    let neg_r = scaled(g, n, "neg_r", r, -1.0, 0.0);
+    let r_negative = g.map(&n.at("r_negative"), n.origin, Func::Positive, len.clone(), &neg_r.elems);
+    let carry = product(g, n, "carry", &r_negative.elems, d);
+    let rows = r.iter().zip(&carry.elems).map(|(&r, &c)| AffineRow { bias: 0.0, terms: vec![(r, 1.0), (c, 1.0)] });
+    g.affine(&n.at("floor_mod"), n.origin, len, rows.collect())
 }
 
 /// The remainder with the dividend's sign from the floor remainder `m ∈ [0, d)`:

@@ -10,7 +10,7 @@
 //! wins, as in tract (ONNX leaves duplicates undefined without a reduction).
 
 use super::super::lower::Ctx;
-use super::super::value::strides;
+use super::super::value::{offset_off_axis, strides};
 use crate::error::Result;
 use crate::fgraph::{AffineRow, Elem, View};
 use crate::func::Func;
@@ -29,7 +29,7 @@ struct Write {
 /// ScatterElements along `axis`: update `u` lands at its own coordinates with
 /// the axis coordinate replaced by its index.
 pub(crate) fn elements(ctx: &mut Ctx<'_>, x: View, axis: usize, indices: &View, updates: &View) -> Result<View> {
-    let (ds, is) = (strides(&x.shape), strides(&indices.shape));
+    let ds = strides(&x.shape);
     let len = x.shape[axis];
     let writes = indices
         .elems
@@ -37,10 +37,7 @@ pub(crate) fn elements(ctx: &mut Ctx<'_>, x: View, axis: usize, indices: &View, 
         .zip(&updates.elems)
         .enumerate()
         .map(|(flat, (&key, &value))| {
-            let base: usize = (0..indices.shape.len())
-                .filter(|&d| d != axis)
-                .map(|d| ((flat / is[d]) % indices.shape[d]) * ds[d])
-                .sum();
+            let base = offset_off_axis(flat, &indices.shape, &ds, axis);
             Write { key, values: vec![value], candidates: (0..len).map(|j| (j as f64, base + j * ds[axis])).collect() }
         })
         .collect();
@@ -101,8 +98,10 @@ fn scatter(ctx: &mut Ctx<'_>, mut x: View, writes: Vec<Write>) -> Result<View> {
         .collect();
     let offsets = ctx.g.affine(&format!("{name}.offset"), &origin, vec![comparisons], offsets);
     let hits = ctx.g.map(&format!("{name}.hit"), &origin, Func::IsZero, vec![comparisons], &offsets.elems);
-    // (position, hit, value) for every element a write may change.
-    let mut changes = Vec::new();
+    // Later writes win (as tract does): each position's changes `(hit, value)`
+    // in write order; round `r` applies each position's `r`-th change to its
+    // current value.
+    let mut per_position: Vec<Vec<(Elem, Elem)>> = vec![Vec::new(); x.elems.len()];
     let mut hit = hits.elems.iter();
     for w in &writes {
         for &(_, start) in &w.candidates {
@@ -112,16 +111,9 @@ fn scatter(ctx: &mut Ctx<'_>, mut x: View, writes: Vec<Write>) -> Result<View> {
                 if position >= x.elems.len() {
                     return Err(ctx.fail(format!("position {position} is outside the data")));
                 }
-                changes.push((position, h, value));
+                per_position[position].push((h, value));
             }
         }
-    }
-    // Later writes win (as tract does): the changes to a position apply in
-    // write order, round `r` applying each position's `r`-th change to its
-    // current value.
-    let mut per_position: Vec<Vec<(Elem, Elem)>> = vec![Vec::new(); x.elems.len()];
-    for &(p, h, value) in &changes {
-        per_position[p].push((h, value));
     }
     let rounds = per_position.iter().map(Vec::len).max().unwrap_or(0);
     for round in 0..rounds {
