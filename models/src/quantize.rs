@@ -16,6 +16,45 @@ use crate::ir::{live_nodes, Csr, Graph, Input, Linear, Node, Op, Operand, Output
 /// Largest integer weight kept at scale 0 (beyond it, weights are treated as fractional).
 const MAX_INTEGER_WEIGHT: f64 = (1u64 << 24) as f64;
 
+/// A row of a linear map whose weights are all below `2^-PRECISE_BELOW` in
+/// magnitude is a precise row ([`precise_bits`]). The choice depends on the
+/// weights alone, not on the scale, so that the graph's structure (and with it
+/// the circuit layout) is the same at every scale.
+const PRECISE_BELOW: i32 = 8;
+
+/// Significant bits a precise row's largest weight is given (at most the
+/// scale's worth of extra bits).
+const PRECISE_TARGET: f64 = 10.0;
+
+/// For a row whose largest weight is `w_max`: `None` for an ordinary row, or
+/// the extra fractional bits `k ≤ scale` of a precise row (possibly 0 at a
+/// high scale).
+///
+/// Precise rows (a standard scaler's `1/σ` for a feature measured in
+/// thousands, composed with the next layer's weights, say) are computed at
+/// scale `scale + k` and brought back by a second rescale: per-row weight
+/// precision for the price of one more rescale of those rows only.
+pub fn precise_bits(w_max: f64, scale: u32) -> Option<u32> {
+    if w_max <= 0.0 || !w_max.is_finite() || w_max >= f64::powi(2.0, -PRECISE_BELOW) {
+        return None;
+    }
+    let bits = w_max.log2() + f64::from(scale);
+    Some((PRECISE_TARGET - bits).ceil().clamp(0.0, f64::from(scale)) as u32)
+}
+
+/// Where each float element lives in the IR: the IR node of each float node,
+/// and the elements moved elsewhere (precise rows).
+struct Placement {
+    node: Vec<u32>,
+    moved: HashMap<Ref, Ref>,
+}
+
+impl Placement {
+    fn get(&self, r: Ref) -> Ref {
+        self.moved.get(&r).copied().unwrap_or(Ref { node: self.node[r.node as usize], index: r.index })
+    }
+}
+
 fn q(x: f64, scale: u32, what: impl FnOnce() -> String) -> Result<i64> {
     quantize(x, scale).ok_or_else(|| Error::Quantize { what: what(), value: x, scale })
 }
@@ -24,9 +63,9 @@ fn q(x: f64, scale: u32, what: impl FnOnce() -> String) -> Result<i64> {
 pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
     let mut nodes: Vec<Node> = Vec::with_capacity(g.nodes.len());
     // float node -> IR node holding its (rescaled) outputs
-    let mut map: Vec<u32> = Vec::with_capacity(g.nodes.len());
-    let remap = |map: &Vec<u32>, r: Ref| Ref { node: map[r.node as usize], index: r.index };
-    for fnode in &g.nodes {
+    let mut map = Placement { node: Vec::with_capacity(g.nodes.len()), moved: HashMap::new() };
+    let remap = |map: &Placement, r: Ref| map.get(r);
+    for (f, fnode) in g.nodes.iter().enumerate() {
         let name = fnode.name.clone();
         let origin = fnode.origin.clone();
         let shape = vec![fnode.len];
@@ -42,17 +81,37 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 let integral = l.params.is_none()
                     && l.terms.items.iter().all(|(_, w)| w.fract() == 0.0 && w.abs() <= MAX_INTEGER_WEIGHT);
                 let (w_scale, b_scale) = if integral { (0, scale) } else { (scale, 2 * scale) };
+                // Extra fractional bits per row (fixed weights only: hidden
+                // weights must not show their size in the circuit).
+                let extra: Vec<Option<u32>> = l
+                    .terms
+                    .rows()
+                    .map(|row| {
+                        let w_max = row.iter().fold(0.0f64, |m, (_, w)| m.max(w.abs()));
+                        if integral || l.params.is_some() {
+                            None
+                        } else {
+                            precise_bits(w_max, scale)
+                        }
+                    })
+                    .collect();
                 let mut terms = Csr::new();
-                for row in l.terms.rows() {
+                for (row, k) in l.terms.rows().zip(&extra) {
+                    let k = k.unwrap_or(0);
                     let mut qrow = Vec::with_capacity(row.len());
                     // Weights that round to zero stay, so that the graph's structure
                     // (and with it the circuit layout) does not depend on the scale.
                     for &(r, w) in row {
-                        qrow.push((remap(&map, r), q(w, w_scale, || what("a weight"))?));
+                        qrow.push((remap(&map, r), q(w, w_scale + k, || what("a weight"))?));
                     }
                     terms.push_row(qrow);
                 }
-                let bias = l.bias.iter().map(|&b| q(b, b_scale, || what("a bias"))).collect::<Result<Vec<_>>>()?;
+                let bias = l
+                    .bias
+                    .iter()
+                    .zip(&extra)
+                    .map(|(&b, k)| q(b, b_scale + k.unwrap_or(0), || what("a bias")))
+                    .collect::<Result<Vec<_>>>()?;
                 nodes.push(Node {
                     name: name.clone(),
                     origin: origin.clone(),
@@ -62,14 +121,43 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 if !integral {
                     let lin = (nodes.len() - 1) as u32;
                     nodes.push(Node {
-                        name,
-                        origin,
+                        name: name.clone(),
+                        origin: origin.clone(),
                         shape,
                         op: Op::Rescale {
                             src: (0..fnode.len).map(|i| Ref::new(lin as usize, i)).collect(),
                             relu: false,
                         },
                     });
+                    let precise: Vec<(usize, u32)> =
+                        extra.iter().enumerate().filter_map(|(i, k)| k.map(|k| (i, k))).collect();
+                    if !precise.is_empty() {
+                        // The precise rows, at scale s + k, times 2^(s−k) and rescaled.
+                        let rescaled = nodes.len() - 1;
+                        let mut terms = Csr::new();
+                        for &(i, k) in &precise {
+                            terms.push_row([(Ref::new(rescaled, i), 1i64 << (scale - k))]);
+                        }
+                        let n = precise.len();
+                        let down = Op::Linear(Linear { bias: vec![0; n], terms, weight_scale: scale, params: None });
+                        let down_name = format!("{name}.precise");
+                        nodes.push(Node { name: down_name.clone(), origin: origin.clone(), shape: vec![n], op: down });
+                        let down = nodes.len() - 1;
+                        let src = (0..n).map(|j| Ref::new(down, j)).collect();
+                        nodes.push(Node {
+                            name: down_name,
+                            origin,
+                            shape: vec![n],
+                            op: Op::Rescale { src, relu: false },
+                        });
+                        let back = nodes.len() - 1;
+                        for (j, &(i, _)) in precise.iter().enumerate() {
+                            map.moved.insert(Ref::new(f, i), Ref::new(back, j));
+                        }
+                        // The node's own position stays the full-width rescale.
+                        map.node.push(rescaled as u32);
+                        continue;
+                    }
                 }
             }
             FOp::Dot { terms } => {
@@ -198,10 +286,13 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 nodes.push(Node { name, origin, shape, op: Op::Reduce { kind: *kind, sets: qsets, konst } });
             }
         }
-        map.push((nodes.len() - 1) as u32);
+        map.node.push((nodes.len() - 1) as u32);
     }
-    let inputs =
-        g.inputs.iter().map(|i| Input { name: i.name.clone(), shape: i.shape.clone(), node: map[i.node] }).collect();
+    let inputs = g
+        .inputs
+        .iter()
+        .map(|i| Input { name: i.name.clone(), shape: i.shape.clone(), node: map.node[i.node] })
+        .collect();
     // Input nodes carry the model's shape rather than a flat one.
     let mut graph = Graph { scale, nodes, inputs, outputs: Vec::new() };
     for input in &graph.inputs {
@@ -350,6 +441,44 @@ mod tests {
         let got = evaluate(&graph, &[qin]).unwrap().outputs(&graph);
         for (w, g) in want[0].iter().zip(&got) {
             assert!((w - *g as f64 / 256.0).abs() < 4.0 / 256.0, "{w} vs {g}");
+        }
+    }
+
+    #[test]
+    fn tiny_weights_get_extra_bits() {
+        assert_eq!(precise_bits(0.5, 10), None);
+        assert_eq!(precise_bits(0.004, 10), None, "not all below 2^-8");
+        assert_eq!(precise_bits(0.0005, 10), Some(10), "capped at the scale");
+        assert_eq!(precise_bits(0.0003, 12), Some(10), "0.3 bits raised to 10");
+        assert_eq!(precise_bits(0.003, 16), Some(3));
+        assert_eq!(precise_bits(0.0, 10), None);
+        // The structure does not depend on the scale.
+        assert!((1..=16).all(|s| precise_bits(0.001, s).is_some()));
+    }
+
+    #[test]
+    fn rows_of_tiny_weights_are_computed_precisely() {
+        // A standard scaler's 1/σ for a feature in the thousands, next to an
+        // ordinary row: at scale 8 the tiny weight would round to 0 units.
+        let mut g = FGraph::default();
+        let x = g.add_input("x", vec![2]);
+        let rows = vec![
+            AffineRow { bias: -0.4, terms: vec![(x.elems[0], 0.0012)] },
+            AffineRow { bias: 0.25, terms: vec![(x.elems[1], 0.75)] },
+        ];
+        let h = g.affine("scaler", "Mul", vec![2], rows);
+        g.outputs = vec![h];
+        let graph = quantize_graph(&g, 8).unwrap();
+        graph.validate().unwrap();
+        let precise: Vec<&Node> = graph.nodes.iter().filter(|n| n.name.ends_with(".precise")).collect();
+        assert_eq!(precise.len(), 2, "one extra linear map and its rescale");
+        assert!(precise.iter().all(|n| n.len() == 1), "only the tiny row is redone");
+        let input = [900.0, 0.5];
+        let want = g.outputs_of(&g.evaluate(&[input.to_vec()]));
+        let qin: Vec<i64> = input.iter().map(|v| quantize(*v, 8).unwrap()).collect();
+        let got = evaluate(&graph, &[qin]).unwrap().outputs(&graph);
+        for (w, g) in want[0].iter().zip(&got) {
+            assert!((w - *g as f64 / 256.0).abs() <= 1.0 / 256.0, "{w} vs {g}");
         }
     }
 
