@@ -140,10 +140,26 @@ fn models_with_table_lookups_and_divisions_prove_and_reject_tampering() {
 fn dynamically_quantised_model_proves_and_rejects_tampering() {
     // onnxruntime's dynamic quantisation: DynamicQuantizeLinear, ConvInteger,
     // MatMulInteger (made by scripts/make_export_patterns.py).
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/export_patterns/dynamic_quantised");
-    let (model, inputs) = load_files(&dir.join("network.onnx"), &dir.join("input.json"));
-    let proven = prove_prepared(prepare(model, inputs, &CompileOptions::default()));
-    check_honest_and_tampered(&proven, "dynamic_quantised");
+    let proven = prove_test_data("export_patterns/dynamic_quantised");
     let err = proven.prepared.compiled.settings.calibration_max_abs_error;
     assert!(err < 1e-2, "dynamic_quantised: error {err} against tract");
+}
+
+#[test]
+fn sklearn_tree_ensemble_proves_and_rejects_tampering() {
+    // A binary gradient-boosting classifier exported by skl2onnx
+    // (TreeEnsembleClassifier with a logistic output; made by
+    // scripts/make_sklearn_models.py), rewritten into comparisons and matrix
+    // products before tract loads it.
+    prove_test_data("sklearn/gradient_boosting");
+}
+
+/// Proves the model under `tests/data/<dir>` with its input, with real keys,
+/// and checks that the proof verifies and that tampering is rejected.
+fn prove_test_data(dir: &str) -> Proven {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(dir);
+    let (model, inputs) = load_files(&path.join("network.onnx"), &path.join("input.json"));
+    let proven = prove_prepared(prepare(model, inputs, &CompileOptions::default()));
+    check_honest_and_tampered(&proven, dir);
+    proven
 }

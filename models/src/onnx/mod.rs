@@ -5,7 +5,7 @@
 mod lower;
 mod ops;
 pub mod probe;
-mod rewrite;
+pub mod rewrite;
 mod value;
 
 use std::path::{Path, PathBuf};
@@ -122,7 +122,7 @@ impl OnnxModel {
         let onnx = tract_onnx::onnx();
         let not_onnx = |e: TractError| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") };
         let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(not_onnx)?;
-        rewrite::expand_unloadable(&mut proto);
+        rewrite::expand_unloadable(&mut proto)?;
         let model = onnx.model_for_proto_model(&proto).map_err(not_onnx)?;
         let first = Self::from_inference(model, path, shapes, lens);
         // Shape annotations of intermediate tensors (`value_info`, which
@@ -149,7 +149,7 @@ impl OnnxModel {
     ) -> Result<OnnxModel> {
         let path = PathBuf::from(label);
         let mut proto = proto.clone();
-        rewrite::expand_unloadable(&mut proto);
+        rewrite::expand_unloadable(&mut proto)?;
         let model =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tract_onnx::onnx().model_for_proto_model(&proto)))
                 .map_err(|_| Error::NotOnnx { path: path.clone(), message: "the ONNX importer panicked".into() })?

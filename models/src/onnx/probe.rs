@@ -732,6 +732,20 @@ pub fn support_markdown() -> String {
         let detail = r.detail.replace('|', "\\|");
         s.push_str(&format!("| {} | {} | {} | {} |\n", r.op, r.case, r.status, detail));
     }
+    s.push_str(
+        "\n## Classical machine learning (`ai.onnx.ml`)\n\n\
+         These operators, which scikit-learn (skl2onnx), XGBoost and LightGBM\n\
+         (onnxmltools) exporters write, are rewritten into the standard operators\n\
+         above before tract loads the model, following the ONNX-ML specification\n\
+         and onnxruntime; `tests/sklearn_models.rs` checks each against\n\
+         onnxruntime. Class labels must be integers, and a node that cannot be\n\
+         rewritten (PROBIT or SOFTMAX_ZERO outputs, MIN/MAX tree aggregation,\n\
+         Platt probabilities) is refused by name with the reason.\n\n\
+         | operator | becomes |\n|---|---|\n",
+    );
+    for (op, becomes) in crate::onnx::rewrite::ML_REWRITES {
+        s.push_str(&format!("| {op} | {becomes} |\n"));
+    }
     s
 }
 

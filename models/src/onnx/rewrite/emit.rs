@@ -1,0 +1,258 @@
+//! Building blocks of the graph rewrites: reading a node's attributes and
+//! emitting the standard operators that replace it.
+
+use tract_onnx::pb::attribute_proto::AttributeType;
+use tract_onnx::pb::tensor_proto::DataType;
+use tract_onnx::pb::{AttributeProto, GraphProto, NodeProto, TensorProto};
+
+use super::Refusal;
+
+/// The default-domain version assumed when a model imports none.
+pub(crate) const FALLBACK_OPSET: i64 = 13;
+
+/// A node's attributes, by name.
+pub(crate) struct Attrs<'a>(pub &'a NodeProto);
+
+impl Attrs<'_> {
+    fn get(&self, name: &str) -> Option<&AttributeProto> {
+        self.0.attribute.iter().find(|a| a.name == name)
+    }
+
+    /// An integer attribute.
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.get(name).map(|a| a.i)
+    }
+
+    /// A float attribute.
+    pub fn float(&self, name: &str) -> Option<f32> {
+        self.get(name).map(|a| a.f)
+    }
+
+    /// An integer list (empty when absent).
+    pub fn ints(&self, name: &str) -> Vec<i64> {
+        self.get(name).map(|a| a.ints.clone()).unwrap_or_default()
+    }
+
+    /// A float list, or its double-precision `NAME_as_tensor` twin (empty when
+    /// both are absent).
+    pub fn floats(&self, name: &str) -> Vec<f64> {
+        if let Some(a) = self.get(name).filter(|a| !a.floats.is_empty()) {
+            return a.floats.iter().map(|&v| f64::from(v)).collect();
+        }
+        match self.get(&format!("{name}_as_tensor")).and_then(|a| a.t.as_ref()) {
+            Some(t) => tensor_values(t),
+            None => Vec::new(),
+        }
+    }
+
+    /// A string attribute (`None` when absent).
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.get(name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
+    }
+
+    /// A string list (empty when absent).
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|a| a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The `post_transform` attribute (`NONE` when absent).
+    pub fn post_transform(&self) -> String {
+        self.string("post_transform").unwrap_or_else(|| "NONE".into())
+    }
+}
+
+/// The values of a float or double tensor attribute.
+fn tensor_values(t: &TensorProto) -> Vec<f64> {
+    if !t.double_data.is_empty() {
+        return t.double_data.clone();
+    }
+    if !t.float_data.is_empty() {
+        return t.float_data.iter().map(|&v| f64::from(v)).collect();
+    }
+    if t.data_type == DataType::Double as i32 {
+        return t
+            .raw_data
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect();
+    }
+    t.raw_data.chunks_exact(4).map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
+}
+
+/// An attribute to set on an emitted node.
+pub(crate) enum Attr {
+    /// An integer.
+    Int(i64),
+    /// An integer list.
+    Ints(Vec<i64>),
+}
+
+/// Emits the nodes and initialisers that replace one node, with names derived
+/// from the node's (unique) name.
+pub(crate) struct Emit<'a> {
+    graph: &'a mut GraphProto,
+    base: String,
+    opset: i64,
+    steps: Vec<NodeProto>,
+    count: usize,
+}
+
+impl<'a> Emit<'a> {
+    /// Starts the replacement of the node named `base` in a model whose default
+    /// domain is at version `opset`.
+    pub fn new(graph: &'a mut GraphProto, base: &str, opset: Option<i64>) -> Self {
+        Emit { graph, base: base.to_string(), opset: opset.unwrap_or(FALLBACK_OPSET), steps: Vec::new(), count: 0 }
+    }
+
+    /// The emitted nodes, in order.
+    pub fn finish(self) -> Vec<NodeProto> {
+        self.steps
+    }
+
+    fn fresh(&mut self, what: &str) -> String {
+        self.count += 1;
+        format!("{}.{what}.{}", self.base, self.count)
+    }
+
+    /// Adds `tensor` as an initializer of shape `dims` under a fresh name.
+    fn constant(&mut self, what: &str, dims: &[usize], tensor: TensorProto) -> String {
+        let name = self.fresh(what);
+        let dims = dims.iter().map(|&d| d as i64).collect();
+        self.graph.initializer.push(TensorProto { name: name.clone(), dims, ..tensor });
+        name
+    }
+
+    /// A float constant of shape `dims`.
+    pub fn floats(&mut self, what: &str, dims: &[usize], values: Vec<f32>) -> String {
+        let tensor = TensorProto { data_type: DataType::Float as i32, float_data: values, ..Default::default() };
+        self.constant(what, dims, tensor)
+    }
+
+    /// A float scalar.
+    pub fn scalar(&mut self, what: &str, value: f64) -> String {
+        self.floats(what, &[], vec![value as f32])
+    }
+
+    /// A float vector.
+    pub fn vector(&mut self, what: &str, values: &[f64]) -> String {
+        self.floats(what, &[values.len()], values.iter().map(|&v| v as f32).collect())
+    }
+
+    /// A row-major float matrix with `rows` rows.
+    pub fn matrix(&mut self, what: &str, rows: usize, values: &[f64]) -> String {
+        let cols = values.len().checked_div(rows).unwrap_or(0);
+        self.floats(what, &[rows, cols], values.iter().map(|&v| v as f32).collect())
+    }
+
+    /// An int64 constant of shape `dims`.
+    pub fn int64s(&mut self, what: &str, dims: &[usize], values: Vec<i64>) -> String {
+        let tensor = TensorProto { data_type: DataType::Int64 as i32, int64_data: values, ..Default::default() };
+        self.constant(what, dims, tensor)
+    }
+
+    /// Emits `op(inputs)` with a fresh output name and returns it.
+    pub fn op(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) -> String {
+        let out = self.fresh(&op.to_lowercase());
+        self.op_into(op, inputs, attrs, &out);
+        out
+    }
+
+    /// Emits `op(inputs)` with attributes copied from elsewhere, and returns
+    /// its output.
+    pub fn op_with(&mut self, op: &str, inputs: &[&str], attribute: Vec<AttributeProto>) -> String {
+        let out = self.fresh(&op.to_lowercase());
+        self.push(op, inputs, attribute, &out);
+        out
+    }
+
+    /// Emits `op(inputs)` writing the tensor named `output`.
+    pub fn op_into(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>, output: &str) {
+        let attribute = attrs
+            .into_iter()
+            .map(|(name, value)| match value {
+                Attr::Int(i) => {
+                    AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() }
+                }
+                Attr::Ints(ints) => {
+                    AttributeProto { name: name.into(), r#type: AttributeType::Ints as i32, ints, ..Default::default() }
+                }
+            })
+            .collect();
+        self.push(op, inputs, attribute, output);
+    }
+
+    fn push(&mut self, op: &str, inputs: &[&str], attribute: Vec<AttributeProto>, output: &str) {
+        let name = self.fresh(op);
+        self.steps.push(NodeProto {
+            op_type: op.into(),
+            name,
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.to_string()],
+            attribute,
+            ..Default::default()
+        });
+    }
+
+    /// `op(a, b)` for a binary element-wise operator.
+    pub fn binary(&mut self, op: &str, a: &str, b: &str) -> String {
+        self.op(op, &[a, b], vec![])
+    }
+
+    /// `x` cast to float.
+    pub fn cast_float(&mut self, x: &str) -> String {
+        self.op("Cast", &[x], vec![("to", Attr::Int(DataType::Float as i64))])
+    }
+
+    /// `x · m` for a constant row-major matrix `m` with `rows` rows.
+    pub fn matmul_const(&mut self, x: &str, rows: usize, m: &[f64]) -> String {
+        let m = self.matrix("weights", rows, m);
+        self.binary("MatMul", x, &m)
+    }
+
+    /// `x[..., indices]`: columns of the last axis.
+    pub fn columns(&mut self, x: &str, indices: &[i64]) -> String {
+        let idx = self.int64s("columns", &[indices.len()], indices.to_vec());
+        self.op("Gather", &[x, &idx], vec![("axis", Attr::Int(-1))])
+    }
+
+    /// A reduction over the last axis, keeping it (with `axes` as an attribute
+    /// or an input as the model's opset requires).
+    pub fn reduce_last(&mut self, op: &str, x: &str) -> String {
+        let axes_as_input = match op {
+            "ReduceSum" => self.opset >= 13,
+            _ => self.opset >= 18,
+        };
+        if axes_as_input {
+            let axes = self.int64s("axes", &[1], vec![-1]);
+            self.op(op, &[x, &axes], vec![("keepdims", Attr::Int(1))])
+        } else {
+            self.op(op, &[x], vec![("axes", Attr::Ints(vec![-1])), ("keepdims", Attr::Int(1))])
+        }
+    }
+
+    /// The node's output number `i`, if it is used (ONNX leaves unused optional
+    /// outputs empty).
+    pub fn output(node: &NodeProto, i: usize) -> Option<&str> {
+        node.output.get(i).map(String::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// The node's input number `i`.
+    pub fn input(node: &NodeProto, i: usize) -> std::result::Result<&str, Refusal> {
+        node.input.get(i).map(String::as_str).filter(|s| !s.is_empty()).ok_or_else(|| format!("input {i} is missing"))
+    }
+
+    /// The rank of a constant input (an initializer), if it is one.
+    pub fn constant_rank(&self, name: &str) -> Option<usize> {
+        self.graph.initializer.iter().find(|t| t.name == name).map(|t| t.dims.len())
+    }
+
+    /// Clears the declared type of graph output `name`, for tract to infer (a
+    /// rewrite that turns a sequence of maps into a tensor).
+    pub fn forget_output_type(&mut self, name: &str) {
+        for o in self.graph.output.iter_mut().filter(|o| o.name == name) {
+            o.r#type = None;
+        }
+    }
+}

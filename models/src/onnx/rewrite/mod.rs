@@ -1,0 +1,254 @@
+//! Rewrites of the ONNX graph before tract loads it: operators tract cannot
+//! load (or loads into operators zkinfer cannot lower), expanded into standard
+//! ONNX operators that zkinfer proves. Each rewrite follows the operator's
+//! definition in the ONNX specification (and onnxruntime where the
+//! specification is silent); the tests compare the rewritten graphs with
+//! onnxruntime's outputs.
+//!
+//! - `lp_pool`: `LpPool`;
+//! - `ml`: the classical machine-learning operators of `ai.onnx.ml` that
+//!   scikit-learn, XGBoost and LightGBM exporters write (scalers, linear
+//!   models, normalisers, feature extraction and `ZipMap`);
+//! - `trees`: tree ensembles (`TreeEnsembleClassifier`/`Regressor`);
+//! - `svm`: support vector machines (`SVMClassifier`/`Regressor`).
+//!
+//! A node that cannot be rewritten (string class labels, a probit output, an
+//! SVM's Platt probabilities, ...) is refused by name with the reason, all such
+//! nodes at once, before tract sees the graph.
+
+mod classify;
+mod emit;
+mod lp_pool;
+mod ml;
+mod svm;
+mod trees;
+
+use tract_onnx::pb::{ModelProto, NodeProto, OperatorSetIdProto};
+
+use crate::error::{Error, Result, UnsupportedOp};
+use emit::Emit;
+
+/// The domain of ONNX's classical machine-learning operators.
+pub(crate) const ML_DOMAIN: &str = "ai.onnx.ml";
+
+/// The `ai.onnx.ml` operators rewritten into standard ones, and what each
+/// becomes (the operator page lists them).
+pub const ML_REWRITES: [(&str, &str); 13] = [
+    ("TreeEnsembleClassifier", "comparisons, a one-hot leaf indicator per tree, a matrix product; labels by ArgMax"),
+    ("TreeEnsembleRegressor", "the same, SUM or AVERAGE over the trees"),
+    ("LinearClassifier", "MatMul + Add; labels by ArgMax"),
+    ("LinearRegressor", "MatMul + Add"),
+    ("SVMClassifier", "kernel matrix, one-vs-one scores and votes; labels by ArgMax (no Platt probabilities)"),
+    ("SVMRegressor", "kernel matrix times the coefficients (LINEAR, POLY, RBF, SIGMOID kernels)"),
+    ("Scaler", "Sub, Mul"),
+    ("Normalizer", "division by the row's MAX, L1 or L2 norm"),
+    ("Binarizer", "Greater, Cast"),
+    ("Imputer", "Where(x = replaced value) for a number; the identity for NaN"),
+    ("ArrayFeatureExtractor", "Gather on the last axis"),
+    ("FeatureVectorizer", "Slice, Concat"),
+    ("ZipMap", "the probability tensor itself"),
+];
+
+/// Why one node could not be rewritten.
+pub(crate) type Refusal = String;
+
+/// Expands every operator of the main graph that tract cannot load (or that
+/// zkinfer lowers through standard operators) into ones it can. Returns how
+/// many nodes were expanded; nodes that cannot be expanded are refused all at
+/// once, each with its reason.
+pub(crate) fn expand_unloadable(proto: &mut ModelProto) -> Result<usize> {
+    let opset = default_opset(proto);
+    let Some(graph) = proto.graph.as_mut() else { return Ok(0) };
+    let nodes = std::mem::take(&mut graph.node);
+    let mut expanded = 0;
+    let mut refused = Vec::new();
+    for (i, node) in nodes.into_iter().enumerate() {
+        let Some(rewrite) = rewriter(&node) else {
+            graph.node.push(node);
+            continue;
+        };
+        let base =
+            if node.name.is_empty() { format!("{}_{i}", node.op_type.to_lowercase()) } else { node.name.clone() };
+        let mut emit = Emit::new(graph, &base, opset);
+        match rewrite(&mut emit, &node) {
+            Ok(()) => {
+                let steps = emit.finish();
+                graph.node.extend(steps);
+                expanded += 1;
+            }
+            Err(reason) => {
+                refused.push(UnsupportedOp { node: base, op: node.op_type.clone(), reason });
+                graph.node.push(node);
+            }
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Error::Unsupported(refused));
+    }
+    if expanded > 0 && opset.is_none() {
+        // A graph of ai.onnx.ml operators only may not import the default
+        // domain that its expansion uses.
+        proto.opset_import.push(OperatorSetIdProto { domain: String::new(), version: emit::FALLBACK_OPSET });
+    }
+    Ok(expanded)
+}
+
+type Rewrite = fn(&mut Emit<'_>, &NodeProto) -> std::result::Result<(), Refusal>;
+
+fn rewriter(node: &NodeProto) -> Option<Rewrite> {
+    let rewrite: Rewrite = match (node.domain.as_str(), node.op_type.as_str()) {
+        ("" | "ai.onnx", "LpPool") => lp_pool::expand,
+        (ML_DOMAIN, "TreeEnsembleClassifier") => trees::classifier,
+        (ML_DOMAIN, "TreeEnsembleRegressor") => trees::regressor,
+        (ML_DOMAIN, "SVMClassifier") => svm::classifier,
+        (ML_DOMAIN, "SVMRegressor") => svm::regressor,
+        (ML_DOMAIN, op) => ml::rewriter(op)?,
+        _ => return None,
+    };
+    Some(rewrite)
+}
+
+/// The model's version of the default ONNX domain, if it imports it.
+fn default_opset(proto: &ModelProto) -> Option<i64> {
+    proto.opset_import.iter().find(|o| o.domain.is_empty() || o.domain == "ai.onnx").map(|o| o.version)
+}
+
+#[cfg(test)]
+mod tests {
+    use tract_onnx::pb::attribute_proto::AttributeType;
+    use tract_onnx::pb::{AttributeProto, GraphProto};
+
+    use super::*;
+
+    fn ints(name: &str, v: &[i64]) -> AttributeProto {
+        AttributeProto { name: name.into(), r#type: AttributeType::Ints as i32, ints: v.to_vec(), ..Default::default() }
+    }
+
+    fn floats(name: &str, v: &[f32]) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            r#type: AttributeType::Floats as i32,
+            floats: v.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn string(name: &str, v: &str) -> AttributeProto {
+        AttributeProto { name: name.into(), r#type: AttributeType::String as i32, s: v.into(), ..Default::default() }
+    }
+
+    fn strings(name: &str, v: &[&str]) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            r#type: AttributeType::Strings as i32,
+            strings: v.iter().map(|s| s.as_bytes().to_vec()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn ml(op: &str, name: &str, outputs: &[&str], attribute: Vec<AttributeProto>) -> NodeProto {
+        NodeProto {
+            op_type: op.into(),
+            domain: ML_DOMAIN.into(),
+            name: name.into(),
+            input: vec!["x".into()],
+            output: outputs.iter().map(|s| s.to_string()).collect(),
+            attribute,
+            ..Default::default()
+        }
+    }
+
+    /// One stump: node 0 splits feature 0 at 0.5 into leaves 1 and 2.
+    fn stump() -> Vec<AttributeProto> {
+        vec![
+            ints("nodes_treeids", &[0, 0, 0]),
+            ints("nodes_nodeids", &[0, 1, 2]),
+            ints("nodes_featureids", &[0, 0, 0]),
+            floats("nodes_values", &[0.5, 0.0, 0.0]),
+            strings("nodes_modes", &["BRANCH_LEQ", "LEAF", "LEAF"]),
+            ints("nodes_truenodeids", &[1, 0, 0]),
+            ints("nodes_falsenodeids", &[2, 0, 0]),
+        ]
+    }
+
+    #[test]
+    fn every_listed_ml_operator_has_a_rewrite() {
+        for (op, _) in ML_REWRITES {
+            let node = NodeProto { op_type: op.into(), domain: ML_DOMAIN.into(), ..Default::default() };
+            assert!(rewriter(&node).is_some(), "{op}");
+        }
+    }
+
+    #[test]
+    fn unrewritable_nodes_are_refused_together_with_reasons() {
+        let mut labelled = stump();
+        labelled.extend([
+            ints("class_treeids", &[0, 0]),
+            ints("class_nodeids", &[1, 2]),
+            ints("class_ids", &[0, 1]),
+            floats("class_weights", &[1.0, 1.0]),
+            strings("classlabels_strings", &["cat", "dog"]),
+        ]);
+        let mut minimum = stump();
+        minimum.extend([
+            ints("target_treeids", &[0, 0]),
+            ints("target_nodeids", &[1, 2]),
+            ints("target_ids", &[0, 0]),
+            floats("target_weights", &[1.0, 2.0]),
+            string("aggregate_function", "MIN"),
+        ]);
+        let nodes = vec![
+            ml("TreeEnsembleClassifier", "strings", &["label", "scores"], labelled),
+            ml("TreeEnsembleRegressor", "minimum", &["y"], minimum),
+            ml(
+                "LinearClassifier",
+                "probit",
+                &["l", "p"],
+                vec![
+                    floats("coefficients", &[1.0, 2.0]),
+                    ints("classlabels_ints", &[0, 1]),
+                    string("post_transform", "PROBIT"),
+                ],
+            ),
+            ml(
+                "SVMClassifier",
+                "platt",
+                &["sl", "sp"],
+                vec![ints("classlabels_ints", &[0, 1]), floats("prob_a", &[1.0]), floats("prob_b", &[0.0])],
+            ),
+        ];
+        let mut proto =
+            ModelProto { graph: Some(GraphProto { node: nodes, ..Default::default() }), ..Default::default() };
+        let Err(Error::Unsupported(refused)) = expand_unloadable(&mut proto) else { panic!("refused") };
+        let reasons: Vec<(&str, &str)> = refused.iter().map(|r| (r.node.as_str(), r.reason.as_str())).collect();
+        assert_eq!(reasons.len(), 4, "{reasons:?}");
+        assert!(reasons[0].0 == "strings" && reasons[0].1.contains("strings"), "{reasons:?}");
+        assert!(reasons[1].0 == "minimum" && reasons[1].1.contains("MIN"), "{reasons:?}");
+        assert!(reasons[2].0 == "probit" && reasons[2].1.contains("PROBIT"), "{reasons:?}");
+        assert!(reasons[3].0 == "platt" && reasons[3].1.contains("Platt"), "{reasons:?}");
+    }
+
+    #[test]
+    fn a_stump_becomes_comparisons_and_a_leaf_indicator() {
+        let mut attrs = stump();
+        attrs.extend([
+            ints("target_treeids", &[0, 0]),
+            ints("target_nodeids", &[1, 2]),
+            ints("target_ids", &[0, 0]),
+            floats("target_weights", &[1.5, -2.0]),
+        ]);
+        let mut proto = ModelProto {
+            graph: Some(GraphProto {
+                node: vec![ml("TreeEnsembleRegressor", "forest", &["y"], attrs)],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(expand_unloadable(&mut proto).ok(), Some(1));
+        assert_eq!(proto.opset_import.first().map(|o| o.version), Some(emit::FALLBACK_OPSET));
+        let graph = proto.graph.expect("graph");
+        let ops: Vec<&str> = graph.node.iter().map(|n| n.op_type.as_str()).collect();
+        assert_eq!(ops, ["Gather", "Greater", "Not", "Cast", "MatMul", "Add", "Relu", "MatMul", "Identity"]);
+        assert_eq!(graph.node.last().map(|n| n.output[0].as_str()), Some("y"));
+    }
+}
