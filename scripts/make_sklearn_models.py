@@ -9,7 +9,8 @@ tests/sklearn_models.rs:
 Each model gets OUT_DIR/<name>/network.onnx, input.json (EZKL's layout: two
 rows of the training data) and expected.json (onnxruntime's outputs on that
 input, flattened, in graph output order, with the outputs' names). The models use the `ai.onnx.ml`
-operators that zkinfer rewrites into standard ones: tree ensembles
+operators that zkinfer rewrites into standard ones (LightGBM and XGBoost models
+through onnxmltools too): tree ensembles
 (classifier with several classes, binary gradient boosting with a logistic
 output, regressor forests), linear models, Scaler, Normalizer, Binarizer,
 ZipMap, ArrayFeatureExtractor, and kernel SVMs (RBF and polynomial;
@@ -22,6 +23,8 @@ import sys
 import numpy as np
 import onnx
 import onnxruntime as ort
+from onnxmltools import convert_lightgbm, convert_xgboost
+from onnxmltools.convert.common.data_types import FloatTensorType
 from skl2onnx import to_onnx
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 from sklearn.ensemble import (
@@ -32,10 +35,13 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
 from sklearn.neural_network import MLPClassifier
+from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import Binarizer, MinMaxScaler, Normalizer, StandardScaler
+from sklearn.preprocessing import Binarizer, MinMaxScaler, Normalizer, OneHotEncoder, StandardScaler
 from sklearn.svm import SVC, SVR
 from sklearn.tree import DecisionTreeClassifier
+import lightgbm
+import xgboost
 
 
 OPSETS = {"": 15, "ai.onnx.ml": 3}
@@ -51,6 +57,9 @@ def models():
     diabetes, diabetes_y = data(load_diabetes)
     cancer, cancer_y = data(load_breast_cancer)
     wine, wine_y = data(load_wine)
+    rng = np.random.default_rng(0)
+    mixed = np.c_[rng.integers(0, 4, 200), rng.normal(size=(200, 3))].astype(np.float32)
+    mixed_y = ((mixed[:, 0] > 1) ^ (mixed[:, 1] > 0.5)).astype(np.int64)
     return {
         # TreeEnsembleClassifier, three classes, no post transform.
         "decision_tree": (DecisionTreeClassifier(max_depth=4, random_state=0), iris, iris_y, {}),
@@ -96,7 +105,43 @@ def models():
             iris_y,
             {},
         ),
+        # ColumnTransformer: OneHotEncoder on an integer-valued column,
+        # StandardScaler on the others (ArrayFeatureExtractor, Scaler, Concat).
+        "one_hot_pipeline": (
+            make_pipeline(
+                ColumnTransformer([("categories", OneHotEncoder(), [0]), ("numbers", StandardScaler(), [1, 2, 3])]),
+                LogisticRegression(),
+            ),
+            mixed,
+            mixed_y,
+            {},
+        ),
+        # LightGBM and XGBoost through onnxmltools: TreeEnsembleClassifier
+        # (multi-class softmax, binary logistic; LightGBM's with ZipMap) and
+        # TreeEnsembleRegressor with base values.
+        "lgbm_multiclass": (lightgbm.LGBMClassifier(n_estimators=5, num_leaves=7, verbose=-1), iris, iris_y, LGBM),
+        "lgbm_binary": (lightgbm.LGBMClassifier(n_estimators=5, num_leaves=7, verbose=-1), cancer, cancer_y, LGBM),
+        "lgbm_regressor": (lightgbm.LGBMRegressor(n_estimators=5, num_leaves=7, verbose=-1), diabetes, diabetes_y, LGBM),
+        "xgb_multiclass": (xgboost.XGBClassifier(n_estimators=4, max_depth=3), iris, iris_y, XGB),
+        "xgb_binary": (xgboost.XGBClassifier(n_estimators=4, max_depth=3), cancer, cancer_y, XGB),
+        "xgb_regressor": (xgboost.XGBRegressor(n_estimators=4, max_depth=3), diabetes, diabetes_y, XGB),
     }
+
+
+LGBM = {"converter": convert_lightgbm}
+XGB = {"converter": convert_xgboost}
+
+
+def export(model, x, options):
+    """The ONNX model as its exporter writes it."""
+    if "converter" in options:
+        types = [("input", FloatTensorType([None, x.shape[1]]))]
+        return options["converter"](model, initial_types=types, target_opset=OPSETS[""])
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    # Classifiers with probabilities end in ZipMap unless told otherwise.
+    if not options.get("zipmap", False) and hasattr(final, "predict_proba"):
+        return to_onnx(model, x[:1], options={id(final): {"zipmap": False}}, target_opset=OPSETS)
+    return to_onnx(model, x[:1], target_opset=OPSETS)
 
 
 def main():
@@ -106,13 +151,14 @@ def main():
     warnings.filterwarnings("ignore")
     for name, (model, x, y, options) in models().items():
         model.fit(x, y)
-        final = model.steps[-1][1] if hasattr(model, "steps") else model
-        # Classifiers with probabilities end in ZipMap unless told otherwise.
-        if not options.get("zipmap", False) and hasattr(final, "predict_proba"):
-            onx = to_onnx(model, x[:1], options={id(final): {"zipmap": False}}, target_opset=OPSETS)
-        else:
-            onx = to_onnx(model, x[:1], target_opset=OPSETS)
+        onx = export(model, x, options)
         onx.producer_version = ""
+        onx.graph.name = name  # onnxmltools names graphs with a random id
+        # The exporters collect opsets in a set: fix their order, so the
+        # files are the same on every run.
+        opsets = sorted(onx.opset_import, key=lambda o: o.domain)
+        del onx.opset_import[:]
+        onx.opset_import.extend(opsets)
         d = os.path.join(out, name)
         os.makedirs(d, exist_ok=True)
         path = os.path.join(d, "network.onnx")

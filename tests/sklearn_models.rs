@@ -1,6 +1,7 @@
 //! Classical models as scikit-learn users export them with skl2onnx
 //! (`tests/data/sklearn`, made by `scripts/make_sklearn_models.py`): tree
-//! ensembles, linear models, scalers, normalisers, ZipMap and kernel SVMs, all
+//! ensembles, linear models, scalers, normalisers, ZipMap and kernel SVMs, and
+//! LightGBM and XGBoost models exported with onnxmltools, all
 //! `ai.onnx.ml` operators that zkinfer rewrites into standard ones before tract
 //! loads the model.
 //!
@@ -18,7 +19,7 @@ use serde::Deserialize;
 use zkinfer_circuits::compile::{CompileOptions, RELATIVE_ERROR_GOAL};
 use zkinfer_tests::{load_files, prepare};
 
-const MODELS: [&str; 13] = [
+const MODELS: [&str; 20] = [
     "decision_tree",
     "gradient_boosting",
     "random_forest_zipmap",
@@ -32,6 +33,13 @@ const MODELS: [&str; 13] = [
     "svc_poly",
     "svc_binary",
     "mlp",
+    "one_hot_pipeline",
+    "lgbm_multiclass",
+    "lgbm_binary",
+    "lgbm_regressor",
+    "xgb_multiclass",
+    "xgb_binary",
+    "xgb_regressor",
 ];
 
 /// onnxruntime's outputs on the model's input.

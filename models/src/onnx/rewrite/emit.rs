@@ -232,6 +232,17 @@ impl<'a> Emit<'a> {
         }
     }
 
+    /// `x` with a new last axis of length 1 (with `axes` as an attribute or an
+    /// input as the model's opset requires).
+    pub fn unsqueeze_last(&mut self, x: &str) -> String {
+        if self.opset >= 13 {
+            let axes = self.int64s("axes", &[1], vec![-1]);
+            self.op("Unsqueeze", &[x, &axes], vec![])
+        } else {
+            self.op("Unsqueeze", &[x], vec![("axes", Attr::Ints(vec![-1]))])
+        }
+    }
+
     /// The node's output number `i`, if it is used (ONNX leaves unused optional
     /// outputs empty).
     pub fn output(node: &NodeProto, i: usize) -> Option<&str> {

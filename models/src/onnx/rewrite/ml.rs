@@ -1,8 +1,8 @@
 //! The `ai.onnx.ml` operators of preprocessing and linear models, as standard
 //! operators: `Scaler`, `Normalizer`, `Binarizer`, `Imputer`,
 //! `ArrayFeatureExtractor`, `FeatureVectorizer`, `LinearRegressor`,
-//! `LinearClassifier` and `ZipMap` (whose map of class to probability becomes
-//! the probability tensor itself).
+//! `LinearClassifier`, `OneHotEncoder` (integer categories) and `ZipMap` (whose
+//! map of class to probability becomes the probability tensor itself).
 
 use tract_onnx::pb::NodeProto;
 
@@ -22,6 +22,7 @@ pub(super) fn rewriter(op: &str) -> Option<Rewrite> {
         "LinearRegressor" => linear_regressor,
         "LinearClassifier" => linear_classifier,
         "ZipMap" => zip_map,
+        "OneHotEncoder" => one_hot_encoder,
         _ => return None,
     };
     Some(rewrite)
@@ -200,5 +201,23 @@ fn zip_map(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Refusal> {
     let (x, y) = (Emit::input(node, 0)?, only_output(node)?);
     emit.op_into("Identity", &[x], vec![], y);
     emit.forget_output_type(y);
+    Ok(())
+}
+
+/// `y[..., c] = [x = category_c]` on a new last axis, `x` truncated to an
+/// integer first as onnxruntime does. An unknown category gives a row of
+/// zeros (onnxruntime fails instead when `zeros = 0`).
+fn one_hot_encoder(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Refusal> {
+    let attrs = Attrs(node);
+    let (x, y) = (Emit::input(node, 0)?, only_output(node)?);
+    let categories = attrs.ints("cats_int64s");
+    if categories.is_empty() {
+        return Err("only integer categories (cats_int64s) are supported; string categories cannot be proven".into());
+    }
+    let integers = emit.op("Cast", &[x], vec![("to", Attr::Int(7))]);
+    let column = emit.unsqueeze_last(&integers);
+    let categories = emit.int64s("categories", &[categories.len()], categories);
+    let hits = emit.binary("Equal", &column, &categories);
+    emit.op_into("Cast", &[&hits], vec![("to", Attr::Int(1))], y);
     Ok(())
 }

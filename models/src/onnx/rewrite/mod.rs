@@ -33,7 +33,7 @@ pub(crate) const ML_DOMAIN: &str = "ai.onnx.ml";
 
 /// The `ai.onnx.ml` operators rewritten into standard ones, and what each
 /// becomes (the operator page lists them).
-pub const ML_REWRITES: [(&str, &str); 13] = [
+pub const ML_REWRITES: [(&str, &str); 14] = [
     ("TreeEnsembleClassifier", "comparisons, a one-hot leaf indicator per tree, a matrix product; labels by ArgMax"),
     ("TreeEnsembleRegressor", "the same, SUM or AVERAGE over the trees"),
     ("LinearClassifier", "MatMul + Add; labels by ArgMax"),
@@ -46,6 +46,7 @@ pub const ML_REWRITES: [(&str, &str); 13] = [
     ("Imputer", "Where(x = replaced value) for a number; the identity for NaN"),
     ("ArrayFeatureExtractor", "Gather on the last axis"),
     ("FeatureVectorizer", "Slice, Concat"),
+    ("OneHotEncoder", "Equal with the integer categories on a new last axis, Cast"),
     ("ZipMap", "the probability tensor itself"),
 ];
 
