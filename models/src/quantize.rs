@@ -64,13 +64,12 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
     let mut nodes: Vec<Node> = Vec::with_capacity(g.nodes.len());
     // float node -> IR node holding its (rescaled) outputs
     let mut map = Placement { node: Vec::with_capacity(g.nodes.len()), moved: HashMap::new() };
-    let remap = |map: &Placement, r: Ref| map.get(r);
     for (f, fnode) in g.nodes.iter().enumerate() {
         let name = fnode.name.clone();
         let origin = fnode.origin.clone();
         let shape = vec![fnode.len];
         let what = |kind: &str| format!("{kind} of node `{}` ({})", fnode.name, fnode.origin);
-        let refs = |v: &[Ref]| -> Vec<Ref> { v.iter().map(|r| remap(&map, *r)).collect() };
+        let refs = |v: &[Ref]| -> Vec<Ref> { v.iter().map(|r| map.get(*r)).collect() };
         match &fnode.op {
             FOp::Input { index } => {
                 nodes.push(Node { name, origin, shape, op: Op::Input { index: *index } });
@@ -102,7 +101,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     // Weights that round to zero stay, so that the graph's structure
                     // (and with it the circuit layout) does not depend on the scale.
                     for &(r, w) in row {
-                        qrow.push((remap(&map, r), q(w, w_scale + k, || what("a weight"))?));
+                        qrow.push((map.get(r), q(w, w_scale + k, || what("a weight"))?));
                     }
                     terms.push_row(qrow);
                 }
@@ -163,7 +162,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
             FOp::Dot { terms } => {
                 let mut qterms = Csr::new();
                 for row in terms.rows() {
-                    qterms.push_row(row.iter().map(|(a, b)| (remap(&map, *a), remap(&map, *b))));
+                    qterms.push_row(row.iter().map(|(a, b)| (map.get(*a), map.get(*b))));
                 }
                 nodes.push(Node {
                     name: name.clone(),
@@ -277,7 +276,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
             FOp::Reduce { kind, sets, konst } => {
                 let mut qsets = Csr::new();
                 for row in sets.rows() {
-                    qsets.push_row(row.iter().map(|r| remap(&map, *r)));
+                    qsets.push_row(row.iter().map(|r| map.get(*r)));
                 }
                 let konst = konst
                     .iter()
@@ -303,7 +302,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
             .elems
             .iter()
             .map(|e| match e {
-                Elem::Ref(r) => Ok(Operand::Ref(remap(&map, *r))),
+                Elem::Ref(r) => Ok(Operand::Ref(map.get(*r))),
                 Elem::Const(c) => q(*c, scale, || format!("constant element of output {i}")).map(Operand::Const),
             })
             .collect::<Result<Vec<_>>>()?;

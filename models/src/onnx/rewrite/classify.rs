@@ -52,9 +52,8 @@ pub(crate) fn outputs(
 ) -> Result<(), Refusal> {
     let post = Attrs(node).post_transform();
     let scores = if columns == 1 && labels.len() == 2 {
-        // [c − s, s] as s · [−1, 1] + [c, 0].
-        let spread = emit.matrix("binary", 1, &[-1.0, 1.0]);
-        let spread = emit.binary("MatMul", &raw, &spread);
+        // [c − s, s] as [−s, s] + [c, 0].
+        let spread = symmetric(emit, &raw);
         match binary {
             BinaryScores::Symmetric => spread,
             BinaryScores::Complement => {
@@ -67,19 +66,31 @@ pub(crate) fn outputs(
     } else {
         return Err(format!("it has {columns} score columns for {} classes", labels.len()));
     };
-    if let Some(label) = Emit::output(node, 0) {
-        let index = emit.op("ArgMax", &[&scores], vec![("axis", Attr::Int(-1)), ("keepdims", Attr::Int(0))]);
-        if labels.iter().enumerate().all(|(i, &l)| l == i as i64) {
-            emit.op_into("Identity", &[&index], vec![], label);
-        } else {
-            let table = emit.int64s("labels", &[labels.len()], labels.to_vec());
-            emit.op_into("Gather", &[&table, &index], vec![("axis", Attr::Int(0))], label);
-        }
+    if let Some(out) = Emit::output(node, 0) {
+        label(emit, &scores, labels, out);
     }
     if let Some(out) = Emit::output(node, 1) {
         post_transform(emit, &post, &scores, out)?;
     }
     Ok(())
+}
+
+/// `[−s, s]` from a one-column score `s`.
+pub(crate) fn symmetric(emit: &mut Emit<'_>, s: &str) -> String {
+    let spread = emit.matrix("binary", 1, &[-1.0, 1.0]);
+    emit.binary("MatMul", s, &spread)
+}
+
+/// Writes to `out` the label of the first column with the largest value of
+/// `tally` (scores or votes).
+pub(crate) fn label(emit: &mut Emit<'_>, tally: &str, labels: &[i64], out: &str) {
+    let index = emit.op("ArgMax", &[tally], vec![("axis", Attr::Int(-1)), ("keepdims", Attr::Int(0))]);
+    if labels.iter().enumerate().all(|(i, &l)| l == i as i64) {
+        emit.op_into("Identity", &[&index], vec![], out);
+    } else {
+        let table = emit.int64s("labels", &[labels.len()], labels.to_vec());
+        emit.op_into("Gather", &[&table, &index], vec![("axis", Attr::Int(0))], out);
+    }
 }
 
 /// Writes `post(scores)` to `out` for an `ai.onnx.ml` post transform.

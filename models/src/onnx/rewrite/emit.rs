@@ -202,7 +202,17 @@ impl<'a> Emit<'a> {
 
     /// `x` cast to float.
     pub fn cast_float(&mut self, x: &str) -> String {
-        self.op("Cast", &[x], vec![("to", Attr::Int(DataType::Float as i64))])
+        self.cast(x, DataType::Float)
+    }
+
+    /// `x` cast to `to`.
+    pub fn cast(&mut self, x: &str, to: DataType) -> String {
+        self.op("Cast", &[x], vec![("to", Attr::Int(to as i64))])
+    }
+
+    /// `x` cast to float, written to `out`.
+    pub fn cast_float_into(&mut self, x: &str, out: &str) {
+        self.op_into("Cast", &[x], vec![("to", Attr::Int(DataType::Float as i64))], out);
     }
 
     /// `x · m` for a constant row-major matrix `m` with `rows` rows.

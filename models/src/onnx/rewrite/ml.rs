@@ -4,6 +4,7 @@
 //! `LinearClassifier`, `OneHotEncoder` (integer categories) and `ZipMap` (whose
 //! map of class to probability becomes the probability tensor itself).
 
+use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::NodeProto;
 
 use super::classify::{self, BinaryScores};
@@ -80,7 +81,7 @@ fn binarizer(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Refusal> {
     let (x, y) = (Emit::input(node, 0)?, only_output(node)?);
     let threshold = emit.scalar("threshold", f64::from(Attrs(node).float("threshold").unwrap_or(0.0)));
     let above = emit.binary("Greater", x, &threshold);
-    emit.op_into("Cast", &[&above], vec![("to", Attr::Int(1))], y);
+    emit.cast_float_into(&above, y);
     Ok(())
 }
 
@@ -214,10 +215,10 @@ fn one_hot_encoder(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Refusal>
     if categories.is_empty() {
         return Err("only integer categories (cats_int64s) are supported; string categories cannot be proven".into());
     }
-    let integers = emit.op("Cast", &[x], vec![("to", Attr::Int(7))]);
+    let integers = emit.cast(x, DataType::Int64);
     let column = emit.unsqueeze_last(&integers);
     let categories = emit.int64s("categories", &[categories.len()], categories);
     let hits = emit.binary("Equal", &column, &categories);
-    emit.op_into("Cast", &[&hits], vec![("to", Attr::Int(1))], y);
+    emit.cast_float_into(&hits, y);
     Ok(())
 }

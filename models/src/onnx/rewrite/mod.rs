@@ -172,6 +172,18 @@ mod tests {
         ]
     }
 
+    /// The stump as a regressor whose two leaves weigh `weights`.
+    fn regressor_stump(weights: &[f32]) -> Vec<AttributeProto> {
+        let mut attrs = stump();
+        attrs.extend([
+            ints("target_treeids", &[0, 0]),
+            ints("target_nodeids", &[1, 2]),
+            ints("target_ids", &[0, 0]),
+            floats("target_weights", weights),
+        ]);
+        attrs
+    }
+
     #[test]
     fn every_listed_ml_operator_has_a_rewrite() {
         for (op, _) in ML_REWRITES {
@@ -190,14 +202,8 @@ mod tests {
             floats("class_weights", &[1.0, 1.0]),
             strings("classlabels_strings", &["cat", "dog"]),
         ]);
-        let mut minimum = stump();
-        minimum.extend([
-            ints("target_treeids", &[0, 0]),
-            ints("target_nodeids", &[1, 2]),
-            ints("target_ids", &[0, 0]),
-            floats("target_weights", &[1.0, 2.0]),
-            string("aggregate_function", "MIN"),
-        ]);
+        let mut minimum = regressor_stump(&[1.0, 2.0]);
+        minimum.push(string("aggregate_function", "MIN"));
         let nodes = vec![
             ml("TreeEnsembleClassifier", "strings", &["label", "scores"], labelled),
             ml("TreeEnsembleRegressor", "minimum", &["y"], minimum),
@@ -231,13 +237,7 @@ mod tests {
 
     #[test]
     fn a_stump_becomes_comparisons_and_a_leaf_indicator() {
-        let mut attrs = stump();
-        attrs.extend([
-            ints("target_treeids", &[0, 0]),
-            ints("target_nodeids", &[1, 2]),
-            ints("target_ids", &[0, 0]),
-            floats("target_weights", &[1.5, -2.0]),
-        ]);
+        let attrs = regressor_stump(&[1.5, -2.0]);
         let mut proto = ModelProto {
             graph: Some(GraphProto {
                 node: vec![ml("TreeEnsembleRegressor", "forest", &["y"], attrs)],

@@ -19,7 +19,7 @@
 use tract_onnx::pb::NodeProto;
 
 use super::classify;
-use super::emit::{Attr, Attrs, Emit};
+use super::emit::{Attrs, Emit};
 use super::Refusal;
 
 /// Products beyond which the RBF distance is expanded instead of formed from
@@ -206,15 +206,12 @@ pub(super) fn classifier(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Re
         let tally = emit.matmul_const(&wins, pairs, &votes);
         let vote_base = emit.vector("vote_base", &vote_base);
         let tally = emit.binary("Add", &tally, &vote_base);
-        let index = emit.op("ArgMax", &[&tally], vec![("axis", Attr::Int(-1)), ("keepdims", Attr::Int(0))]);
-        let table = emit.int64s("labels", &[classes], labels);
-        emit.op_into("Gather", &[&table, &index], vec![("axis", Attr::Int(0))], label);
+        classify::label(emit, &tally, &labels, label);
     }
     if let Some(out) = Emit::output(node, 1) {
         if pairs == 1 {
             // Two classes: onnxruntime writes [−s, s].
-            let spread = emit.matrix("binary", 1, &[-1.0, 1.0]);
-            let spread = emit.binary("MatMul", &scores, &spread);
+            let spread = classify::symmetric(emit, &scores);
             classify::post_transform(emit, &attrs.post_transform(), &spread, out)?;
         } else {
             classify::post_transform(emit, &attrs.post_transform(), &scores, out)?;

@@ -148,6 +148,9 @@ impl Ensemble {
 /// A leaf weight: tree id, node id, class or target id, weight.
 type Vote = (i64, i64, i64, f64);
 
+/// A leaf weight with its score column: tree id, node id, column, weight.
+type Weight = (i64, i64, usize, f64);
+
 /// The leaf weights, with their class or target id.
 fn votes(attrs: &Attrs<'_>, prefix: &str) -> Result<Vec<Vote>, Refusal> {
     let trees = attrs.ints(&format!("{prefix}_treeids"));
@@ -167,17 +170,17 @@ fn scores(
     emit: &mut Emit<'_>,
     x: &str,
     ensemble: &Ensemble,
-    votes: &[Vote],
+    weights: &[Weight],
     columns: usize,
     mut base: Vec<f64>,
 ) -> Result<String, Refusal> {
     let mut weight_of: HashMap<usize, Vec<(usize, f64)>> = HashMap::new();
-    for &(tree, node, column, w) in votes {
+    for &(tree, node, column, w) in weights {
         let at = *ensemble
             .index
             .get(&(tree, node))
             .ok_or_else(|| format!("a weight names node {node} of tree {tree}, which does not exist"))?;
-        weight_of.entry(at).or_default().push((column as usize, w));
+        weight_of.entry(at).or_default().push((column, w));
     }
     let mut hits = Vec::new();
     let mut weights: Vec<f64> = Vec::new();
@@ -271,14 +274,31 @@ fn tree_hits(emit: &mut Emit<'_>, x: &str, ensemble: &Ensemble, leaves: &[Leaf])
     Ok(emit.op("Relu", &[&shifted], vec![]))
 }
 
-/// The votes with their ids replaced by score columns and weights scaled by
-/// `factor`.
+/// The votes with their ids replaced by score columns (`column`) and weights
+/// scaled by `factor`.
 fn columns_of(
     votes: Vec<Vote>,
     factor: f64,
     column: impl Fn(i64) -> Result<usize, Refusal>,
-) -> Result<Vec<Vote>, Refusal> {
-    votes.into_iter().map(|(tree, node, id, w)| Ok((tree, node, column(id)? as i64, w * factor))).collect()
+) -> Result<Vec<Weight>, Refusal> {
+    votes.into_iter().map(|(tree, node, id, w)| Ok((tree, node, column(id)?, w * factor))).collect()
+}
+
+/// The column of class or target `id` of `count` (`what`: "class", "target").
+fn column_in(id: i64, count: usize, what: &str) -> Result<usize, Refusal> {
+    usize::try_from(id).ok().filter(|&c| c < count).ok_or_else(|| format!("a weight is for {what} {id} of {count}"))
+}
+
+/// `count` base values (zeros when absent; `what`: "classes", "targets").
+fn base_values(attrs: &Attrs<'_>, count: usize, what: &str) -> Result<Vec<f64>, Refusal> {
+    let base = attrs.floats("base_values");
+    if base.is_empty() {
+        return Ok(vec![0.0; count]);
+    }
+    if base.len() != count {
+        return Err(format!("it has {} base values for {count} {what}", base.len()));
+    }
+    Ok(base)
 }
 
 pub(super) fn regressor(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Refusal> {
@@ -297,19 +317,9 @@ pub(super) fn regressor(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Ref
             ))
         }
     };
-    let mut base = attrs.floats("base_values");
-    if base.is_empty() {
-        base = vec![0.0; targets];
-    } else if base.len() != targets {
-        return Err(format!("it has {} base values for {targets} targets", base.len()));
-    }
-    let votes = columns_of(votes(&attrs, "target")?, factor, |id| {
-        usize::try_from(id)
-            .ok()
-            .filter(|&c| c < targets)
-            .ok_or_else(|| format!("a weight is for target {id} of {targets}"))
-    })?;
-    let scores = scores(emit, x, &ensemble, &votes, targets, base)?;
+    let base = base_values(&attrs, targets, "targets")?;
+    let weights = columns_of(votes(&attrs, "target")?, factor, |id| column_in(id, targets, "target"))?;
+    let scores = scores(emit, x, &ensemble, &weights, targets, base)?;
     classify::post_transform(emit, &attrs.post_transform(), &scores, y)
 }
 
@@ -320,35 +330,23 @@ pub(super) fn classifier(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Re
     let labels = classify::int_labels(node, "classlabels_int64s")?;
     let votes = votes(&attrs, "class")?;
     let classes = labels.len();
-    let base = attrs.floats("base_values");
     // A binary ensemble that scores one class only (gradient boosting) has one
     // score column.
     let single = classes == 2 && votes.windows(2).all(|w| w[0].2 == w[1].2);
-    let (columns, base) = if single {
+    let (columns, base, weights) = if single {
         let class = votes.first().map_or(0, |v| v.2.clamp(0, 1) as usize);
+        let base = attrs.floats("base_values");
         let b = match base.len() {
             0 => 0.0,
             1 => base[0],
             _ => base[class],
         };
-        (1, vec![b])
+        (1, vec![b], columns_of(votes, 1.0, |_| Ok(0))?)
     } else {
-        let base = if base.is_empty() { vec![0.0; classes] } else { base };
-        if base.len() != classes {
-            return Err(format!("it has {} base values for {classes} classes", base.len()));
-        }
-        (classes, base)
+        let base = base_values(&attrs, classes, "classes")?;
+        (classes, base, columns_of(votes, 1.0, |id| column_in(id, classes, "class"))?)
     };
-    let votes = columns_of(votes, 1.0, |id| {
-        if single {
-            return Ok(0);
-        }
-        usize::try_from(id)
-            .ok()
-            .filter(|&c| c < classes)
-            .ok_or_else(|| format!("a weight is for class {id} of {classes}"))
-    })?;
-    let raw = scores(emit, x, &ensemble, &votes, columns, base)?;
+    let raw = scores(emit, x, &ensemble, &weights, columns, base)?;
     let binary = match attrs.post_transform().as_str() {
         "NONE" => BinaryScores::Complement,
         _ => BinaryScores::Symmetric,
