@@ -135,9 +135,11 @@ fn max_abs_error(graph: &Graph, outputs: &[i128], reference: &[Vec<f64>]) -> f64
     outputs.iter().zip(&want).map(|(o, w)| (dequantize(*o, graph.scale) - w).abs()).fold(0.0, f64::max)
 }
 
+/// One scale's outcome. The quantised graph is not kept: a large model's IR
+/// is the biggest thing calibration holds, and the winner is quantised again.
 struct Trial {
     record: ScaleTrial,
-    ok: Option<(Graph, Plan, f64)>,
+    ok: Option<(Plan, f64)>,
 }
 
 /// One calibration sample: the model's inputs and tract's float outputs for them.
@@ -151,7 +153,7 @@ pub struct Sample {
 
 fn try_scale(g: &FGraph, planner: &Planner, scale: u32, samples: &[Sample], opts: &CompileOptions) -> Trial {
     let mut record = ScaleTrial { scale, max_abs_error: None, value_bits: None, k: None, cost: None, failure: None };
-    let result = (|| -> Result<(Graph, Plan, f64), CircuitError> {
+    let result = (|| -> Result<(Plan, f64), CircuitError> {
         let graph = quantize_graph(g, scale)?;
         let (mut err, mut needed) = (0.0f64, 0u32);
         for sample in samples {
@@ -178,7 +180,7 @@ fn try_scale(g: &FGraph, planner: &Planner, scale: u32, samples: &[Sample], opts
         let plan = planner.plan(scale, bits, opts.max_k)?;
         record.k = Some(plan.shape.k);
         record.cost = Some(plan.estimate.cost);
-        Ok((graph, plan, err))
+        Ok((plan, err))
     })();
     match result {
         Ok(ok) => Trial { record, ok: Some(ok) },
@@ -234,16 +236,18 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
         None => AUTO_SCALES.collect(),
     };
     // The structure does not depend on the scale: lay out once.
-    let structure = quantize_graph(&g, scales[0])?;
-    committed_params(&structure).map_err(CircuitError::Settings)?;
-    let planner = Planner::new(&structure, opts.lanes, opts.profile, opts.visibility);
+    let planner = {
+        let structure = quantize_graph(&g, scales[0])?;
+        committed_params(&structure).map_err(CircuitError::Settings)?;
+        Planner::new(&structure, opts.lanes, opts.profile, opts.visibility)
+    };
     let mut trials: Vec<Trial> = scales.iter().map(|&s| try_scale(&g, &planner, s, samples, opts)).collect();
     let usable: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].ok.is_some()).collect();
     let preferred: Vec<usize> =
         usable.iter().copied().filter(|&i| trials[i].record.scale >= MIN_PREFERRED_SCALE).collect();
     let pool = if preferred.is_empty() { usable } else { preferred };
-    let cost = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.1.estimate.cost.max(NEGLIGIBLE_COST));
-    let error = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.2);
+    let cost = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.0.estimate.cost.max(NEGLIGIBLE_COST));
+    let error = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.1);
     let chosen = match opts.target_error {
         Some(target) => {
             let within: Vec<usize> = pool.iter().copied().filter(|&i| error(i) <= target).collect();
@@ -293,6 +297,8 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
             .collect();
         return Err(CircuitError::Settings(format!("no usable scale:\n  {}", reasons.join("\n  "))));
     };
-    let (graph, plan, max_abs_error) = trials[chosen].ok.take().ok_or(CircuitError::Settings("internal".into()))?;
+    let (plan, max_abs_error) = trials[chosen].ok.take().ok_or(CircuitError::Settings("internal".into()))?;
+    // Quantisation is deterministic: this is the graph the trial measured.
+    let graph = quantize_graph(&g, trials[chosen].record.scale)?;
     Ok(Compiled { graph, plan, max_abs_error, trials: trials.into_iter().map(|t| t.record).collect() })
 }
