@@ -13,7 +13,7 @@ use zkinfer_models::fgraph::FGraph;
 use zkinfer_models::ir::Graph;
 use zkinfer_models::optimize::compose_linear;
 use zkinfer_models::params::committed_params;
-use zkinfer_models::quantize::quantize_graph;
+use zkinfer_models::quantize::{quantize_graph, structure_key};
 use zkinfer_models::quantize_inputs;
 
 use crate::error::CircuitError;
@@ -235,13 +235,24 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
         Some(s) => vec![s],
         None => AUTO_SCALES.collect(),
     };
-    // The structure does not depend on the scale: lay out once.
-    let planner = {
-        let structure = quantize_graph(&g, scales[0])?;
-        committed_params(&structure).map_err(CircuitError::Settings)?;
-        Planner::new(&structure, opts.lanes, opts.profile, opts.visibility)
-    };
-    let mut trials: Vec<Trial> = scales.iter().map(|&s| try_scale(&g, &planner, s, samples, opts)).collect();
+    // The structure depends on the scale only through the lookups past the
+    // table-size cap ([`structure_key`]): lay out once per key.
+    let mut planners: Vec<(Vec<bool>, Planner)> = Vec::new();
+    let mut trials: Vec<Trial> = Vec::with_capacity(scales.len());
+    for &s in &scales {
+        let key = structure_key(&g, s);
+        let at = match planners.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                let structure = quantize_graph(&g, s)?;
+                committed_params(&structure).map_err(CircuitError::Settings)?;
+                planners.push((key, Planner::new(&structure, opts.lanes, opts.profile, opts.visibility)));
+                planners.len() - 1
+            }
+        };
+        trials.push(try_scale(&g, &planners[at].1, s, samples, opts));
+    }
+    drop(planners);
     let usable: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].ok.is_some()).collect();
     let preferred: Vec<usize> =
         usable.iter().copied().filter(|&i| trials[i].record.scale >= MIN_PREFERRED_SCALE).collect();

@@ -527,6 +527,7 @@ impl FGraph {
                 func,
                 Func::Sigmoid
                     | Func::Exp
+                    | Func::ExpNeg
                     | Func::Positive
                     | Func::NonNegative
                     | Func::IsZero

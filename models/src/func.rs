@@ -1,8 +1,11 @@
 //! Nonlinear functions proven by table lookup.
 //!
-//! Each [`Func`] is tabulated at the graph scale `s` over the inputs
-//! `[-2^(t-1), 2^(t-1))` (`t` = [`Func::table_bits`]): entry `x` holds
-//! `round(f(x / 2^s) · 2^s)`. Inputs are clamped to the table first (the
+//! Each [`Func`] is tabulated over the inputs `[-2^(t-1), 2^(t-1))` (`t` =
+//! [`Func::table_bits`]) at its table scale `u` ([`Func::table_scale`]: the
+//! graph scale `s`, capped at 12 for the `±8` functions so that a table never
+//! exceeds `2^16` rows): entry `x` holds `round(f(x / 2^u) · 2^s)`. Above the
+//! cap the quantiser rescales a lookup's inputs to `u` first, and the outputs
+//! keep all `s` fractional bits. Inputs are clamped to the table first (the
 //! functions here saturate, so the clamp costs at most `f`'s change beyond
 //! [`DOMAIN`]). The float graph evaluates the same clamped function, so the
 //! calibration measures exactly what the circuit proves.
@@ -36,6 +39,11 @@
 //!   saturates); the lowering first reduces the argument modulo `π`.
 //! - [`Func::Asinh`] and [`Func::Acosh`] are tabulated over `±8` and `[1, 8]`,
 //!   like the saturating functions (beyond, they read their value at the edge).
+//! - [`Func::ExpNeg`] is `e^x` for the non-positive inputs softmax exponentiates
+//!   (`x − max`): tabulated over `[1 − 2^t, 0]` units, i.e. `[−16, 0]` at the usual
+//!   `t = s + 4`, twice the reach of [`Func::Exp`]'s `±8` for the same table.
+//!   `e^−16 ≈ 1.1e-7` rounds to 0 at every scale below 22, so a softmax of many
+//!   classes no longer reads a floor of `e^−8 ≈ 3.4e-4` for each unlikely class.
 
 use serde::{Deserialize, Serialize};
 
@@ -51,14 +59,14 @@ pub const MAX_TABLE_BITS: u32 = 16;
 /// `-1`, `0` and `1` (every sign and zero-ness an integer input can have).
 pub const STEP_TABLE_BITS: u32 = 2;
 
-/// Largest input of [`Func::Log`]'s table in real units (at scales up to
-/// `MAX_TABLE_BITS − 4`; a higher scale covers less): `ln` of anything larger
-/// reads `ln 16`.
+/// Largest input of [`Func::Log`]'s table in real units: `ln` of anything
+/// larger reads `ln 16`.
 pub const LOG_DOMAIN: f64 = 16.0;
 
 /// Smallest input [`Func::Log`] takes in the float graph: one quantisation unit at
-/// the finest scale calibration tries. The circuit clamps at one unit of its own
-/// scale, `2^-s`, instead (an input that small is all quantisation error anyway).
+/// the finest scale calibration tries. The circuit clamps at one unit of its
+/// table's scale, `2^-u` ([`Func::table_scale`]), instead (an input that small is
+/// all quantisation error anyway).
 pub const LOG_MIN: f64 = 1.0 / 65536.0;
 
 /// Half-width of [`Func::Sin`]'s and [`Func::Cos`]'s tables in real units: it
@@ -81,8 +89,8 @@ pub enum Func {
     Tanh,
     /// The error function.
     Erf,
-    /// `e^x` (clamped to `±DOMAIN` like the others: exact for softmax, whose
-    /// inputs are at most 0 after subtracting the maximum).
+    /// `e^x` (clamped to `±DOMAIN` like the others; softmax uses
+    /// [`Func::ExpNeg`]).
     Exp,
     /// `1` if `x > 0`, else `0` (Greater and Less of a difference).
     Positive,
@@ -113,11 +121,14 @@ pub enum Func {
     Acosh,
     /// `tan x` over `±TAN_EDGE` (inputs reduced modulo `π` first).
     Tan,
+    /// `e^x` for `x ≤ 0` (softmax's max-subtracted inputs) over
+    /// `[−2·DOMAIN, 0]`: a positive input reads `e^0 = 1`.
+    ExpNeg,
 }
 
 impl Func {
     /// Every function, in a fixed order.
-    pub const ALL: [Func; 18] = [
+    pub const ALL: [Func; 19] = [
         Func::Sigmoid,
         Func::Tanh,
         Func::Erf,
@@ -136,10 +147,11 @@ impl Func {
         Func::Asinh,
         Func::Acosh,
         Func::Tan,
+        Func::ExpNeg,
     ];
 
     /// The smooth (non-step) functions, in a fixed order.
-    pub const SMOOTH: [Func; 14] = [
+    pub const SMOOTH: [Func; 15] = [
         Func::Sigmoid,
         Func::Tanh,
         Func::Erf,
@@ -154,6 +166,7 @@ impl Func {
         Func::Asinh,
         Func::Acosh,
         Func::Tan,
+        Func::ExpNeg,
     ];
 
     /// The operator name: the ONNX (and tract element-wise) operator for the
@@ -179,6 +192,7 @@ impl Func {
             Func::Asinh => "Asinh",
             Func::Acosh => "Acosh",
             Func::Tan => "Tan",
+            Func::ExpNeg => "ExpNeg",
         }
     }
 
@@ -204,21 +218,46 @@ impl Func {
     /// enough for `±PERIODIC_DOMAIN` for Sin and Cos, [`table_bits`] for the
     /// others (all at most [`MAX_TABLE_BITS`]).
     pub fn table_bits(self, scale: u32) -> u32 {
+        if self.is_step() {
+            return STEP_TABLE_BITS;
+        }
+        (self.table_scale(scale) + self.domain_bits()).min(MAX_TABLE_BITS)
+    }
+
+    /// Table input bits beyond the table's scale that cover the domain: 4 for
+    /// `±DOMAIN` (and Log's `(0, 16]`), 3 for Sin and Cos's `±PERIODIC_DOMAIN`,
+    /// 2 for the functions over `±1` or `±1.5` (with room for rounding).
+    fn domain_bits(self) -> u32 {
         match self {
-            f if f.is_step() => STEP_TABLE_BITS,
-            Func::Sin | Func::Cos => (scale + PERIODIC_DOMAIN.log2() as u32 + 1).min(MAX_TABLE_BITS),
-            // ±2: the domain (±1, ±1.5) with room for rounding.
-            Func::Asin | Func::Atan | Func::Atanh | Func::Tan => (scale + 2).min(MAX_TABLE_BITS),
-            _ => table_bits(scale),
+            Func::Sin | Func::Cos => PERIODIC_DOMAIN.log2() as u32 + 1,
+            Func::Asin | Func::Atan | Func::Atanh | Func::Tan => 2,
+            _ => DOMAIN.log2() as u32 + 1,
+        }
+    }
+
+    /// The fixed-point scale of the table's *inputs* at graph scale `scale`:
+    /// the graph scale while the table covers the whole domain within
+    /// [`MAX_TABLE_BITS`], else the largest scale at which it does (12 for the
+    /// `±8` functions). The outputs are always at the graph scale, so a model
+    /// at scale 16 keeps 16 fractional bits through its sigmoids, and their
+    /// tables still hold `±8` in `2^16` rows; the quantiser rescales the inputs
+    /// to the table's scale first. Step functions take the graph scale.
+    pub fn table_scale(self, scale: u32) -> u32 {
+        if self.is_step() {
+            scale
+        } else {
+            scale.min(MAX_TABLE_BITS - self.domain_bits())
         }
     }
 
     /// The fixed-point inputs `[lo, hi]` of this function's table of `bits`
     /// bits (`2^bits` entries): `[1, 2^bits]` for [`Func::Log`], whose domain is
-    /// positive, [`table_range`] for the others.
+    /// positive, `[1 − 2^bits, 0]` for [`Func::ExpNeg`], whose domain is
+    /// non-positive, [`table_range`] for the others.
     pub fn input_range(self, bits: u32) -> (i64, i64) {
         match self {
             Func::Log => (1, 1i64 << bits),
+            Func::ExpNeg => (1 - (1i64 << bits), 0),
             _ => table_range(bits),
         }
     }
@@ -233,6 +272,7 @@ impl Func {
             Func::Atanh => (-ATANH_EDGE, ATANH_EDGE),
             Func::Acosh => (1.0, DOMAIN),
             Func::Tan => (-TAN_EDGE, TAN_EDGE),
+            Func::ExpNeg => (-2.0 * DOMAIN, 0.0),
             _ => (-DOMAIN, DOMAIN),
         }
     }
@@ -250,7 +290,7 @@ impl Func {
             }
             Func::Tanh => x.tanh(),
             Func::Erf => erf(x),
-            Func::Exp => x.exp(),
+            Func::Exp | Func::ExpNeg => x.exp(),
             Func::Positive => f64::from(u8::from(x > 0.0)),
             Func::NonNegative => f64::from(u8::from(x >= 0.0)),
             Func::IsZero => f64::from(u8::from(x == 0.0)),
@@ -283,18 +323,20 @@ impl Func {
         self.eval(x.clamp(lo, hi))
     }
 
-    /// The table entry for the fixed-point input `x` at scale `scale` (the
-    /// function clamped to its domain, so entries past a pole or a domain edge
-    /// hold the edge's value).
+    /// The table entry at graph scale `scale` for the fixed-point input `x`,
+    /// which is at the table's scale ([`Func::table_scale`]): the function,
+    /// clamped to its domain (entries past a pole or a domain edge hold the
+    /// edge's value), at the graph scale.
     pub fn table_value(self, x: i64, scale: u32) -> i64 {
+        let input_unit = f64::powi(2.0, self.table_scale(scale) as i32);
         let unit = f64::powi(2.0, scale as i32);
-        (self.eval_clamped(x as f64 / unit) * unit).round() as i64
+        (self.eval_clamped(x as f64 / input_unit) * unit).round() as i64
     }
 }
 
-/// Table input bits of the smooth functions at `scale`: enough to cover
-/// `±DOMAIN`, at most [`MAX_TABLE_BITS`] (a higher scale covers less;
-/// calibration sees the error). See [`Func::table_bits`].
+/// Table input bits of the `±DOMAIN` functions at table scale `scale`:
+/// enough to cover `±DOMAIN`, at most [`MAX_TABLE_BITS`] (past 12, see
+/// [`Func::table_scale`]). See [`Func::table_bits`].
 pub fn table_bits(scale: u32) -> u32 {
     (scale + DOMAIN.log2() as u32 + 1).min(MAX_TABLE_BITS)
 }
@@ -356,6 +398,26 @@ mod tests {
     }
 
     #[test]
+    fn tables_past_the_cap_take_coarser_inputs_and_keep_fine_outputs() {
+        for f in Func::SMOOTH {
+            for scale in 1..=24 {
+                let u = f.table_scale(scale);
+                assert!(u <= scale && f.table_bits(scale) <= MAX_TABLE_BITS, "{f:?} at {scale}");
+                assert_eq!(f.table_bits(scale), u + f.domain_bits(), "{f:?} covers its domain at {scale}");
+            }
+        }
+        assert_eq!(Func::Sigmoid.table_scale(12), 12);
+        assert_eq!(Func::Sigmoid.table_scale(16), 12);
+        assert_eq!((Func::Sin.table_scale(16), Func::Asin.table_scale(16)), (13, 14));
+        assert_eq!(Func::Positive.table_scale(16), 16, "step functions read the graph scale");
+        // Input 1.0 at the table's scale 12, output at scale 16.
+        let want = (Func::Sigmoid.eval(1.0) * 65536.0).round() as i64;
+        assert_eq!(Func::Sigmoid.table_value(1 << 12, 16), want);
+        let (lo, _) = Func::Tanh.input_range(Func::Tanh.table_bits(16));
+        assert_eq!(Func::Tanh.table_value(lo, 16), -65536, "the table still reaches -8");
+    }
+
+    #[test]
     fn step_functions_are_exact_on_their_small_table() {
         assert_eq!(table_range(STEP_TABLE_BITS), (-2, 1));
         for func in [Func::Positive, Func::NonNegative, Func::IsZero, Func::Sign] {
@@ -382,6 +444,24 @@ mod tests {
         }
         assert!(!Func::Sigmoid.is_step());
         assert_eq!(Func::Sigmoid.table_bits(8), table_bits(8));
+    }
+
+    #[test]
+    fn softmax_exponential_reaches_zero() {
+        for scale in [8, 12] {
+            let bits = Func::ExpNeg.table_bits(scale);
+            assert_eq!(bits, table_bits(scale), "the same table size as Exp");
+            let (lo, hi) = Func::ExpNeg.input_range(bits);
+            assert_eq!((hi, hi - lo + 1), (0, 1i64 << bits), "2^bits non-positive inputs");
+            assert_eq!(Func::ExpNeg.table_value(0, scale), 1 << scale);
+            assert_eq!(Func::ExpNeg.table_value(lo, scale), 0, "e^-16 rounds to 0 at scale {scale}");
+            assert_eq!(Func::ExpNeg.table_value(-(1 << scale), scale), Func::Exp.table_value(-(1 << scale), scale));
+        }
+        // Exp's symmetric table stops at -8, whose value is a whole unit at scale 12.
+        let (lo, _) = Func::Exp.input_range(Func::Exp.table_bits(12));
+        assert_eq!(Func::Exp.table_value(lo, 12), 1);
+        assert_eq!(Func::ExpNeg.eval_clamped(3.0), 1.0, "positive inputs read e^0");
+        assert_eq!(Func::ExpNeg.eval_clamped(-40.0), (-16f64).exp());
     }
 
     #[test]

@@ -196,7 +196,9 @@ pub enum Op {
         b: Vec<Ref>,
     },
     /// `out = table(x)`: a nonlinear function by table lookup
-    /// ([`crate::func::Func::table_value`]); every input lies in the table's range
+    /// ([`crate::func::Func::table_value`]: inputs at the table's scale, which
+    /// past a size cap is below the graph scale, outputs at the graph scale);
+    /// every input lies in the table's range
     /// ([`crate::func::Func::input_range`]), which a clamp before it guarantees.
     Lookup {
         /// The function.

@@ -59,6 +59,20 @@ fn q(x: f64, scale: u32, what: impl FnOnce() -> String) -> Result<i64> {
     quantize(x, scale).ok_or_else(|| Error::Quantize { what: what(), value: x, scale })
 }
 
+/// Scales with equal keys quantise `g` to graphs of the same structure (the
+/// same nodes, shapes and references, so the same circuit layout): lookups
+/// whose table scale is below the graph scale ([`crate::func::Func::table_scale`])
+/// get a rescale first; everything else is laid out alike at every scale.
+pub fn structure_key(g: &FGraph, scale: u32) -> Vec<bool> {
+    g.nodes
+        .iter()
+        .filter_map(|n| match &n.op {
+            FOp::Map { func, .. } => Some(func.table_scale(scale) < scale),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Quantises `g` at `scale` fractional bits.
 pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
     let mut nodes: Vec<Node> = Vec::with_capacity(g.nodes.len());
@@ -186,10 +200,29 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 nodes.push(Node { name, origin, shape, op: Op::DivRescale { a: refs(a), b: refs(b) } })
             }
             FOp::Map { func, src } => {
-                // Clamp to the table's range, then look up.
+                // At the table's scale u (below the graph scale past the
+                // table-size cap: x·2^u rescaled by 2^s), clamped to the
+                // table's range, then looked up.
                 let bits = func.table_bits(scale);
                 let (lo, hi) = func.input_range(bits);
                 let n = src.len();
+                let mut x = refs(src);
+                let u = func.table_scale(scale);
+                if u < scale {
+                    let mut terms = Csr::new();
+                    for r in &x {
+                        terms.push_row([(*r, 1i64 << u)]);
+                    }
+                    let op = Op::Linear(Linear { bias: vec![0; n], terms, weight_scale: scale, params: None });
+                    let to_table = format!("{name}.to_table_scale");
+                    nodes.push(Node { name: to_table.clone(), origin: origin.clone(), shape: shape.clone(), op });
+                    let lin = nodes.len() - 1;
+                    let src = (0..n).map(|i| Ref::new(lin, i)).collect();
+                    let op = Op::Rescale { src, relu: false };
+                    nodes.push(Node { name: to_table, origin: origin.clone(), shape: shape.clone(), op });
+                    let rescaled = nodes.len() - 1;
+                    x = (0..n).map(|i| Ref::new(rescaled, i)).collect();
+                }
                 let singletons = |refs: Vec<Ref>| {
                     let mut sets = Csr::new();
                     for r in refs {
@@ -197,7 +230,7 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     }
                     sets
                 };
-                let low = singletons(refs(src));
+                let low = singletons(x);
                 nodes.push(Node {
                     name: format!("{name}.clamp_low"),
                     origin: origin.clone(),

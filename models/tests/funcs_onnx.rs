@@ -215,7 +215,7 @@ fn cases() -> Vec<Case> {
     // logarithm's; with 40 terms one square root first (its floor: 2u after
     // doubling the logarithm).
     for (name, n, units) in [("LogSoftmax", 8, 6.0), ("LogSoftmax (40 classes)", 40, 24.0)] {
-        let mut c = case(name, vec![node("LogSoftmax", &["x"], "y")], (-3.0, 3.0), units, &[Exp, Log]);
+        let mut c = case(name, vec![node("LogSoftmax", &["x"], "y")], (-3.0, 3.0), units, &[ExpNeg, Log]);
         c.shape = vec![2, n];
         cases.push(c);
     }

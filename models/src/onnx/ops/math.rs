@@ -103,7 +103,7 @@ fn softmax_parts(g: &FGraph, e: Elem) -> Option<(Elem, Ref, f64)> {
         return None;
     }
     let (num, sum) = (a[r.index as usize], b[r.index as usize]);
-    let FOp::Map { func: Func::Exp, src } = &g.nodes[num.node as usize].op else { return None };
+    let FOp::Map { func: Func::Exp | Func::ExpNeg, src } = &g.nodes[num.node as usize].op else { return None };
     let FOp::Linear(l) = &g.nodes[sum.node as usize].op else { return None };
     let row = l.terms.row(sum.index as usize);
     if !row.iter().all(|&(_, w)| w == 1.0) || !row.iter().any(|&(t, _)| t == num) {

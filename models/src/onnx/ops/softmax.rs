@@ -100,7 +100,7 @@ impl Lowering for SoftmaxLowering {
             })
             .collect();
         let shifted = ctx.g.affine(&format!("{name}.shift"), origin, shape.clone(), shifted_rows);
-        let mut exp = ctx.g.map(&format!("{name}.exp"), origin, Func::Exp, shape.clone(), &shifted.elems);
+        let mut exp = ctx.g.map(&format!("{name}.exp"), origin, Func::ExpNeg, shape.clone(), &shifted.elems);
         for (e, drop) in exp.elems.iter_mut().zip(&dropped) {
             if *drop {
                 *e = Elem::Const(0.0);
