@@ -102,9 +102,28 @@ fn step_by_step_flow_on_the_demo_model() {
     let o = zkinfer(&srs, &["inspect", s(&demo())]);
     assert!(o.status.success(), "{:?}", text(&o));
     let (out, _) = text(&o);
-    for needle in ["operators", "Conv", "MaxPool", "layers", "conv1", "k = ", "columns:"] {
+    for needle in
+        ["operators", "Conv", "MaxPool", "size:", "multiply-accumulates", "layers", "conv1", "k = ", "columns:"]
+    {
         assert!(out.contains(needle), "inspect output lacks `{needle}`:\n{out}");
     }
+
+    // A model too large for the memory available: refused before lowering, by
+    // size and largest layers; inspect still shows the operator table.
+    let small = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .args(args)
+            .env("ZKINFER_SRS_DIR", &srs)
+            .env("ZKINFER_MEMORY_LIMIT_MIB", "0")
+            .output()
+            .expect("zkinfer runs")
+    };
+    let o = small(&["compile", s(&demo()), "--out", s(&dir.join("too_large"))]);
+    assert_fails(&o, &["multiply-accumulates", "(Conv)", "0 MiB are available", "hint:"]);
+    assert!(!dir.join("too_large").join("model.compiled").exists());
+    let o = small(&["inspect", s(&demo())]);
+    assert_fails(&o, &["multiply-accumulates", "0 MiB are available"]);
+    assert!(text(&o).0.contains("operators"), "the table is shown: {:?}", text(&o));
 }
 
 #[test]

@@ -91,7 +91,7 @@ pub enum Error {
         message: String,
     },
     /// A value is not a finite number or too large for fixed point.
-    #[error("{what} cannot be represented in fixed point at scale {scale} (value {value})\n  hint: lower --scale or check the model/input for NaN or huge values")]
+    #[error("{what} cannot be represented in fixed point at scale {scale} (value {})\n  hint: lower --scale or check the model/input for NaN or huge values", number(*.value))]
     Quantize {
         /// What was being quantised.
         what: String,
@@ -152,6 +152,9 @@ pub enum Error {
         /// Operator.
         op: String,
     },
+    /// The model is too large to compile on this machine.
+    #[error("{0}\n  hint: prove the model at a smaller input size (a 64×64 image instead of 224×224, a shorter sequence) or with fewer channels; set ZKINFER_MEMORY_LIMIT_MIB if the available memory is misread")]
+    TooLarge(String),
     /// An operator's attributes or shapes are inconsistent.
     #[error("cannot lower node `{node}` ({op}): {message}")]
     Lowering {
@@ -162,6 +165,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+}
+
+/// A value for a message: plain when it is of a readable size, in scientific
+/// notation when huge or tiny (an uninitialised input can hold 1e198).
+fn number(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e9).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
 }
 
 fn list(ops: &[UnsupportedOp]) -> String {

@@ -17,6 +17,7 @@ pub mod fgraph;
 pub mod func;
 pub mod input;
 pub mod ir;
+pub mod memory;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod optimize;

@@ -94,7 +94,10 @@ pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
     let loaded = args.model.load()?;
     step.done();
     let (ops, unsupported) = op_table(&loaded.onnx);
-    let compiled = if unsupported.is_empty() {
+    let workload = loaded.onnx.workload()?;
+    // A model too large to compile here still gets its operator table and size.
+    let too_large = workload.check_fits(zkinfer_models::memory::available_bytes()).err();
+    let compiled = if unsupported.is_empty() && too_large.is_none() {
         let step = ui.step("compiling");
         let c = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
         step.done();
@@ -108,6 +111,9 @@ pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
             "inputs": loaded.onnx.input_names.iter().zip(&loaded.onnx.input_shapes).map(|(n, s)| serde_json::json!({"name": n, "shape": s})).collect::<Vec<_>>(),
             "operators": ops.iter().map(|(op, n, s)| serde_json::json!({"op": op, "count": n, "status": s})).collect::<Vec<_>>(),
             "unsupported": unsupported,
+            "multiply_accumulates": workload.terms,
+            "estimated_compile_bytes": workload.bytes(),
+            "too_large": too_large.as_ref().map(|e| e.to_string()),
             "layers": compiled.as_ref().map(layers),
             "circuit": compiled.as_ref().map(|c| &c.shape),
             "settings": compiled.as_ref().map(|c| &c.settings),
@@ -123,6 +129,11 @@ pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
         for (op, n, s) in &ops {
             println!("  {op:<24} {n:>5}  {s}");
         }
+        println!(
+            "\nsize: {} multiply-accumulates; compiling takes about {}",
+            workload.terms,
+            zkinfer_models::memory::size(workload.bytes())
+        );
         if let Some(c) = &compiled {
             println!("\nlayers:");
             println!(
@@ -172,6 +183,9 @@ pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
     }
     if !unsupported.is_empty() {
         anyhow::bail!("{} operator(s) cannot be proven yet:\n  {}", unsupported.len(), unsupported.join("\n  "));
+    }
+    if let Some(e) = too_large {
+        return Err(e.into());
     }
     Ok(())
 }

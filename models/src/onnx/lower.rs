@@ -109,6 +109,25 @@ fn input_types(model: &TypedModel, node: &TypedNode) -> Vec<DatumType> {
     node.inputs.iter().map(|o| model.outlet_fact(*o).map_or(DatumType::F32, |f| f.datum_type)).collect()
 }
 
+/// Whether each node (by id) is known at compile time: a constant, or computed
+/// from constants only (folded), given the evaluation `order`.
+fn constant_nodes(model: &TypedModel, order: &[usize]) -> Vec<bool> {
+    let mut constant = vec![false; model.nodes().len()];
+    for &id in order {
+        let node = model.node(id);
+        constant[id] = !is_source(node) && (is_const(node) || node.inputs.iter().all(|o| constant[o.node]));
+    }
+    constant
+}
+
+/// The estimated size of lowering `model` ([`super::size`]).
+pub(crate) fn workload(model: &TypedModel) -> Result<super::size::Workload> {
+    let order = model.eval_order().map_err(|e| graph_err("(model)", "graph", e.to_string()))?;
+    let constant = constant_nodes(model, &order);
+    let computed: Vec<bool> = (0..constant.len()).map(|id| !constant[id] && !is_source(model.node(id))).collect();
+    Ok(super::size::workload(model, &computed))
+}
+
 /// Classifies every node in evaluation order.
 pub(crate) fn op_table(model: &TypedModel) -> Vec<OpRow> {
     let order = match model.eval_order() {
@@ -121,17 +140,17 @@ pub(crate) fn op_table(model: &TypedModel) -> Vec<OpRow> {
             }]
         }
     };
-    let mut constant: HashMap<OutletId, bool> = HashMap::new();
+    let constant = constant_nodes(model, &order);
     let mut rows = Vec::new();
     for id in order {
         let node = model.node(id);
-        let const_inputs: Vec<bool> = node.inputs.iter().map(|o| constant.get(o).copied().unwrap_or(false)).collect();
-        let (is_constant, status) = if is_source(node) {
-            (false, OpStatus::Supported)
-        } else if is_const(node) || const_inputs.iter().all(|&c| c) {
-            (true, OpStatus::Constant)
+        let const_inputs: Vec<bool> = node.inputs.iter().map(|o| constant[o.node]).collect();
+        let status = if is_source(node) {
+            OpStatus::Supported
+        } else if constant[id] {
+            OpStatus::Constant
         } else {
-            let status = match registry().iter().find(|l| l.handles(node)) {
+            match registry().iter().find(|l| l.handles(node)) {
                 None => OpStatus::Unsupported("no lowering for this operator".into()),
                 Some(l) => match l
                     .supports(node, &const_inputs)
@@ -140,12 +159,8 @@ pub(crate) fn op_table(model: &TypedModel) -> Vec<OpRow> {
                     Ok(()) => OpStatus::Supported,
                     Err(reason) => OpStatus::Unsupported(reason),
                 },
-            };
-            (false, status)
+            }
         };
-        for slot in 0..node.outputs.len() {
-            constant.insert(OutletId::new(id, slot), is_constant);
-        }
         if !is_const(node) {
             rows.push(OpRow { node: node.name.clone(), op: node.op.name().to_string(), status });
         }
@@ -174,6 +189,8 @@ pub(crate) fn lower_model(model: &TypedModel, input_names: &[String], hide_weigh
     if !unsupported.is_empty() {
         return Err(Error::Unsupported(unsupported));
     }
+    // Before any memory is spent: a model far too large for this machine.
+    workload(model)?.check_fits(crate::memory::available_bytes())?;
     let mut g = FGraph { hide_weights, ..FGraph::default() };
     let mut values: HashMap<OutletId, Value> = HashMap::new();
     for (i, outlet) in model.input_outlets().iter().flat_map(|o| o.iter()).enumerate() {

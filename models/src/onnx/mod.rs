@@ -6,6 +6,7 @@ mod lower;
 mod ops;
 pub mod probe;
 pub mod rewrite;
+pub mod size;
 mod value;
 
 use std::path::{Path, PathBuf};
@@ -232,6 +233,13 @@ impl OnnxModel {
     /// Every operator of the decluttered model with whether zkinfer can prove it.
     pub fn op_table(&self) -> Vec<OpRow> {
         lower::op_table(&self.typed)
+    }
+
+    /// The estimated size of the lowering: terms per computed node and in all
+    /// ([`size`]). Lowering refuses a model whose compilation would not fit in
+    /// the memory available ([`crate::memory::available_bytes`]).
+    pub fn workload(&self) -> Result<size::Workload> {
+        lower::workload(&self.typed)
     }
 
     /// Lowers to the float graph. Every unsupported operator is reported at once.
