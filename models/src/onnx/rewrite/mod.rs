@@ -236,6 +236,52 @@ mod tests {
     }
 
     #[test]
+    fn normalizer_max_divides_by_a_negative_maximum_as_onnxruntime() {
+        // Rows whose maximum is negative, positive, and a row mixing signs.
+        use tract_onnx::pb::{tensor_shape_proto, type_proto, TensorShapeProto, TypeProto, ValueInfoProto};
+        let value = |name: &str| ValueInfoProto {
+            name: name.into(),
+            r#type: Some(TypeProto {
+                value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                    elem_type: 1,
+                    shape: Some(TensorShapeProto {
+                        dim: [3, 3]
+                            .iter()
+                            .map(|&d| tensor_shape_proto::Dimension {
+                                value: Some(tensor_shape_proto::dimension::Value::DimValue(d)),
+                                ..Default::default()
+                            })
+                            .collect(),
+                    }),
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let proto = ModelProto {
+            ir_version: 8,
+            graph: Some(GraphProto {
+                node: vec![ml("Normalizer", "norm", &["y"], vec![string("norm", "MAX")])],
+                input: vec![value("x")],
+                output: vec![value("y")],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let model = crate::onnx::OnnxModel::from_proto(&proto, "normalizer", None, &[9]).expect("loads");
+        let x = vec![-2.0, -4.0, -1.0, 1.0, 3.0, 2.0, -6.0, 0.5, 0.25];
+        let want = [2.0, 4.0, 1.0, 1.0 / 3.0, 1.0, 2.0 / 3.0, -12.0, 1.0, 0.5];
+        let got = model.run_float(std::slice::from_ref(&x)).expect("runs").concat();
+        assert!(got.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-6), "tract: {got:?}");
+        // The integer reference, which divides by positive values only.
+        let g = model.lower().expect("lowers");
+        let graph = crate::quantize::quantize_graph(&g, 12).expect("quantises");
+        let out = crate::eval::evaluate(&graph, &crate::quantize_inputs(&[x], 12).expect("fits")).expect("evaluates");
+        let got: Vec<f64> = out.outputs(&graph).iter().map(|&v| v as f64 / 4096.0).collect();
+        assert!(got.iter().zip(&want).all(|(g, w)| (g - w).abs() < 4e-3), "integer: {got:?}");
+    }
+
+    #[test]
     fn a_stump_becomes_comparisons_and_a_leaf_indicator() {
         let attrs = regressor_stump(&[1.5, -2.0]);
         let mut proto = ModelProto {
