@@ -4,7 +4,9 @@
 //! fractional weights produces values at twice the scale and is followed by a
 //! [`Op::Rescale`]; one with integer weights (sums, copies, additions) stays at the
 //! scale. Products are rescaled at once ([`Op::MulRescale`]). A rescale whose only
-//! consumer is a ReLU absorbs it.
+//! consumer is a ReLU absorbs it. A maximum's positive constant is at least one
+//! unit (and a minimum's negative constant at most minus one), so that a floor
+//! that keeps a divisor positive does so at every scale.
 
 use std::collections::HashMap;
 
@@ -311,10 +313,17 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 for row in sets.rows() {
                     qsets.push_row(row.iter().map(|r| map.get(*r)));
                 }
-                let konst = konst
-                    .iter()
-                    .map(|k| k.map(|k| q(k, scale, || what("a constant"))).transpose())
-                    .collect::<Result<Vec<_>>>()?;
+                // A positive lower bound stays positive, a negative upper bound
+                // negative: max(x, 1e-6) is a floor above zero at every scale.
+                let bound = |k: f64| -> Result<i64> {
+                    let v = q(k, scale, || what("a constant"))?;
+                    Ok(match kind {
+                        ReduceKind::Max if k > 0.0 => v.max(1),
+                        ReduceKind::Min if k < 0.0 => v.min(-1),
+                        _ => v,
+                    })
+                };
+                let konst = konst.iter().map(|k| k.map(bound).transpose()).collect::<Result<Vec<_>>>()?;
                 nodes.push(Node { name, origin, shape, op: Op::Reduce { kind: *kind, sets: qsets, konst } });
             }
         }
@@ -473,6 +482,21 @@ mod tests {
         let got = evaluate(&graph, &[qin]).unwrap().outputs(&graph);
         for (w, g) in want[0].iter().zip(&got) {
             assert!((w - *g as f64 / 256.0).abs() < 4.0 / 256.0, "{w} vs {g}");
+        }
+    }
+
+    #[test]
+    fn positive_floors_stay_positive_at_every_scale() {
+        let mut g = FGraph::default();
+        let x = g.add_input("x", vec![2]);
+        let floor = g.reduce("floor", "Max", ReduceKind::Max, vec![1], vec![vec![x.elems[0], Elem::Const(1e-6)]]);
+        let cap = g.reduce("cap", "Min", ReduceKind::Min, vec![1], vec![vec![x.elems[1], Elem::Const(-1e-6)]]);
+        let relu = g.reduce("relu", "Max", ReduceKind::Max, vec![1], vec![vec![x.elems[1], Elem::Const(0.0)]]);
+        g.outputs = vec![floor, cap, relu];
+        for scale in [4, 8] {
+            let graph = quantize_graph(&g, scale).unwrap();
+            let out = evaluate(&graph, &[vec![0, 0]]).unwrap().outputs(&graph);
+            assert_eq!(out, vec![1, -1, 0], "at scale {scale}: 1e-6 rounds to 0 but a floor stays a unit");
         }
     }
 

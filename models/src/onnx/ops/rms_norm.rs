@@ -1,6 +1,7 @@
 //! `RmsNorm` (tract's fusion of LayerNormalization's second half):
 //! `y = x / sqrt(mean(x²) + eps)` along one axis, as products, a mean, an exact
-//! integer square root and divisions by it.
+//! integer square root floored at `sqrt(eps)` (at least one unit in fixed point)
+//! and divisions by it.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::RmsNorm;
@@ -9,6 +10,7 @@ use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, Value};
 use crate::error::Result;
 use crate::fgraph::AffineRow;
+use crate::ir::ReduceKind;
 
 pub(crate) struct RmsNormLowering;
 
@@ -50,7 +52,13 @@ impl Lowering for RmsNormLowering {
             rows[*g].terms.push((*e, 1.0 / n as f64));
         }
         let mean = ctx.g.affine(&format!("{name}.mean"), origin, group_shape.clone(), rows);
-        let rms = ctx.g.sqrt(&format!("{name}.sqrt"), origin, group_shape, &mean.elems);
+        let rms = ctx.g.sqrt(&format!("{name}.sqrt"), origin, group_shape.clone(), &mean.elems);
+        // sqrt(mean + eps) ≥ sqrt(eps) in real numbers, so this floor changes
+        // nothing there; in fixed point it is at least one unit, where a row of
+        // small values (or eps, at a low scale) would round the norm to 0.
+        let floor = eps.sqrt().max(f64::MIN_POSITIVE);
+        let sets = rms.elems.iter().map(|&e| vec![e, crate::fgraph::Elem::Const(floor)]).collect();
+        let rms = ctx.g.reduce(&format!("{name}.floor"), origin, ReduceKind::Max, group_shape, sets);
         let pairs = x.elems.iter().zip(&group_of).map(|(e, g)| (*e, rms.elems[*g])).collect();
         let y = ctx.g.divide(&name, origin, shape, pairs).ok_or_else(|| ctx.fail("a constant over a computed norm"))?;
         Ok(vec![Value::View(y)])
