@@ -108,6 +108,14 @@ fn step_by_step_flow_on_the_demo_model() {
         assert!(out.contains(needle), "inspect output lacks `{needle}`:\n{out}");
     }
 
+    // A lookup model past the table-size cap: the table's inputs at scale 12,
+    // its outputs at the graph scale.
+    let sigmoid = peer("2l_relu_sigmoid_small/network.onnx");
+    let o = zkinfer(&srs, &["inspect", s(&sigmoid), "--scale", "16"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let needle = "table Sigmoid: 2^16 entries, inputs at scale 12, outputs at scale 16";
+    assert!(text(&o).0.contains(needle), "{:?}", text(&o));
+
     // A model too large for the memory available: refused before lowering, by
     // size and largest layers; inspect still shows the operator table.
     let small = |args: &[&str]| {

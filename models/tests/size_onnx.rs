@@ -1,6 +1,7 @@
 //! The lowering's size estimate, from tract's shapes: one term per
 //! multiply-accumulate of a convolution or matrix product, one per window
-//! element of a pooling, one per output element otherwise. A model whose
+//! element of a pooling, a loop's body once per step, one per output element
+//! otherwise. A model whose
 //! compilation would not fit in the memory available is refused before it is
 //! lowered. (One test in this binary: it sets the memory limit variable.)
 
@@ -56,7 +57,25 @@ fn workload_counts_multiply_accumulates_and_guards_memory() {
     assert!(work.terms < 512 * 36 + 512 + 1280 + 1000, "data movement adds at most its outputs: {work:?}");
     model.lower().expect("fits");
 
-    // The same model with 1 MiB available: refused before lowering, by size.
+    // An LSTM over 6 steps: tract's Scan, unrolled, so its body counts 6 times.
+    // Each step multiplies [x, h] (4 + 8) by the 32 gate rows; tract hoists
+    // the x part out of the loop as one EinSum over all steps.
+    let mut lstm = node("LSTM", &["x", "w", "r"], "y");
+    lstm.attribute.push(pb::AttributeProto {
+        name: "hidden_size".into(),
+        r#type: AttributeType::Int as i32,
+        i: 8,
+        ..Default::default()
+    });
+    let w = float_tensor("w", &[1, 32, 4], &vec![0.1; 128]);
+    let r = float_tensor("r", &[1, 32, 8], &vec![0.1; 256]);
+    let rnn = onnx_proto::load("lstm", vec![lstm], vec![w, r], &[("x", &[6, 1, 4])], &["y"], 14);
+    let work = rnn.workload().unwrap();
+    let scan: u64 = work.nodes.iter().filter(|n| n.op == "Scan").map(|n| n.terms).sum();
+    assert!(scan >= 6 * 32 * 8, "the recurrent products, once per step: {work:?}");
+    assert!((6 * 32 * 12..6 * 32 * 12 * 2).contains(&work.terms), "{work:?}");
+
+    // The conv model with 1 MiB available: refused before lowering, by size.
     std::env::set_var(MEMORY_LIMIT_ENV, "1");
     let err = model.lower().unwrap_err();
     std::env::remove_var(MEMORY_LIMIT_ENV);

@@ -164,6 +164,15 @@ pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
                 "  scale {} bits, values in {} bits, range table {} bits",
                 s.ranges.scale, s.ranges.value_bits, s.ranges.lookup_bits
             );
+            for (func, bits) in c.graph.lookup_tables() {
+                // Inputs below the graph scale past the table-size cap.
+                println!(
+                    "  table {}: 2^{bits} entries, inputs at scale {}, outputs at scale {}",
+                    func.name(),
+                    func.table_scale(c.graph.scale),
+                    c.graph.scale
+                );
+            }
             println!("\ncalibration (max abs error on the input per scale):");
             for t in &c.settings.trials {
                 let chosen = if t.scale == s.ranges.scale { " <- chosen" } else { "" };

@@ -5,11 +5,13 @@
 //!
 //! The measure is the number of terms the element-level lowering writes: one
 //! per multiply-accumulate of a convolution or a matrix product, one per window
-//! element of a pooling, and one per output element of anything else.
+//! element of a pooling, a loop's body once per step, and one per output
+//! element of anything else.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::cnn::{Conv, Deconv, MaxPool, SumPool};
 use tract_onnx::tract_core::ops::einsum::EinSum;
+use tract_onnx::tract_core::ops::scan::Scan;
 
 use crate::error::{Error, Result};
 use crate::memory::size;
@@ -102,6 +104,16 @@ fn node_terms(model: &TypedModel, node: &TypedNode) -> u64 {
     }
     if let Some(pool) = node.op_as::<SumPool>() {
         return out.saturating_mul(taps(&pool.pool_spec.kernel_shape));
+    }
+    if let Some(scan) = node.op_as::<Scan>() {
+        // Unrolled: the body once per step of the scanned axis.
+        let steps = scan.input_mapping.iter().zip(&node.inputs).find_map(|(m, &o)| {
+            let info = m.as_scan()?;
+            let fact = model.outlet_fact(o).ok()?;
+            fact.shape.as_concrete().and_then(|s| s.get(info.axis).copied())
+        });
+        let body = super::lower::workload(&scan.body).map_or(0, |w| w.terms);
+        return (steps.unwrap_or(1) as u64).saturating_mul(body).max(out);
     }
     if let Some(einsum) = node.op_as::<EinSum>() {
         // One term per point of the index space: the product of every axis's size.
