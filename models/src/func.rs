@@ -214,14 +214,15 @@ impl Func {
         matches!(self, Func::Positive | Func::NonNegative | Func::IsZero | Func::Sign)
     }
 
-    /// Table input bits at `scale`: [`STEP_TABLE_BITS`] for step functions,
-    /// enough for `±PERIODIC_DOMAIN` for Sin and Cos, [`table_bits`] for the
-    /// others (all at most [`MAX_TABLE_BITS`]).
+    /// Table input bits at graph scale `scale`: [`STEP_TABLE_BITS`] for step
+    /// functions, else the table's scale ([`Func::table_scale`]) plus the bits
+    /// that cover the domain (at most [`MAX_TABLE_BITS`], which the table scale
+    /// ensures).
     pub fn table_bits(self, scale: u32) -> u32 {
         if self.is_step() {
             return STEP_TABLE_BITS;
         }
-        (self.table_scale(scale) + self.domain_bits()).min(MAX_TABLE_BITS)
+        self.table_scale(scale) + self.domain_bits()
     }
 
     /// Table input bits beyond the table's scale that cover the domain: 4 for
@@ -334,13 +335,6 @@ impl Func {
     }
 }
 
-/// Table input bits of the `±DOMAIN` functions at table scale `scale`:
-/// enough to cover `±DOMAIN`, at most [`MAX_TABLE_BITS`] (past 12, see
-/// [`Func::table_scale`]). See [`Func::table_bits`].
-pub fn table_bits(scale: u32) -> u32 {
-    (scale + DOMAIN.log2() as u32 + 1).min(MAX_TABLE_BITS)
-}
-
 /// The input range `[lo, hi]` of a table of `bits` bits.
 pub fn table_range(bits: u32) -> (i64, i64) {
     (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
@@ -388,11 +382,11 @@ mod tests {
 
     #[test]
     fn tables_cover_the_domain_until_capped() {
-        assert_eq!(table_bits(8), 12);
-        let (lo, hi) = table_range(table_bits(8));
+        assert_eq!(Func::Sigmoid.table_bits(8), 12);
+        let (lo, hi) = table_range(Func::Sigmoid.table_bits(8));
         assert_eq!((lo, hi), (-2048, 2047));
         assert!((hi as f64 / 256.0) >= DOMAIN - 1.0 / 256.0);
-        assert_eq!(table_bits(16), MAX_TABLE_BITS);
+        assert_eq!(Func::Sigmoid.table_bits(16), MAX_TABLE_BITS);
         assert_eq!(Func::Sigmoid.table_value(0, 8), 128);
         assert_eq!(Func::Tanh.table_value(-2048, 8), -256);
     }
@@ -443,14 +437,14 @@ mod tests {
             }
         }
         assert!(!Func::Sigmoid.is_step());
-        assert_eq!(Func::Sigmoid.table_bits(8), table_bits(8));
+        assert_eq!(Func::Sigmoid.table_bits(8), 12);
     }
 
     #[test]
     fn softmax_exponential_reaches_zero() {
         for scale in [8, 12] {
             let bits = Func::ExpNeg.table_bits(scale);
-            assert_eq!(bits, table_bits(scale), "the same table size as Exp");
+            assert_eq!(bits, Func::Exp.table_bits(scale), "the same table size as Exp");
             let (lo, hi) = Func::ExpNeg.input_range(bits);
             assert_eq!((hi, hi - lo + 1), (0, 1i64 << bits), "2^bits non-positive inputs");
             assert_eq!(Func::ExpNeg.table_value(0, scale), 1 << scale);

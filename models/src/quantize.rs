@@ -61,6 +61,22 @@ fn q(x: f64, scale: u32, what: impl FnOnce() -> String) -> Result<i64> {
     quantize(x, scale).ok_or_else(|| Error::Quantize { what: what(), value: x, scale })
 }
 
+/// Pushes `round(x · m / 2^scale)` (half up) for each `(x, m)`: a one-term
+/// [`Linear`] at the weights' scale and its [`Op::Rescale`], both named `name`;
+/// returns the rescale's node. With `m = 2^(scale − d)` it divides by `2^d`.
+fn push_shift(nodes: &mut Vec<Node>, name: &str, origin: &str, scale: u32, items: Vec<(Ref, i64)>) -> usize {
+    let n = items.len();
+    let mut terms = Csr::new();
+    for item in items {
+        terms.push_row([item]);
+    }
+    let op = Op::Linear(Linear { bias: vec![0; n], terms, weight_scale: scale, params: None });
+    nodes.push(Node { name: name.into(), origin: origin.into(), shape: vec![n], op });
+    let src = (0..n).map(|i| Ref::new(nodes.len() - 1, i)).collect();
+    nodes.push(Node { name: name.into(), origin: origin.into(), shape: vec![n], op: Op::Rescale { src, relu: false } });
+    nodes.len() - 1
+}
+
 /// Scales with equal keys quantise `g` to graphs of the same structure (the
 /// same nodes, shapes and references, so the same circuit layout): lookups
 /// whose table scale is below the graph scale ([`crate::func::Func::table_scale`])
@@ -149,23 +165,9 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                     if !precise.is_empty() {
                         // The precise rows, at scale s + k, times 2^(s−k) and rescaled.
                         let rescaled = nodes.len() - 1;
-                        let mut terms = Csr::new();
-                        for &(i, k) in &precise {
-                            terms.push_row([(Ref::new(rescaled, i), 1i64 << (scale - k))]);
-                        }
-                        let n = precise.len();
-                        let down = Op::Linear(Linear { bias: vec![0; n], terms, weight_scale: scale, params: None });
-                        let down_name = format!("{name}.precise");
-                        nodes.push(Node { name: down_name.clone(), origin: origin.clone(), shape: vec![n], op: down });
-                        let down = nodes.len() - 1;
-                        let src = (0..n).map(|j| Ref::new(down, j)).collect();
-                        nodes.push(Node {
-                            name: down_name,
-                            origin,
-                            shape: vec![n],
-                            op: Op::Rescale { src, relu: false },
-                        });
-                        let back = nodes.len() - 1;
+                        let items =
+                            precise.iter().map(|&(i, k)| (Ref::new(rescaled, i), 1i64 << (scale - k))).collect();
+                        let back = push_shift(&mut nodes, &format!("{name}.precise"), &origin, scale, items);
                         for (j, &(i, _)) in precise.iter().enumerate() {
                             map.moved.insert(Ref::new(f, i), Ref::new(back, j));
                         }
@@ -211,18 +213,8 @@ pub fn quantize_graph(g: &FGraph, scale: u32) -> Result<Graph> {
                 let mut x = refs(src);
                 let u = func.table_scale(scale);
                 if u < scale {
-                    let mut terms = Csr::new();
-                    for r in &x {
-                        terms.push_row([(*r, 1i64 << u)]);
-                    }
-                    let op = Op::Linear(Linear { bias: vec![0; n], terms, weight_scale: scale, params: None });
-                    let to_table = format!("{name}.to_table_scale");
-                    nodes.push(Node { name: to_table.clone(), origin: origin.clone(), shape: shape.clone(), op });
-                    let lin = nodes.len() - 1;
-                    let src = (0..n).map(|i| Ref::new(lin, i)).collect();
-                    let op = Op::Rescale { src, relu: false };
-                    nodes.push(Node { name: to_table, origin: origin.clone(), shape: shape.clone(), op });
-                    let rescaled = nodes.len() - 1;
+                    let items = x.iter().map(|&r| (r, 1i64 << u)).collect();
+                    let rescaled = push_shift(&mut nodes, &format!("{name}.to_table_scale"), &origin, scale, items);
                     x = (0..n).map(|i| Ref::new(rescaled, i)).collect();
                 }
                 let singletons = |refs: Vec<Ref>| {

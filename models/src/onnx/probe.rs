@@ -512,7 +512,9 @@ fn shape_proto(shape: &[usize]) -> TensorShapeProto {
     }
 }
 
-fn value_info(name: &str, elem_type: i32, shape: Option<&[usize]>) -> ValueInfoProto {
+/// A tensor's name, element type and (when known) shape, as a graph input or
+/// output declares it.
+pub(crate) fn value_info(name: &str, elem_type: i32, shape: Option<&[usize]>) -> ValueInfoProto {
     ValueInfoProto {
         name: name.into(),
         r#type: Some(TypeProto {

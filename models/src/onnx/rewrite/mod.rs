@@ -238,26 +238,7 @@ mod tests {
     #[test]
     fn normalizer_max_divides_by_a_negative_maximum_as_onnxruntime() {
         // Rows whose maximum is negative, positive, and a row mixing signs.
-        use tract_onnx::pb::{tensor_shape_proto, type_proto, TensorShapeProto, TypeProto, ValueInfoProto};
-        let value = |name: &str| ValueInfoProto {
-            name: name.into(),
-            r#type: Some(TypeProto {
-                value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                    elem_type: 1,
-                    shape: Some(TensorShapeProto {
-                        dim: [3, 3]
-                            .iter()
-                            .map(|&d| tensor_shape_proto::Dimension {
-                                value: Some(tensor_shape_proto::dimension::Value::DimValue(d)),
-                                ..Default::default()
-                            })
-                            .collect(),
-                    }),
-                })),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
+        let value = |name: &str| crate::onnx::probe::value_info(name, 1, Some(&[3, 3]));
         let proto = ModelProto {
             ir_version: 8,
             graph: Some(GraphProto {
