@@ -339,6 +339,13 @@ fn bad_input_gives_clear_errors_and_no_panics() {
     );
     assert_fails(&o, &["fake.onnx", "not a readable ONNX model"]);
 
+    // A model whose weights file (ONNX external data) was left behind.
+    let external = repo().join("tests/data/export_patterns/gru_residual_external");
+    let moved = tmp.path().join("moved.onnx");
+    std::fs::copy(external.join("network.onnx"), &moved).unwrap();
+    let o = zkinfer(&srs, &["compile", s(&moved), "--input", s(&external.join("input.json")), "--out", s(&out)]);
+    assert_fails(&o, &["moved.onnx", "external data of tensor `W`", "network.onnx.data", "next to the .onnx file"]);
+
     // Input of the wrong length.
     let short = tmp.path().join("short.json");
     std::fs::write(&short, br#"{"input_data": [[0.5, 0.25, 1.0]]}"#).unwrap();

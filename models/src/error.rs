@@ -39,6 +39,17 @@ pub enum Error {
         /// What the parser said.
         message: String,
     },
+    /// A weight the model keeps in a file beside it (ONNX external data, as
+    /// PyTorch's exporter writes) could not be read.
+    #[error("{model}: cannot read the external data of tensor `{tensor}`: {detail}\n  hint: keep the weights file(s) that `torch.onnx.export` or `onnx.save_model(..., save_as_external_data=True)` wrote next to the .onnx file, under the names they had when exported")]
+    ExternalData {
+        /// The model file.
+        model: PathBuf,
+        /// The tensor whose data is missing.
+        tensor: String,
+        /// What went wrong.
+        detail: String,
+    },
     /// tract could not analyse or simplify the model.
     #[error("cannot analyse model {path}: {message}")]
     Analyse {

@@ -2,6 +2,7 @@
 //! reference run, and the operator table. Lowering to the float graph lives in
 //! [`lower`], one operator per file under [`ops`].
 
+mod external;
 mod lower;
 mod ops;
 pub mod probe;
@@ -76,9 +77,11 @@ impl OnnxModel {
             return Ok(shapes.iter().map(|s| s.iter().product()).collect());
         }
         let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        let model = tract_onnx::onnx()
-            .model_for_read(&mut &bytes[..])
-            .map_err(|e| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") })?;
+        let onnx = tract_onnx::onnx();
+        let not_onnx = |e: TractError| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") };
+        let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(not_onnx)?;
+        external::inline_external_data(&mut proto, path)?;
+        let model = onnx.model_for_proto_model(&proto).map_err(not_onnx)?;
         (0..model.inputs.len())
             .map(|i| {
                 let fact = model.input_fact(i).map_err(analyse(path))?;
@@ -102,8 +105,9 @@ impl OnnxModel {
         Self::load_bytes(&bytes, path, shapes, lens)
     }
 
-    /// Like [`OnnxModel::load`], from the bytes of a model file (`path` names it in
-    /// messages). A panic inside tract on a malformed file becomes an error.
+    /// Like [`OnnxModel::load`], from the bytes of a model file at `path` (named in
+    /// messages; weights the model keeps in files beside it are read from its
+    /// folder). A panic inside tract on a malformed file becomes an error.
     pub fn load_bytes(bytes: &[u8], path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
         if let Some(s) = shapes {
             if s.len() != lens.len() {
@@ -123,6 +127,7 @@ impl OnnxModel {
         let onnx = tract_onnx::onnx();
         let not_onnx = |e: TractError| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") };
         let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(not_onnx)?;
+        external::inline_external_data(&mut proto, path)?;
         rewrite::expand_unloadable(&mut proto)?;
         let model = onnx.model_for_proto_model(&proto).map_err(not_onnx)?;
         let first = Self::from_inference(model, path, shapes, lens);
