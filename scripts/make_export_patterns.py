@@ -17,8 +17,10 @@ convolutions, ceil-mode pooling, squeeze-excitation, DepthToSpace, nearest
 upsampling with a skip connection, Dropout/Identity and a dynamic batch, an
 attention mask given as an input (BERT), GroupNorm decomposed, SAME_UPPER
 padding, a bidirectional LSTM and a GRU with linear_before_reset, and 8-bit
-QDQ and QOperator (QLinearConv, QLinearMatMul) models, and dynamic 8-bit
-quantisation (DynamicQuantizeLinear, ConvInteger, MatMulInteger).
+QDQ and QOperator (QLinearConv, QLinearMatMul) models, dynamic 8-bit
+quantisation (DynamicQuantizeLinear, ConvInteger, MatMulInteger), and a
+six-step GRU and 1×1 residual convolution with the weights in a file beside
+the model (external data, as PyTorch's dynamo exporter writes).
 """
 import json
 import os
@@ -46,7 +48,9 @@ class Models:
     def uniform(self, *shape):
         return self.rng.uniform(-1, 1, shape)
 
-    def save(self, name, nodes, inits, inputs, outputs, data):
+    def save(self, name, nodes, inits, inputs, outputs, data, external=False):
+        """With `external`, the weights go to network.onnx.data beside the
+        model, as PyTorch's dynamo exporter writes them."""
         graph = helper.make_graph(nodes, name, inputs, outputs, inits)
         model = helper.make_model(graph, producer_name="zkinfer make_export_patterns.py",
                                   opset_imports=[helper.make_opsetid("", 17)])
@@ -54,6 +58,12 @@ class Models:
         onnx.checker.check_model(model)
         d = os.path.join(self.out, name)
         os.makedirs(d, exist_ok=True)
+        if external:
+            onnx.external_data_helper.convert_model_to_external_data(
+                model, all_tensors_to_one_file=True, location="network.onnx.data", size_threshold=128)
+            with open(os.path.join(d, "network.onnx.data"), "wb"):
+                pass  # written afresh below, tensor by tensor
+            onnx.external_data_helper.write_external_data_tensors(model, d)
         with open(os.path.join(d, "network.onnx"), "wb") as f:
             f.write(model.SerializeToString(deterministic=True))
         flat = [[float(v) for v in np.asarray(x, dtype=np.float64).ravel()] for x in data]
@@ -254,6 +264,23 @@ def recurrent(m):
            [vi("Y", [steps, 2, 1, h]), vi("GYh", [1, 1, h])], [m.uniform(steps, 1, i)])
 
 
+def gru_residual_external(m):
+    """What PyTorch's default (dynamo) exporter writes for a GRU over 6 steps
+    followed by a convolution whose residual tract folds into its bias: GRU
+    with linear_before_reset, which tract runs as one whole-sequence op; the
+    GRU's last state as a 1×1 image; a 3×3 convolution plus the residual; and
+    every weight in network.onnx.data beside the model (ONNX external data)."""
+    h, i, steps = 4, 3, 6
+    inits = [m.w("W", 1, 3 * h, i), m.w("R", 1, 3 * h, h), m.w("B", 1, 6 * h, s=.1),
+             m.w("K", h, h, 3, 3, s=.3), c("shape", [1, h, 1, 1], np.int64)]
+    nodes = [N("GRU", ["x", "W", "R", "B"], ["Y", "Yh"], hidden_size=h, linear_before_reset=1),
+             N("Reshape", ["Yh", "shape"], ["img"]),
+             N("Conv", ["img", "K"], ["conv"], pads=[1, 1, 1, 1]),
+             N("Add", ["conv", "img"], ["out"])]
+    m.save("gru_residual_external", nodes, inits, [vi("x", [steps, 1, i])], [vi("out", [1, h, 1, 1])],
+           [m.uniform(steps, 1, i)], external=True)
+
+
 def quantised(m):
     """8-bit models as onnxruntime's static quantisation writes them: QDQ
     (QuantizeLinear/DequantizeLinear around Conv and MatMul) and QOperator
@@ -318,7 +345,7 @@ def dynamic_quantised(m):
 
 
 MODELS = [transformer_block, mobilenet_block, unet_tiny, conv1d_gelu, misc_ops, embedding, cnn_misc, manual_ops,
-          mlp_misc, bert_mask, groupnorm_same, recurrent, quantised, dynamic_quantised]
+          mlp_misc, bert_mask, groupnorm_same, recurrent, quantised, dynamic_quantised, gru_residual_external]
 
 
 def main():

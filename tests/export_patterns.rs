@@ -6,7 +6,9 @@
 //! DepthToSpace, upsampling with skip connections, an input attention mask,
 //! GroupNorm, a bidirectional LSTM and a GRU, 8-bit QDQ and QLinearConv
 //! models, and onnxruntime's dynamic quantisation (DynamicQuantizeLinear with
-//! ConvInteger and MatMulInteger). Each compiles with the
+//! ConvInteger and MatMulInteger), and a six-step GRU (tract's whole-sequence
+//! op) and a residual folded into a convolution's bias, with the weights in a
+//! file beside the model (external data). Each compiles with the
 //! default options, agrees with tract, and its circuit equals the integer
 //! reference (MockProver), a changed output rejected.
 
@@ -17,7 +19,7 @@ use std::path::Path;
 use zkinfer_circuits::compile::{CompileOptions, RELATIVE_ERROR_GOAL};
 use zkinfer_tests::{load_files, max_diff, prepare};
 
-const MODELS: [&str; 14] = [
+const MODELS: [&str; 15] = [
     "transformer_block",
     "mobilenet_block",
     "unet_tiny",
@@ -32,6 +34,7 @@ const MODELS: [&str; 14] = [
     "recurrent",
     "quantised",
     "dynamic_quantised",
+    "gru_residual_external",
 ];
 
 #[test]

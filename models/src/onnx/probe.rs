@@ -492,6 +492,7 @@ pub fn probes() -> Vec<Probe> {
         with_case(probe("GRU", gru(1), vec![hidden(), reset()]), "one time step, with bias and initial state"),
     ));
     p.push(outputs(2, with_case(probe("GRU", gru(3), vec![hidden(), reset()]), "three time steps")));
+    p.push(outputs(2, with_case(probe("GRU", gru(6), vec![hidden(), reset()]), "six time steps")));
     p.push(Probe {
         outputs: 2,
         ..probe(

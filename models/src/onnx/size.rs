@@ -11,6 +11,7 @@
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::cnn::{Conv, Deconv, MaxPool, SumPool};
 use tract_onnx::tract_core::ops::einsum::EinSum;
+use tract_onnx::tract_core::ops::gru_seq::GruSeq;
 use tract_onnx::tract_core::ops::scan::Scan;
 
 use crate::error::{Error, Result};
@@ -114,6 +115,16 @@ fn node_terms(model: &TypedModel, node: &TypedNode) -> u64 {
         });
         let body = super::lower::workload(&scan.body).map_or(0, |w| w.terms);
         return (steps.unwrap_or(1) as u64).saturating_mul(body).max(out);
+    }
+    if let Some(gru) = node.op_as::<GruSeq>() {
+        // Unrolled: per step and batch row, the recurrent product (3h·h), the
+        // input-side one (3h·features, unless tract moved it out) and the cell.
+        let x = node.inputs.first().and_then(|&o| model.outlet_fact(o).ok()?.shape.as_concrete().map(|s| s.to_vec()));
+        let Some(&[batch, steps, width]) = x.as_deref() else { return out };
+        let h = gru.hidden as u64;
+        let input_side = if gru.projected { 0 } else { 3 * h * width as u64 };
+        let per_row = 3 * h * h + input_side + 12 * h;
+        return (batch as u64).saturating_mul(steps as u64).saturating_mul(per_row).max(out);
     }
     if let Some(einsum) = node.op_as::<EinSum>() {
         // One term per point of the index space: the product of every axis's size.

@@ -12,15 +12,15 @@ use super::geometry::Geometry;
 use super::math::Namer;
 use super::quant::QLinear;
 use crate::error::Result;
-use crate::fgraph::{LayerWeights, WeightedRow};
+use crate::fgraph::{AffineRow, LayerWeights, View, WeightedRow};
 
 pub(crate) struct ConvLowering;
 
-/// The support check of a (transposed) convolution: a variable input, a constant
-/// kernel and, when present, a constant bias; `message` names what must be
-/// constant.
+/// The support check of a (transposed) convolution: a variable input and a
+/// constant kernel; `message` names what must be constant. The bias may be
+/// computed ([`add_computed_bias`]).
 pub(super) fn constant_weights(const_inputs: &[bool], message: &str) -> std::result::Result<(), String> {
-    if const_inputs.get(1) != Some(&true) || const_inputs.get(2).is_some_and(|c| !c) {
+    if const_inputs.get(1) != Some(&true) {
         return Err(message.into());
     }
     if const_inputs.first() == Some(&true) {
@@ -44,6 +44,48 @@ pub(super) struct GroupedKernel {
     pub out_channels: usize,
     /// Bias per output channel (zeros without one).
     pub bias: Vec<f64>,
+}
+
+/// The bias input when it is computed rather than constant. tract folds an
+/// `Add` of a per-channel tensor into the convolution before it as its bias: a
+/// residual connection at 1×1 spatial size (ResNet's last stage on a small
+/// image), say.
+pub(super) fn computed_bias(inputs: &[Value]) -> Option<&Value> {
+    inputs.get(2).filter(|b| b.as_const().is_none())
+}
+
+/// The constant bias values to give [`LayerWeights`]: `None` when the layer has
+/// no bias or a computed one.
+pub(super) fn constant_bias<'a>(inputs: &[Value], values: &'a [f64]) -> Option<&'a [f64]> {
+    inputs.get(2).filter(|b| b.as_const().is_some()).map(|_| values)
+}
+
+/// `out + bias[channel(i)]` for each output element `i`: a computed bias, one
+/// element per output channel (or one for all).
+pub(super) fn add_computed_bias(
+    ctx: &mut Ctx<'_>,
+    out: View,
+    bias: &Value,
+    out_channels: usize,
+    channel: impl Fn(usize) -> usize,
+) -> Result<View> {
+    let bias = bias.to_view().map_err(|e| ctx.fail(e.to_string()))?;
+    let per_channel = match bias.elems.len() {
+        1 => false,
+        n if n == out_channels => true,
+        n => return Err(ctx.fail(format!("the computed bias has {n} values for {out_channels} output channels"))),
+    };
+    let rows = out
+        .elems
+        .iter()
+        .enumerate()
+        .map(|(i, &e)| {
+            let b = bias.elems[if per_channel { channel(i) } else { 0 }];
+            AffineRow { bias: 0.0, terms: vec![(e, 1.0), (b, 1.0)] }
+        })
+        .collect();
+    let name = format!("{}.bias", ctx.name());
+    Ok(ctx.g.affine(&name, "Add", out.shape, rows))
 }
 
 impl GroupedKernel {
@@ -93,7 +135,7 @@ impl Lowering for ConvLowering {
             }
             return Ok(());
         }
-        constant_weights(const_inputs, "the kernel and bias must be constants (weights known at compile time)")
+        constant_weights(const_inputs, "the kernel must be constant (weights known at compile time)")
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
@@ -158,9 +200,16 @@ impl Lowering for ConvLowering {
                 }
             }
         }
-        let layer = LayerWeights { weights: &kvals, bias: inputs.get(2).map(|_| bias.as_slice()) };
+        let layer = LayerWeights { weights: &kvals, bias: constant_bias(inputs, &bias) };
         let channel = |row: usize| output.channel_of(row);
-        let view = ctx.g.weighted((ctx.name(), "Conv"), out_shape, rows, layer, channel).map_err(|e| ctx.fail(e))?;
+        let mut view =
+            ctx.g.weighted((ctx.name(), "Conv"), out_shape, rows, layer, channel).map_err(|e| ctx.fail(e))?;
+        if let Some(b) = computed_bias(inputs) {
+            if quantised.is_some() || dynamic.is_some() {
+                return Err(ctx.fail("a quantised convolution's bias must be constant"));
+            }
+            view = add_computed_bias(ctx, view, b, out_channels, channel)?;
+        }
         if let Some((quantiser, _)) = dynamic {
             return Ok(vec![dynamic_quant::integer_product(quantiser, view)]);
         }

@@ -13,7 +13,7 @@ use tract_onnx::tract_core::ops::cnn::Deconv;
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{strides, Value};
-use super::conv::{constant_weights, GroupedKernel};
+use super::conv::{add_computed_bias, computed_bias, constant_bias, constant_weights, GroupedKernel};
 use super::geometry::Layout;
 use crate::error::Result;
 use crate::fgraph::{LayerWeights, WeightedRow};
@@ -26,7 +26,7 @@ impl Lowering for DeconvLowering {
     }
 
     fn supports(&self, _node: &TypedNode, const_inputs: &[bool]) -> std::result::Result<(), String> {
-        constant_weights(const_inputs, "the kernel and bias of a transposed convolution must be constants")
+        constant_weights(const_inputs, "the kernel of a transposed convolution must be constant")
     }
 
     fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
@@ -107,9 +107,13 @@ impl Lowering for DeconvLowering {
                 }
             }
         }
-        let layer = LayerWeights { weights: &kvals, bias: inputs.get(2).map(|_| bias.as_slice()) };
+        let layer = LayerWeights { weights: &kvals, bias: constant_bias(inputs, &bias) };
         let channel = |row: usize| output.channel_of(row);
-        let view = ctx.g.weighted((ctx.name(), "Deconv"), out_shape, rows, layer, channel).map_err(|e| ctx.fail(e))?;
+        let mut view =
+            ctx.g.weighted((ctx.name(), "Deconv"), out_shape, rows, layer, channel).map_err(|e| ctx.fail(e))?;
+        if let Some(b) = computed_bias(inputs) {
+            view = add_computed_bias(ctx, view, b, out_channels, channel)?;
+        }
         Ok(vec![Value::View(view)])
     }
 }

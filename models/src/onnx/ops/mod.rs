@@ -11,6 +11,7 @@ mod element_wise;
 mod fft;
 mod gather;
 mod geometry;
+mod gru_seq;
 mod logic;
 mod lrn;
 mod math;
@@ -51,6 +52,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &pad::PadLowering,
         &reduce::ReduceLowering,
         &recurrent::RecurrentLowering,
+        &gru_seq::GruSeqLowering,
         &softmax::SoftmaxLowering,
         &select::SelectLowering,
         &scan::ScanLowering,

@@ -10,7 +10,8 @@
 //!   `n = tanh(xn + r·rn)`, `H = n + z·(h_prev − n)`.
 //!
 //! A zero initial state is constant, so its products fold away. Longer sequences
-//! are a `Scan` (or tract's `GruSeq`) around these cells, not supported yet.
+//! are a `Scan` around these cells ([`super::scan`]), or for a GRU tract's
+//! whole-sequence `GruSeq` ([`super::gru_seq`]).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::gru_cell::GruEpilogue;
@@ -36,8 +37,8 @@ impl Lowering for RecurrentLowering {
             let hidden = op.hidden;
             lstm(ctx, hidden, &views[0], &views[1])
         } else if let Some(op) = ctx.node.op_as::<GruEpilogue>() {
-            let hidden = op.hidden;
-            gru(ctx, hidden, &views[0], &views[1], &views[2])
+            let (hidden, name) = (op.hidden, ctx.name().to_string());
+            Ok(vec![Value::View(gru_cell(ctx, &name, hidden, &views[0], &views[1], &views[2])?)])
         } else {
             Err(ctx.fail("not a recurrent cell"))
         }
@@ -96,8 +97,10 @@ fn lstm(ctx: &mut Ctx<'_>, h: usize, pre: &View, c_prev: &View) -> Result<Vec<Va
     Ok(vec![Value::View(hidden), Value::View(c)])
 }
 
-fn gru(ctx: &mut Ctx<'_>, h: usize, xh: &View, rh: &View, h_prev: &View) -> Result<Vec<Value>> {
-    let name = ctx.name().to_string();
+/// One GRU step (nodes named after `name`): the next hidden state from the
+/// input-side gates `xh`, the recurrent gates `rh` (biases included) and the
+/// previous state.
+pub(super) fn gru_cell(ctx: &mut Ctx<'_>, name: &str, h: usize, xh: &View, rh: &View, h_prev: &View) -> Result<View> {
     let origin = ctx.op_name();
     let rows = h_prev.elems.len() / h.max(1);
     if h == 0
@@ -139,11 +142,10 @@ fn gru(ctx: &mut Ctx<'_>, h: usize, xh: &View, rh: &View, h_prev: &View) -> Resu
         n,
         z.elems.iter().copied().zip(diff.elems.iter().copied()).collect(),
     );
-    let hidden = ctx.g.affine(
-        &name,
+    Ok(ctx.g.affine(
+        name,
         &origin,
         h_prev.shape.clone(),
         sum_rows(cand.elems.iter().copied().zip(update.elems.iter().copied()), 1.0),
-    );
-    Ok(vec![Value::View(hidden)])
+    ))
 }
