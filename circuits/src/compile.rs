@@ -46,6 +46,12 @@ pub const RELATIVE_ERROR_GOAL: f64 = 0.01;
 /// [`RELATIVE_ERROR_GOAL`] (a transformer block: scale 9 at 2.6× instead of
 /// scale 7 with a 1.9% error).
 pub const ACCURACY_COST_LIMIT: f64 = 4.0;
+/// An error past this fraction of the largest output magnitude makes the
+/// result meaningless (a small LLaMA with PyTorch's 0.02-wide weights is off by
+/// 80% of its logits at the cheapest scales): calibration then pays whatever a
+/// scale that meets [`RELATIVE_ERROR_GOAL`] costs, or else one within this
+/// bound, or else takes the most accurate scale.
+pub const UNUSABLE_ERROR: f64 = 0.1;
 
 /// The largest |output| over the samples' float references.
 fn output_magnitude(samples: &[Sample]) -> f64 {
@@ -221,6 +227,75 @@ pub fn compile(
     compile_samples(g, &[Sample { inputs: inputs.to_vec(), reference: reference.to_vec() }], opts)
 }
 
+/// A scale that compiled, as calibration weighs it.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    scale: u32,
+    /// Estimated proving cost, floored at [`NEGLIGIBLE_COST`].
+    cost: f64,
+    /// Max abs error on the samples.
+    error: f64,
+}
+
+/// Calibration's choice among `candidates` (`None`: that scale failed), given
+/// the largest output magnitude and an optional `--target-error`; `None` when
+/// nothing compiled. The rules are those of the constants above.
+fn choose(
+    candidates: &[Option<Candidate>],
+    magnitude: f64,
+    target: Option<f64>,
+) -> Result<Option<usize>, CircuitError> {
+    let usable: Vec<usize> = (0..candidates.len()).filter(|&i| candidates[i].is_some()).collect();
+    let preferred: Vec<usize> =
+        usable.iter().copied().filter(|&i| candidates[i].is_some_and(|c| c.scale >= MIN_PREFERRED_SCALE)).collect();
+    let pool = if preferred.is_empty() { usable } else { preferred };
+    let cost = |i: usize| candidates[i].map_or(f64::INFINITY, |c| c.cost);
+    let error = |i: usize| candidates[i].map_or(f64::INFINITY, |c| c.error);
+    let by_cost_then_error = |a: &usize, b: &usize| cost(*a).total_cmp(&cost(*b)).then(error(*a).total_cmp(&error(*b)));
+    let cheapest_within =
+        |among: &[usize], bound: f64| among.iter().copied().filter(|&j| error(j) <= bound).min_by(by_cost_then_error);
+    if let Some(target) = target {
+        return match cheapest_within(&pool, target) {
+            Some(i) => Ok(Some(i)),
+            None => {
+                let best = pool.iter().map(|&i| error(i)).fold(f64::INFINITY, f64::min);
+                Err(CircuitError::Settings(format!(
+                    "no scale reaches a max abs error of {target:e} on the calibration input (best: {best:e})\n  hint: allow a larger error, or pass --scale explicitly"
+                )))
+            }
+        };
+    }
+    let cheapest = pool.iter().map(|&i| cost(i)).fold(f64::INFINITY, f64::min);
+    let Some(by_cost) = pool
+        .iter()
+        .copied()
+        .filter(|&i| cost(i) <= cheapest * COST_TOLERANCE)
+        .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(a.cmp(&b)))
+    else {
+        return Ok(None);
+    };
+    let goal = RELATIVE_ERROR_GOAL * magnitude;
+    if error(by_cost) <= goal {
+        return Ok(Some(by_cost));
+    }
+    // Short of the accuracy goal: the cheapest scale that meets it within the
+    // cost limit; else, within the limit, the most accurate one if it at least
+    // halves the error.
+    let affordable: Vec<usize> = pool.iter().copied().filter(|&j| cost(j) <= cheapest * ACCURACY_COST_LIMIT).collect();
+    let closest = affordable
+        .iter()
+        .copied()
+        .filter(|&j| 2.0 * error(j) <= error(by_cost))
+        .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(cost(a).total_cmp(&cost(b))));
+    let chosen = cheapest_within(&affordable, goal).or(closest).unwrap_or(by_cost);
+    if error(chosen) <= UNUSABLE_ERROR * magnitude {
+        return Ok(Some(chosen));
+    }
+    // A meaningless result is never bought for cost.
+    let most_accurate = pool.iter().copied().min_by(|&a, &b| error(a).total_cmp(&error(b)));
+    Ok(cheapest_within(&pool, goal).or(cheapest_within(&pool, UNUSABLE_ERROR * magnitude)).or(most_accurate))
+}
+
 /// Compiles `g` for several calibration samples: each scale's error is the
 /// largest over the samples, and its value range covers all of them.
 pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) -> Result<Compiled, CircuitError> {
@@ -253,54 +328,17 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
         trials.push(try_scale(&g, &planners[at].1, s, samples, opts));
     }
     drop(planners);
-    let usable: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].ok.is_some()).collect();
-    let preferred: Vec<usize> =
-        usable.iter().copied().filter(|&i| trials[i].record.scale >= MIN_PREFERRED_SCALE).collect();
-    let pool = if preferred.is_empty() { usable } else { preferred };
-    let cost = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.0.estimate.cost.max(NEGLIGIBLE_COST));
-    let error = |i: usize| trials[i].ok.as_ref().map_or(f64::INFINITY, |t| t.1);
-    let chosen = match opts.target_error {
-        Some(target) => {
-            let within: Vec<usize> = pool.iter().copied().filter(|&i| error(i) <= target).collect();
-            if within.is_empty() {
-                let best = pool.iter().map(|&i| error(i)).fold(f64::INFINITY, f64::min);
-                return Err(CircuitError::Settings(format!(
-                    "no scale reaches a max abs error of {target:e} on the calibration input (best: {best:e})\n  hint: allow a larger error, or pass --scale explicitly"
-                )));
-            }
-            within.into_iter().min_by(|&a, &b| cost(a).total_cmp(&cost(b)).then(error(a).total_cmp(&error(b))))
-        }
-        None => {
-            let cheapest = pool.iter().map(|&i| cost(i)).fold(f64::INFINITY, f64::min);
-            let by_cost = pool
-                .iter()
-                .copied()
-                .filter(|&i| cost(i) <= cheapest * COST_TOLERANCE)
-                .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(a.cmp(&b)));
-            // Short of the accuracy goal: the cheapest scale that meets it within
-            // the cost limit; else, within the limit, the most accurate one if it
-            // at least halves the error.
-            let goal = RELATIVE_ERROR_GOAL * output_magnitude(samples);
-            let affordable: Vec<usize> =
-                pool.iter().copied().filter(|&j| cost(j) <= cheapest * ACCURACY_COST_LIMIT).collect();
-            match by_cost {
-                Some(i) if error(i) > goal => {
-                    let meets = affordable
-                        .iter()
-                        .copied()
-                        .filter(|&j| error(j) <= goal)
-                        .min_by(|&a, &b| cost(a).total_cmp(&cost(b)).then(error(a).total_cmp(&error(b))));
-                    let closest = affordable
-                        .iter()
-                        .copied()
-                        .filter(|&j| 2.0 * error(j) <= error(i))
-                        .min_by(|&a, &b| error(a).total_cmp(&error(b)).then(cost(a).total_cmp(&cost(b))));
-                    meets.or(closest).or(by_cost)
-                }
-                other => other,
-            }
-        }
-    };
+    let candidates: Vec<Option<Candidate>> = trials
+        .iter()
+        .map(|t| {
+            t.ok.as_ref().map(|(plan, error)| Candidate {
+                scale: t.record.scale,
+                cost: plan.estimate.cost.max(NEGLIGIBLE_COST),
+                error: *error,
+            })
+        })
+        .collect();
+    let chosen = choose(&candidates, output_magnitude(samples), opts.target_error)?;
     let Some(chosen) = chosen else {
         let reasons: Vec<String> = trials
             .iter()
@@ -312,4 +350,69 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
     // Quantisation is deterministic: this is the graph the trial measured.
     let graph = quantize_graph(&g, trials[chosen].record.scale)?;
     Ok(Compiled { graph, plan, max_abs_error, trials: trials.into_iter().map(|t| t.record).collect() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidates(rows: &[(u32, f64, f64)]) -> Vec<Option<Candidate>> {
+        rows.iter().map(|&(scale, cost, error)| Some(Candidate { scale, cost, error })).collect()
+    }
+
+    fn chosen_scale(rows: &[(u32, f64, f64)], magnitude: f64, target: Option<f64>) -> u32 {
+        let c = candidates(rows);
+        let i = choose(&c, magnitude, target).expect("chooses").expect("something compiled");
+        c[i].expect("usable").scale
+    }
+
+    #[test]
+    fn cheap_and_accurate_enough_wins() {
+        // Within 15% of the cheapest, the most accurate; it meets the 1% goal.
+        let rows = [(6, 100.0, 0.05), (7, 110.0, 0.008), (8, 300.0, 0.001)];
+        assert_eq!(chosen_scale(&rows, 1.0, None), 7);
+    }
+
+    #[test]
+    fn the_goal_is_bought_within_the_cost_limit_only() {
+        let rows = [(6, 100.0, 0.05), (8, 350.0, 0.009), (10, 900.0, 0.001)];
+        assert_eq!(chosen_scale(&rows, 1.0, None), 8, "3.5x buys the goal");
+        let rows = [(6, 100.0, 0.05), (8, 500.0, 0.009)];
+        assert_eq!(chosen_scale(&rows, 1.0, None), 6, "5x does not buy a 5% error down to 1%");
+    }
+
+    #[test]
+    fn a_meaningless_error_is_never_kept_for_cost() {
+        // The small LLaMA: 80% of the output at the cheap scales, the goal only
+        // at 10x the cost.
+        let rows =
+            [(6, 1.26e6, 0.248), (8, 1.5e6, 0.549), (10, 3.35e6, 0.453), (14, 1.28e7, 0.00996), (16, 1.28e7, 0.00296)];
+        assert_eq!(chosen_scale(&rows, 0.312, None), 16);
+        // Nothing meets the goal: the cheapest within 10%.
+        let rows = [(6, 100.0, 0.5), (12, 1000.0, 0.05), (16, 2000.0, 0.02)];
+        assert_eq!(chosen_scale(&rows, 1.0, None), 12);
+        // Nothing within 10% either: the most accurate.
+        let rows = [(6, 100.0, 0.9), (12, 1000.0, 0.3), (16, 2000.0, 0.4)];
+        assert_eq!(chosen_scale(&rows, 1.0, None), 12);
+    }
+
+    #[test]
+    fn a_target_takes_the_cheapest_that_meets_it_or_fails() {
+        let rows = [(6, 100.0, 0.5), (12, 1000.0, 0.05), (16, 2000.0, 0.02)];
+        assert_eq!(chosen_scale(&rows, 1.0, Some(0.06)), 12);
+        let c = candidates(&rows);
+        let e = choose(&c, 1.0, Some(0.001)).expect_err("unreachable target");
+        assert!(e.to_string().contains("no scale reaches"), "{e}");
+    }
+
+    #[test]
+    fn low_scales_only_when_nothing_else_compiles_and_failures_are_skipped() {
+        let mut c = candidates(&[(4, 10.0, 0.0001), (6, 100.0, 0.001)]);
+        let i = choose(&c, 1.0, None).expect("chooses").expect("some");
+        assert_eq!(c[i].expect("usable").scale, 6);
+        c[1] = None;
+        let i = choose(&c, 1.0, None).expect("chooses").expect("some");
+        assert_eq!(c[i].expect("usable").scale, 4);
+        assert!(choose(&[None, None], 1.0, None).expect("no error").is_none());
+    }
 }
