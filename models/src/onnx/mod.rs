@@ -31,6 +31,14 @@ pub struct OnnxModel {
     input_types: Vec<DatumType>,
 }
 
+/// tract's ONNX loader, with the loaders zkinfer adds (operators tract knows
+/// under another name: [`rewrite::upsample`]).
+pub(crate) fn onnx() -> tract_onnx::Onnx {
+    let mut onnx = tract_onnx::onnx();
+    onnx.op_register.insert(rewrite::upsample::OP, rewrite::upsample::builder);
+    onnx
+}
+
 fn analyse(path: &Path) -> impl Fn(TractError) -> Error + '_ {
     move |e| Error::Analyse { path: path.to_path_buf(), message: format!("{e:#}") }
 }
@@ -77,7 +85,7 @@ impl OnnxModel {
             return Ok(shapes.iter().map(|s| s.iter().product()).collect());
         }
         let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        let onnx = tract_onnx::onnx();
+        let onnx = onnx();
         let not_onnx = |e: TractError| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") };
         let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(not_onnx)?;
         external::inline_external_data(&mut proto, path)?;
@@ -124,7 +132,7 @@ impl OnnxModel {
     }
 
     fn parse(bytes: &[u8], path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
-        let onnx = tract_onnx::onnx();
+        let onnx = onnx();
         let not_onnx = |e: TractError| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") };
         let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(not_onnx)?;
         external::inline_external_data(&mut proto, path)?;
@@ -156,10 +164,9 @@ impl OnnxModel {
         let path = PathBuf::from(label);
         let mut proto = proto.clone();
         rewrite::expand_unloadable(&mut proto)?;
-        let model =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tract_onnx::onnx().model_for_proto_model(&proto)))
-                .map_err(|_| Error::NotOnnx { path: path.clone(), message: "the ONNX importer panicked".into() })?
-                .map_err(|e| Error::NotOnnx { path: path.clone(), message: format!("{e:#}") })?;
+        let model = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| onnx().model_for_proto_model(&proto)))
+            .map_err(|_| Error::NotOnnx { path: path.clone(), message: "the ONNX importer panicked".into() })?
+            .map_err(|e| Error::NotOnnx { path: path.clone(), message: format!("{e:#}") })?;
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::from_inference(model, &path, shapes, lens)))
             .unwrap_or_else(|_| Err(Error::Analyse { path: path.clone(), message: "tract panicked".into() }))
     }

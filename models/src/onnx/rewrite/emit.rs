@@ -87,6 +87,8 @@ pub(crate) enum Attr {
     Int(i64),
     /// An integer list.
     Ints(Vec<i64>),
+    /// A string.
+    Str(String),
 }
 
 /// Emits the nodes and initialisers that replace one node, with names derived
@@ -178,6 +180,12 @@ impl<'a> Emit<'a> {
                 Attr::Ints(ints) => {
                     AttributeProto { name: name.into(), r#type: AttributeType::Ints as i32, ints, ..Default::default() }
                 }
+                Attr::Str(s) => AttributeProto {
+                    name: name.into(),
+                    r#type: AttributeType::String as i32,
+                    s: s.into_bytes(),
+                    ..Default::default()
+                },
             })
             .collect();
         self.push(op, inputs, attribute, output);

@@ -10,7 +10,8 @@
 //!   scikit-learn, XGBoost and LightGBM exporters write (scalers, linear
 //!   models, normalisers, feature extraction and `ZipMap`);
 //! - `trees`: tree ensembles (`TreeEnsembleClassifier`/`Regressor`);
-//! - `svm`: support vector machines (`SVMClassifier`/`Regressor`).
+//! - `svm`: support vector machines (`SVMClassifier`/`Regressor`);
+//! - `upsample`: `Upsample` (opsets 7–9), loaded as `Resize` of opset 10.
 //!
 //! A node that cannot be rewritten (string class labels, a probit output, an
 //! SVM's Platt probabilities, ...) is refused by name with the reason, all such
@@ -22,6 +23,7 @@ mod lp_pool;
 mod ml;
 mod svm;
 mod trees;
+pub(crate) mod upsample;
 
 use tract_onnx::pb::{ModelProto, NodeProto, OperatorSetIdProto};
 
@@ -99,6 +101,7 @@ type Rewrite = fn(&mut Emit<'_>, &NodeProto) -> std::result::Result<(), Refusal>
 fn rewriter(node: &NodeProto) -> Option<Rewrite> {
     let rewrite: Rewrite = match (node.domain.as_str(), node.op_type.as_str()) {
         ("" | "ai.onnx", "LpPool") => lp_pool::expand,
+        ("" | "ai.onnx", "Upsample") => upsample::expand,
         (ML_DOMAIN, "TreeEnsembleClassifier") => trees::classifier,
         (ML_DOMAIN, "TreeEnsembleRegressor") => trees::regressor,
         (ML_DOMAIN, "SVMClassifier") => svm::classifier,
