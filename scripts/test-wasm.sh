@@ -20,7 +20,10 @@ root=$PWD
 
 scripts/build-wasm.sh
 
-cargo build --release -p zkinfer-cli
+# The CLI as the test build makes it (after scripts/test.sh, as in CI, nothing
+# is compiled): `cargo build -p zkinfer-cli` would unify features differently
+# and compile tract and the workspace again.
+cargo test --release --workspace --no-run -q
 zkinfer="$root/target/release/zkinfer"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/zkinfer-wasm.XXXXXX")
