@@ -329,28 +329,11 @@ pub fn probes() -> Vec<Probe> {
         ),
         "cubic, exclude_outside",
     ));
-    p.push(at_opset(
-        with_case(
-            probe(
-                "Upsample",
-                vec![var(&IMAGE), floats(&[4], &[1.0, 1.0, 2.0, 2.0])],
-                vec![("mode", Attr::Str("nearest"))],
-            ),
-            "opset 9, nearest",
-        ),
-        9,
-    ));
-    p.push(at_opset(
-        with_case(
-            probe(
-                "Upsample",
-                vec![var(&IMAGE), floats(&[4], &[1.0, 1.0, 2.0, 2.0])],
-                vec![("mode", Attr::Str("linear"))],
-            ),
-            "opset 9, linear",
-        ),
-        9,
-    ));
+    for (mode, case) in [("nearest", "opset 9, nearest"), ("linear", "opset 9, linear")] {
+        let scales = floats(&[4], &[1.0, 1.0, 2.0, 2.0]);
+        let upsample = probe("Upsample", vec![var(&IMAGE), scales], vec![("mode", Attr::Str(mode))]);
+        p.push(at_opset(with_case(upsample, case), 9));
+    }
     p.push(probe("DepthToSpace", vec![var(&[1, 4, 2, 2])], vec![("blocksize", Attr::Int(2))]));
     p.push(probe("SpaceToDepth", vec![var(&IMAGE)], vec![("blocksize", Attr::Int(2))]));
     p.push(probe("Shape", vec![x()], vec![]));
