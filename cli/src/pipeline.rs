@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use zkinfer_circuits::compile::{compile, CompileOptions};
+use zkinfer_circuits::compile::{compile, CompileOptions, UNUSABLE_ERROR};
 use zkinfer_circuits::plan::{Lanes, Profile};
 use zkinfer_circuits::visibility::{Visibilities, Visibility};
 use zkinfer_models::input::{read_input_file, InputData};
@@ -448,6 +448,28 @@ pub fn compile_loaded(model: &Path, loaded: &Loaded, opts: &CompileOptions) -> R
     ))
 }
 
+/// A warning when the calibrated circuit's outputs say little: every output
+/// rounds to 0 at the chosen scale (a model whose outputs are below the finest
+/// fixed-point unit, such as a randomly initialised classifier), or the error
+/// is above [`UNUSABLE_ERROR`] of the largest output because no scale does
+/// better within the limits.
+pub fn accuracy_warning(max_abs_error: f64, scale: u32, reference: &[Vec<f64>]) -> Option<String> {
+    let magnitude = reference.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    let unit = f64::powi(2.0, -(scale as i32));
+    if magnitude > 0.0 && magnitude < unit / 2.0 {
+        return Some(format!(
+            "every output of the model is below half a unit at scale {scale} (largest |output| {magnitude:.2e}, unit {unit:.2e}), so every proven output is 0\n  hint: make the model's outputs larger (drop a final tiny factor, or output logits), or pass a higher --scale (at most 16)"
+        ));
+    }
+    if max_abs_error > UNUSABLE_ERROR * magnitude {
+        let percent = 100.0 * max_abs_error / magnitude;
+        return Some(format!(
+            "the circuit's outputs are off by {max_abs_error:.2e}, {percent:.0}% of the largest output ({magnitude:.2e}), at the most accurate scale calibration found\n  hint: try --scale 16, --target-error, or calibrate on more representative inputs"
+        ));
+    }
+    None
+}
+
 /// Writes the compiled model and its settings into `dir`.
 pub fn write_compiled(dir: &Workdir, compiled: &CompiledModel) -> Result<()> {
     fs::write_atomic(&dir.compiled(), &compiled.to_bytes())?;
@@ -464,4 +486,20 @@ pub fn read_compiled(path: &Path) -> Result<CompiledModel> {
 /// Largest absolute difference of two equally long lists.
 pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accuracy_warning;
+
+    #[test]
+    fn warns_when_outputs_vanish_or_the_error_is_most_of_them() {
+        let outputs = vec![vec![6.5e-8, -2.0e-8]];
+        let w = accuracy_warning(6.5e-8, 16, &outputs).expect("below half a unit at scale 16");
+        assert!(w.contains("every proven output is 0") && w.contains("6.50e-8"), "{w}");
+        let w = accuracy_warning(0.25, 8, &[vec![0.3, -1.0]]).expect("25% off");
+        assert!(w.contains("25%") && w.contains("--scale 16"), "{w}");
+        assert!(accuracy_warning(0.005, 8, &[vec![0.3, -1.0]]).is_none(), "0.5% is fine");
+        assert!(accuracy_warning(0.0, 8, &[vec![0.0]]).is_none(), "an exact zero output is fine");
+    }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::pipeline::{compile_loaded, write_compiled, CompileFlags, ModelArgs, Workdir};
+use crate::pipeline::{accuracy_warning, compile_loaded, write_compiled, CompileFlags, ModelArgs, Workdir};
 use crate::ui::Ui;
 
 /// Arguments of `compile`.
@@ -28,9 +28,12 @@ pub fn run(args: CompileArgs, ui: &Ui) -> Result<()> {
     let loaded = args.model.load()?;
     let compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
     step.done();
+    let s = &compiled.settings;
+    if let Some(warning) = accuracy_warning(s.calibration_max_abs_error, s.scale, &loaded.reference) {
+        ui.warn(&warning);
+    }
     let dir = Workdir(args.out.unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;
-    let s = &compiled.settings;
     println!(
         "compiled {}: k = {}, rows = {}, scale = {}, value bits = {}, calibration error = {:.2e}",
         compiled.model.name, s.k, s.rows, s.scale, s.value_bits, s.calibration_max_abs_error
