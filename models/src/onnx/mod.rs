@@ -39,6 +39,20 @@ pub(crate) fn onnx() -> tract_onnx::Onnx {
     onnx
 }
 
+fn not_onnx(path: &Path) -> impl Fn(TractError) -> Error + '_ {
+    move |e| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") }
+}
+
+/// The model in the bytes of the file at `path`, as tract is given it: decoded,
+/// with the weights kept beside it read in ([`external`]) and the operators
+/// tract cannot load rewritten ([`rewrite`]).
+fn prepared_proto(onnx: &tract_onnx::Onnx, bytes: &[u8], path: &Path) -> Result<tract_onnx::pb::ModelProto> {
+    let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(not_onnx(path))?;
+    external::inline_external_data(&mut proto, path)?;
+    rewrite::expand_unloadable(&mut proto)?;
+    Ok(proto)
+}
+
 fn analyse(path: &Path) -> impl Fn(TractError) -> Error + '_ {
     move |e| Error::Analyse { path: path.to_path_buf(), message: format!("{e:#}") }
 }
@@ -86,10 +100,8 @@ impl OnnxModel {
         }
         let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
         let onnx = onnx();
-        let not_onnx = |e: TractError| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") };
-        let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(not_onnx)?;
-        external::inline_external_data(&mut proto, path)?;
-        let model = onnx.model_for_proto_model(&proto).map_err(not_onnx)?;
+        let proto = prepared_proto(&onnx, &bytes, path)?;
+        let model = onnx.model_for_proto_model(&proto).map_err(not_onnx(path))?;
         (0..model.inputs.len())
             .map(|i| {
                 let fact = model.input_fact(i).map_err(analyse(path))?;
@@ -133,11 +145,8 @@ impl OnnxModel {
 
     fn parse(bytes: &[u8], path: &Path, shapes: Option<&[Vec<usize>]>, lens: &[usize]) -> Result<OnnxModel> {
         let onnx = onnx();
-        let not_onnx = |e: TractError| Error::NotOnnx { path: path.to_path_buf(), message: format!("{e:#}") };
-        let mut proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(not_onnx)?;
-        external::inline_external_data(&mut proto, path)?;
-        rewrite::expand_unloadable(&mut proto)?;
-        let model = onnx.model_for_proto_model(&proto).map_err(not_onnx)?;
+        let mut proto = prepared_proto(&onnx, bytes, path)?;
+        let model = onnx.model_for_proto_model(&proto).map_err(not_onnx(path))?;
         let first = Self::from_inference(model, path, shapes, lens);
         // Shape annotations of intermediate tensors (`value_info`, which
         // exporters and onnxruntime's quantiser leave behind) may name a
@@ -146,7 +155,7 @@ impl OnnxModel {
         match (&first, proto.graph.as_mut()) {
             (Err(Error::Analyse { .. }), Some(graph)) if !graph.value_info.is_empty() => {
                 graph.value_info.clear();
-                let model = onnx.model_for_proto_model(&proto).map_err(not_onnx)?;
+                let model = onnx.model_for_proto_model(&proto).map_err(not_onnx(path))?;
                 Self::from_inference(model, path, shapes, lens)
             }
             _ => first,

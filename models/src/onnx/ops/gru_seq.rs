@@ -99,8 +99,9 @@ impl Lowering for GruSeqLowering {
             rows
         };
         let xh_all = ctx.g.affine(&format!("{name}.xw"), &origin, vec![steps, batch, 3 * h], xh_rows);
-        let mut state = View { elems: h0.elems.clone(), shape: vec![batch, h] };
-        let mut y = vec![Elem::Const(0.0); batch * steps * h];
+        let mut state = View { elems: h0.elems, shape: vec![batch, h] };
+        // Every step's state, only when the op emits it.
+        let mut y = vec![Elem::Const(0.0); if op.emit_y { batch * steps * h } else { 0 }];
         for step in 0..steps {
             let t = if op.chunk < 0 { steps - 1 - step } else { step };
             let xh = View {
@@ -116,15 +117,13 @@ impl Lowering for GruSeqLowering {
                 .collect();
             let rh = ctx.g.affine(&format!("{name}.rh{t}"), &origin, vec![batch, 3 * h], rh_rows);
             state = gru_cell(ctx, &format!("{name}.h{t}"), h, &xh, &rh, &state)?;
-            for b in 0..batch {
-                y[(b * steps + t) * h..(b * steps + t + 1) * h].copy_from_slice(&state.elems[b * h..(b + 1) * h]);
+            if op.emit_y {
+                for b in 0..batch {
+                    y[(b * steps + t) * h..(b * steps + t + 1) * h].copy_from_slice(&state.elems[b * h..(b + 1) * h]);
+                }
             }
         }
-        let y = if op.emit_y {
-            View { elems: y, shape: vec![batch, steps, h] }
-        } else {
-            View { elems: vec![], shape: vec![batch, 0, h] }
-        };
+        let y = View { elems: y, shape: vec![batch, if op.emit_y { steps } else { 0 }, h] };
         let last = View { elems: state.elems, shape: vec![batch, 1, h] };
         Ok(vec![Value::View(y), Value::View(last)])
     }
