@@ -20,7 +20,8 @@ padding, a bidirectional LSTM and a GRU with linear_before_reset, and 8-bit
 QDQ and QOperator (QLinearConv, QLinearMatMul) models, dynamic 8-bit
 quantisation (DynamicQuantizeLinear, ConvInteger, MatMulInteger), and a
 six-step GRU and 1×1 residual convolution with the weights in a file beside
-the model (external data, as PyTorch's dynamo exporter writes).
+the model (external data, as PyTorch's dynamo exporter writes), and control flow
+(tf2onnx's while loop, a scripted for loop, If on a shape and on a value).
 """
 import json
 import os
@@ -48,9 +49,10 @@ class Models:
     def uniform(self, *shape):
         return self.rng.uniform(-1, 1, shape)
 
-    def save(self, name, nodes, inits, inputs, outputs, data, external=False):
+    def save(self, name, nodes, inits, inputs, outputs, data, external=False, expected=False):
         """With `external`, the weights go to network.onnx.data beside the
-        model, as PyTorch's dynamo exporter writes them."""
+        model, as PyTorch's dynamo exporter writes them. With `expected`,
+        onnxruntime's outputs go to input.json as `output_data`."""
         graph = helper.make_graph(nodes, name, inputs, outputs, inits)
         model = helper.make_model(graph, producer_name="zkinfer make_export_patterns.py",
                                   opset_imports=[helper.make_opsetid("", 17)])
@@ -67,8 +69,15 @@ class Models:
         with open(os.path.join(d, "network.onnx"), "wb") as f:
             f.write(model.SerializeToString(deterministic=True))
         flat = [[float(v) for v in np.asarray(x, dtype=np.float64).ravel()] for x in data]
+        files = {"input_data": flat}
+        if expected:
+            import onnxruntime
+            session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            feeds = {i.name: np.asarray(x, dtype=np.float32) for i, x in zip(inputs, data)}
+            files["output_data"] = [[float(v) for v in np.asarray(y, dtype=np.float64).ravel()]
+                                    for y in session.run(None, feeds)]
         with open(os.path.join(d, "input.json"), "w") as f:
-            json.dump({"input_data": flat}, f)
+            json.dump(files, f)
             f.write("\n")
 
 
@@ -344,8 +353,68 @@ def dynamic_quantised(m):
            [m.rng.uniform(-1, 1, (1, 2, 4, 4))])
 
 
+def control_flow(m):
+    """Control flow as exporters write it, checked against onnxruntime:
+    tf2onnx's `while` loop for a Keras recurrent layer (a counter and a time
+    step carried and compared with the length, the input read by Gather at the
+    time step, the weights carried unchanged, the states stacked as a scan
+    output); PyTorch's scripted `for` loop (a constant trip count, the
+    condition passed through, the counter used as a number); an `If` on a
+    static shape (constant condition) and one on a computed value (both
+    branches computed, then selected)."""
+    steps, i, h = 5, 3, 4
+    body_w = helper.make_graph(
+        [N("Gather", ["xs", "time"], ["xt"], axis=0),
+         N("MatMul", ["xt", "W_in"], ["xw"]), N("MatMul", ["h_in", "U_in"], ["hu"]),
+         N("Add", ["xw", "hu"], ["pre"]), N("Add", ["pre", "rnn_b"], ["pre_b"]), N("Tanh", ["pre_b"], ["h_out"]),
+         N("Identity", ["h_out"], ["h_scan"]),
+         N("Add", ["time", "one"], ["time_out"]),
+         N("Cast", ["time_out"], ["time_f"], to=TensorProto.FLOAT), N("Less", ["time_f", "len_f"], ["below"]),
+         N("Cast", ["counter"], ["counter_f"], to=TensorProto.FLOAT), N("Less", ["counter_f", "len_f"], ["under"]),
+         N("And", ["below", "under"], ["cond_out"])],
+        "while_body",
+        [vi("counter", [], TensorProto.INT64), vi("cond_in", [], TensorProto.BOOL), vi("time", [], TensorProto.INT32),
+         vi("h_in", [1, h]), vi("W_in", [i, h]), vi("U_in", [h, h])],
+        [vi("cond_out", [], TensorProto.BOOL), vi("time_out", [], TensorProto.INT32), vi("h_out", [1, h]),
+         vi("W_in", [i, h]), vi("U_in", [h, h]), vi("h_scan", [1, h])],
+        [c("one", 1, np.int32), c("len_f", float(steps)), m.w("rnn_b", 1, h, s=.1)])
+    body_for = helper.make_graph(
+        [N("Cast", ["iter"], ["iter_f"], to=TensorProto.FLOAT), N("Mul", ["iter_f", "tenth"], ["shift"]),
+         N("MatMul", ["acc", "V"], ["av"]), N("Add", ["av", "shift"], ["pre"]), N("Relu", ["pre"], ["acc_out"]),
+         N("Mul", ["acc_out", "two"], ["doubled"]), N("Identity", ["go"], ["go_out"])],
+        "for_body",
+        [vi("iter", [], TensorProto.INT64), vi("go", [], TensorProto.BOOL), vi("acc", [1, h])],
+        [vi("go_out", [], TensorProto.BOOL), vi("acc_out", [1, h]), vi("doubled", [1, h])],
+        [c("tenth", 0.1), c("two", 2.0)])
+    then_static = helper.make_graph([N("Mul", ["last", "half"], ["scaled"])], "then_static", [],
+                                    [vi("scaled", [1, h])], [c("half", 0.5)])
+    else_static = helper.make_graph([N("Sigmoid", ["last"], ["squashed"])], "else_static", [],
+                                    [vi("squashed", [1, h])])
+    then_computed = helper.make_graph([N("Relu", ["h_final"], ["kept"])], "then_computed", [], [vi("kept", [1, h])])
+    else_computed = helper.make_graph([N("Neg", ["h_final"], ["flipped"]), N("Mul", ["flipped", "quarter"], ["small"])],
+                                      "else_computed", [], [vi("small", [1, h])], [c("quarter", 0.25)])
+    inits = [c("perm_shape", [steps, 1, i], np.int64), c("max", steps, np.int64), c("t0", 0, np.int32),
+             c("zero_f", 0.0), c("len0", float(steps)), c("h0", np.zeros((1, h))), m.w("W", i, h), m.w("U", h, h),
+             c("trip", 3, np.int64), c("yes", True, np.bool_), m.w("V", h, h), c("one_idx", 1, np.int64),
+             c("expected_steps", steps, np.int64)]
+    nodes = [N("Transpose", ["x"], ["xt_all"], perm=[1, 0, 2]), N("Reshape", ["xt_all", "perm_shape"], ["xs"]),
+             N("Less", ["zero_f", "len0"], ["c0"]), N("And", ["c0", "c0"], ["cond0"]),
+             N("Loop", ["max", "cond0", "t0", "h0", "W", "U"], ["t_final", "h_final", "W_out", "U_out", "hs"],
+               body=body_w),
+             N("Loop", ["trip", "yes", "h_final"], ["last", "doubled_all"], body=body_for),
+             N("Shape", ["x"], ["x_shape"]), N("Gather", ["x_shape", "one_idx"], ["seq_len"], axis=0),
+             N("Equal", ["seq_len", "expected_steps"], ["static_cond"]),
+             N("If", ["static_cond"], ["picked"], then_branch=then_static, else_branch=else_static),
+             N("ReduceSum", ["h_final"], ["total"], keepdims=0), N("Greater", ["total", "zero_f"], ["positive"]),
+             N("If", ["positive"], ["selected"], then_branch=then_computed, else_branch=else_computed)]
+    m.save("control_flow", nodes, inits, [vi("x", [1, steps, i])],
+           [vi("hs", [steps, 1, h]), vi("doubled_all", [3, 1, h]), vi("picked", [1, h]), vi("selected", [1, h])],
+           [m.uniform(1, steps, i)], expected=True)
+
+
 MODELS = [transformer_block, mobilenet_block, unet_tiny, conv1d_gelu, misc_ops, embedding, cnn_misc, manual_ops,
-          mlp_misc, bert_mask, groupnorm_same, recurrent, quantised, dynamic_quantised, gru_residual_external]
+          mlp_misc, bert_mask, groupnorm_same, recurrent, quantised, dynamic_quantised, gru_residual_external,
+          control_flow]
 
 
 def main():

@@ -8,9 +8,11 @@
 //! models, and onnxruntime's dynamic quantisation (DynamicQuantizeLinear with
 //! ConvInteger and MatMulInteger), and a six-step GRU (tract's whole-sequence
 //! op) and a residual folded into a convolution's bias, with the weights in a
-//! file beside the model (external data). Each compiles with the
-//! default options, agrees with tract, and its circuit equals the integer
-//! reference (MockProver), a changed output rejected.
+//! file beside the model (external data), and control flow (`Loop` and `If`,
+//! inlined before tract loads the model). Each compiles with the default
+//! options, agrees with tract (and with onnxruntime where the input file has
+//! its outputs), and its circuit equals the integer reference (MockProver), a
+//! changed output rejected.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,7 +21,7 @@ use std::path::Path;
 use zkinfer_circuits::compile::{CompileOptions, RELATIVE_ERROR_GOAL};
 use zkinfer_tests::{load_files, max_diff, prepare};
 
-const MODELS: [&str; 15] = [
+const MODELS: [&str; 16] = [
     "transformer_block",
     "mobilenet_block",
     "unet_tiny",
@@ -35,7 +37,15 @@ const MODELS: [&str; 15] = [
     "quantised",
     "dynamic_quantised",
     "gru_residual_external",
+    "control_flow",
 ];
+
+/// onnxruntime's outputs, where the generator wrote them (`output_data`).
+fn onnxruntime_outputs(input: &Path) -> Option<Vec<Vec<f64>>> {
+    let text = std::fs::read_to_string(input).expect("input file");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    serde_json::from_value(json.get("output_data")?.clone()).ok()
+}
 
 #[test]
 fn exported_patterns_compile_agree_with_tract_and_prove() {
@@ -45,6 +55,10 @@ fn exported_patterns_compile_agree_with_tract_and_prove() {
         let (model, inputs) = load_files(&dir.join("network.onnx"), &dir.join("input.json"));
         let p = prepare(model, inputs, &CompileOptions::default());
         assert!(p.lowering_error < 1e-4, "{name}: the float lowering differs from tract by {}", p.lowering_error);
+        if let Some(expected) = onnxruntime_outputs(&dir.join("input.json")) {
+            let diff = max_diff(&expected, &p.reference);
+            assert!(diff < 1e-5, "{name}: tract differs from onnxruntime by {diff}");
+        }
         let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
         // Finite outputs only: ArgMax indices are exact, the rest within the
         // calibration goal (1% of the largest output) or a few units of the scale.

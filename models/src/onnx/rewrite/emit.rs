@@ -250,14 +250,36 @@ impl<'a> Emit<'a> {
         }
     }
 
-    /// `x` with a new last axis of length 1 (with `axes` as an attribute or an
-    /// input as the model's opset requires).
+    /// A boolean scalar.
+    pub fn bool_scalar(&mut self, what: &str, value: bool) -> String {
+        let tensor =
+            TensorProto { data_type: DataType::Bool as i32, int32_data: vec![i32::from(value)], ..Default::default() };
+        self.constant(what, &[], tensor)
+    }
+
+    /// Adds an initialiser as it is (a subgraph's, renamed by the caller).
+    pub fn initializer(&mut self, tensor: TensorProto) {
+        self.graph.initializer.push(tensor);
+    }
+
+    /// Emits a node built elsewhere (a copy of a subgraph's node).
+    pub fn node(&mut self, node: NodeProto) {
+        self.steps.push(node);
+    }
+
+    /// `x` with a new last axis of length 1.
     pub fn unsqueeze_last(&mut self, x: &str) -> String {
+        self.unsqueeze(x, -1)
+    }
+
+    /// `x` with a new axis of length 1 at `axis` (with `axes` as an attribute
+    /// or an input as the model's opset requires).
+    pub fn unsqueeze(&mut self, x: &str, axis: i64) -> String {
         if self.opset >= 13 {
-            let axes = self.int64s("axes", &[1], vec![-1]);
+            let axes = self.int64s("axes", &[1], vec![axis]);
             self.op("Unsqueeze", &[x, &axes], vec![])
         } else {
-            self.op("Unsqueeze", &[x], vec![("axes", Attr::Ints(vec![-1]))])
+            self.op("Unsqueeze", &[x], vec![("axes", Attr::Ints(vec![axis]))])
         }
     }
 

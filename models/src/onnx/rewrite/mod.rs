@@ -11,14 +11,18 @@
 //!   models, normalisers, feature extraction and `ZipMap`);
 //! - `trees`: tree ensembles (`TreeEnsembleClassifier`/`Regressor`);
 //! - `svm`: support vector machines (`SVMClassifier`/`Regressor`);
-//! - `upsample`: `Upsample` (opsets 7–9), loaded as `Resize` of opset 10.
+//! - `upsample`: `Upsample` (opsets 7–9), loaded as `Resize` of opset 10;
+//! - `control`: `Loop` unrolled and `If` inlined, in every graph, first (with
+//!   `known`, the evaluator of trip counts and conditions).
 //!
 //! A node that cannot be rewritten (string class labels, a probit output, an
 //! SVM's Platt probabilities, ...) is refused by name with the reason, all such
 //! nodes at once, before tract sees the graph.
 
 mod classify;
+mod control;
 mod emit;
+mod known;
 mod lp_pool;
 mod ml;
 mod svm;
@@ -61,10 +65,10 @@ pub(crate) type Refusal = String;
 /// once, each with its reason.
 pub(crate) fn expand_unloadable(proto: &mut ModelProto) -> Result<usize> {
     let opset = default_opset(proto);
+    let mut refused = Vec::new();
+    let mut expanded = control::inline(proto, opset, &mut refused);
     let Some(graph) = proto.graph.as_mut() else { return Ok(0) };
     let nodes = std::mem::take(&mut graph.node);
-    let mut expanded = 0;
-    let mut refused = Vec::new();
     for (i, node) in nodes.into_iter().enumerate() {
         let Some(rewrite) = rewriter(&node) else {
             graph.node.push(node);
