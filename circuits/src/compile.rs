@@ -303,6 +303,9 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
         return Err(CircuitError::Settings("no calibration sample".into()));
     }
     opts.visibility.validate().map_err(CircuitError::Settings)?;
+    if g.inputs.is_empty() {
+        return Err(CircuitError::NothingToProve);
+    }
     check_hidden_weights(g, opts)?;
     let mut g = g.clone();
     compose_linear(&mut g, NOMINAL_DOT_WIDTH);
@@ -355,6 +358,16 @@ pub fn compile_samples(g: &FGraph, samples: &[Sample], opts: &CompileOptions) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_model_without_inputs_has_nothing_to_prove() {
+        let mut g = FGraph::default();
+        let constant = vec![zkinfer_models::fgraph::Elem::Const(1.0); 2];
+        g.outputs = vec![zkinfer_models::fgraph::View { shape: vec![2], elems: constant }];
+        let err = compile(&g, &[], &[vec![1.0, 1.0]], &CompileOptions::default()).expect_err("refused");
+        assert!(matches!(err, CircuitError::NothingToProve), "{err}");
+        assert!(err.to_string().contains("nothing to prove"), "{err}");
+    }
 
     fn candidates(rows: &[(u32, f64, f64)]) -> Vec<Option<Candidate>> {
         rows.iter().map(|&(scale, cost, error)| Some(Candidate { scale, cost, error })).collect()

@@ -23,6 +23,9 @@ pub enum CircuitError {
         /// The largest k allowed.
         max_k: u32,
     },
+    /// The model has no inputs: its outputs are constants.
+    #[error("the model has no inputs, so its outputs are constants and there is nothing to prove\n  hint: publish the outputs as they are, or export the model with the inputs they should depend on")]
+    NothingToProve,
     /// The requested settings are inconsistent.
     #[error("invalid circuit settings: {0}")]
     Settings(String),

@@ -1,5 +1,10 @@
 //! Input files in EZKL's layout: `{"input_data": [[...flattened input 0...], ...]}`,
 //! optionally with `"input_shapes": [[1, 3, 32, 32], ...]`.
+//!
+//! As EZKL reads them: booleans are 1 and 0; empty trailing inputs (`[[]]`,
+//! what EZKL writes for a model without inputs) are dropped; a list of shapes
+//! longer than the inputs (EZKL's generators write some) is cut to their
+//! number, and a shorter one is ignored, the shapes then coming from the model.
 
 use std::path::Path;
 
@@ -27,6 +32,10 @@ fn flatten(v: &Value, out: &mut Vec<f64>, at: &str) -> std::result::Result<(), S
         Value::Number(n) => {
             let x = n.as_f64().ok_or_else(|| format!("{at} is not a finite number"))?;
             out.push(x);
+            Ok(())
+        }
+        Value::Bool(b) => {
+            out.push(if *b { 1.0 } else { 0.0 });
             Ok(())
         }
         Value::Array(items) => {
@@ -70,25 +79,29 @@ pub fn parse_input_json(text: &str, path: &Path) -> Result<InputData> {
         flatten(item, &mut flat, &format!("input_data[{i}]")).map_err(bad)?;
         tensors.push(flat);
     }
+    let given = tensors.len();
+    while tensors.last().is_some_and(Vec::is_empty) {
+        tensors.pop();
+    }
     let shapes = match obj.get("input_shapes") {
         None | Some(Value::Null) => None,
         Some(v) => {
             let parsed: Vec<Vec<usize>> = serde_json::from_value(v.clone())
                 .map_err(|_| bad("\"input_shapes\" must be a list of lists of non-negative integers".into()))?;
-            if parsed.len() != tensors.len() {
-                return Err(bad(format!(
-                    "\"input_shapes\" has {} shapes but \"input_data\" has {} inputs",
-                    parsed.len(),
-                    tensors.len()
-                )));
-            }
-            for (i, (s, t)) in parsed.iter().zip(&tensors).enumerate() {
-                let n: usize = s.iter().product();
-                if n != t.len() {
-                    return Err(bad(format!("input {i}: shape {s:?} holds {n} values but {} were given", t.len())));
+            let mut parsed = parsed;
+            parsed.truncate(given);
+            if parsed.len() != given {
+                None
+            } else {
+                parsed.truncate(tensors.len());
+                for (i, (s, t)) in parsed.iter().zip(&tensors).enumerate() {
+                    let n: usize = s.iter().product();
+                    if n != t.len() {
+                        return Err(bad(format!("input {i}: shape {s:?} holds {n} values but {} were given", t.len())));
+                    }
                 }
+                Some(parsed)
             }
-            Some(parsed)
         }
     };
     Ok(InputData { tensors, shapes })
@@ -110,6 +123,18 @@ mod tests {
         let d = parse(r#"{"input_data": [[[1, 2], [3, 4]]], "input_shapes": [[2, 2]]}"#).unwrap();
         assert_eq!(d.tensors, vec![vec![1.0, 2.0, 3.0, 4.0]]);
         assert_eq!(d.shapes, Some(vec![vec![2, 2]]));
+    }
+
+    #[test]
+    fn reads_files_as_ezkl_writes_them() {
+        let d = parse(r#"{"input_data": [[true, false], [1, 0]]}"#).unwrap();
+        assert_eq!(d.tensors, vec![vec![1.0, 0.0], vec![1.0, 0.0]]);
+        let d = parse(r#"{"input_data": [[]]}"#).unwrap();
+        assert!(d.tensors.is_empty() && d.shapes.is_none(), "{d:?}");
+        let d = parse(r#"{"input_data": [[1, 2, 3]], "input_shapes": [[3], [3], [3]]}"#).unwrap();
+        assert_eq!(d.shapes, Some(vec![vec![3]]));
+        let d = parse(r#"{"input_data": [[1, 2, 3], [4]], "input_shapes": [[3]]}"#).unwrap();
+        assert_eq!(d.shapes, None);
     }
 
     #[test]
