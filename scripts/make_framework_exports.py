@@ -7,6 +7,8 @@ scripts/bench_frameworks.py (not used by the test suite; nothing is committed):
     python3 -m venv /tmp/keras && /tmp/keras/bin/pip install -r scripts/requirements-keras.txt
     /tmp/keras/bin/python scripts/make_framework_exports.py OUT_DIR        # Keras models through tf2onnx
 
+Names after OUT_DIR export only those models.
+
 Each model gets OUT_DIR/<name>/network.onnx (with network.onnx.data beside it
 when the exporter writes external data, as torch.onnx.export does by default)
 and input.json (EZKL's layout). Weights are the frameworks' random
@@ -14,11 +16,19 @@ initialisation with a fixed seed: what matters here is that the exporters'
 graphs load, lower, prove and agree with onnxruntime, not what the weights
 mean. Images are 32x32 (or 64x64 where a network needs it) so that the
 circuits stay small. The PyTorch models use its default (dynamo) exporter
-unless the name ends in `_legacy` (TorchScript exporter, opset 17).
+unless the name ends in `_legacy` (TorchScript exporter, opset 17) or
+`_scripted` (a scripted module, through the TorchScript exporter: its Python
+loop becomes an ONNX Loop). The Keras recurrent layers become ONNX Loops too
+(tf2onnx's while loops), and torch.cond an ONNX If.
 """
 import json
 import os
 import sys
+
+
+def wanted(name):
+    """Whether `name` is among the models named after OUT_DIR (all if none)."""
+    return len(sys.argv) <= 2 or name in sys.argv[2:]
 
 
 def save_inputs(d, arrays):
@@ -99,6 +109,27 @@ def export_torch(out):
         def forward(s, *a):
             return getattr(s.m(*a), s.key)
 
+    class CharRNN(nn.Module):
+        """A recurrence written as a Python loop (scripted: an ONNX Loop)."""
+        def __init__(s):
+            super().__init__()
+            s.cell, s.out = nn.Linear(8 + 16, 16), nn.Linear(16, 4)
+
+        def forward(s, x):
+            h = torch.zeros(1, 16)
+            for t in range(x.size(1)):
+                h = torch.tanh(s.cell(torch.cat([x[:, t], h], 1)))
+            return s.out(h)
+
+    class Gated(nn.Module):
+        """torch.cond on a computed value (an ONNX If)."""
+        def __init__(s):
+            super().__init__()
+            s.a, s.b = nn.Linear(8, 8), nn.Linear(8, 8)
+
+        def forward(s, x):
+            return torch.cond(x.sum() > 0, lambda x: s.a(x).relu(), lambda x: s.b(x).sigmoid(), (x,))
+
     img = lambda size=32: torch.randn(1, 3, size, size)
     ids = torch.tensor([[5, 17, 3, 9, 22, 1]])
     small = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, vocab_size=64,
@@ -125,6 +156,8 @@ def export_torch(out):
         "transformer_encoder": lambda: (nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, batch_first=True),
                                                               2), (torch.randn(1, 6, 16),)),
         "unet_tiny": lambda: (UNet(), (torch.randn(1, 1, 16, 16),)),
+        "char_rnn_scripted": lambda: (torch.jit.script(CharRNN()), (torch.randn(1, 6, 8),)),
+        "torch_cond": lambda: (Gated(), (torch.randn(1, 8),)),
         "conv1d_audio": lambda: (Audio(), (torch.randn(1, 1, 128),)),
         "bert": lambda: (Wrap(T.BertForSequenceClassification(T.BertConfig(**small, num_labels=3)), "logits"), (ids,)),
         "distilbert": lambda: (Wrap(T.DistilBertModel(T.DistilBertConfig(
@@ -143,11 +176,13 @@ def export_torch(out):
             patch_size=4, num_labels=5)), "logits"), (torch.randn(1, 3, 16, 16),)),
     }
     for name, make in models.items():
+        if not wanted(name):
+            continue
         model, args = make()
         model.eval()
         d = os.path.join(out, name)
         os.makedirs(d, exist_ok=True)
-        legacy = name.endswith("_legacy")
+        legacy = name.endswith("_legacy") or name.endswith("_scripted")
         with torch.no_grad():
             torch.onnx.export(model, args, os.path.join(d, "network.onnx"), dynamo=not legacy,
                               opset_version=17 if legacy else None)
@@ -179,11 +214,20 @@ def export_keras(out):
             L.Input((8,), dtype="int32"), L.Embedding(50, 8), L.Conv1D(8, 3, activation="relu"),
             L.GlobalMaxPooling1D(), L.Dense(2, activation="sigmoid")]), (8,), np.int32),
         "keras_attention": lambda: (attention(), (6, 16), np.float32),
+        # Recurrent layers traced as functions become ONNX Loops (tf2onnx's while loops).
+        "keras_lstm": lambda: (keras.Sequential([L.Input((10, 8)), L.LSTM(16), L.Dense(3)]), (10, 8), np.float32),
+        "keras_gru_stacked": lambda: (keras.Sequential([
+            L.Input((8, 6)), L.GRU(12, return_sequences=True), L.GRU(8), L.Dense(2, activation="softmax")]),
+            (8, 6), np.float32),
+        "keras_simple_rnn": lambda: (keras.Sequential([L.Input((12, 4)), L.SimpleRNN(8), L.Dense(1)]), (12, 4),
+                                     np.float32),
         "keras_mobilenet_v2": lambda: (keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35,
                                                                       weights=None, classes=10), (32, 32, 3),
                                        np.float32),
     }
     for name, make in models.items():
+        if not wanted(name):
+            continue
         model, shape, dtype = make()
         d = os.path.join(out, name)
         os.makedirs(d, exist_ok=True)

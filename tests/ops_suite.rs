@@ -115,6 +115,8 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
         ("DFT", "inverse, complex"),
         ("DFT", "one-sided"),
         ("STFT", ""),
+        ("Loop", "fixed trip count, a carried value and a scan output"),
+        ("If", "computed condition"),
     ];
     for (op, case) in wanted {
         let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");
@@ -125,6 +127,32 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
         let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
         assert!(err < 2e-2, "{op}: integer reference error {err}");
         p.assert_circuit_equals_reference(op);
+    }
+}
+
+/// Integer division (truncating, by 3 and by −4) and shifts of computed
+/// integers by constants must be exact: the probes run on integer inputs.
+#[test]
+fn integer_division_and_shifts_are_exact() {
+    use zkinfer_models::onnx::probe::{load, probes};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(41);
+    let wanted = [
+        ("Div", "of integers by a constant (truncating)", -120..120),
+        ("Div", "of integers by a power of two", -120..120),
+        ("BitShift", "computed, left by constants", 0..32),
+        ("BitShift", "computed, right by constants", 0..250),
+    ];
+    for (op, case, range) in wanted {
+        let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");
+        let (model, lens) = load(&probe).expect("loads");
+        let inputs: Vec<Vec<f64>> =
+            lens.iter().map(|&n| (0..n).map(|_| f64::from(rng.gen_range(range.clone()))).collect()).collect();
+        let p = prepare(model, inputs, &CompileOptions::default());
+        let name = format!("{op} {case}");
+        assert!(p.lowering_error == 0.0, "{name}: the float lowering differs from tract by {}", p.lowering_error);
+        let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+        assert!(err == 0.0, "{name}: integer reference error {err}");
+        p.assert_circuit_equals_reference(&name);
     }
 }
 

@@ -1,7 +1,10 @@
-//! Broadcasting binary operators: Add, Sub, Mul, Div (by a constant), Max, Min,
-//! Pow with a computed exponent ([`super::math::pow`]) and Mod (tract's Rem, by
-//! a constant [`super::remainder::fmod`], by a computed divisor
-//! [`super::remainder::fmod_computed`]).
+//! Broadcasting binary operators: Add, Sub, Mul, Div (by a constant; of
+//! integers, truncating as ONNX does), Max, Min, Pow with a computed exponent
+//! ([`super::math::pow`]), Mod (tract's Rem, by a constant
+//! [`super::remainder::fmod`], by a computed divisor
+//! [`super::remainder::fmod_computed`]), and shifts by constant amounts
+//! (tract's ShiftLeft and ShiftRight, which it also makes of integer products
+//! by powers of two).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -14,7 +17,16 @@ use crate::ir::ReduceKind;
 
 pub(crate) struct BinaryLowering;
 
-const SUPPORTED: [&str; 8] = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow", "Rem"];
+/// Largest shift: a right shift's factor `2^-k` stays exact at scales up to it.
+const MAX_SHIFT: f64 = 24.0;
+
+/// Whether the node's output is an integer tensor (ONNX integer division
+/// truncates).
+fn integer_output(ctx: &Ctx<'_>) -> bool {
+    ctx.node.outputs.first().is_some_and(|o| o.fact.datum_type.is_integer())
+}
+
+const SUPPORTED: [&str; 10] = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow", "Rem", "ShiftLeft", "ShiftRight"];
 
 impl Lowering for BinaryLowering {
     fn handles(&self, node: &TypedNode) -> bool {
@@ -28,6 +40,9 @@ impl Lowering for BinaryLowering {
         }
         if name == "Div" && !const_inputs.get(1).copied().unwrap_or(false) {
             return Err("division by a variable tensor is not supported yet".into());
+        }
+        if name.starts_with("Shift") && !const_inputs.get(1).copied().unwrap_or(false) {
+            return Err("a shift by computed amounts is not supported (only by constants)".into());
         }
         Ok(())
     }
@@ -54,14 +69,41 @@ impl Lowering for BinaryLowering {
             "Mul" => ctx.g.multiply(&node, &name, shape, pairs),
             "Div" => {
                 let mut rows = Vec::with_capacity(pairs.len());
-                for (x, y) in pairs {
+                let mut divisors = Vec::with_capacity(pairs.len());
+                for &(x, y) in &pairs {
                     let Elem::Const(d) = y else { return Err(ctx.fail("variable divisor")) };
                     if d == 0.0 {
                         return Err(ctx.fail("division by zero"));
                     }
                     rows.push(AffineRow { bias: 0.0, terms: vec![(x, 1.0 / d)] });
+                    divisors.push(d);
                 }
-                ctx.g.affine(&node, &name, shape, rows)
+                if integer_output(ctx) {
+                    let n = super::math::Namer { name: &node, origin: &name };
+                    let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
+                    super::math::integer_division(ctx.g, &n, shape, &x, &divisors).map_err(|e| ctx.fail(e))?
+                } else {
+                    ctx.g.affine(&node, &name, shape, rows)
+                }
+            }
+            "ShiftLeft" | "ShiftRight" => {
+                let mut rows = Vec::with_capacity(pairs.len());
+                for &(x, k) in &pairs {
+                    let Elem::Const(k) = k else { return Err(ctx.fail("a shift by a computed amount")) };
+                    if !(0.0..=MAX_SHIFT).contains(&k) || k.fract() != 0.0 {
+                        return Err(ctx.fail(format!("a shift by {k} bits (0 to {MAX_SHIFT} are supported)")));
+                    }
+                    let factor = if name == "ShiftLeft" { k.exp2() } else { (-k).exp2() };
+                    rows.push(AffineRow { bias: 0.0, terms: vec![(x, factor)] });
+                }
+                let shifted = ctx.g.affine(&node, &name, shape.clone(), rows);
+                if name == "ShiftLeft" {
+                    shifted
+                } else {
+                    // An arithmetic right shift is the floor of the quotient.
+                    let n = super::math::Namer { name: &node, origin: &name };
+                    super::math::rounding(ctx.g, &n, super::math::Rounding::Floor, shape, &shifted.elems)
+                }
             }
             "Pow" => {
                 let n = super::math::Namer { name: &node, origin: &name };

@@ -290,6 +290,44 @@ pub(crate) fn truncate(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[El
     View { shape, elems: product(g, n, "", &sign.elems, &whole.elems).elems }
 }
 
+/// ONNX's integer division by constants (truncating towards zero). By a power
+/// of two `2^k`, `trunc(x · 2^-k)`, exact (the factor is exact at any scale
+/// from `k` up). By another divisor `d`, the remainder `r` (exact,
+/// [`super::remainder::fmod`]) makes `x − r` a multiple of `d`, and the
+/// quotient `(x − r)/d` is rounded to that integer: exact while the product's
+/// rounding error, `|x − r| · 2^-(s+1)` at scale `s`, stays below one half.
+pub(crate) fn integer_division(
+    g: &mut FGraph,
+    n: &Namer<'_>,
+    shape: Vec<usize>,
+    x: &[Elem],
+    divisors: &[f64],
+) -> Result<View, String> {
+    let len = vec![x.len()];
+    let first = *divisors.first().ok_or("nothing to divide")?;
+    if divisors.iter().any(|&d| d.fract() != 0.0) {
+        return Err("an integer division by a fractional divisor".into());
+    }
+    let power_of_two = divisors.iter().all(|&d| d.abs() == first.abs() && d.abs().log2().fract() == 0.0);
+    if power_of_two {
+        let rows = x.iter().zip(divisors).map(|(&x, &d)| AffineRow { bias: 0.0, terms: vec![(x, 1.0 / d)] });
+        let q = g.affine(&n.at("quotient"), n.origin, len.clone(), rows.collect());
+        return Ok(truncate(g, n, shape, &q.elems));
+    }
+    if divisors.iter().any(|&d| d.abs() != first.abs()) {
+        return Err("an integer division by a tensor of different divisors".into());
+    }
+    let r = super::remainder::fmod(g, &Namer { name: &n.at("remainder"), origin: n.origin }, len.clone(), x, first);
+    let rows = x
+        .iter()
+        .zip(&r.elems)
+        .zip(divisors)
+        .map(|((&x, &r), &d)| AffineRow { bias: 0.0, terms: vec![(x, 1.0 / d), (r, -1.0 / d)] });
+    let q = g.affine(&n.at("quotient"), n.origin, len, rows.collect());
+    let (whole, _) = nearest(g, n, &q.elems);
+    Ok(View { shape, elems: whole.elems })
+}
+
 /// Which integer a value rounds to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Rounding {

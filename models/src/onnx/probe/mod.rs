@@ -451,11 +451,22 @@ pub fn probes() -> Vec<Probe> {
         p.push(probe(op, vec![Input::Var8(UINT8, vec![1, 4]), Input::Var8(UINT8, vec![1, 4])], vec![]));
     }
     p.push(probe("BitwiseNot", vec![Input::Var8(UINT8, vec![1, 4])], vec![]));
-    p.push(probe(
-        "BitShift",
-        vec![Input::Ints(vec![2], vec![1, 2]), Input::Ints(vec![2], vec![1, 1])],
-        vec![("direction", Attr::Str("LEFT"))],
+    p.push(with_case(
+        probe(
+            "BitShift",
+            vec![Input::Ints(vec![2], vec![1, 2]), Input::Ints(vec![2], vec![1, 1])],
+            vec![("direction", Attr::Str("LEFT"))],
+        ),
+        "constant operands",
     ));
+    for (direction, case) in [("LEFT", "computed, left by constants"), ("RIGHT", "computed, right by constants")] {
+        let shifted = vec![Input::Var8(UINT8, vec![1, 4]), Input::Narrow(UINT8, vec![4], vec![0, 1, 2, 3])];
+        p.push(with_case(probe("BitShift", shifted, vec![("direction", Attr::Str(direction))]), case));
+    }
+    for (divisor, case) in [(3, "of integers by a constant (truncating)"), (-4, "of integers by a power of two")] {
+        let divided = vec![Input::Var8(INT8, vec![1, 4]), Input::Narrow(INT8, vec![], vec![divisor])];
+        p.push(with_case(probe("Div", divided, vec![]), case));
+    }
     p.push(Probe { outputs: 1, ..probe("Unique", vec![x()], vec![]) });
     // As PyTorch exports them: zero initial states given as inputs.
     let zeros = || floats(&[1, 1, 3], &[0.0; 3]);
