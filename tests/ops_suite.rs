@@ -130,10 +130,11 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
     }
 }
 
-/// Integer division (truncating, by 3 and by −4) and shifts of computed
-/// integers by constants must be exact: the probes run on integer inputs.
+/// Integer division (truncating, by 3 and by −4), shifts of computed integers
+/// by constants and GatherND by computed indices must be exact: the probes
+/// run on integer inputs.
 #[test]
-fn integer_division_and_shifts_are_exact() {
+fn integer_operations_are_exact() {
     use zkinfer_models::onnx::probe::{load, probes};
     let mut rng = rand::rngs::StdRng::seed_from_u64(41);
     let wanted = [
@@ -141,6 +142,7 @@ fn integer_division_and_shifts_are_exact() {
         ("Div", "of integers by a power of two", -120..120),
         ("BitShift", "computed, left by constants", 0..32),
         ("BitShift", "computed, right by constants", 0..250),
+        ("GatherND", "computed indices", 0..2),
     ];
     for (op, case, range) in wanted {
         let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");

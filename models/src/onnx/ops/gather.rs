@@ -1,5 +1,7 @@
 //! `Gather` and `GatherElements` by computed indices, on any axis (a Gather with
-//! constant indices is data movement, see `data_movement`).
+//! constant indices is data movement, see `data_movement`), and `GatherND`
+//! (tract's GatherNd), whose index tuples become one flat index over the
+//! indexed axes.
 //!
 //! Each output element reads one of `A` data elements (`A` the gathered axis's
 //! length) at `base + j·stride`, `j` its index:
@@ -16,7 +18,7 @@
 //! the reference evaluator refuses a key outside a table.
 
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::array::{Gather, GatherElements};
+use tract_onnx::tract_core::ops::array::{Gather, GatherElements, GatherNd};
 
 use super::super::lower::{Ctx, Lowering};
 use super::super::value::{offset_off_axis, strides, tensor_to_f64, Value};
@@ -73,6 +75,91 @@ impl Lowering for GatherLowering {
         } else {
             gather_picks(&data_shape, axis, &idx_shape, &idx)
         };
+        let view = match inputs[0].as_const() {
+            Some(table) => {
+                let table = tensor_to_f64(table).map_err(|e| ctx.fail(e.to_string()))?;
+                lookup(ctx, table, out_shape, &picks)
+            }
+            None => {
+                let data = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
+                select(ctx, &data, axis_len, out_shape, &picks)?
+            }
+        };
+        Ok(vec![Value::View(view)])
+    }
+}
+
+pub(crate) struct GatherNdLowering;
+
+impl Lowering for GatherNdLowering {
+    fn handles(&self, node: &TypedNode) -> bool {
+        node.op_is::<GatherNd>()
+    }
+
+    fn supports(&self, _node: &TypedNode, _const_inputs: &[bool]) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
+    /// Output `(batch b, tuple r, inner i)` reads `data[b, t_1, …, t_n, i]` for
+    /// the tuple `t = indices[b, r, :]`: a [`Pick`] over the `A = Π` indexed
+    /// lengths, with the flat index `Σ t_m·S_m` (`S` the strides within the
+    /// indexed axes), an affine map of computed tuples.
+    fn lower(&self, ctx: &mut Ctx<'_>, inputs: &[Value]) -> Result<Vec<Value>> {
+        let batch_dims = ctx.node.op_as::<GatherNd>().ok_or_else(|| ctx.fail("not a GatherNd"))?.batch_dims;
+        let data_shape = inputs[0].shape();
+        let idx_shape = inputs[1].shape();
+        let n = *idx_shape.last().ok_or_else(|| ctx.fail("indices without a last axis"))?;
+        if idx_shape.len() <= batch_dims || data_shape.len() < batch_dims + n {
+            return Err(ctx.fail(format!("indices {idx_shape:?} do not index data {data_shape:?}")));
+        }
+        let indexed = &data_shape[batch_dims..batch_dims + n];
+        let axis_len: usize = indexed.iter().product();
+        let inner: usize = data_shape[batch_dims + n..].iter().product();
+        let batch: usize = data_shape[..batch_dims].iter().product();
+        let tuples = idx_shape[batch_dims..idx_shape.len() - 1].iter().product::<usize>();
+        let idx = index_elems(ctx, &inputs[1])?;
+        let within = strides(indexed);
+        // One flat index per tuple: constants fold (negative ones wrap), computed
+        // tuples become affine rows.
+        let mut flat = vec![Elem::Const(0.0); batch * tuples];
+        let mut rows = Vec::new();
+        let mut computed = Vec::new();
+        for (t, slot) in flat.iter_mut().enumerate() {
+            let tuple = &idx[t * n..(t + 1) * n];
+            let mut row = AffineRow { bias: 0.0, terms: Vec::new() };
+            for ((&e, &stride), &len) in tuple.iter().zip(&within).zip(indexed) {
+                match e {
+                    Elem::Const(c) => {
+                        let c = if c < 0.0 { c + len as f64 } else { c };
+                        row.bias += c * stride as f64;
+                    }
+                    e => row.terms.push((e, stride as f64)),
+                }
+            }
+            if row.terms.is_empty() {
+                *slot = Elem::Const(row.bias);
+            } else {
+                rows.push(row);
+                computed.push(t);
+            }
+        }
+        if !rows.is_empty() {
+            let name = format!("{}.flat_index", ctx.name());
+            let origin = ctx.op_name();
+            let keys = ctx.g.affine(&name, &origin, vec![rows.len()], rows);
+            for (t, e) in computed.into_iter().zip(keys.elems) {
+                flat[t] = e;
+            }
+        }
+        let mut picks = Vec::with_capacity(batch * tuples * inner);
+        for (t, &index) in flat.iter().enumerate() {
+            let b = t / tuples.max(1);
+            for i in 0..inner {
+                picks.push(Pick { index, base: b * axis_len * inner + i, stride: inner });
+            }
+        }
+        let mut out_shape = idx_shape[..idx_shape.len() - 1].to_vec();
+        out_shape.extend_from_slice(&data_shape[batch_dims + n..]);
         let view = match inputs[0].as_const() {
             Some(table) => {
                 let table = tensor_to_f64(table).map_err(|e| ctx.fail(e.to_string()))?;

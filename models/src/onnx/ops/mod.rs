@@ -65,6 +65,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &one_hot::OneHotLowering,
         &topk::TopkLowering,
         &gather::GatherLowering,
+        &gather::GatherNdLowering,
         &data_movement::DataMovementLowering,
     ]
 }

@@ -2,7 +2,7 @@
 
 use tract_onnx::pb::{GraphProto, NodeProto, TensorProto, ValueInfoProto};
 
-use super::{attribute, probe, value_info, var, with_case, Attr, Input, Probe, BOOL, FLOAT, INT64, ROW};
+use super::{attribute, probe, step, value_info, var, with_case, Attr, Input, Probe, BOOL, FLOAT, INT64, ROW};
 
 /// A subgraph of `nodes` with typed inputs and untyped outputs, its constants
 /// `initializer`.
@@ -21,16 +21,6 @@ fn subgraph(
         initializer,
         ..Default::default()
     })
-}
-
-fn step(op: &str, inputs: &[&str], output: &str) -> NodeProto {
-    NodeProto {
-        op_type: op.into(),
-        name: output.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        ..Default::default()
-    }
 }
 
 /// `Loop` (unrolled) and `If` (inlined) before tract loads the model.

@@ -39,7 +39,8 @@ pub enum Input {
     Floats(Vec<usize>, Vec<f32>),
     /// A constant int64 tensor.
     Ints(Vec<usize>, Vec<i64>),
-    /// A variable 8-bit input (ONNX type `UINT8` or `INT8`) of this shape.
+    /// A variable integer input of this ONNX type (`UINT8`, `INT8`, `INT64`)
+    /// and shape.
     Var8(i32, Vec<usize>),
     /// A constant integer tensor of ONNX type `UINT8`, `INT8` or `INT32`.
     Narrow(i32, Vec<usize>, Vec<i32>),
@@ -275,7 +276,14 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe("Slice", vec![x(), ints(&[1]), ints(&[3]), ints(&[1])], vec![]));
     p.push(with_case(probe("Gather", vec![x(), ints(&[3, 0])], vec![("axis", Attr::Int(1))]), "constant indices"));
     p.push(probe("GatherElements", vec![x(), Input::Ints(vec![1, 2], vec![3, 1])], vec![("axis", Attr::Int(1))]));
-    p.push(probe("GatherND", vec![var(&[2, 2]), Input::Ints(vec![1, 2], vec![1, 0])], vec![]));
+    p.push(with_case(
+        probe("GatherND", vec![var(&[2, 2]), Input::Ints(vec![1, 2], vec![1, 0])], vec![]),
+        "constant indices",
+    ));
+    p.push(with_case(
+        probe("GatherND", vec![var(&[2, 3, 4]), Input::Var8(INT64, vec![2, 2])], vec![]),
+        "computed indices",
+    ));
     p.push(probe(
         "ScatterElements",
         vec![x(), Input::Ints(vec![1, 2], vec![3, 1]), var(&[1, 2])],
@@ -285,54 +293,23 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe("Expand", vec![x(), ints(&[3, 4])], vec![]));
     p.push(probe("Tile", vec![x(), ints(&[2, 1])], vec![]));
     p.push(probe("Pad", vec![x(), ints(&[0, 1, 0, 2])], vec![]));
-    p.push(with_case(
-        probe(
-            "Resize",
-            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 2.0, 2.0])],
-            vec![("mode", Attr::Str("nearest"))],
-        ),
-        "nearest, integer scales",
-    ));
-    p.push(with_case(
-        probe(
-            "Resize",
-            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 1.5, 1.5])],
-            vec![("mode", Attr::Str("nearest"))],
-        ),
-        "nearest, fractional scales",
-    ));
-    p.push(with_case(
-        probe(
-            "Resize",
-            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 2.0, 2.0])],
-            vec![("mode", Attr::Str("linear")), ("coordinate_transformation_mode", Attr::Str("half_pixel"))],
-        ),
-        "linear (bilinear)",
-    ));
-    p.push(with_case(
-        probe(
-            "Resize",
-            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 0.5, 0.5])],
-            vec![("mode", Attr::Str("linear")), ("coordinate_transformation_mode", Attr::Str("align_corners"))],
-        ),
-        "linear, downscaling",
-    ));
-    p.push(with_case(
-        probe(
-            "Resize",
-            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 2.0, 2.0])],
-            vec![("mode", Attr::Str("cubic"))],
-        ),
-        "cubic",
-    ));
-    p.push(with_case(
-        probe(
-            "Resize",
-            vec![var(&IMAGE), Input::Empty, floats(&[4], &[1.0, 1.0, 1.5, 1.5])],
+    let transform = |mode: &'static str| ("coordinate_transformation_mode", Attr::Str(mode));
+    let resizes = [
+        (2.0, vec![("mode", Attr::Str("nearest"))], "nearest, integer scales"),
+        (1.5, vec![("mode", Attr::Str("nearest"))], "nearest, fractional scales"),
+        (2.0, vec![("mode", Attr::Str("linear")), transform("half_pixel")], "linear (bilinear)"),
+        (0.5, vec![("mode", Attr::Str("linear")), transform("align_corners")], "linear, downscaling"),
+        (2.0, vec![("mode", Attr::Str("cubic"))], "cubic"),
+        (
+            1.5,
             vec![("mode", Attr::Str("cubic")), ("cubic_coeff_a", Attr::Float(-0.5)), ("exclude_outside", Attr::Int(1))],
+            "cubic, exclude_outside",
         ),
-        "cubic, exclude_outside",
-    ));
+    ];
+    for (scale, attrs, case) in resizes {
+        let scales = floats(&[4], &[1.0, 1.0, scale, scale]);
+        p.push(with_case(probe("Resize", vec![var(&IMAGE), Input::Empty, scales], attrs), case));
+    }
     for (mode, case) in [("nearest", "opset 9, nearest"), ("linear", "opset 9, linear")] {
         let scales = floats(&[4], &[1.0, 1.0, 2.0, 2.0]);
         let upsample = probe("Upsample", vec![var(&IMAGE), scales], vec![("mode", Attr::Str(mode))]);
@@ -632,6 +609,17 @@ fn model(p: &Probe) -> (ModelProto, Vec<Vec<usize>>) {
         ..Default::default()
     };
     (proto, shapes)
+}
+
+/// A node `op(inputs)` writing `output`, named after it.
+pub(crate) fn step(op: &str, inputs: &[&str], output: &str) -> NodeProto {
+    NodeProto {
+        op_type: op.into(),
+        name: output.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        ..Default::default()
+    }
 }
 
 fn first_line(s: &str) -> String {

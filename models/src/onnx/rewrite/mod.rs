@@ -13,7 +13,9 @@
 //! - `svm`: support vector machines (`SVMClassifier`/`Regressor`);
 //! - `upsample`: `Upsample` (opsets 7–9), loaded as `Resize` of opset 10;
 //! - `control`: `Loop` unrolled and `If` inlined, in every graph, first (with
-//!   `known`, the evaluator of trip counts and conditions).
+//!   `known`, the evaluator of trip counts and conditions);
+//! - `tile`: `Tile` by constant repeats as a `Concat` of copies (tract
+//!   mis-simplifies a tiled length-1 axis feeding a matrix product).
 //!
 //! A node that cannot be rewritten (string class labels, a probit output, an
 //! SVM's Platt probabilities, ...) is refused by name with the reason, all such
@@ -26,6 +28,7 @@ mod known;
 mod lp_pool;
 mod ml;
 mod svm;
+mod tile;
 mod trees;
 pub(crate) mod upsample;
 
@@ -68,6 +71,7 @@ pub(crate) fn expand_unloadable(proto: &mut ModelProto) -> Result<usize> {
     let mut refused = Vec::new();
     let mut expanded = control::inline(proto, opset, &mut refused);
     let Some(graph) = proto.graph.as_mut() else { return Ok(0) };
+    expanded += tile::tiles_as_concats(graph, opset);
     let nodes = std::mem::take(&mut graph.node);
     for (i, node) in nodes.into_iter().enumerate() {
         let Some(rewrite) = rewriter(&node) else {
@@ -189,6 +193,56 @@ mod tests {
             floats("target_weights", weights),
         ]);
         attrs
+    }
+
+    /// EZKL's large_mlp: a batch of one tiled threefold before a matrix
+    /// product, which tract fails to simplify when it sees the Tile.
+    #[test]
+    fn a_tiled_batch_feeding_a_matrix_product_loads() {
+        use tract_onnx::pb::tensor_shape_proto::{dimension, Dimension};
+        use tract_onnx::pb::type_proto::{self, Tensor};
+        use tract_onnx::pb::{TensorProto, TensorShapeProto, TypeProto, ValueInfoProto};
+        let batched = |name: &str| {
+            let dim = |value| Dimension { value: Some(value), ..Default::default() };
+            let shape = TensorShapeProto {
+                dim: vec![dim(dimension::Value::DimParam("batch".into())), dim(dimension::Value::DimValue(2))],
+            };
+            let tensor = Tensor { elem_type: 1, shape: Some(shape) };
+            let r#type = TypeProto { value: Some(type_proto::Value::TensorType(tensor)), ..Default::default() };
+            ValueInfoProto { name: name.into(), r#type: Some(r#type), ..Default::default() }
+        };
+        let node = |op: &str, input: &[&str], output: &str| NodeProto {
+            op_type: op.into(),
+            input: input.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            ..Default::default()
+        };
+        let tensor = |name: &str, dims: &[i64], data_type: i32, f: Vec<f32>, i: Vec<i64>| TensorProto {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type,
+            float_data: f,
+            int64_data: i,
+            ..Default::default()
+        };
+        let proto = ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+            graph: Some(GraphProto {
+                node: vec![node("Tile", &["x", "reps"], "t"), node("MatMul", &["t", "w"], "y")],
+                input: vec![batched("x")],
+                output: vec![batched("y")],
+                initializer: vec![
+                    tensor("reps", &[2], 7, vec![], vec![3, 1]),
+                    tensor("w", &[2, 2], 1, vec![1.0, 2.0, 3.0, 4.0], vec![]),
+                ],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let model = crate::onnx::OnnxModel::from_proto(&proto, "tiled", None, &[2]).expect("loads");
+        let y = model.run_float(&[vec![1.0, 1.0]]).expect("runs").concat();
+        assert_eq!(y, [4.0, 6.0, 4.0, 6.0, 4.0, 6.0]);
     }
 
     #[test]

@@ -271,15 +271,7 @@ mod tests {
 
     use super::*;
 
-    fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
-        NodeProto {
-            op_type: op.into(),
-            name: output.into(),
-            input: inputs.iter().map(|s| s.to_string()).collect(),
-            output: vec![output.into()],
-            ..Default::default()
-        }
-    }
+    use crate::onnx::probe::step as node;
 
     fn int64s(name: &str, dims: &[i64], v: &[i64]) -> TensorProto {
         TensorProto {
