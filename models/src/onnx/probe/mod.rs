@@ -178,6 +178,8 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe("ThresholdedRelu", vec![x()], vec![]));
     p.push(probe("Shrink", vec![x()], vec![("lambd", Attr::Float(0.5))]));
     p.push(probe("PRelu", vec![x(), floats(&[4], &[0.1, 0.2, 0.3, 0.4])], vec![]));
+    let per_channel = probe("PRelu", vec![var(&IMAGE), floats(&[2], &[0.1, 0.3])], vec![]);
+    p.push(at_opset(with_case(per_channel, "opset 6, one slope per channel"), 6));
     p.push(probe("Clip", vec![x(), floats(&[], &[-0.5]), floats(&[], &[0.5])], vec![]));
     p.push(probe("Dropout", vec![x()], vec![]));
     for op in ["Softmax", "LogSoftmax", "Hardmax"] {

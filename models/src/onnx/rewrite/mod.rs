@@ -12,6 +12,8 @@
 //! - `trees`: tree ensembles (`TreeEnsembleClassifier`/`Regressor`);
 //! - `svm`: support vector machines (`SVMClassifier`/`Regressor`);
 //! - `upsample`: `Upsample` (opsets 7–9), loaded as `Resize` of opset 10;
+//! - `prelu`: `PRelu` before opset 7, its per-channel slope reshaped to apply
+//!   along axis 1;
 //! - `control`: `Loop` unrolled and `If` inlined, in every graph, first (with
 //!   `known`, the evaluator of trip counts and conditions);
 //! - `tile`: `Tile` by constant repeats as a `Concat` of copies (tract
@@ -27,6 +29,7 @@ mod emit;
 mod known;
 mod lp_pool;
 mod ml;
+mod prelu;
 mod svm;
 mod tile;
 mod trees;
@@ -74,7 +77,7 @@ pub(crate) fn expand_unloadable(proto: &mut ModelProto) -> Result<usize> {
     expanded += tile::tiles_as_concats(graph, opset);
     let nodes = std::mem::take(&mut graph.node);
     for (i, node) in nodes.into_iter().enumerate() {
-        let Some(rewrite) = rewriter(&node) else {
+        let Some(rewrite) = rewriter(&node, opset) else {
             graph.node.push(node);
             continue;
         };
@@ -106,8 +109,9 @@ pub(crate) fn expand_unloadable(proto: &mut ModelProto) -> Result<usize> {
 
 type Rewrite = fn(&mut Emit<'_>, &NodeProto) -> std::result::Result<(), Refusal>;
 
-fn rewriter(node: &NodeProto) -> Option<Rewrite> {
+fn rewriter(node: &NodeProto, opset: Option<i64>) -> Option<Rewrite> {
     let rewrite: Rewrite = match (node.domain.as_str(), node.op_type.as_str()) {
+        ("" | "ai.onnx", "PRelu") if opset.is_some_and(|v| v < 7) => prelu::expand,
         ("" | "ai.onnx", "LpPool") => lp_pool::expand,
         ("" | "ai.onnx", "Upsample") => upsample::expand,
         (ML_DOMAIN, "TreeEnsembleClassifier") => trees::classifier,
@@ -249,7 +253,7 @@ mod tests {
     fn every_listed_ml_operator_has_a_rewrite() {
         for (op, _) in ML_REWRITES {
             let node = NodeProto { op_type: op.into(), domain: ML_DOMAIN.into(), ..Default::default() };
-            assert!(rewriter(&node).is_some(), "{op}");
+            assert!(rewriter(&node, None).is_some(), "{op}");
         }
     }
 
