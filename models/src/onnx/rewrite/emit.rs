@@ -91,6 +91,27 @@ pub(crate) enum Attr {
     Str(String),
 }
 
+/// Attributes as ONNX protos.
+fn to_protos(attrs: Vec<(&str, Attr)>) -> Vec<AttributeProto> {
+    attrs
+        .into_iter()
+        .map(|(name, value)| match value {
+            Attr::Int(i) => {
+                AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() }
+            }
+            Attr::Ints(ints) => {
+                AttributeProto { name: name.into(), r#type: AttributeType::Ints as i32, ints, ..Default::default() }
+            }
+            Attr::Str(s) => AttributeProto {
+                name: name.into(),
+                r#type: AttributeType::String as i32,
+                s: s.into_bytes(),
+                ..Default::default()
+            },
+        })
+        .collect()
+}
+
 /// Emits the nodes and initialisers that replace one node, with names derived
 /// from the node's (unique) name.
 pub(crate) struct Emit<'a> {
@@ -169,26 +190,30 @@ impl<'a> Emit<'a> {
         out
     }
 
+    /// Splits `x` along `axis` into pieces of `sizes`, written to `outputs`
+    /// (with the sizes as an attribute or an input as the opset requires).
+    pub fn split_into(&mut self, x: &str, axis: i64, sizes: &[i64], outputs: &[String]) {
+        let mut input = vec![x.to_string()];
+        let mut attrs = vec![("axis", Attr::Int(axis))];
+        if self.opset >= 13 {
+            input.push(self.int64s("split", &[sizes.len()], sizes.to_vec()));
+        } else {
+            attrs.push(("split", Attr::Ints(sizes.to_vec())));
+        }
+        let name = self.fresh("Split");
+        self.steps.push(NodeProto {
+            op_type: "Split".into(),
+            name,
+            input,
+            output: outputs.to_vec(),
+            attribute: to_protos(attrs),
+            ..Default::default()
+        });
+    }
+
     /// Emits `op(inputs)` writing the tensor named `output`.
     pub fn op_into(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>, output: &str) {
-        let attribute = attrs
-            .into_iter()
-            .map(|(name, value)| match value {
-                Attr::Int(i) => {
-                    AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() }
-                }
-                Attr::Ints(ints) => {
-                    AttributeProto { name: name.into(), r#type: AttributeType::Ints as i32, ints, ..Default::default() }
-                }
-                Attr::Str(s) => AttributeProto {
-                    name: name.into(),
-                    r#type: AttributeType::String as i32,
-                    s: s.into_bytes(),
-                    ..Default::default()
-                },
-            })
-            .collect();
-        self.push(op, inputs, attribute, output);
+        self.push(op, inputs, to_protos(attrs), output);
     }
 
     fn push(&mut self, op: &str, inputs: &[&str], attribute: Vec<AttributeProto>, output: &str) {
@@ -265,6 +290,17 @@ impl<'a> Emit<'a> {
     /// Emits a node built elsewhere (a copy of a subgraph's node).
     pub fn node(&mut self, node: NodeProto) {
         self.steps.push(node);
+    }
+
+    /// `x` without its axis `axis` of length 1 (with `axes` as an attribute or
+    /// an input as the model's opset requires).
+    pub fn squeeze(&mut self, x: &str, axis: i64) -> String {
+        if self.opset >= 13 {
+            let axes = self.int64s("axes", &[1], vec![axis]);
+            self.op("Squeeze", &[x, &axes], vec![])
+        } else {
+            self.op("Squeeze", &[x], vec![("axes", Attr::Ints(vec![axis]))])
+        }
     }
 
     /// `x` with a new last axis of length 1.

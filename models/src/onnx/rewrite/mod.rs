@@ -16,6 +16,8 @@
 //!   along axis 1;
 //! - `control`: `Loop` unrolled and `If` inlined, in every graph, first (with
 //!   `known`, the evaluator of trip counts and conditions);
+//! - `sequence`: sequences of tensors with known positions, as lists of
+//!   tensors (`SequenceAt` the tensor, `ConcatFromSequence` a `Concat`);
 //! - `tile`: `Tile` by constant repeats as a `Concat` of copies (tract
 //!   mis-simplifies a tiled length-1 axis feeding a matrix product).
 //!
@@ -30,6 +32,7 @@ mod known;
 mod lp_pool;
 mod ml;
 mod prelu;
+mod sequence;
 mod svm;
 mod tile;
 mod trees;
@@ -74,6 +77,7 @@ pub(crate) fn expand_unloadable(proto: &mut ModelProto) -> Result<usize> {
     let mut refused = Vec::new();
     let mut expanded = control::inline(proto, opset, &mut refused);
     let Some(graph) = proto.graph.as_mut() else { return Ok(0) };
+    expanded += sequence::resolve(graph, opset, &mut refused);
     expanded += tile::tiles_as_concats(graph, opset);
     let nodes = std::mem::take(&mut graph.node);
     for (i, node) in nodes.into_iter().enumerate() {

@@ -142,7 +142,9 @@ impl<'a> Scope<'a> {
         self.producers.get(name).and_then(|&i| self.nodes.get(i))
     }
 
-    fn dims(&self, name: &str) -> Option<Vec<usize>> {
+    /// The dimensions of `name` when they are known before tract runs: an
+    /// initialiser's, or an input's declared static shape.
+    pub fn dims(&self, name: &str) -> Option<Vec<usize>> {
         if let Some(t) = self.initializer(name) {
             return t.dims.iter().map(|&d| usize::try_from(d).ok()).collect();
         }
