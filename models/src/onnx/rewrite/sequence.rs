@@ -34,6 +34,15 @@ fn is_sequence_op(node: &NodeProto) -> bool {
     (node.domain.is_empty() || node.domain == "ai.onnx") && OPS.contains(&node.op_type.as_str())
 }
 
+/// Whether input `i` of a sequence operator is a position or a split (the
+/// inputs the rewrite needs to know).
+fn is_position(node: &NodeProto, i: usize) -> bool {
+    matches!(
+        (node.op_type.as_str(), i),
+        ("SequenceInsert", 2) | ("SequenceErase" | "SequenceAt" | "SplitToSequence", 1)
+    )
+}
+
 /// Resolves the sequences of the main graph; returns how many sequence
 /// operators were rewritten, adding those that cannot be to `refused`.
 pub(crate) fn resolve(graph: &mut GraphProto, opset: Option<i64>, refused: &mut Vec<UnsupportedOp>) -> usize {
@@ -61,8 +70,12 @@ pub(crate) fn resolve(graph: &mut GraphProto, opset: Option<i64>, refused: &mut 
         let (known, dims) = {
             let scope = Scope::of(&done, &graph.initializer, &graph.input, None);
             let mut eval = Evaluator::new(&scope, HashMap::new());
-            let known: Vec<Option<Known>> =
-                node.input.iter().map(|n| if n.is_empty() { None } else { eval.value(n).ok() }).collect();
+            let known: Vec<Option<Known>> = node
+                .input
+                .iter()
+                .enumerate()
+                .map(|(i, n)| if n.is_empty() || !is_position(&node, i) { None } else { eval.value(n).ok() })
+                .collect();
             (known, node.input.first().and_then(|x| scope.dims(x)))
         };
         let mut emit = Emit::new(graph, &base, opset);
