@@ -75,17 +75,7 @@ impl Lowering for GatherLowering {
         } else {
             gather_picks(&data_shape, axis, &idx_shape, &idx)
         };
-        let view = match inputs[0].as_const() {
-            Some(table) => {
-                let table = tensor_to_f64(table).map_err(|e| ctx.fail(e.to_string()))?;
-                lookup(ctx, table, out_shape, &picks)
-            }
-            None => {
-                let data = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-                select(ctx, &data, axis_len, out_shape, &picks)?
-            }
-        };
-        Ok(vec![Value::View(view)])
+        Ok(vec![Value::View(gathered(ctx, &inputs[0], axis_len, out_shape, &picks)?)])
     }
 }
 
@@ -160,17 +150,7 @@ impl Lowering for GatherNdLowering {
         }
         let mut out_shape = idx_shape[..idx_shape.len() - 1].to_vec();
         out_shape.extend_from_slice(&data_shape[batch_dims + n..]);
-        let view = match inputs[0].as_const() {
-            Some(table) => {
-                let table = tensor_to_f64(table).map_err(|e| ctx.fail(e.to_string()))?;
-                lookup(ctx, table, out_shape, &picks)
-            }
-            None => {
-                let data = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-                select(ctx, &data, axis_len, out_shape, &picks)?
-            }
-        };
-        Ok(vec![Value::View(view)])
+        Ok(vec![Value::View(gathered(ctx, &inputs[0], axis_len, out_shape, &picks)?)])
     }
 }
 
@@ -209,6 +189,21 @@ fn elements_picks(data: &[usize], axis: usize, idx_shape: &[usize], idx: &[Elem]
         .map(|(flat, &index)| Pick { index, base: offset_off_axis(flat, idx_shape, &ds, axis), stride: ds[axis] })
         .collect();
     (picks, idx_shape.to_vec())
+}
+
+/// The picks from `data`: looked up when it is a constant table, selected
+/// arithmetically when it is computed.
+fn gathered(ctx: &mut Ctx<'_>, data: &Value, axis_len: usize, shape: Vec<usize>, picks: &[Pick]) -> Result<View> {
+    match data.as_const() {
+        Some(table) => {
+            let table = tensor_to_f64(table).map_err(|e| ctx.fail(e.to_string()))?;
+            Ok(lookup(ctx, table, shape, picks))
+        }
+        None => {
+            let data = data.to_view().map_err(|e| ctx.fail(e.to_string()))?;
+            select(ctx, &data, axis_len, shape, picks)
+        }
+    }
 }
 
 /// A constant table: one lookup per output, keyed by `base + stride·index`.

@@ -295,12 +295,7 @@ impl<'a> Emit<'a> {
     /// `x` without its axis `axis` of length 1 (with `axes` as an attribute or
     /// an input as the model's opset requires).
     pub fn squeeze(&mut self, x: &str, axis: i64) -> String {
-        if self.opset >= 13 {
-            let axes = self.int64s("axes", &[1], vec![axis]);
-            self.op("Squeeze", &[x, &axes], vec![])
-        } else {
-            self.op("Squeeze", &[x], vec![("axes", Attr::Ints(vec![axis]))])
-        }
+        self.on_axis("Squeeze", x, axis)
     }
 
     /// `x` with a new last axis of length 1.
@@ -311,11 +306,17 @@ impl<'a> Emit<'a> {
     /// `x` with a new axis of length 1 at `axis` (with `axes` as an attribute
     /// or an input as the model's opset requires).
     pub fn unsqueeze(&mut self, x: &str, axis: i64) -> String {
+        self.on_axis("Unsqueeze", x, axis)
+    }
+
+    /// `op(x)` on one axis, given as an input from opset 13 and as the `axes`
+    /// attribute before.
+    fn on_axis(&mut self, op: &str, x: &str, axis: i64) -> String {
         if self.opset >= 13 {
             let axes = self.int64s("axes", &[1], vec![axis]);
-            self.op("Unsqueeze", &[x, &axes], vec![])
+            self.op(op, &[x, &axes], vec![])
         } else {
-            self.op("Unsqueeze", &[x], vec![("axes", Attr::Ints(vec![axis]))])
+            self.op(op, &[x], vec![("axes", Attr::Ints(vec![axis]))])
         }
     }
 
