@@ -2,7 +2,9 @@
 
 use tract_onnx::pb::{GraphProto, NodeProto, TensorProto, ValueInfoProto};
 
-use super::{attribute, probe, step, value_info, var, with_case, Attr, Input, Probe, BOOL, FLOAT, INT64, ROW};
+use super::{
+    attribute, float_tensor, probe, step, value_info, var, with_case, Attr, Input, Probe, BOOL, FLOAT, INT64, ROW,
+};
 
 /// A subgraph of `nodes` with typed inputs and untyped outputs, its constants
 /// `initializer`.
@@ -43,16 +45,15 @@ pub(super) fn probes() -> Vec<Probe> {
     let mut looped = probe("Loop", vec![Input::Ints(vec![], vec![3]), Input::Empty, var(&ROW)], vec![]);
     looped.attrs.push(("body", Attr::Graph(body)));
     looped.outputs = 2;
-    let constant = |name: &str, values: &[f32]| TensorProto {
-        name: name.into(),
-        dims: vec![values.len() as i64],
-        data_type: FLOAT,
-        float_data: values.to_vec(),
-        ..Default::default()
-    };
     let branch = |name: &str, values: &[f32]| {
         let out = format!("{name}_out");
-        subgraph(name, &[], vec![step("Neg", &[name], &out)], &[&out], vec![constant(name, values)])
+        subgraph(
+            name,
+            &[],
+            vec![step("Neg", &[name], &out)],
+            &[&out],
+            vec![float_tensor(name, &[values.len()], values)],
+        )
     };
     let branches = || {
         vec![

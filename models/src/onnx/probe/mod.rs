@@ -41,7 +41,7 @@ pub enum Input {
     Ints(Vec<usize>, Vec<i64>),
     /// A variable integer input of this ONNX type (`UINT8`, `INT8`, `INT64`)
     /// and shape.
-    Var8(i32, Vec<usize>),
+    VarInt(i32, Vec<usize>),
     /// A constant integer tensor of ONNX type `UINT8`, `INT8` or `INT32`.
     Narrow(i32, Vec<usize>, Vec<i32>),
     /// An omitted optional input.
@@ -283,7 +283,7 @@ pub fn probes() -> Vec<Probe> {
         "constant indices",
     ));
     p.push(with_case(
-        probe("GatherND", vec![var(&[2, 3, 4]), Input::Var8(INT64, vec![2, 2])], vec![]),
+        probe("GatherND", vec![var(&[2, 3, 4]), Input::VarInt(INT64, vec![2, 2])], vec![]),
         "computed indices",
     ));
     p.push(probe(
@@ -360,7 +360,7 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe(
         "QLinearConv",
         vec![
-            Input::Var8(UINT8, IMAGE.to_vec()),
+            Input::VarInt(UINT8, IMAGE.to_vec()),
             floats(&[], &[0.01]),
             Input::Narrow(UINT8, vec![], vec![3]),
             Input::Narrow(INT8, vec![3, 2, 3, 3], kernel),
@@ -376,7 +376,7 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe(
         "QLinearMatMul",
         vec![
-            Input::Var8(UINT8, vec![2, 4]),
+            Input::VarInt(UINT8, vec![2, 4]),
             floats(&[], &[0.01]),
             Input::Narrow(UINT8, vec![], vec![3]),
             Input::Narrow(INT8, vec![4, 3], matrix),
@@ -393,7 +393,7 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe(
         "MatMulInteger",
         vec![
-            Input::Var8(UINT8, vec![2, 4]),
+            Input::VarInt(UINT8, vec![2, 4]),
             Input::Narrow(INT8, vec![4, 3], (0..12).map(|i| (i * 53 % 255) - 127).collect()),
             Input::Narrow(UINT8, vec![], vec![3]),
             Input::Narrow(INT8, vec![], vec![0]),
@@ -403,7 +403,7 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe(
         "ConvInteger",
         vec![
-            Input::Var8(UINT8, IMAGE.to_vec()),
+            Input::VarInt(UINT8, IMAGE.to_vec()),
             Input::Narrow(UINT8, vec![3, 2, 3, 3], (0..3 * 2 * 9).map(|i| i * 37 % 256).collect()),
             Input::Narrow(UINT8, vec![], vec![3]),
             Input::Narrow(UINT8, vec![], vec![120]),
@@ -427,9 +427,9 @@ pub fn probes() -> Vec<Probe> {
     p.push(probe("GridSample", vec![var(&IMAGE), var(&[1, 3, 3, 2])], vec![]));
     // Bitwise logic on computed 8-bit integers.
     for op in ["BitwiseAnd", "BitwiseOr", "BitwiseXor"] {
-        p.push(probe(op, vec![Input::Var8(UINT8, vec![1, 4]), Input::Var8(UINT8, vec![1, 4])], vec![]));
+        p.push(probe(op, vec![Input::VarInt(UINT8, vec![1, 4]), Input::VarInt(UINT8, vec![1, 4])], vec![]));
     }
-    p.push(probe("BitwiseNot", vec![Input::Var8(UINT8, vec![1, 4])], vec![]));
+    p.push(probe("BitwiseNot", vec![Input::VarInt(UINT8, vec![1, 4])], vec![]));
     p.push(with_case(
         probe(
             "BitShift",
@@ -439,27 +439,30 @@ pub fn probes() -> Vec<Probe> {
         "constant operands",
     ));
     for (direction, case) in [("LEFT", "computed, left by constants"), ("RIGHT", "computed, right by constants")] {
-        let shifted = vec![Input::Var8(UINT8, vec![1, 4]), Input::Narrow(UINT8, vec![4], vec![0, 1, 2, 3])];
+        let shifted = vec![Input::VarInt(UINT8, vec![1, 4]), Input::Narrow(UINT8, vec![4], vec![0, 1, 2, 3])];
         p.push(with_case(probe("BitShift", shifted, vec![("direction", Attr::Str(direction))]), case));
     }
     for (divisor, case) in [(3, "of integers by a constant (truncating)"), (-4, "of integers by a power of two")] {
-        let divided = vec![Input::Var8(INT8, vec![1, 4]), Input::Narrow(INT8, vec![], vec![divisor])];
+        let divided = vec![Input::VarInt(INT8, vec![1, 4]), Input::Narrow(INT8, vec![], vec![divisor])];
         p.push(with_case(probe("Div", divided, vec![]), case));
     }
     p.push(Probe { outputs: 1, ..probe("Unique", vec![x()], vec![]) });
     // As PyTorch exports them: zero initial states given as inputs.
     let zeros = || floats(&[1, 1, 3], &[0.0; 3]);
-    let lstm = |steps: usize| {
-        vec![
+    // One layer of hidden size 3 with `gates` gates over `steps` steps, and
+    // `states` zero initial states.
+    let recurrent = |gates: usize, states: usize, steps: usize| {
+        let mut inputs = vec![
             var(&[steps, 1, 3]),
-            floats(&[1, 12, 3], &[0.1; 36]),
-            floats(&[1, 12, 3], &[0.05; 36]),
-            floats(&[1, 24], &[0.01; 24]),
+            floats(&[1, 3 * gates, 3], &vec![0.1; 9 * gates]),
+            floats(&[1, 3 * gates, 3], &vec![0.05; 9 * gates]),
+            floats(&[1, 6 * gates], &vec![0.01; 6 * gates]),
             Input::Empty,
-            zeros(),
-            zeros(),
-        ]
+        ];
+        inputs.extend((0..states).map(|_| zeros()));
+        inputs
     };
+    let lstm = |steps: usize| recurrent(4, 2, steps);
     let hidden = || ("hidden_size", Attr::Int(3));
     let outputs = |n: usize, p: Probe| Probe { outputs: n, ..p };
     p.push(outputs(3, with_case(probe("LSTM", lstm(1), vec![hidden()]), "one time step, with bias and initial state")));
@@ -475,16 +478,7 @@ pub fn probes() -> Vec<Probe> {
             "one time step, no bias or initial state",
         ),
     ));
-    let gru = |steps: usize| {
-        vec![
-            var(&[steps, 1, 3]),
-            floats(&[1, 9, 3], &[0.1; 27]),
-            floats(&[1, 9, 3], &[0.05; 27]),
-            floats(&[1, 18], &[0.01; 18]),
-            Input::Empty,
-            zeros(),
-        ]
-    };
+    let gru = |steps: usize| recurrent(3, 1, steps);
     let reset = || ("linear_before_reset", Attr::Int(1));
     p.push(outputs(
         2,
@@ -568,21 +562,9 @@ fn model(p: &Probe) -> (ModelProto, Vec<Vec<usize>>) {
                 graph.input.push(value_info(&name, elem, Some(shape)));
                 shapes.push(shape.clone());
             }
-            Input::Floats(shape, values) => graph.initializer.push(TensorProto {
-                name: name.clone(),
-                dims: shape.iter().map(|&d| d as i64).collect(),
-                data_type: FLOAT,
-                float_data: values.clone(),
-                ..Default::default()
-            }),
-            Input::Ints(shape, values) => graph.initializer.push(TensorProto {
-                name: name.clone(),
-                dims: shape.iter().map(|&d| d as i64).collect(),
-                data_type: INT64,
-                int64_data: values.clone(),
-                ..Default::default()
-            }),
-            Input::Var8(elem, shape) => {
+            Input::Floats(shape, values) => graph.initializer.push(float_tensor(&name, shape, values)),
+            Input::Ints(shape, values) => graph.initializer.push(int64_tensor(&name, shape, values)),
+            Input::VarInt(elem, shape) => {
                 graph.input.push(value_info(&name, *elem, Some(shape)));
                 shapes.push(shape.clone());
             }
@@ -611,6 +593,28 @@ fn model(p: &Probe) -> (ModelProto, Vec<Vec<usize>>) {
         ..Default::default()
     };
     (proto, shapes)
+}
+
+/// A float initialiser named `name`.
+pub(crate) fn float_tensor(name: &str, shape: &[usize], values: &[f32]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: shape.iter().map(|&d| d as i64).collect(),
+        data_type: FLOAT,
+        float_data: values.to_vec(),
+        ..Default::default()
+    }
+}
+
+/// An int64 initialiser named `name`.
+pub(crate) fn int64_tensor(name: &str, shape: &[usize], values: &[i64]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: shape.iter().map(|&d| d as i64).collect(),
+        data_type: INT64,
+        int64_data: values.to_vec(),
+        ..Default::default()
+    }
 }
 
 /// A node `op(inputs)` writing `output`, named after it.

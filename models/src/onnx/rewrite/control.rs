@@ -22,7 +22,7 @@ use std::collections::{HashMap, VecDeque};
 use tract_onnx::pb::{GraphProto, ModelProto, NodeProto};
 
 use super::emit::{Attr, Emit};
-use super::known::{index_tensors, Evaluator, Index, Known, Scope};
+use super::known::{Evaluator, Known, Scope, Walk};
 use super::Refusal;
 use crate::error::UnsupportedOp;
 
@@ -49,46 +49,39 @@ fn inline_graph(
     refused: &mut Vec<UnsupportedOp>,
     serial: &mut usize,
 ) -> usize {
-    let mut work: VecDeque<NodeProto> = std::mem::take(&mut graph.node).into();
-    let mut done: Vec<NodeProto> = Vec::with_capacity(work.len());
-    // Kept up to date as nodes are done and initialisers added.
-    let mut producers = Index::new();
-    let mut initializer_index = index_tensors(&graph.initializer);
+    let (nodes, mut walk) = Walk::start(graph);
+    let mut work: VecDeque<NodeProto> = nodes.into();
     let mut inlined = 0;
     while let Some(mut node) = work.pop_front() {
         if !is_control(&node) {
             if node.attribute.iter().any(|a| a.g.is_some() || !a.graphs.is_empty()) {
-                let scope = Scope::new(&done, &producers, graph, &initializer_index, parent);
+                let scope = walk.scope(graph, parent);
                 for a in &mut node.attribute {
                     for g in a.g.iter_mut().chain(a.graphs.iter_mut()) {
                         inlined += inline_graph(g, Some(&scope), opset, refused, serial);
                     }
                 }
             }
-            finish(node, &mut done, &mut producers);
+            walk.keep(node);
             continue;
         }
         *serial += 1;
         let base =
             if node.name.is_empty() { format!("{}_{serial}", node.op_type.to_lowercase()) } else { node.name.clone() };
         let plan = {
-            let scope = Scope::new(&done, &producers, graph, &initializer_index, parent);
+            let scope = walk.scope(graph, parent);
             if node.op_type == "Loop" {
                 iterations(&node, &scope).map(Plan::Loop)
             } else {
                 Ok(Plan::If(branch(&node, &scope)))
             }
         };
-        let before = graph.initializer.len();
         let mut emit = Emit::new(graph, &base, opset);
         let expanded = plan.and_then(|plan| match plan {
             Plan::Loop(n) => unroll(&mut emit, &node, &base, n),
             Plan::If(choice) => inline_if(&mut emit, &node, &base, choice),
         });
         let steps = emit.finish();
-        for (i, t) in graph.initializer.iter().enumerate().skip(before) {
-            initializer_index.insert(t.name.clone(), i);
-        }
         match expanded {
             Ok(()) => {
                 for step in steps.into_iter().rev() {
@@ -98,20 +91,12 @@ fn inline_graph(
             }
             Err(reason) => {
                 refused.push(UnsupportedOp { node: base, op: node.op_type.clone(), reason });
-                finish(node, &mut done, &mut producers);
+                walk.keep(node);
             }
         }
     }
-    graph.node = done;
+    walk.finish(graph);
     inlined
-}
-
-/// Appends a node that stays, indexing its outputs.
-fn finish(node: NodeProto, done: &mut Vec<NodeProto>, producers: &mut Index) {
-    for o in &node.output {
-        producers.insert(o.clone(), done.len());
-    }
-    done.push(node);
 }
 
 enum Plan {
@@ -355,11 +340,11 @@ fn inline_if(emit: &mut Emit<'_>, node: &NodeProto, base: &str, choice: Option<b
 mod tests {
     use tract_onnx::pb::attribute_proto::AttributeType;
     use tract_onnx::pb::tensor_proto::DataType;
-    use tract_onnx::pb::{AttributeProto, TensorProto, ValueInfoProto};
+    use tract_onnx::pb::{AttributeProto, ValueInfoProto};
 
     use super::*;
     use crate::error::Error;
-    use crate::onnx::probe::value_info;
+    use crate::onnx::probe::{float_tensor, int64_tensor, value_info};
 
     fn node(op: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
         NodeProto {
@@ -379,10 +364,6 @@ mod tests {
             ..Default::default()
         });
         n
-    }
-
-    fn int64(name: &str, v: i64) -> TensorProto {
-        TensorProto { name: name.into(), data_type: DataType::Int64 as i32, int64_data: vec![v], ..Default::default() }
     }
 
     fn float(name: &str) -> ValueInfoProto {
@@ -408,7 +389,7 @@ mod tests {
             node: vec![with_graph(node("Loop", &inputs, &["y"]), "body", body)],
             input: vec![float("x")],
             output: vec![float("y")],
-            initializer: vec![int64("trip", 3), int64("huge", 5000)],
+            initializer: vec![int64_tensor("trip", &[], &[3]), int64_tensor("huge", &[], &[5000])],
             ..Default::default()
         }
     }
@@ -471,7 +452,7 @@ mod tests {
         // cond_out = i + 1 < 2: two iterations of a trip count of 3.
         let cond = vec![node("Add", &["i", "one"], &["next"]), node("Less", &["next", "two"], &["cond_out"])];
         let mut graph = accumulate(Some("trip"), None, cond);
-        graph.initializer.extend([int64("one", 1), int64("two", 2)]);
+        graph.initializer.extend([int64_tensor("one", &[], &[1]), int64_tensor("two", &[], &[2])]);
         let mut proto = model(graph);
         assert_eq!(super::super::expand_unloadable(&mut proto).ok(), Some(1));
         let graph = proto.graph.expect("graph");
@@ -496,7 +477,7 @@ mod tests {
         let mut graph = accumulate(Some("trip"), None, vec![node("Identity", &["c"], &["cond_out"])]);
         let body = graph.node[0].attribute[0].g.as_mut().expect("body");
         body.node = vec![node("Equal", &["i", "zero"], &["first"]), branchy, node("Identity", &["c"], &["cond_out"])];
-        body.initializer.push(int64("zero", 0));
+        body.initializer.push(int64_tensor("zero", &[], &[0]));
         let mut proto = model(graph);
         assert_eq!(super::super::expand_unloadable(&mut proto).ok(), Some(4), "one loop and three Ifs");
         let ops: Vec<&str> = proto.graph.as_ref().expect("graph").node.iter().map(|n| n.op_type.as_str()).collect();
@@ -521,12 +502,7 @@ mod tests {
             node: vec![node("ReduceSum", &["x"], &["s"]), node("Greater", &["s", "zero"], &["positive"]), branchy],
             input: vec![float("x")],
             output: vec![float("y")],
-            initializer: vec![TensorProto {
-                name: "zero".into(),
-                data_type: 1,
-                float_data: vec![0.0],
-                ..Default::default()
-            }],
+            initializer: vec![float_tensor("zero", &[], &[0.0])],
             ..Default::default()
         };
         let mut proto = model(graph);

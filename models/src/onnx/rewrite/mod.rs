@@ -209,7 +209,7 @@ mod tests {
     fn a_tiled_batch_feeding_a_matrix_product_loads() {
         use tract_onnx::pb::tensor_shape_proto::{dimension, Dimension};
         use tract_onnx::pb::type_proto::{self, Tensor};
-        use tract_onnx::pb::{TensorProto, TensorShapeProto, TypeProto, ValueInfoProto};
+        use tract_onnx::pb::{TensorShapeProto, TypeProto, ValueInfoProto};
         let batched = |name: &str| {
             let dim = |value| Dimension { value: Some(value), ..Default::default() };
             let shape = TensorShapeProto {
@@ -219,30 +219,17 @@ mod tests {
             let r#type = TypeProto { value: Some(type_proto::Value::TensorType(tensor)), ..Default::default() };
             ValueInfoProto { name: name.into(), r#type: Some(r#type), ..Default::default() }
         };
-        let node = |op: &str, input: &[&str], output: &str| NodeProto {
-            op_type: op.into(),
-            input: input.iter().map(|s| s.to_string()).collect(),
-            output: vec![output.into()],
-            ..Default::default()
-        };
-        let tensor = |name: &str, dims: &[i64], data_type: i32, f: Vec<f32>, i: Vec<i64>| TensorProto {
-            name: name.into(),
-            dims: dims.to_vec(),
-            data_type,
-            float_data: f,
-            int64_data: i,
-            ..Default::default()
-        };
+        use crate::onnx::probe::{float_tensor, int64_tensor, step};
         let proto = ModelProto {
             ir_version: 8,
             opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
             graph: Some(GraphProto {
-                node: vec![node("Tile", &["x", "reps"], "t"), node("MatMul", &["t", "w"], "y")],
+                node: vec![step("Tile", &["x", "reps"], "t"), step("MatMul", &["t", "w"], "y")],
                 input: vec![batched("x")],
                 output: vec![batched("y")],
                 initializer: vec![
-                    tensor("reps", &[2], 7, vec![], vec![3, 1]),
-                    tensor("w", &[2, 2], 1, vec![1.0, 2.0, 3.0, 4.0], vec![]),
+                    int64_tensor("reps", &[2], &[3, 1]),
+                    float_tensor("w", &[2, 2], &[1.0, 2.0, 3.0, 4.0]),
                 ],
                 ..Default::default()
             }),

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use tract_onnx::pb::{GraphProto, NodeProto};
 
 use super::emit::{Attr, Attrs, Emit};
-use super::known::{Evaluator, Known, Scope};
+use super::known::{Evaluator, Known, Walk};
 use super::Refusal;
 use crate::error::UnsupportedOp;
 
@@ -49,8 +49,7 @@ pub(crate) fn resolve(graph: &mut GraphProto, opset: Option<i64>, refused: &mut 
     if !graph.node.iter().any(is_sequence_op) {
         return 0;
     }
-    let nodes = std::mem::take(&mut graph.node);
-    let mut done: Vec<NodeProto> = Vec::with_capacity(nodes.len());
+    let (nodes, mut walk) = Walk::start(graph);
     let mut lists: HashMap<String, Vec<String>> = HashMap::new();
     let mut rewritten = 0;
     for (i, node) in nodes.into_iter().enumerate() {
@@ -63,12 +62,12 @@ pub(crate) fn resolve(graph: &mut GraphProto, opset: Option<i64>, refused: &mut 
             if let Some(s) = node.input.iter().find(|s| lists.contains_key(s.as_str())) {
                 refuse(format!("it takes the sequence `{s}`, which zkinfer cannot pass to it"), refused);
             }
-            done.push(node);
+            walk.keep(node);
             continue;
         }
         // Positions and splits, from constants.
         let (known, dims) = {
-            let scope = Scope::of(&done, &graph.initializer, &graph.input, None);
+            let scope = walk.scope(graph, None);
             let mut eval = Evaluator::new(&scope, HashMap::new());
             let known: Vec<Option<Known>> = node
                 .input
@@ -81,13 +80,13 @@ pub(crate) fn resolve(graph: &mut GraphProto, opset: Option<i64>, refused: &mut 
         let mut emit = Emit::new(graph, &base, opset);
         match step(&mut emit, &node, &known, dims.as_deref(), &mut lists) {
             Ok(()) => {
-                done.extend(emit.finish());
+                emit.finish().into_iter().for_each(|n| walk.keep(n));
                 rewritten += 1;
             }
             Err(reason) => {
                 drop(emit.finish());
                 refuse(reason, refused);
-                done.push(node);
+                walk.keep(node);
             }
         }
     }
@@ -100,7 +99,7 @@ pub(crate) fn resolve(graph: &mut GraphProto, opset: Option<i64>, refused: &mut 
             });
         }
     }
-    graph.node = done;
+    walk.finish(graph);
     rewritten
 }
 
@@ -228,7 +227,7 @@ mod tests {
     use tract_onnx::pb::{AttributeProto, ModelProto, OperatorSetIdProto, TensorProto};
 
     use crate::error::Error;
-    use crate::onnx::probe::{step, value_info};
+    use crate::onnx::probe::{int64_tensor, step, value_info};
     use crate::onnx::OnnxModel;
 
     use super::*;
@@ -250,10 +249,6 @@ mod tests {
             }),
             ..Default::default()
         }
-    }
-
-    fn scalar(name: &str, v: i64) -> TensorProto {
-        TensorProto { name: name.into(), data_type: 7, int64_data: vec![v], ..Default::default() }
     }
 
     /// x = [[0, 1, 2], [3, 4, 5]]: split into its columns (chunks of one),
@@ -280,7 +275,11 @@ mod tests {
             stack,
             step("SequenceLength", &["columns"], "count"),
         ];
-        let inits = vec![scalar("one", 1), scalar("minus_two", -2), scalar("zero", 0)];
+        let inits = vec![
+            int64_tensor("one", &[], &[1]),
+            int64_tensor("minus_two", &[], &[-2]),
+            int64_tensor("zero", &[], &[0]),
+        ];
         let proto = model(nodes, &["second", "stacked", "count"], inits);
         let m = OnnxModel::from_proto(&proto, "sequences", None, &[6]).expect("loads");
         let out = m.run_float(&[vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]]).expect("runs");

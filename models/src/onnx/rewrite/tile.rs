@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 
-use tract_onnx::pb::{GraphProto, NodeProto};
+use tract_onnx::pb::GraphProto;
 
 use super::emit::{Attr, Emit};
-use super::known::{Evaluator, Scope};
+use super::known::{Evaluator, Walk};
 
 /// Most copies along one axis written out as a Concat (beyond, the Tile stays).
 const MAX_COPIES: i64 = 256;
@@ -18,24 +18,23 @@ const MAX_COPIES: i64 = 256;
 /// Rewrites every `Tile` of `graph` whose repeats are known constants;
 /// returns how many.
 pub(crate) fn tiles_as_concats(graph: &mut GraphProto, opset: Option<i64>) -> usize {
-    let nodes = std::mem::take(&mut graph.node);
-    let mut done: Vec<NodeProto> = Vec::with_capacity(nodes.len());
+    let (nodes, mut walk) = Walk::start(graph);
     let mut rewritten = 0;
     for (i, node) in nodes.into_iter().enumerate() {
         let repeats = match (node.op_type.as_str(), node.domain.as_str(), node.input.get(1)) {
             ("Tile", "" | "ai.onnx", Some(r)) => {
-                let scope = Scope::of(&done, &graph.initializer, &graph.input, None);
+                let scope = walk.scope(graph, None);
                 Evaluator::new(&scope, HashMap::new()).value(r).ok()
             }
             _ => None,
         };
         let repeats: Option<Vec<i64>> = repeats.map(|k| k.data.iter().map(|&v| v as i64).collect());
         let (Some(repeats), Some(x), Some(y)) = (repeats, node.input.first(), node.output.first()) else {
-            done.push(node);
+            walk.keep(node);
             continue;
         };
         if repeats.iter().any(|&r| !(1..=MAX_COPIES).contains(&r)) {
-            done.push(node);
+            walk.keep(node);
             continue;
         }
         let base = if node.name.is_empty() { format!("tile_{i}") } else { node.name.clone() };
@@ -46,9 +45,9 @@ pub(crate) fn tiles_as_concats(graph: &mut GraphProto, opset: Option<i64>) -> us
             current = emit.op("Concat", &copies, vec![("axis", Attr::Int(axis as i64))]);
         }
         emit.op_into("Identity", &[&current], vec![], y);
-        done.extend(emit.finish());
+        emit.finish().into_iter().for_each(|n| walk.keep(n));
         rewritten += 1;
     }
-    graph.node = done;
+    walk.finish(graph);
     rewritten
 }

@@ -76,13 +76,70 @@ pub(crate) type Unknown = String;
 pub(crate) type Index = HashMap<String, usize>;
 
 /// The position of the node that writes each output.
-pub(crate) fn index_outputs(nodes: &[NodeProto]) -> Index {
+fn index_outputs(nodes: &[NodeProto]) -> Index {
     nodes.iter().enumerate().flat_map(|(i, n)| n.output.iter().map(move |o| (o.clone(), i))).collect()
 }
 
 /// The position of each tensor.
-pub(crate) fn index_tensors(tensors: &[TensorProto]) -> Index {
+fn index_tensors(tensors: &[TensorProto]) -> Index {
     tensors.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect()
+}
+
+/// One pass over a graph's nodes that rewrites some of them (the control-flow,
+/// sequence and Tile rewrites): the nodes kept so far and the graph's
+/// initialisers, indexed as they come, so that the evaluator sees them without
+/// indexing the graph again for every node it is asked about. Rewrites only
+/// append initialisers.
+pub(crate) struct Walk {
+    kept: Vec<NodeProto>,
+    producers: Index,
+    initializers: Index,
+    indexed: usize,
+}
+
+impl Walk {
+    /// Starts a pass over `graph`: its nodes, taken out to be walked, and the
+    /// (empty) pass.
+    pub fn start(graph: &mut GraphProto) -> (Vec<NodeProto>, Walk) {
+        let nodes = std::mem::take(&mut graph.node);
+        let walk = Walk {
+            kept: Vec::with_capacity(nodes.len()),
+            producers: Index::new(),
+            initializers: Index::new(),
+            indexed: 0,
+        };
+        (nodes, walk)
+    }
+
+    /// Keeps `node`, after those kept before.
+    pub fn keep(&mut self, node: NodeProto) {
+        for o in &node.output {
+            self.producers.insert(o.clone(), self.kept.len());
+        }
+        self.kept.push(node);
+    }
+
+    /// The evaluator's scope: the nodes kept so far, and the initialisers
+    /// (those added since the last call indexed now) and inputs of `graph`.
+    pub fn scope<'a>(&'a mut self, graph: &'a GraphProto, parent: Option<&'a Scope<'a>>) -> Scope<'a> {
+        for (i, t) in graph.initializer.iter().enumerate().skip(self.indexed) {
+            self.initializers.insert(t.name.clone(), i);
+        }
+        self.indexed = graph.initializer.len();
+        Scope {
+            nodes: &self.kept,
+            producers: Cow::Borrowed(&self.producers),
+            initializers: &graph.initializer,
+            initializer_index: Cow::Borrowed(&self.initializers),
+            input_dims: input_dims(&graph.input),
+            parent,
+        }
+    }
+
+    /// Ends the pass: `graph`'s nodes are those kept.
+    pub fn finish(self, graph: &mut GraphProto) {
+        graph.node = self.kept;
+    }
 }
 
 /// The names one graph defines, for the evaluator: its nodes (by output), its
@@ -97,26 +154,6 @@ pub(crate) struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    /// The scope of `nodes` (indexed by `producers`) and of the initialisers
-    /// (indexed by `initializer_index`) and inputs of `graph`: the graph being
-    /// rewritten keeps its indexes up to date rather than rebuild them.
-    pub fn new(
-        nodes: &'a [NodeProto],
-        producers: &'a Index,
-        graph: &'a GraphProto,
-        initializer_index: &'a Index,
-        parent: Option<&'a Scope<'a>>,
-    ) -> Self {
-        Scope {
-            nodes,
-            producers: Cow::Borrowed(producers),
-            initializers: &graph.initializer,
-            initializer_index: Cow::Borrowed(initializer_index),
-            input_dims: input_dims(&graph.input),
-            parent,
-        }
-    }
-
     /// The scope of a subgraph (a loop's body) inside `parent`.
     pub fn of(
         nodes: &'a [NodeProto],
@@ -268,22 +305,10 @@ impl<'a> Evaluator<'a> {
 
 #[cfg(test)]
 mod tests {
-    use tract_onnx::pb::tensor_proto::DataType;
     use tract_onnx::pb::AttributeProto;
 
     use super::*;
-
-    use crate::onnx::probe::step as node;
-
-    fn int64s(name: &str, dims: &[i64], v: &[i64]) -> TensorProto {
-        TensorProto {
-            name: name.into(),
-            dims: dims.to_vec(),
-            data_type: DataType::Int64 as i32,
-            int64_data: v.to_vec(),
-            ..Default::default()
-        }
-    }
+    use crate::onnx::probe::{float_tensor, int64_tensor, step as node};
 
     #[test]
     fn evaluates_a_while_loop_condition_from_a_counter() {
@@ -297,11 +322,8 @@ mod tests {
         ];
         let mut cast_to_float = nodes;
         cast_to_float[1].attribute.push(AttributeProto { name: "to".into(), i: 1, ..Default::default() });
-        let inits = vec![
-            int64s("one", &[], &[1]),
-            int64s("limit", &[], &[10]),
-            TensorProto { name: "six".into(), data_type: 1, float_data: vec![6.0], ..Default::default() },
-        ];
+        let inits =
+            vec![int64_tensor("one", &[], &[1]), int64_tensor("limit", &[], &[10]), float_tensor("six", &[], &[6.0])];
         let scope = Scope::of(&cast_to_float, &inits, &[], None);
         for (i, want) in [(0, true), (4, true), (5, false)] {
             let bound = HashMap::from([("i".to_string(), Known::int(i))]);
@@ -312,11 +334,11 @@ mod tests {
     #[test]
     fn names_the_node_that_depends_on_the_inputs() {
         let nodes = vec![node("ReduceSum", &["x"], "s"), node("Greater", &["s", "zero"], "c")];
-        let inits = vec![int64s("zero", &[], &[0])];
+        let inits = vec![int64_tensor("zero", &[], &[0])];
         let scope = Scope::of(&nodes, &inits, &[], None);
         let err = Evaluator::new(&scope, HashMap::new()).value("c").expect_err("unknown");
         assert!(err.contains("`x` is computed from the model's inputs (node `s`, ReduceSum)"), "{err}");
-        let inits = vec![int64s("zero", &[], &[0]), int64s("x", &[1], &[3])];
+        let inits = vec![int64_tensor("zero", &[], &[0]), int64_tensor("x", &[1], &[3])];
         let scope = Scope::of(&nodes, &inits, &[], None);
         let err = Evaluator::new(&scope, HashMap::new()).value("c").expect_err("unknown");
         assert!(err.contains("ReduceSum is not evaluated") && err.contains("node `s`"), "{err}");
@@ -329,7 +351,7 @@ mod tests {
     fn reads_static_input_shapes_and_indexes_them() {
         let x = crate::onnx::probe::value_info("x", 1, Some(&[2, 7, 3]));
         let nodes = vec![node("Shape", &["x"], "shape"), node("Gather", &["shape", "one"], "len")];
-        let inits = vec![int64s("one", &[], &[1])];
+        let inits = vec![int64_tensor("one", &[], &[1])];
         let inputs = [x];
         let scope = Scope::of(&nodes, &inits, &inputs, None);
         assert_eq!(Evaluator::new(&scope, HashMap::new()).value("len"), Ok(Known::int(7)));
