@@ -32,6 +32,20 @@ fn check_case(case: cases::Case) {
     p.assert_circuit_equals_reference(&name);
 }
 
+/// The probe of `op` for `case` among `all`, prepared on inputs drawn from
+/// `value`.
+fn prepare_probe(
+    all: &[zkinfer_models::onnx::probe::Probe],
+    op: &str,
+    case: &str,
+    mut value: impl FnMut() -> f64,
+) -> zkinfer_tests::Prepared {
+    let probe = all.iter().find(|p| p.op == op && p.case == case).expect("probe");
+    let (model, lens) = zkinfer_models::onnx::probe::load(probe).expect("loads");
+    let inputs: Vec<Vec<f64>> = lens.iter().map(|&n| (0..n).map(|_| value()).collect()).collect();
+    prepare(model, inputs, &CompileOptions::default())
+}
+
 #[test]
 fn every_case_agrees_across_tract_integer_reference_and_circuit() {
     for case in cases::all(7) {
@@ -80,7 +94,7 @@ fn recurrent_cells_agree_on_many_inputs() {
 /// and opset 20's Gelu, probed the same way.
 #[test]
 fn probed_operators_agree_with_tract_and_the_circuit() {
-    use zkinfer_models::onnx::probe::{load, probes};
+    use zkinfer_models::onnx::probe::probes;
     let mut rng = rand::rngs::StdRng::seed_from_u64(31);
     let wanted = [
         ("LSTM", "three time steps"),
@@ -118,11 +132,9 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
         ("Loop", "fixed trip count, a carried value and a scan output"),
         ("If", "computed condition"),
     ];
+    let all = probes();
     for (op, case) in wanted {
-        let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");
-        let (model, lens) = load(&probe).expect("loads");
-        let inputs: Vec<Vec<f64>> = lens.iter().map(|&n| (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()).collect();
-        let p = prepare(model, inputs, &CompileOptions::default());
+        let p = prepare_probe(&all, op, case, || rng.gen_range(-1.0..1.0));
         assert!(p.lowering_error < 1e-4, "{op}: float lowering differs from tract by {}", p.lowering_error);
         let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
         assert!(err < 2e-2, "{op}: integer reference error {err}");
@@ -135,7 +147,7 @@ fn probed_operators_agree_with_tract_and_the_circuit() {
 /// run on integer inputs.
 #[test]
 fn integer_operations_are_exact() {
-    use zkinfer_models::onnx::probe::{load, probes};
+    use zkinfer_models::onnx::probe::probes;
     let mut rng = rand::rngs::StdRng::seed_from_u64(41);
     let wanted = [
         ("Div", "of integers by a constant (truncating)", -120..120),
@@ -144,12 +156,9 @@ fn integer_operations_are_exact() {
         ("BitShift", "computed, right by constants", 0..250),
         ("GatherND", "computed indices", 0..2),
     ];
+    let all = probes();
     for (op, case, range) in wanted {
-        let probe = probes().into_iter().find(|p| p.op == op && p.case == case).expect("probe");
-        let (model, lens) = load(&probe).expect("loads");
-        let inputs: Vec<Vec<f64>> =
-            lens.iter().map(|&n| (0..n).map(|_| f64::from(rng.gen_range(range.clone()))).collect()).collect();
-        let p = prepare(model, inputs, &CompileOptions::default());
+        let p = prepare_probe(&all, op, case, || f64::from(rng.gen_range(range.clone())));
         let name = format!("{op} {case}");
         assert!(p.lowering_error == 0.0, "{name}: the float lowering differs from tract by {}", p.lowering_error);
         let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);

@@ -89,8 +89,7 @@ pub fn parse_input_json(text: &str, path: &Path) -> Result<InputData> {
             let parsed: Vec<Vec<usize>> = serde_json::from_value(v.clone())
                 .map_err(|_| bad("\"input_shapes\" must be a list of lists of non-negative integers".into()))?;
             let mut parsed = parsed;
-            parsed.truncate(given);
-            if parsed.len() != given {
+            if parsed.len() < given {
                 None
             } else {
                 parsed.truncate(tensors.len());

@@ -68,22 +68,20 @@ impl Lowering for BinaryLowering {
             }
             "Mul" => ctx.g.multiply(&node, &name, shape, pairs),
             "Div" => {
-                let mut rows = Vec::with_capacity(pairs.len());
                 let mut divisors = Vec::with_capacity(pairs.len());
-                for &(x, y) in &pairs {
+                for &(_, y) in &pairs {
                     let Elem::Const(d) = y else { return Err(ctx.fail("variable divisor")) };
                     if d == 0.0 {
                         return Err(ctx.fail("division by zero"));
                     }
-                    rows.push(AffineRow { bias: 0.0, terms: vec![(x, 1.0 / d)] });
                     divisors.push(d);
                 }
+                let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
                 if integer_output(ctx) {
                     let n = super::math::Namer { name: &node, origin: &name };
-                    let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
                     super::math::integer_division(ctx.g, &n, shape, &x, &divisors).map_err(|e| ctx.fail(e))?
                 } else {
-                    ctx.g.affine(&node, &name, shape, rows)
+                    ctx.g.affine(&node, &name, shape, super::math::quotient_rows(&x, &divisors))
                 }
             }
             "ShiftLeft" | "ShiftRight" => {

@@ -290,6 +290,11 @@ pub(crate) fn truncate(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[El
     View { shape, elems: product(g, n, "", &sign.elems, &whole.elems).elems }
 }
 
+/// `x_i / d_i` for constant divisors: one affine row each.
+pub(crate) fn quotient_rows(x: &[Elem], divisors: &[f64]) -> Vec<AffineRow> {
+    x.iter().zip(divisors).map(|(&x, &d)| AffineRow { bias: 0.0, terms: vec![(x, 1.0 / d)] }).collect()
+}
+
 /// ONNX's integer division by constants (truncating towards zero). By a power
 /// of two `2^k`, `trunc(x · 2^-k)`, exact (the factor is exact at any scale
 /// from `k` up). By another divisor `d`, the remainder `r` (exact,
@@ -304,14 +309,13 @@ pub(crate) fn integer_division(
     divisors: &[f64],
 ) -> Result<View, String> {
     let len = vec![x.len()];
-    let first = *divisors.first().ok_or("nothing to divide")?;
+    let Some(&first) = divisors.first() else { return Ok(View { shape, elems: vec![] }) };
     if divisors.iter().any(|&d| d.fract() != 0.0) {
         return Err("an integer division by a fractional divisor".into());
     }
     let power_of_two = divisors.iter().all(|&d| d.abs() == first.abs() && d.abs().log2().fract() == 0.0);
     if power_of_two {
-        let rows = x.iter().zip(divisors).map(|(&x, &d)| AffineRow { bias: 0.0, terms: vec![(x, 1.0 / d)] });
-        let q = g.affine(&n.at("quotient"), n.origin, len.clone(), rows.collect());
+        let q = g.affine(&n.at("quotient"), n.origin, len.clone(), quotient_rows(x, divisors));
         return Ok(truncate(g, n, shape, &q.elems));
     }
     if divisors.iter().any(|&d| d.abs() != first.abs()) {
