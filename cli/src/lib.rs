@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 use commands::{
     aggregate, bench, bench_engines, calibrate, chain, compile, evm, hash, import_srs, inspect, ops, prove,
-    run as run_cmd, setup, verify,
+    run as run_cmd, setup, verify, witness,
 };
 
 /// Prove machine-learning inference with zero-knowledge proofs (halo2, KZG/BN254).
@@ -42,6 +42,9 @@ pub enum Command {
     Calibrate(calibrate::CalibrateArgs),
     /// Generate (or load) the SRS and the proving and verifying keys.
     Setup(setup::SetupArgs),
+    /// The circuit's outputs on an input, and a check that it fits the
+    /// compiled circuit, without keys or a proof (EZKL's `gen-witness`).
+    Witness(witness::WitnessArgs),
     /// Prove one inference.
     Prove(prove::ProveArgs),
     /// Verify a proof.
@@ -92,6 +95,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Compile(a) => compile::run(a, &ui),
         Command::Calibrate(a) => calibrate::run(a, &ui),
         Command::Setup(a) => setup::run(a, &ui),
+        Command::Witness(a) => witness::run(a, &ui),
         Command::Prove(a) => prove::run(a, &ui),
         Command::Verify(a) => verify::run(a, &ui),
         Command::Inspect(a) => inspect::run(a, &ui),

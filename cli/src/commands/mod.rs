@@ -15,3 +15,4 @@ pub mod prove;
 pub mod run;
 pub mod setup;
 pub mod verify;
+pub mod witness;
