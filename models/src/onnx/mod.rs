@@ -221,7 +221,8 @@ impl OnnxModel {
             input_types.push(dt);
             input_names.push(name);
         }
-        let typed = model.into_typed().and_then(|m| m.into_decluttered()).map_err(analyse(path))?;
+        let typed =
+            model.into_typed().and_then(|m| m.into_decluttered()).and_then(explode_attention).map_err(analyse(path))?;
         Ok(OnnxModel { path: path.to_path_buf(), typed, input_shapes, input_names, input_types })
     }
 
@@ -229,7 +230,7 @@ impl OnnxModel {
     /// must be concrete; the model is decluttered as a loaded one would be.
     pub fn from_typed(label: &str, model: TypedModel) -> Result<OnnxModel> {
         let path = PathBuf::from(label);
-        let typed = model.into_decluttered().map_err(analyse(&path))?;
+        let typed = model.into_decluttered().and_then(explode_attention).map_err(analyse(&path))?;
         let mut input_shapes = Vec::new();
         let mut input_types = Vec::new();
         let mut input_names = Vec::new();
@@ -325,6 +326,25 @@ impl OnnxModel {
             })
             .collect()
     }
+}
+
+/// Expands tract's fused attention (`Sdpa`: what ONNX `Attention` loads as)
+/// into the matrix products, scaling, masking and softmax it stands for, which
+/// the lowering proves one by one; the model is decluttered again after.
+fn explode_attention(mut model: TypedModel) -> TractResult<TypedModel> {
+    use tract_transformers::ops::sdpa::Sdpa;
+    let fused: Vec<usize> = model.nodes().iter().filter(|n| n.op_is::<Sdpa>()).map(|n| n.id).collect();
+    if fused.is_empty() {
+        return Ok(model);
+    }
+    for id in fused {
+        let node = model.node(id);
+        let Some(op) = node.op_as::<Sdpa>() else { continue };
+        if let Some(patch) = op.clone().patch_sdpa(&model, node)? {
+            patch.apply(&mut model)?;
+        }
+    }
+    model.into_decluttered()
 }
 
 #[cfg(test)]

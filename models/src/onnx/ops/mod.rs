@@ -54,6 +54,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &recurrent::RecurrentLowering,
         &gru_seq::GruSeqLowering,
         &softmax::SoftmaxLowering,
+        &softmax::ScaledMaskedSoftmaxLowering,
         &select::SelectLowering,
         &scan::ScanLowering,
         &rms_norm::RmsNormLowering,

@@ -139,6 +139,26 @@ impl<'a> Emit<'a> {
         format!("{}.{what}.{}", self.base, self.count)
     }
 
+    /// A fresh tensor name, for the outputs of a node built by the caller.
+    pub fn fresh_name(&mut self, what: &str) -> String {
+        self.fresh(what)
+    }
+
+    /// The model's default-domain opset version.
+    pub fn opset(&self) -> i64 {
+        self.opset
+    }
+
+    /// Emits `x` reversed along `axis`, written to `output` (a Slice with step
+    /// −1: opset 10 or later).
+    pub fn reverse_into(&mut self, x: &str, axis: i64, output: &str) {
+        let starts = self.int64s("start", &[1], vec![-1]);
+        let ends = self.int64s("end", &[1], vec![i64::MIN]);
+        let axes = self.int64s("axis", &[1], vec![axis]);
+        let steps = self.int64s("step", &[1], vec![-1]);
+        self.op_into("Slice", &[x, &starts, &ends, &axes, &steps], vec![], output);
+    }
+
     /// Adds `tensor` as an initializer of shape `dims` under a fresh name.
     fn constant(&mut self, what: &str, dims: &[usize], tensor: TensorProto) -> String {
         let name = self.fresh(what);
@@ -329,6 +349,32 @@ impl<'a> Emit<'a> {
     /// The node's input number `i`.
     pub fn input(node: &NodeProto, i: usize) -> std::result::Result<&str, Refusal> {
         node.input.get(i).map(String::as_str).filter(|s| !s.is_empty()).ok_or_else(|| format!("input {i} is missing"))
+    }
+
+    /// Whether the tensor `name` is known to be boolean: a boolean initializer,
+    /// a graph input or value declared boolean, or the output of a comparison,
+    /// a logical operator or a cast to bool emitted earlier in the graph.
+    pub fn is_bool(&self, name: &str) -> bool {
+        let bool_type = DataType::Bool as i32;
+        if let Some(t) = self.graph.initializer.iter().find(|t| t.name == name) {
+            return t.data_type == bool_type;
+        }
+        let declared = self.graph.input.iter().chain(&self.graph.value_info).find(|v| v.name == name);
+        if let Some(elem) = declared.and_then(|v| v.r#type.as_ref()).and_then(|t| match &t.value {
+            Some(tract_onnx::pb::type_proto::Value::TensorType(t)) => Some(t.elem_type),
+            _ => None,
+        }) {
+            return elem == bool_type;
+        }
+        self.graph.node.iter().chain(&self.steps).find(|n| n.output.iter().any(|o| o == name)).is_some_and(|n| match n
+            .op_type
+            .as_str()
+        {
+            "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" | "Not" | "And" | "Or" | "Xor"
+            | "IsNaN" | "IsInf" => true,
+            "Cast" => Attrs(n).int("to") == Some(i64::from(bool_type)),
+            _ => false,
+        })
     }
 
     /// The rank of a constant input (an initializer), if it is one.

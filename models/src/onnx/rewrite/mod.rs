@@ -25,6 +25,8 @@
 //! SVM's Platt probabilities, ...) is refused by name with the reason, all such
 //! nodes at once, before tract sees the graph.
 
+mod attention;
+mod attributes;
 mod classify;
 mod control;
 mod emit;
@@ -32,6 +34,7 @@ mod known;
 mod lp_pool;
 mod ml;
 mod prelu;
+mod reverse_rnn;
 mod sequence;
 mod svm;
 mod tile;
@@ -118,6 +121,9 @@ fn rewriter(node: &NodeProto, opset: Option<i64>) -> Option<Rewrite> {
         ("" | "ai.onnx", "PRelu") if opset.is_some_and(|v| v < 7) => prelu::expand,
         ("" | "ai.onnx", "LpPool") => lp_pool::expand,
         ("" | "ai.onnx", "Upsample") => upsample::expand,
+        ("" | "ai.onnx", _) if reverse_rnn::is_reverse(node) => reverse_rnn::expand,
+        ("" | "ai.onnx", "Attention") if attention::needs_rewrite(node) => attention::expand,
+        ("" | "ai.onnx", _) if attributes::ignored_by_tract(node) => attributes::expand,
         (ML_DOMAIN, "TreeEnsembleClassifier") => trees::classifier,
         (ML_DOMAIN, "TreeEnsembleRegressor") => trees::regressor,
         (ML_DOMAIN, "SVMClassifier") => svm::classifier,
