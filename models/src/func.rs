@@ -26,7 +26,8 @@
 //!
 //! - [`Func::Log`] is tabulated over the *positive* inputs `[1, 2^t]` units, i.e.
 //!   `(2^-s, 2^(t-s)]` (`(0, 16]` at the usual `t = s + 4`): an input below one
-//!   unit reads `ln(2^-s)`, one above the top `ln 16` ([`LOG_DOMAIN`]).
+//!   unit reads `ln(2^-s)`, one above the top `ln 16` ([`LOG_DOMAIN`]); the
+//!   lowering reads larger inputs through `4 · ln(x^(1/4))` instead.
 //! - [`Func::Sin`] and [`Func::Cos`] are tabulated over `±4` ([`PERIODIC_DOMAIN`],
 //!   `t = s + 3`); the lowering first reduces the argument modulo `2π` into
 //!   `[-π, π]` (exact integer arithmetic, [`crate::fgraph::FOp::Wrap`]).

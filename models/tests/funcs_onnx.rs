@@ -105,7 +105,7 @@ fn cases() -> Vec<Case> {
     use Func::*;
     let mut cases = vec![
         // |d ln x| ≤ 0.5u / x ≤ 2u on x ≥ 0.25, plus the entry's rounding.
-        case("Log", vec![node("Log", &["x"], "y")], (0.25, 15.0), 3.0, &[Log]),
+        case("Log", vec![node("Log", &["x"], "y")], (0.25, 15.0), 3.0, &[Log, Positive]),
         // The positive branch: 0.5u / x² ≤ 2u on x ≥ 0.5, plus the division's rounding.
         case(
             "Reciprocal",
@@ -162,15 +162,23 @@ fn cases() -> Vec<Case> {
         pow_case("Pow -1", -1.0, (0.5, 4.0), 3.0, &[Sign]),
         pow_case("Pow -2", -2.0, (0.5, 3.0), 12.0, &[]),
         // exp(2.3 · ln x): the exponent within 2.3·1.5u + 0.5u, times the result ≤ 12.5.
-        pow_case("Pow 2.3", 2.3, (0.5, 3.0), 64.0, &[Log, Exp]),
+        pow_case("Pow 2.3", 2.3, (0.5, 3.0), 64.0, &[Log, Exp, Positive]),
         // One lookup each: the input's 0.5u times the slope, plus the entry's.
         // asin: slope ≤ 3.2 on |x| ≤ 0.95; acos adds π/2's rounding.
         case("Asin", vec![node("Asin", &["x"], "y")], (-0.95, 0.95), 3.0, &[Asin]),
         case("Acos", vec![node("Acos", &["x"], "y")], (-0.95, 0.95), 4.0, &[Asin]),
         // atanh: slope ≤ 5.3 on |x| ≤ 0.9; asinh, acosh: slope ≤ 1 and ≤ 1.5.
         case("Atanh", vec![node("Atanh", &["x"], "y")], (-0.9, 0.9), 4.0, &[Atanh]),
-        case("Asinh", vec![node("Asinh", &["x"], "y")], (-7.0, 7.0), 2.0, &[Asinh]),
-        case("Acosh", vec![node("Acosh", &["x"], "y")], (1.2, 7.5), 2.0, &[Acosh]),
+        case("Asinh", vec![node("Asinh", &["x"], "y")], (-7.0, 7.0), 2.0, &[Asinh, Sign, Positive, Log]),
+        case(
+            "Asinh beyond the table",
+            vec![node("Asinh", &["x"], "y")],
+            (-200.0, 200.0),
+            8.0,
+            &[Asinh, Sign, Positive, Log],
+        ),
+        case("Acosh", vec![node("Acosh", &["x"], "y")], (1.2, 7.5), 2.0, &[Acosh, Positive, Log]),
+        case("Acosh beyond the table", vec![node("Acosh", &["x"], "y")], (1.2, 200.0), 8.0, &[Acosh, Positive, Log]),
         // sign(x)·(T(min(|x|,1)) − T(1/max(|x|,1)) + π/4): two entries, π/4, the
         // reciprocal's rounding (slope of atan ≤ 1) and the sign product's rescale.
         case("Atan", vec![node("Atan", &["x"], "y")], (-6.0, 6.0), 6.0, &[Sign, Atan]),
@@ -187,7 +195,7 @@ fn cases() -> Vec<Case> {
         vec![node("Relu", &["x"], "r"), node("Add", &["r", "half"], "p"), node("Pow", &["p", "x"], "y")],
         (-2.0, 2.0),
         64.0,
-        &[Log, Exp],
+        &[Log, Exp, Positive],
     );
     computed.init = vec![scalar("half", 0.5)];
     cases.push(computed);
@@ -229,6 +237,19 @@ fn cases() -> Vec<Case> {
     softplus_wide.abs = 3.4e-4;
     softplus_wide.float_tol = 3.4e-4;
     cases.push(softplus_wide);
+    // ln x above the table's 16: 4·ln(√√x), within 2.5u·4 of the input's rounding.
+    cases.push(case("Log beyond 16", vec![node("Log", &["x"], "y")], (16.5, 3000.0), 8.0, &[Log, Positive]));
+    // ln Σ e^x over rows of 8 values up to 60: shifted by the row's maximum,
+    // so no exponential leaves its table.
+    let mut lse = with_float(node("ReduceLogSumExp", &["x"], "y"), "unused", 0.0);
+    lse.attribute.retain(|a| a.name != "unused");
+    lse.attribute.push(pb::AttributeProto {
+        name: "axes".into(),
+        r#type: AttributeType::Ints as i32,
+        ints: vec![1],
+        ..Default::default()
+    });
+    cases.push(case("ReduceLogSumExp of large values", vec![lse], (20.0, 60.0), 8.0, &[ExpNeg, Log]));
     cases
 }
 

@@ -8,7 +8,8 @@
 //! - `ScatterND` with constant indices and no reduction: each index tuple names
 //!   a slice of the data (its leading coordinates), replaced by the matching
 //!   slice of the updates;
-//! - both by computed indices: [`super::scatter`].
+//! - both by computed indices, and both with a reduction (`add`, `mul`, `max`,
+//!   `min`): [`super::scatter`].
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::array::{CumSum, ScatterElements, ScatterNd, ScatterReduction, Trilu};
@@ -29,16 +30,6 @@ impl Lowering for ArrayLowering {
         if node.op_is::<Trilu>() && !const_inputs.get(1).copied().unwrap_or(false) {
             return Err("Trilu with a computed diagonal offset".into());
         }
-        if let Some(op) = node.op_as::<ScatterElements>() {
-            if op.reduction != ScatterReduction::None {
-                return Err(format!("ScatterElements with reduction {:?}", op.reduction));
-            }
-        }
-        if let Some(op) = node.op_as::<ScatterNd>() {
-            if op.reduction != ScatterReduction::None {
-                return Err(format!("ScatterND with reduction {:?}", op.reduction));
-            }
-        }
         Ok(())
     }
 
@@ -51,33 +42,46 @@ impl Lowering for ArrayLowering {
             let upper = op.upper;
             let k = const_ints(ctx, &inputs[1])?.first().copied().unwrap_or(0);
             trilu(&x, upper, k)
-        } else if ctx.node.op_is::<ScatterNd>() {
+        } else if let Some(op) = ctx.node.op_as::<ScatterNd>() {
+            let reduction = op.reduction;
             let updates = inputs[2].to_view().map_err(|e| ctx.fail(e.to_string()))?;
             match inputs[1].as_const() {
-                Some(_) => {
+                Some(_) if reduction == ScatterReduction::None => {
                     let indices = const_ints(ctx, &inputs[1])?;
                     scatter_nd(ctx, x, &inputs[1].shape(), &indices, &updates)?
                 }
-                None => {
-                    let indices = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-                    super::scatter::nd(ctx, x, &indices, &updates)?
+                _ => {
+                    let indices = index_view(ctx, &inputs[1])?;
+                    super::scatter::nd(ctx, x, &indices, &updates, reduction)?
                 }
             }
         } else {
-            let axis = ctx.node.op_as::<ScatterElements>().ok_or_else(|| ctx.fail("not a ScatterElements"))?.axis;
+            let op = ctx.node.op_as::<ScatterElements>().ok_or_else(|| ctx.fail("not a ScatterElements"))?;
+            let (axis, reduction) = (op.axis, op.reduction);
             let updates = inputs[2].to_view().map_err(|e| ctx.fail(e.to_string()))?;
             match inputs[1].as_const() {
-                Some(_) => {
+                Some(_) if reduction == ScatterReduction::None => {
                     let indices = const_ints(ctx, &inputs[1])?;
                     scatter(ctx, x, axis, &inputs[1].shape(), &indices, &updates)?
                 }
-                None => {
-                    let indices = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-                    super::scatter::elements(ctx, x, axis, &indices, &updates)?
+                _ => {
+                    let indices = index_view(ctx, &inputs[1])?;
+                    super::scatter::elements(ctx, x, axis, &indices, &updates, reduction)?
                 }
             }
         };
         Ok(vec![Value::View(view)])
+    }
+}
+
+/// Indices as elements, constant or computed (for [`super::scatter`]).
+fn index_view(ctx: &Ctx<'_>, v: &Value) -> Result<View> {
+    match v.as_const() {
+        Some(t) => {
+            let values = tensor_to_f64(t).map_err(|e| ctx.fail(e.to_string()))?;
+            Ok(View { shape: v.shape(), elems: values.into_iter().map(Elem::Const).collect() })
+        }
+        None => v.to_view().map_err(|e| ctx.fail(e.to_string())),
     }
 }
 

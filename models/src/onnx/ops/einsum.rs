@@ -61,11 +61,13 @@ impl Lowering for EinSumLowering {
             if out.len() > 1 {
                 return Err(ctx.fail(format!("axis {} repeats in the output", axis.repr)));
             }
+            // An operand's size-1 dimension broadcasts against the other's.
             let size = a
-                .first()
+                .iter()
                 .map(|&p| a_shape[p])
-                .or_else(|| b.first().map(|&p| b_shape[p]))
-                .or_else(|| out.first().map(|&p| out_shape[p]))
+                .chain(b.iter().map(|&p| b_shape[p]))
+                .chain(out.iter().map(|&p| out_shape[p]))
+                .max()
                 .unwrap_or(1);
             axes.push(AxisUse { size, a, b, out });
         }
@@ -75,7 +77,7 @@ impl Lowering for EinSumLowering {
         let n_sum: usize = summed.iter().map(|ax| ax.size).product();
         let n_out: usize = out_shape.iter().product();
         let offset = |ax: &AxisUse, v: usize| -> (usize, usize) {
-            (ax.a.iter().map(|&p| v * sa[p]).sum(), ax.b.iter().map(|&p| v * sb[p]).sum())
+            (ax.a.iter().map(|&p| (v % a_shape[p]) * sa[p]).sum(), ax.b.iter().map(|&p| (v % b_shape[p]) * sb[p]).sum())
         };
         // Element indices (in a and in b) of term `s` of output `o`.
         let term = |o: usize, s: usize| -> (usize, usize) {

@@ -98,6 +98,8 @@ impl Lowering for ElementWiseLowering {
             "Tan" => math::tan(ctx.g, &n, shape, &x.elems),
             "Atan" => math::atan(ctx.g, &n, shape, &x.elems),
             "Acos" => math::acos(ctx.g, &n, shape, &x.elems),
+            "Asinh" => math::inverse_hyperbolic(ctx.g, &n, shape, &x.elems, true),
+            "Acosh" => math::inverse_hyperbolic(ctx.g, &n, shape, &x.elems, false),
             "Sinh" => math::hyperbolic(ctx.g, &n, shape, &x.elems, true),
             "Cosh" => math::hyperbolic(ctx.g, &n, shape, &x.elems, false),
             "Recip" => math::reciprocal(ctx.g, &n, shape, &x.elems),

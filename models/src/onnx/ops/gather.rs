@@ -14,8 +14,9 @@
 //!   comparison is a boolean, so the rescaled product is exact). This suits short
 //!   axes, such as a tree node picking one of a few features.
 //!
-//! Indices must lie in `0..A`: a computed index outside selects nothing (0), and
-//! the reference evaluator refuses a key outside a table.
+//! A negative index counts from the end, as ONNX says ([`wrap_negative`]).
+//! Indices must then lie in `0..A`: a computed index outside selects nothing
+//! (0), and the reference evaluator refuses a key outside a table.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::array::{Gather, GatherElements, GatherNd};
@@ -69,6 +70,7 @@ impl Lowering for GatherLowering {
         let data_shape = inputs[0].shape();
         let axis_len = *data_shape.get(axis).ok_or_else(|| ctx.fail("the axis is out of range"))?;
         let idx = index_elems(ctx, &inputs[1])?;
+        let idx = wrap_negative(ctx, &idx, axis_len);
         let idx_shape = inputs[1].shape();
         let (picks, out_shape) = if elements {
             elements_picks(&data_shape, axis, &idx_shape, &idx)
@@ -108,21 +110,19 @@ impl Lowering for GatherNdLowering {
         let batch: usize = data_shape[..batch_dims].iter().product();
         let tuples = idx_shape[batch_dims..idx_shape.len() - 1].iter().product::<usize>();
         let idx = index_elems(ctx, &inputs[1])?;
+        let idx = wrap_negative_tuples(ctx, &idx, indexed);
         let within = strides(indexed);
-        // One flat index per tuple: constants fold (negative ones wrap), computed
-        // tuples become affine rows.
+        // One flat index per tuple: constants fold, computed tuples become
+        // affine rows.
         let mut flat = vec![Elem::Const(0.0); batch * tuples];
         let mut rows = Vec::new();
         let mut computed = Vec::new();
         for (t, slot) in flat.iter_mut().enumerate() {
             let tuple = &idx[t * n..(t + 1) * n];
             let mut row = AffineRow { bias: 0.0, terms: Vec::new() };
-            for ((&e, &stride), &len) in tuple.iter().zip(&within).zip(indexed) {
+            for (&e, &stride) in tuple.iter().zip(&within) {
                 match e {
-                    Elem::Const(c) => {
-                        let c = if c < 0.0 { c + len as f64 } else { c };
-                        row.bias += c * stride as f64;
-                    }
+                    Elem::Const(c) => row.bias += c * stride as f64,
                     e => row.terms.push((e, stride as f64)),
                 }
             }
@@ -152,6 +152,54 @@ impl Lowering for GatherNdLowering {
         out_shape.extend_from_slice(&data_shape[batch_dims + n..]);
         Ok(vec![Value::View(gathered(ctx, &inputs[0], axis_len, out_shape, &picks)?)])
     }
+}
+
+/// Indices as ONNX reads them: a negative index counts from the end of its
+/// axis of `len`. Constants wrap here; a computed index that is not provably
+/// non-negative becomes `i + len − len·[i ≥ 0]` (one exact step lookup each).
+pub(crate) fn wrap_negative(ctx: &mut Ctx<'_>, idx: &[Elem], len: usize) -> Vec<Elem> {
+    let mut out: Vec<Elem> = idx
+        .iter()
+        .map(|&e| match e {
+            Elem::Const(c) if c < 0.0 => Elem::Const(c + len as f64),
+            e => e,
+        })
+        .collect();
+    let signed: Vec<usize> =
+        (0..out.len()).filter(|&i| matches!(out[i], Elem::Ref(_)) && !ctx.g.nonnegative(out[i])).collect();
+    if signed.is_empty() {
+        return out;
+    }
+    let name = ctx.name().to_string();
+    let origin = ctx.op_name();
+    let elems: Vec<Elem> = signed.iter().map(|&i| out[i]).collect();
+    let shape = vec![elems.len()];
+    let nonneg = ctx.g.map(&format!("{name}.index_sign"), &origin, Func::NonNegative, shape.clone(), &elems);
+    let len = len as f64;
+    let rows = elems
+        .iter()
+        .zip(&nonneg.elems)
+        .map(|(&e, &n)| AffineRow { bias: len, terms: vec![(e, 1.0), (n, -len)] })
+        .collect();
+    let wrapped = ctx.g.affine(&format!("{name}.index"), &origin, shape, rows);
+    for (&i, &e) in signed.iter().zip(&wrapped.elems) {
+        out[i] = e;
+    }
+    out
+}
+
+/// Wraps each component of `q`-tuples of indices (`idx` flat, tuple after
+/// tuple) by the length of the axis it indexes.
+pub(crate) fn wrap_negative_tuples(ctx: &mut Ctx<'_>, idx: &[Elem], lens: &[usize]) -> Vec<Elem> {
+    let q = lens.len().max(1);
+    let mut out = idx.to_vec();
+    for (m, &len) in lens.iter().enumerate() {
+        let component: Vec<Elem> = idx.iter().skip(m).step_by(q).copied().collect();
+        for (t, e) in wrap_negative(ctx, &component, len).into_iter().enumerate() {
+            out[t * q + m] = e;
+        }
+    }
+    out
 }
 
 fn index_elems(ctx: &Ctx<'_>, value: &Value) -> Result<Vec<Elem>> {

@@ -2,11 +2,15 @@
 //! Softplus and LogSoftmax recognised in tract's expansions), periodic functions,
 //! reciprocals, square roots, constant powers and piecewise-linear activations.
 //!
-//! - `ln x`: one lookup of [`Func::Log`] (inputs clamped to `[2^-s, 16]`). Two
-//!   patterns tract produces are recognised first: `ln(1 + e^x)` (ONNX Softplus,
-//!   and Mish's inner softplus) becomes `max(x, 0) + SoftplusTail(x)`, exact up to
-//!   the lookup's rounding at any `x`; `ln(softmax(x))` (ONNX LogSoftmax) becomes
-//!   `x − max − ln Σ e^(x − max)` with one logarithm per softmax group.
+//! - `ln x` ([`wide_log`]): a lookup of [`Func::Log`] for `x ≤ 16`, and
+//!   `4 · ln(x^(1/4))` (two exact square roots, then the same table) above, up
+//!   to `16^4 = 65536`, picked by one exact comparison. Three patterns tract
+//!   produces are recognised first: `ln(1 + e^x)` (ONNX Softplus, and Mish's
+//!   inner softplus) becomes `max(x, 0) + SoftplusTail(x)`, exact up to the
+//!   lookup's rounding at any `x`; `ln(softmax(x))` (ONNX LogSoftmax) becomes
+//!   `x − max − ln Σ e^(x − max)` with one logarithm per softmax group; and
+//!   `ln Σ e^(x_j)` (ONNX ReduceLogSumExp) becomes `max + ln Σ e^(x_j − max)`,
+//!   which no exponential overflows.
 //! - `sin x`, `cos x`: the argument reduced modulo `2π` into `[-π, π]`
 //!   ([`FGraph::wrap`]), then one lookup over `±4`.
 //! - `1 / x`: a division `round(2^2s / max(x, 1 unit))`; when `x` is not known to
@@ -14,7 +18,7 @@
 //! - `sqrt x`, `x^-1/2`: the exact integer square root of `max(x, 0)` (and its
 //!   reciprocal); `x^e` for a constant `e`: products for integer `e`, times a
 //!   square root for half-integers, a reciprocal for negative ones, and
-//!   `exp(e · ln x)` (two lookups, `x` in `(0, 16]`) otherwise.
+//!   `exp(e · ln x)` otherwise.
 //! - LeakyRelu `max(x, αx)` (`min` for `α > 1`), HardSwish
 //!   `x · min(max(x/6 + 1/2, 0), 1)`, SiLU `x · sigmoid(x)` and GELU (exact and
 //!   tanh forms) by arithmetic around their lookups.
@@ -136,13 +140,76 @@ fn log_of_sums(g: &mut FGraph, n: &Namer<'_>, sums: &[(Elem, f64)]) -> (Vec<Elem
     (logs.elems, factors)
 }
 
-/// `ln x` for each element, recognising Softplus and LogSoftmax (see the module
-/// notes).
+/// The exponents `x_j` when `e` is `Σ_j e^(x_j)` over two or more terms: how
+/// tract expands ONNX ReduceLogSumExp (Exp, a sum, then Ln).
+fn log_sum_exp_arguments(g: &FGraph, e: Elem) -> Option<Vec<Elem>> {
+    let Elem::Ref(r) = e else { return None };
+    let FOp::Linear(l) = &g.nodes[r.node as usize].op else { return None };
+    let i = r.index as usize;
+    let row = l.terms.row(i);
+    if l.bias[i] != 0.0 || row.len() < 2 || !row.iter().all(|&(_, w)| w == 1.0) {
+        return None;
+    }
+    row.iter()
+        .map(|&(t, _)| match &g.nodes[t.node as usize].op {
+            FOp::Map { func: Func::Exp, src } => Some(Elem::Ref(src[t.index as usize])),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `max + ln Σ_j e^(x_j − max)` for each group of exponents: every exponential
+/// is at most 1 and each sum lies in `[1, terms]`, so nothing saturates.
+fn log_sum_exp(g: &mut FGraph, n: &Namer<'_>, groups: &[Vec<Elem>]) -> Vec<Elem> {
+    let maxes = g.reduce(&n.at("lse_max"), n.origin, ReduceKind::Max, vec![groups.len()], groups.to_vec());
+    let rows: Vec<AffineRow> = groups
+        .iter()
+        .zip(&maxes.elems)
+        .flat_map(|(group, &m)| group.iter().map(move |&x| AffineRow { bias: 0.0, terms: vec![(x, 1.0), (m, -1.0)] }))
+        .collect();
+    let shifted = g.affine(&n.at("lse_shifted"), n.origin, vec![rows.len()], rows);
+    let exps = g.map(&n.at("lse_exp"), n.origin, Func::ExpNeg, vec![shifted.elems.len()], &shifted.elems);
+    let mut next = exps.elems.iter();
+    let rows = groups
+        .iter()
+        .map(|group| AffineRow { bias: 0.0, terms: next.by_ref().take(group.len()).map(|&e| (e, 1.0)).collect() })
+        .collect();
+    let sums = g.affine(&n.at("lse_sum"), n.origin, vec![groups.len()], rows);
+    let bounded: Vec<(Elem, f64)> = sums.elems.iter().zip(groups).map(|(&s, group)| (s, group.len() as f64)).collect();
+    let (logs, factors) = log_of_sums(g, n, &bounded);
+    let rows = maxes
+        .elems
+        .iter()
+        .zip(logs.iter().zip(&factors))
+        .map(|(&m, (&l, &f))| AffineRow { bias: 0.0, terms: vec![(m, 1.0), (l, f)] })
+        .collect();
+    g.affine(&n.at("log_sum_exp"), n.origin, vec![groups.len()], rows).elems
+}
+
+/// Inputs above this take [`wide_log`]'s second branch: the Log table's top.
+const WIDE_LOG_SPLIT: f64 = LOG_DOMAIN;
+
+/// `ln x` over `(0, 16^4]`: [`Func::Log`]'s table up to 16, and
+/// `4 · ln(√√x)` above (the roots are exact integer square roots, and `√√x`
+/// lies in `(2, 16]` there), picked by one exact comparison with 16. Beyond
+/// `16^4` it reads `ln 65536`.
+pub(crate) fn wide_log(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
+    let len = vec![x.len()];
+    let near = g.map(&n.at("near"), n.origin, Func::Log, len.clone(), x);
+    let root = g.sqrt(&n.at("root2"), n.origin, len.clone(), x);
+    let root = g.sqrt(&n.at("root4"), n.origin, len.clone(), &root.elems);
+    let far = g.map(&n.at("far"), n.origin, Func::Log, len, &root.elems);
+    View { shape, elems: beyond(g, n, x, WIDE_LOG_SPLIT, &near.elems, (&far.elems, 4.0)) }
+}
+
+/// `ln x` for each element, recognising Softplus, LogSoftmax and
+/// ReduceLogSumExp (see the module notes).
 pub(crate) fn log(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) -> View {
     enum Kind {
         Plain,
         Softplus(Elem),
         LogSoftmax(Elem, usize),
+        LogSumExp(Vec<Elem>),
     }
     let mut sums: Vec<(Elem, f64)> = Vec::new();
     let kinds: Vec<Kind> = x
@@ -150,6 +217,8 @@ pub(crate) fn log(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) 
         .map(|&e| {
             if let Some(arg) = softplus_argument(g, e) {
                 Kind::Softplus(arg)
+            } else if let Some(args) = log_sum_exp_arguments(g, e) {
+                Kind::LogSumExp(args)
             } else if let Some((shifted, sum, terms)) = softmax_parts(g, e) {
                 let k = sums.iter().position(|s| s.0 == Elem::Ref(sum)).unwrap_or_else(|| {
                     sums.push((Elem::Ref(sum), terms));
@@ -167,10 +236,20 @@ pub(crate) fn log(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem]) 
     let (plain_at, plain) = pick(&|i, k| matches!(k, Kind::Plain).then_some(x[i]));
     let (soft_at, soft) = pick(&|_, k| if let Kind::Softplus(a) = k { Some(*a) } else { None });
     let (lsm_at, lsm) = pick(&|_, k| if let Kind::LogSoftmax(s, _) = k { Some(*s) } else { None });
+    let (lse_at, groups): (Vec<usize>, Vec<Vec<Elem>>) = kinds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| if let Kind::LogSumExp(args) = k { Some((i, args.clone())) } else { None })
+        .unzip();
     let mut out = vec![Elem::Const(0.0); x.len()];
     if !plain.is_empty() {
-        let v = g.map(&n.at(""), n.origin, Func::Log, vec![plain.len()], &plain);
+        let v = wide_log(g, n, vec![plain.len()], &plain);
         for (i, e) in plain_at.into_iter().zip(v.elems) {
+            out[i] = e;
+        }
+    }
+    if !groups.is_empty() {
+        for (i, e) in lse_at.into_iter().zip(log_sum_exp(g, n, &groups)) {
             out[i] = e;
         }
     }
@@ -267,6 +346,51 @@ pub(crate) fn acos(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem])
     let a = g.map(&n.at("asin"), n.origin, Func::Asin, vec![x.len()], x);
     let rows = a.elems.iter().map(|&e| AffineRow { bias: std::f64::consts::FRAC_PI_2, terms: vec![(e, -1.0)] });
     g.affine(&n.at(""), n.origin, shape, rows.collect())
+}
+
+/// Inputs beyond this take the logarithmic form of [`inverse_hyperbolic`]: the
+/// edge of the Asinh and Acosh tables.
+const INVERSE_HYPERBOLIC_SPLIT: f64 = crate::func::DOMAIN;
+
+/// `asinh x` (`odd`) or `acosh x`: the function's table up to `|x| = 8`, and
+/// beyond it `sign(x) · ln(|x| + √(x² ± 1))` through [`wide_log`] (well
+/// conditioned there), picked by one exact comparison.
+pub(crate) fn inverse_hyperbolic(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], odd: bool) -> View {
+    let len = vec![x.len()];
+    let func = if odd { Func::Asinh } else { Func::Acosh };
+    let near = g.map(&n.at("near"), n.origin, func, len.clone(), x);
+    let (sign, abs): (Option<Vec<Elem>>, Vec<Elem>) = if odd {
+        let (sign, abs) = sign_and_abs(g, n, x);
+        (Some(sign.elems), abs.elems)
+    } else {
+        (None, x.to_vec())
+    };
+    let square = product(g, n, "square", &abs, &abs);
+    let shifted = scaled(g, n, "square_shifted", &square.elems, 1.0, if odd { 1.0 } else { -1.0 });
+    let root = sqrt(g, &Namer { name: &n.at("root"), origin: n.origin }, len.clone(), &shifted.elems);
+    let rows = abs.iter().zip(&root.elems).map(|(&a, &r)| AffineRow { bias: 0.0, terms: vec![(a, 1.0), (r, 1.0)] });
+    let argument = g.affine(&n.at("argument"), n.origin, len.clone(), rows.collect());
+    let log = wide_log(g, &Namer { name: &n.at("log"), origin: n.origin }, len.clone(), &argument.elems);
+    let far = match sign {
+        Some(sign) => product(g, n, "signed", &sign, &log.elems).elems,
+        None => log.elems,
+    };
+    View { shape, elems: beyond(g, n, &abs, INVERSE_HYPERBOLIC_SPLIT, &near.elems, (&far, 1.0)) }
+}
+
+/// `near` where `x ≤ split` and `weight · far` where `x > split`, element by
+/// element: `near + [x > split] · (weight·far − near)`, one exact comparison
+/// and one product each.
+fn beyond(g: &mut FGraph, n: &Namer<'_>, x: &[Elem], split: f64, near: &[Elem], far: (&[Elem], f64)) -> Vec<Elem> {
+    let len = vec![x.len()];
+    let above = scaled(g, n, "above", x, 1.0, -split);
+    let is_far = g.map(&n.at("is_far"), n.origin, Func::Positive, len.clone(), &above.elems);
+    let (far, weight) = far;
+    let rows = near.iter().zip(far).map(|(&a, &b)| AffineRow { bias: 0.0, terms: vec![(b, weight), (a, -1.0)] });
+    let step = g.affine(&n.at("step"), n.origin, len.clone(), rows.collect());
+    let picked = product(g, n, "picked", &is_far.elems, &step.elems);
+    let rows = near.iter().zip(&picked.elems).map(|(&a, &b)| AffineRow { bias: 0.0, terms: vec![(a, 1.0), (b, 1.0)] });
+    g.affine(&n.at(""), n.origin, len, rows.collect()).elems
 }
 
 /// `sinh x = (e^x − e^-x) / 2` (`odd`) or `cosh x = (e^x + e^-x) / 2`, from the
@@ -448,9 +572,32 @@ pub(crate) fn pow_const(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[E
         }
         return reciprocal(g, &Namer { name: &n.at(""), origin: n.origin }, shape, &magnitude);
     }
-    let l = g.map(&n.at("log"), n.origin, Func::Log, vec![len], x);
+    let l = wide_log(g, &Namer { name: &n.at("log"), origin: n.origin }, vec![len], x);
     let t = scaled(g, n, "times_exponent", &l.elems, e, 0.0);
     g.map(&n.at(""), n.origin, Func::Exp, shape, &t.elems)
+}
+
+/// `x_i^(e_i)` for constant exponents that differ between elements: one
+/// [`pow_const`] per distinct exponent, so that integer exponents of negative
+/// bases stay exact products.
+fn pow_consts(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], exponents: Vec<f64>) -> View {
+    let mut distinct: Vec<f64> = Vec::new();
+    for &e in &exponents {
+        if !distinct.iter().any(|d| d.to_bits() == e.to_bits()) {
+            distinct.push(e);
+        }
+    }
+    let mut out = vec![Elem::Const(0.0); x.len()];
+    for (k, &e) in distinct.iter().enumerate() {
+        let at: Vec<usize> = (0..x.len()).filter(|&i| exponents[i].to_bits() == e.to_bits()).collect();
+        let part: Vec<Elem> = at.iter().map(|&i| x[i]).collect();
+        let name = n.at(&format!("exponent{k}"));
+        let v = pow_const(g, &Namer { name: &name, origin: n.origin }, vec![part.len()], &part, e);
+        for (i, e) in at.into_iter().zip(v.elems) {
+            out[i] = e;
+        }
+    }
+    View { shape, elems: out }
 }
 
 /// `x^y` element by element for a computed exponent: `exp(y · ln x)`. The base
@@ -465,6 +612,9 @@ pub(crate) fn pow(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, pairs: &[(El
         if pairs.iter().all(|p| p.1 == Elem::Const(e)) {
             return Ok(pow_const(g, n, shape, &x, e));
         }
+    }
+    if let Some(exponents) = pairs.iter().map(|p| if let Elem::Const(e) = p.1 { Some(e) } else { None }).collect() {
+        return Ok(pow_consts(g, n, shape, &x, exponents));
     }
     if let Some(bad) = x.iter().find(|&&b| !matches!(b, Elem::Const(c) if c > 0.0) && !g.nonnegative(b)) {
         return Err(match bad {
