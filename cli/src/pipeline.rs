@@ -436,9 +436,19 @@ pub fn load(model: &Path, input: InputData) -> Result<Loaded> {
 }
 
 /// Lowers and compiles a loaded model.
-pub fn compile_loaded(model: &Path, loaded: &Loaded, opts: &CompileOptions) -> Result<CompiledModel> {
+///
+/// Warns, by node, of function tables the input drives past their exact range
+/// ([`zkinfer_models::saturation`]), and when the calibrated outputs say
+/// little ([`accuracy_warning`]).
+pub fn compile_loaded(model: &Path, loaded: &Loaded, opts: &CompileOptions, ui: &Ui) -> Result<CompiledModel> {
     let fgraph = loaded.onnx.lower_weights(opts.hides_weights())?;
+    for s in zkinfer_models::saturation::saturations(&fgraph, &loaded.input.tensors) {
+        ui.warn(&s.describe());
+    }
     let compiled = compile(&fgraph, &loaded.input.tensors, &loaded.reference, opts)?;
+    if let Some(warning) = accuracy_warning(compiled.max_abs_error, compiled.graph.scale, &loaded.reference) {
+        ui.warn(&warning);
+    }
     Ok(CompiledModel::new(
         compiled,
         &model_name(model),

@@ -24,6 +24,7 @@ pub mod optimize;
 pub mod params;
 pub mod peer;
 pub mod quantize;
+pub mod saturation;
 
 pub use error::{Error, Result};
 

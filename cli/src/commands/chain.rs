@@ -194,7 +194,7 @@ pub fn run_split(args: SplitArgs, ui: &Ui) -> Result<()> {
     let mut opts = args.flags.options();
     let max_k = opts.max_k;
     opts.max_k = WHOLE_MODEL_MAX_K;
-    let whole = compile_loaded(&args.model.model, &loaded, &opts)?;
+    let whole = compile_loaded(&args.model.model, &loaded, &opts, ui)?;
     step.done();
     let step = ui.step("splitting into segments");
     let max_bytes = args.max_memory_mib.map(|m| m << 20);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use crate::pipeline::{accuracy_warning, compile_loaded, write_compiled, CompileFlags, ModelArgs, Workdir};
+use crate::pipeline::{compile_loaded, write_compiled, CompileFlags, ModelArgs, Workdir};
 use crate::ui::Ui;
 
 /// Arguments of `compile`.
@@ -26,12 +26,9 @@ pub struct CompileArgs {
 pub fn run(args: CompileArgs, ui: &Ui) -> Result<()> {
     let step = ui.step("loading and compiling the model");
     let loaded = args.model.load()?;
-    let compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
+    let compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options(), ui)?;
     step.done();
     let s = &compiled.settings;
-    if let Some(warning) = accuracy_warning(s.calibration_max_abs_error, s.scale, &loaded.reference) {
-        ui.warn(&warning);
-    }
     let dir = Workdir(args.out.unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;
     println!(

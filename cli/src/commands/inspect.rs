@@ -99,7 +99,7 @@ pub fn run(args: InspectArgs, ui: &Ui) -> Result<()> {
     let too_large = workload.check_fits(zkinfer_models::memory::available_bytes()).err();
     let compiled = if unsupported.is_empty() && too_large.is_none() {
         let step = ui.step("compiling");
-        let c = compile_loaded(&args.model.model, &loaded, &args.flags.options())?;
+        let c = compile_loaded(&args.model.model, &loaded, &args.flags.options(), ui)?;
         step.done();
         Some(c)
     } else {

@@ -18,8 +18,8 @@ use zkinfer_verifier::evm::{calldata, run_verifier, EvmRun};
 use super::evm;
 use super::prove::proof_json;
 use crate::pipeline::{
-    accuracy_warning, compile_loaded, engine_used, load_srs, max_abs_diff, read_params, read_proof, read_vk,
-    record_srs, write_compiled, CompileFlags, EngineFlags, GuardFlags, ModelArgs, ProverFlags, SrsFlags, Workdir,
+    compile_loaded, engine_used, load_srs, max_abs_diff, read_params, read_proof, read_vk, record_srs, write_compiled,
+    CompileFlags, EngineFlags, GuardFlags, ModelArgs, ProverFlags, SrsFlags, Workdir,
 };
 use crate::report::Report;
 use crate::ui::Ui;
@@ -65,12 +65,8 @@ pub fn execute(args: &RunArgs, ui: &Ui) -> Result<Report> {
         zkinfer_verifier::evm::find_solc()?;
     }
     let profile = if args.evm { Profile::Evm } else { Profile::Fast };
-    let mut compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options_with_default(profile))?;
+    let mut compiled = compile_loaded(&args.model.model, &loaded, &args.flags.options_with_default(profile), ui)?;
     let compile_s = step.done();
-    let settings = &compiled.settings;
-    if let Some(warning) = accuracy_warning(settings.calibration_max_abs_error, settings.scale, &loaded.reference) {
-        ui.warn(&warning);
-    }
     let dir = Workdir(args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&compiled.model.name)));
     write_compiled(&dir, &compiled)?;
     args.guard.check(&compiled.shape, args.prover.prover.unwrap_or_default(), "key generation and proving")?;
