@@ -20,8 +20,10 @@ padding, a bidirectional LSTM and a GRU with linear_before_reset, and 8-bit
 QDQ and QOperator (QLinearConv, QLinearMatMul) models, dynamic 8-bit
 quantisation (DynamicQuantizeLinear, ConvInteger, MatMulInteger), and a
 six-step GRU and 1×1 residual convolution with the weights in a file beside
-the model (external data, as PyTorch's dynamo exporter writes), and control flow
-(tf2onnx's while loop, a scripted for loop, If on a shape and on a value).
+the model (external data, as PyTorch's dynamo exporter writes), control flow
+(tf2onnx's while loop, a scripted for loop, If on a shape and on a value), uses
+tract alone gets wrong (a reverse LSTM, computed negative indices, values past
+a function's table), and ONNX's fused Attention with a boolean mask.
 """
 import json
 import os
@@ -49,14 +51,14 @@ class Models:
     def uniform(self, *shape):
         return self.rng.uniform(-1, 1, shape)
 
-    def save(self, name, nodes, inits, inputs, outputs, data, external=False, expected=False):
+    def save(self, name, nodes, inits, inputs, outputs, data, external=False, expected=False, opset=17):
         """With `external`, the weights go to network.onnx.data beside the
         model, as PyTorch's dynamo exporter writes them. With `expected`,
         onnxruntime's outputs go to input.json as `output_data`."""
         graph = helper.make_graph(nodes, name, inputs, outputs, inits)
         model = helper.make_model(graph, producer_name="zkinfer make_export_patterns.py",
-                                  opset_imports=[helper.make_opsetid("", 17)])
-        model.ir_version = 8
+                                  opset_imports=[helper.make_opsetid("", opset)])
+        model.ir_version = 8 if opset <= 17 else 10
         onnx.checker.check_model(model)
         d = os.path.join(self.out, name)
         os.makedirs(d, exist_ok=True)
@@ -412,9 +414,60 @@ def control_flow(m):
            [m.uniform(1, steps, i)], expected=True)
 
 
+def onnx_semantics(m):
+    """Uses where tract alone would not give ONNX's result, checked against
+    onnxruntime: a reverse LSTM (tract runs it forward), Gather by a computed
+    negative index (counted from the end), ScatterElements adding duplicates,
+    ReduceLogSumExp of values up to 30 (past the exponential's table), the
+    logarithm of values up to 420 and acosh of values up to 49 (past their
+    tables), Pow by a different integer exponent per column of a negative
+    base, and MatMul broadcasting size-1 batch axes on both sides."""
+    t, b, i, h = 4, 1, 3, 4
+    inits = [m.w("W", 1, 4 * h, i), m.w("R", 1, 4 * h, h), c("flat_shape", [t * b * i], np.int64),
+             c("len", t * b * i, np.int64), c("zeros", np.zeros(6)), c("scatter_at", [0, 2, 2, 5], np.int64),
+             c("s0", [0], np.int64), c("s4", [4], np.int64), c("thirty", 30.0), c("four_hundred", 400.0),
+             c("twenty", 20.0), c("forty", 40.0), c("nine", 9.0), c("exponents", [1.0, 2.0, 3.0]),
+             c("a_shape", [2, 1, 2, 3], np.int64), m.w("B", 1, 2, 3, 2)]
+    nodes = [N("LSTM", ["x", "W", "R"], ["Y", "Y_h"], direction="reverse", hidden_size=h),
+             N("Reshape", ["x", "flat_shape"], ["flat"]),
+             N("ArgMax", ["flat"], ["top"], axis=0, keepdims=1), N("Sub", ["top", "len"], ["from_end"]),
+             N("Gather", ["flat", "from_end"], ["picked"], axis=0),
+             N("Slice", ["flat", "s0", "s4"], ["first4"]),
+             N("ScatterElements", ["zeros", "scatter_at", "first4"], ["scattered"], axis=0, reduction="add"),
+             N("Mul", ["x", "thirty"], ["big"]), N("ReduceLogSumExp", ["big"], ["lse"], axes=[2], keepdims=0),
+             N("Mul", ["x", "x"], ["sq"]), N("Mul", ["sq", "four_hundred"], ["sq400"]),
+             N("Add", ["sq400", "twenty"], ["large"]), N("Log", ["large"], ["log_large"]),
+             N("Abs", ["x"], ["ax"]), N("Mul", ["ax", "forty"], ["ax40"]), N("Add", ["ax40", "nine"], ["past"]),
+             N("Acosh", ["past"], ["acosh_past"]),
+             N("Pow", ["x", "exponents"], ["powers"]),
+             N("Reshape", ["x", "a_shape"], ["a"]), N("MatMul", ["a", "B"], ["broadcast_product"])]
+    m.save("onnx_semantics", nodes, inits, [vi("x", [t, b, i])],
+           [vi("Y", [t, 1, b, h]), vi("Y_h", [1, b, h]), vi("picked", [1]), vi("scattered", [6]), vi("lse", [t, b]),
+            vi("log_large", [t, b, i]), vi("acosh_past", [t, b, i]), vi("powers", [t, b, i]),
+            vi("broadcast_product", [2, 2, 2, 2])],
+           [m.uniform(t, b, i)], expected=True)
+
+
+def attention_op(m):
+    """ONNX's fused Attention (opset 23) and Swish with alpha (opset 24),
+    checked against onnxruntime: a boolean mask (tract would add it as 0/1),
+    a causal mask, and a slope tract would ignore."""
+    s, d = 3, 4
+    mask = np.array([[True, False, True], [True, True, False], [False, True, True]])
+    inits = [c("half", 0.5), nh.from_array(mask, "mask")]
+    nodes = [N("Mul", ["x", "half"], ["k"]),
+             N("Attention", ["x", "k", "x", "mask"], ["masked"]),
+             N("Attention", ["x", "k", "x"], ["causal"], is_causal=1),
+             N("Swish", ["x"], ["swish"], alpha=0.5)]
+    m.save("attention_op", nodes, inits, [vi("x", [1, 2, s, d])],
+           [vi("masked", [1, 2, s, d]), vi("causal", [1, 2, s, d]), vi("swish", [1, 2, s, d])],
+           [m.uniform(1, 2, s, d)], expected=True,
+           opset=24)
+
+
 MODELS = [transformer_block, mobilenet_block, unet_tiny, conv1d_gelu, misc_ops, embedding, cnn_misc, manual_ops,
           mlp_misc, bert_mask, groupnorm_same, recurrent, quantised, dynamic_quantised, gru_residual_external,
-          control_flow]
+          control_flow, onnx_semantics, attention_op]
 
 
 def main():

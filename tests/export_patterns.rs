@@ -8,8 +8,10 @@
 //! models, and onnxruntime's dynamic quantisation (DynamicQuantizeLinear with
 //! ConvInteger and MatMulInteger), and a six-step GRU (tract's whole-sequence
 //! op) and a residual folded into a convolution's bias, with the weights in a
-//! file beside the model (external data), and control flow (`Loop` and `If`,
-//! inlined before tract loads the model). Each compiles with the default
+//! file beside the model (external data), control flow (`Loop` and `If`,
+//! inlined before tract loads the model), uses tract alone computes wrongly (a
+//! reverse LSTM, computed negative indices, values past a function's table, a
+//! boolean Attention mask) and ONNX's fused Attention. Each compiles with the default
 //! options, agrees with tract (and with onnxruntime where the input file has
 //! its outputs), and its circuit equals the integer reference (MockProver), a
 //! changed output rejected.
@@ -21,7 +23,7 @@ use std::path::Path;
 use zkinfer_circuits::compile::{CompileOptions, RELATIVE_ERROR_GOAL};
 use zkinfer_tests::{load_files, max_diff, prepare};
 
-const MODELS: [&str; 16] = [
+const MODELS: [&str; 18] = [
     "transformer_block",
     "mobilenet_block",
     "unet_tiny",
@@ -38,6 +40,8 @@ const MODELS: [&str; 16] = [
     "dynamic_quantised",
     "gru_residual_external",
     "control_flow",
+    "onnx_semantics",
+    "attention_op",
 ];
 
 /// onnxruntime's outputs, where the generator wrote them (`output_data`).

@@ -73,6 +73,16 @@ fn step_by_step_flow_on_the_demo_model() {
         serde_json::from_slice(&std::fs::read(dir.join("proof.json")).unwrap()).unwrap();
     assert_eq!(proof_json["outputs"].as_array().unwrap().len(), 10);
 
+    // witness: the proof's outputs without keys or proving; an input of the
+    // wrong size is refused by name.
+    let o = zkinfer(&srs, &["witness", s(&dir), "--input", s(&input)]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let witness: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("witness.json")).unwrap()).unwrap();
+    assert_eq!(witness["outputs"][0]["values"], proof_json["outputs"], "the witness's outputs are the proof's");
+    std::fs::write(dir.join("short.json"), r#"{"input_data": [[1.0, 2.0]]}"#).unwrap();
+    let o = zkinfer(&srs, &["witness", s(&dir), "--input", s(&dir.join("short.json"))]);
+    assert_fails(&o, &["expects 144 values but 2 were given"]);
+
     let o = zkinfer(&srs, &["verify", s(&dir)]);
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(text(&o).0.contains("verified"));

@@ -292,6 +292,22 @@ pub fn probes() -> Vec<Probe> {
         vec![("axis", Attr::Int(1))],
     ));
     p.push(probe("ScatterND", vec![var(&[2, 2]), Input::Ints(vec![1, 2], vec![1, 0]), var(&[1])], vec![]));
+    p.push(with_case(
+        probe(
+            "ScatterElements",
+            vec![x(), Input::Ints(vec![1, 2], vec![3, 3]), var(&[1, 2])],
+            vec![("axis", Attr::Int(1)), ("reduction", Attr::Str("add"))],
+        ),
+        "reduction add, a repeated index",
+    ));
+    p.push(with_case(
+        probe(
+            "ScatterND",
+            vec![var(&[2, 2]), Input::Ints(vec![2, 1], vec![1, 1]), var(&[2, 2])],
+            vec![("reduction", Attr::Str("mul"))],
+        ),
+        "reduction mul, a repeated index",
+    ));
     p.push(probe("Expand", vec![x(), ints(&[3, 4])], vec![]));
     p.push(probe("Tile", vec![x(), ints(&[2, 1])], vec![]));
     p.push(probe("Pad", vec![x(), ints(&[0, 1, 0, 2])], vec![]));
@@ -319,6 +335,13 @@ pub fn probes() -> Vec<Probe> {
     }
     p.push(probe("DepthToSpace", vec![var(&[1, 4, 2, 2])], vec![("blocksize", Attr::Int(2))]));
     p.push(probe("SpaceToDepth", vec![var(&IMAGE)], vec![("blocksize", Attr::Int(2))]));
+    p.push(at_opset(
+        with_case(
+            probe("SpaceToDepth", vec![var(&IMAGE)], vec![("blocksize", Attr::Int(2)), ("mode", Attr::Str("CRD"))]),
+            "CRD mode (opset 28)",
+        ),
+        28,
+    ));
     p.push(probe("Shape", vec![x()], vec![]));
     p.push(probe("Size", vec![x()], vec![]));
     p.push(probe("ConstantOfShape", vec![ints(&[2, 3])], vec![]));
@@ -478,6 +501,13 @@ pub fn probes() -> Vec<Probe> {
             "one time step, no bias or initial state",
         ),
     ));
+    p.push(outputs(
+        3,
+        with_case(
+            probe("LSTM", lstm(3), vec![hidden(), ("direction", Attr::Str("reverse"))]),
+            "reverse direction, three time steps",
+        ),
+    ));
     let gru = |steps: usize| recurrent(3, 1, steps);
     let reset = || ("linear_before_reset", Attr::Int(1));
     p.push(outputs(
@@ -494,6 +524,20 @@ pub fn probes() -> Vec<Probe> {
             vec![("hidden_size", Attr::Int(3))],
         )
     });
+    let heads = || var(&[1, 2, 3, 4]);
+    p.push(at_opset(with_case(probe("Attention", vec![heads(), heads(), heads()], vec![]), "4-D, no mask"), 23));
+    p.push(at_opset(
+        with_case(probe("Attention", vec![heads(), heads(), heads()], vec![("is_causal", Attr::Int(1))]), "causal"),
+        23,
+    ));
+    p.push(at_opset(
+        with_case(
+            probe("Attention", vec![heads(), heads(), heads(), Input::Bool(vec![3, 3])], vec![]),
+            "a boolean mask given as an input",
+        ),
+        23,
+    ));
+    p.push(at_opset(with_case(probe("Swish", vec![x()], vec![("alpha", Attr::Float(0.5))]), "alpha 0.5"), 24));
     p.extend(control::probes());
     p
 }
