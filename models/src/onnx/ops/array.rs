@@ -51,7 +51,7 @@ impl Lowering for ArrayLowering {
                     scatter_nd(ctx, x, &inputs[1].shape(), &indices, &updates)?
                 }
                 _ => {
-                    let indices = index_view(ctx, &inputs[1])?;
+                    let indices = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
                     super::scatter::nd(ctx, x, &indices, &updates, reduction)?
                 }
             }
@@ -65,23 +65,12 @@ impl Lowering for ArrayLowering {
                     scatter(ctx, x, axis, &inputs[1].shape(), &indices, &updates)?
                 }
                 _ => {
-                    let indices = index_view(ctx, &inputs[1])?;
+                    let indices = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
                     super::scatter::elements(ctx, x, axis, &indices, &updates, reduction)?
                 }
             }
         };
         Ok(vec![Value::View(view)])
-    }
-}
-
-/// Indices as elements, constant or computed (for [`super::scatter`]).
-fn index_view(ctx: &Ctx<'_>, v: &Value) -> Result<View> {
-    match v.as_const() {
-        Some(t) => {
-            let values = tensor_to_f64(t).map_err(|e| ctx.fail(e.to_string()))?;
-            Ok(View { shape: v.shape(), elems: values.into_iter().map(Elem::Const).collect() })
-        }
-        None => v.to_view().map_err(|e| ctx.fail(e.to_string())),
     }
 }
 

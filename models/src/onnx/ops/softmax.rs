@@ -13,7 +13,7 @@ use tract_onnx::tract_core::ops::nn::{Softmax, SoftmaxKind};
 use tract_transformers::ops::scaled_masked_softmax::ScaledMaskedSoftmax;
 
 use super::super::lower::{Ctx, Lowering};
-use super::super::value::{broadcast_indices, strides, tensor_to_f64, Value};
+use super::super::value::{broadcast_indices, strides, Value};
 use super::math::{self, Namer};
 use crate::error::Result;
 use crate::fgraph::{AffineRow, Elem, FGraph, FOp, View};
@@ -86,7 +86,7 @@ impl Lowering for ScaledMaskedSoftmaxLowering {
         let op = ctx.node.op_as::<ScaledMaskedSoftmax>().ok_or_else(|| ctx.fail("not a ScaledMaskedSoftmax"))?.clone();
         let scale = op.scale.cast_to_scalar::<f32>().map_err(|e| ctx.fail(e.to_string()))? as f64;
         let x = inputs[0].to_view().map_err(|e| ctx.fail(e.to_string()))?;
-        let mask = elements(ctx, &inputs[1])?;
+        let mask = inputs[1].to_view().map_err(|e| ctx.fail(e.to_string()))?;
         let boolean = ctx.input_types.get(1) == Some(&DatumType::Bool);
         let at = broadcast_indices(&mask.shape, &x.shape);
         let rows = x
@@ -125,17 +125,6 @@ impl Lowering for ScaledMaskedSoftmaxLowering {
             y = ctx.g.multiply(&format!("{name}.kept"), "ScaledMaskedSoftmax", y.shape.clone(), pairs);
         }
         Ok(vec![Value::View(y)])
-    }
-}
-
-/// A value's elements, constant or computed.
-fn elements(ctx: &Ctx<'_>, v: &Value) -> Result<View> {
-    match v.as_const() {
-        Some(t) => {
-            let values = tensor_to_f64(t).map_err(|e| ctx.fail(e.to_string()))?;
-            Ok(View { shape: v.shape(), elems: values.into_iter().map(Elem::Const).collect() })
-        }
-        None => v.to_view().map_err(|e| ctx.fail(e.to_string())),
     }
 }
 
