@@ -421,13 +421,14 @@ def onnx_semantics(m):
     ReduceLogSumExp of values up to 30 (past the exponential's table), the
     logarithm of values up to 420 and acosh of values up to 49 (past their
     tables), Pow by a different integer exponent per column of a negative
-    base, and MatMul broadcasting size-1 batch axes on both sides."""
+    base, MatMul broadcasting size-1 batch axes on both sides, and
+    ReverseSequence over the first 3 of 4 steps (tract cannot load it)."""
     t, b, i, h = 4, 1, 3, 4
     inits = [m.w("W", 1, 4 * h, i), m.w("R", 1, 4 * h, h), c("flat_shape", [t * b * i], np.int64),
              c("len", t * b * i, np.int64), c("zeros", np.zeros(6)), c("scatter_at", [0, 2, 2, 5], np.int64),
              c("s0", [0], np.int64), c("s4", [4], np.int64), c("thirty", 30.0), c("four_hundred", 400.0),
              c("twenty", 20.0), c("forty", 40.0), c("nine", 9.0), c("exponents", [1.0, 2.0, 3.0]),
-             c("a_shape", [2, 1, 2, 3], np.int64), m.w("B", 1, 2, 3, 2)]
+             c("a_shape", [2, 1, 2, 3], np.int64), m.w("B", 1, 2, 3, 2), c("lens", [t - 1], np.int64)]
     nodes = [N("LSTM", ["x", "W", "R"], ["Y", "Y_h"], direction="reverse", hidden_size=h),
              N("Reshape", ["x", "flat_shape"], ["flat"]),
              N("ArgMax", ["flat"], ["top"], axis=0, keepdims=1), N("Sub", ["top", "len"], ["from_end"]),
@@ -440,11 +441,12 @@ def onnx_semantics(m):
              N("Abs", ["x"], ["ax"]), N("Mul", ["ax", "forty"], ["ax40"]), N("Add", ["ax40", "nine"], ["past"]),
              N("Acosh", ["past"], ["acosh_past"]),
              N("Pow", ["x", "exponents"], ["powers"]),
-             N("Reshape", ["x", "a_shape"], ["a"]), N("MatMul", ["a", "B"], ["broadcast_product"])]
+             N("Reshape", ["x", "a_shape"], ["a"]), N("MatMul", ["a", "B"], ["broadcast_product"]),
+             N("ReverseSequence", ["x", "lens"], ["reversed"], time_axis=0, batch_axis=1)]
     m.save("onnx_semantics", nodes, inits, [vi("x", [t, b, i])],
            [vi("Y", [t, 1, b, h]), vi("Y_h", [1, b, h]), vi("picked", [1]), vi("scattered", [6]), vi("lse", [t, b]),
             vi("log_large", [t, b, i]), vi("acosh_past", [t, b, i]), vi("powers", [t, b, i]),
-            vi("broadcast_product", [2, 2, 2, 2])],
+            vi("broadcast_product", [2, 2, 2, 2]), vi("reversed", [t, b, i])],
            [m.uniform(t, b, i)], expected=True)
 
 

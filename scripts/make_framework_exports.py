@@ -18,8 +18,9 @@ mean. Images are 32x32 (or 64x64 where a network needs it) so that the
 circuits stay small. The PyTorch models use its default (dynamo) exporter
 unless the name ends in `_legacy` (TorchScript exporter, opset 17) or
 `_scripted` (a scripted module, through the TorchScript exporter: its Python
-loop becomes an ONNX Loop). The Keras recurrent layers become ONNX Loops too
-(tf2onnx's while loops), and torch.cond an ONNX If.
+loop becomes an ONNX Loop) or in `_opset23` (opset 23, where attention is
+ONNX's fused Attention operator). The Keras recurrent layers become ONNX Loops
+too (tf2onnx's while loops), and torch.cond an ONNX If.
 """
 import json
 import os
@@ -171,6 +172,16 @@ def export_torch(out):
         "t5_encoder": lambda: (Wrap(T.T5EncoderModel(T.T5Config(d_model=32, d_kv=16, d_ff=64, num_layers=2,
                                                                  num_heads=2, vocab_size=64)),
                                     "last_hidden_state"), (ids,)),
+        # At opset 23 the dynamo exporter writes scaled_dot_product_attention
+        # as ONNX's fused Attention operator.
+        "bert_opset23": lambda: (Wrap(T.BertForSequenceClassification(T.BertConfig(**small, num_labels=3)),
+                                      "logits"), (ids,)),
+        "gpt2_opset23": lambda: (Wrap(T.GPT2LMHeadModel(T.GPT2Config(n_embd=32, n_layer=2, n_head=2, vocab_size=64,
+                                                                     n_positions=16, use_cache=False)), "logits"),
+                                 (ids,)),
+        "llama_opset23": lambda: (Wrap(T.LlamaForCausalLM(T.LlamaConfig(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, intermediate_size=64,
+            vocab_size=64, max_position_embeddings=16, use_cache=False)), "logits"), (ids,)),
         "vit_hf": lambda: (Wrap(T.ViTForImageClassification(T.ViTConfig(
             hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, image_size=16,
             patch_size=4, num_labels=5)), "logits"), (torch.randn(1, 3, 16, 16),)),
@@ -184,8 +195,8 @@ def export_torch(out):
         os.makedirs(d, exist_ok=True)
         legacy = name.endswith("_legacy") or name.endswith("_scripted")
         with torch.no_grad():
-            torch.onnx.export(model, args, os.path.join(d, "network.onnx"), dynamo=not legacy,
-                              opset_version=17 if legacy else None)
+            opset = 17 if legacy else 23 if name.endswith("_opset23") else None
+            torch.onnx.export(model, args, os.path.join(d, "network.onnx"), dynamo=not legacy, opset_version=opset)
         save_inputs(d, [a.numpy() for a in args])
         print("exported", name, flush=True)
 
@@ -216,6 +227,9 @@ def export_keras(out):
         "keras_attention": lambda: (attention(), (6, 16), np.float32),
         # Recurrent layers traced as functions become ONNX Loops (tf2onnx's while loops).
         "keras_lstm": lambda: (keras.Sequential([L.Input((10, 8)), L.LSTM(16), L.Dense(3)]), (10, 8), np.float32),
+        # go_backwards: tf2onnx reverses the sequence with ReverseSequence.
+        "keras_lstm_backwards": lambda: (keras.Sequential([L.Input((10, 8)), L.LSTM(16, go_backwards=True),
+                                                           L.Dense(3)]), (10, 8), np.float32),
         "keras_gru_stacked": lambda: (keras.Sequential([
             L.Input((8, 6)), L.GRU(12, return_sequences=True), L.GRU(8), L.Dense(2, activation="softmax")]),
             (8, 6), np.float32),

@@ -35,6 +35,7 @@ mod lp_pool;
 mod ml;
 mod prelu;
 mod reverse_rnn;
+mod reverse_sequence;
 mod sequence;
 mod svm;
 mod tile;
@@ -122,6 +123,7 @@ fn rewriter(node: &NodeProto, opset: Option<i64>) -> Option<Rewrite> {
         ("" | "ai.onnx", "LpPool") => lp_pool::expand,
         ("" | "ai.onnx", "Upsample") => upsample::expand,
         ("" | "ai.onnx", _) if reverse_rnn::is_reverse(node) => reverse_rnn::expand,
+        ("" | "ai.onnx", "ReverseSequence") => reverse_sequence::expand,
         ("" | "ai.onnx", "Attention") if attention::needs_rewrite(node) => attention::expand,
         ("" | "ai.onnx", _) if attributes::ignored_by_tract(node) => attributes::expand,
         (ML_DOMAIN, "TreeEnsembleClassifier") => trees::classifier,
