@@ -41,6 +41,7 @@ def save_inputs(d, arrays):
 def export_torch(out):
     import torch
     import torch.nn as nn
+    import torch.nn.functional as F
     import torchvision.models as tv
     import transformers as T
 
@@ -90,6 +91,21 @@ def export_torch(out):
             a = torch.relu(s.d1(x))
             b = torch.relu(s.b(s.d2(a)))
             return torch.sigmoid(s.o(torch.cat([a, s.u(b)], 1)))
+
+    class STN(nn.Module):
+        """A spatial transformer: an affine grid predicted from the input, then
+        GridSample (bilinear, zero padding) and a classifier."""
+
+        def __init__(self):
+            super().__init__()
+            self.loc = nn.Sequential(nn.Flatten(), nn.Linear(64, 6))
+            nn.init.normal_(self.loc[1].weight, std=0.02)
+            self.loc[1].bias.data = torch.tensor([0.9, 0.1, 0.05, -0.1, 0.9, 0.0])
+            self.head = nn.Linear(64, 3)
+
+        def forward(self, x):
+            grid = F.affine_grid(self.loc(x).view(-1, 2, 3), x.size(), align_corners=False)
+            return self.head(F.grid_sample(x, grid, align_corners=False).flatten(1))
 
     class Audio(nn.Module):
         def __init__(s):
@@ -160,6 +176,7 @@ def export_torch(out):
         "char_rnn_scripted": lambda: (torch.jit.script(CharRNN()), (torch.randn(1, 6, 8),)),
         "torch_cond": lambda: (Gated(), (torch.randn(1, 8),)),
         "conv1d_audio": lambda: (Audio(), (torch.randn(1, 1, 128),)),
+        "stn": lambda: (STN(), (torch.randn(1, 1, 8, 8),)),
         "bert": lambda: (Wrap(T.BertForSequenceClassification(T.BertConfig(**small, num_labels=3)), "logits"), (ids,)),
         "distilbert": lambda: (Wrap(T.DistilBertModel(T.DistilBertConfig(
             dim=32, n_layers=2, n_heads=2, hidden_dim=64, vocab_size=64, max_position_embeddings=16)),

@@ -11,6 +11,7 @@ mod element_wise;
 mod fft;
 mod gather;
 mod geometry;
+mod grid_sample;
 mod gru_seq;
 mod logic;
 mod lrn;
@@ -67,6 +68,7 @@ pub(crate) fn registry() -> &'static [&'static dyn Lowering] {
         &topk::TopkLowering,
         &gather::GatherLowering,
         &gather::GatherNdLowering,
+        &grid_sample::GridSampleLowering,
         &data_movement::DataMovementLowering,
     ]
 }

@@ -447,7 +447,18 @@ pub fn probes() -> Vec<Probe> {
         vec![var(&[1, 16, 1]), Input::Ints(vec![], vec![4]), floats(&[8], &hann), Input::Ints(vec![], vec![8])],
         vec![],
     ));
-    p.push(probe("GridSample", vec![var(&IMAGE), var(&[1, 3, 3, 2])], vec![]));
+    p.push(with_case(probe("GridSample", vec![var(&IMAGE), var(&[1, 3, 3, 2])], vec![]), "bilinear, computed grid"));
+    p.push(at_opset(
+        with_case(
+            probe(
+                "GridSample",
+                vec![var(&IMAGE), var(&[1, 3, 3, 2])],
+                vec![("mode", Attr::Str("nearest")), ("padding_mode", Attr::Str("border"))],
+            ),
+            "nearest, border padding",
+        ),
+        20,
+    ));
     // Bitwise logic on computed 8-bit integers.
     for op in ["BitwiseAnd", "BitwiseOr", "BitwiseXor"] {
         p.push(probe(op, vec![Input::VarInt(UINT8, vec![1, 4]), Input::VarInt(UINT8, vec![1, 4])], vec![]));
