@@ -122,9 +122,19 @@ impl Lowering for BinaryLowering {
                     _ if divisors.iter().all(Option::is_none) => {
                         super::remainder::fmod_computed(ctx.g, &n, shape, &pairs).map_err(|e| ctx.fail(e))?
                     }
+                    // Different constant divisors: one exact fmod per divisor.
+                    _ if divisors.iter().all(Option::is_some) => {
+                        let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
+                        let d: Vec<f64> = divisors.iter().map(|d| d.unwrap_or(1.0)).collect();
+                        let elems = super::math::by_distinct_constant(ctx.g, &n, &x, &d, |g, n, part, d| {
+                            Ok::<_, ()>(super::remainder::fmod(g, n, vec![part.len()], part, d).elems)
+                        })
+                        .unwrap_or_default();
+                        crate::fgraph::View { shape, elems }
+                    }
                     _ => {
                         return Err(ctx.fail(
-                            "Mod by a tensor of different constant divisors is not supported yet (one constant, or computed divisors)",
+                            "Mod by a mix of constant and computed divisors is not supported (all constant, or all computed)",
                         ))
                     }
                 }

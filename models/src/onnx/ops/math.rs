@@ -442,8 +442,11 @@ pub(crate) fn integer_division(
         let q = g.affine(&n.at("quotient"), n.origin, len.clone(), quotient_rows(x, divisors));
         return Ok(truncate(g, n, shape, &q.elems));
     }
-    if divisors.iter().any(|&d| d.abs() != first.abs()) {
-        return Err("an integer division by a tensor of different divisors".into());
+    if divisors.iter().any(|&d| d != first) {
+        let elems = by_distinct_constant(g, n, x, divisors, |g, n, part, d| {
+            integer_division(g, n, vec![part.len()], part, &vec![d; part.len()]).map(|v| v.elems)
+        })?;
+        return Ok(View { shape, elems });
     }
     let r = super::remainder::fmod(g, &Namer { name: &n.at("remainder"), origin: n.origin }, len.clone(), x, first);
     let rows = x
@@ -581,23 +584,40 @@ pub(crate) fn pow_const(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[E
 /// [`pow_const`] per distinct exponent, so that integer exponents of negative
 /// bases stay exact products.
 fn pow_consts(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], exponents: Vec<f64>) -> View {
+    let elems = by_distinct_constant(g, n, x, &exponents, |g, n, part, e| {
+        Ok::<_, ()>(pow_const(g, n, vec![part.len()], part, e).elems)
+    });
+    View { shape, elems: elems.unwrap_or_default() }
+}
+
+/// `f` applied once per distinct constant of `constants` (one per element of
+/// `x`), to the elements that share it, the results put back in order: an
+/// operation by constants that differ per element (exponents, divisors) as a
+/// few operations by one constant each.
+pub(crate) fn by_distinct_constant<E>(
+    g: &mut FGraph,
+    n: &Namer<'_>,
+    x: &[Elem],
+    constants: &[f64],
+    mut f: impl FnMut(&mut FGraph, &Namer<'_>, &[Elem], f64) -> Result<Vec<Elem>, E>,
+) -> Result<Vec<Elem>, E> {
     let mut distinct: Vec<f64> = Vec::new();
-    for &e in &exponents {
-        if !distinct.iter().any(|d| d.to_bits() == e.to_bits()) {
-            distinct.push(e);
+    for &c in constants {
+        if !distinct.iter().any(|d| d.to_bits() == c.to_bits()) {
+            distinct.push(c);
         }
     }
     let mut out = vec![Elem::Const(0.0); x.len()];
-    for (k, &e) in distinct.iter().enumerate() {
-        let at: Vec<usize> = (0..x.len()).filter(|&i| exponents[i].to_bits() == e.to_bits()).collect();
+    for (k, &c) in distinct.iter().enumerate() {
+        let at: Vec<usize> = (0..x.len()).filter(|&i| constants[i].to_bits() == c.to_bits()).collect();
         let part: Vec<Elem> = at.iter().map(|&i| x[i]).collect();
-        let name = n.at(&format!("exponent{k}"));
-        let v = pow_const(g, &Namer { name: &name, origin: n.origin }, vec![part.len()], &part, e);
-        for (i, e) in at.into_iter().zip(v.elems) {
+        let name = n.at(&format!("by{k}"));
+        let values = f(g, &Namer { name: &name, origin: n.origin }, &part, c)?;
+        for (i, e) in at.into_iter().zip(values) {
             out[i] = e;
         }
     }
-    View { shape, elems: out }
+    Ok(out)
 }
 
 /// `x^y` element by element for a computed exponent: `exp(y · ln x)`. The base

@@ -197,6 +197,10 @@ pub fn probes() -> Vec<Probe> {
     ));
     p.push(with_case(probe("Mod", vec![x(), floats(&[], &[2.0])], vec![("fmod", Attr::Int(1))]), "by a constant"));
     p.push(with_case(probe("Mod", vec![x(), x()], vec![("fmod", Attr::Int(1))]), "by a computed divisor"));
+    p.push(with_case(
+        probe("Mod", vec![x(), floats(&[4], &[2.0, 3.0, 0.5, -2.0])], vec![("fmod", Attr::Int(1))]),
+        "by different constant divisors",
+    ));
     for op in ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"] {
         p.push(probe(op, vec![x(), x()], vec![]));
     }
