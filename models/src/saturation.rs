@@ -6,8 +6,9 @@
 //! point; [`saturations`] finds each such node on the calibration input, so
 //! the user hears of it by name instead of reading a large error.
 
-use crate::fgraph::{FGraph, FOp};
+use crate::fgraph::{Elem, FGraph, FOp};
 use crate::func::{Func, DOMAIN, TAN_EDGE};
+use crate::ir::live_nodes;
 
 /// A node whose function table saturated.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,19 +56,22 @@ pub fn saturations(g: &FGraph, inputs: &[Vec<f64>]) -> Vec<Saturation> {
     if !g.nodes.iter().any(|n| matches!(&n.op, FOp::Map { func, .. } if exact_within(*func).is_some())) {
         return Vec::new();
     }
+    // Only nodes an output depends on: the lowering leaves behind the
+    // exponentials of patterns it rewrote exactly (Softplus, ReduceLogSumExp).
+    let roots = g.outputs.iter().flat_map(|v| v.elems.iter()).filter_map(|e| match e {
+        Elem::Ref(r) => Some(r.node as usize),
+        Elem::Const(_) => None,
+    });
+    let live = live_nodes(g.nodes.len(), roots, |id, mark| g.nodes[id].op.for_each_ref(|r| mark(r.node as usize)));
     let values = g.evaluate(inputs);
     let mut found = Vec::new();
-    for node in &g.nodes {
+    for (node, _) in g.nodes.iter().zip(&live).filter(|(_, live)| **live) {
         let FOp::Map { func, src } = &node.op else { continue };
         let Some(edge) = exact_within(*func) else { continue };
         let reach = |x: f64| if *func == Func::Exp { x } else { x.abs() };
-        let reached = src.iter().map(|r| values[r.node as usize][r.index as usize]).fold(f64::NEG_INFINITY, |m, x| {
-            if reach(x) > reach(m) {
-                x
-            } else {
-                m
-            }
-        });
+        let mut inputs = src.iter().map(|r| values[r.node as usize][r.index as usize]);
+        let Some(first) = inputs.next() else { continue };
+        let reached = inputs.fold(first, |m, x| if reach(x) > reach(m) { x } else { m });
         if reach(reached) > edge {
             found.push(Saturation { node: node.name.clone(), origin: node.origin.clone(), func: *func, reached, edge });
         }
@@ -92,5 +96,19 @@ mod tests {
         assert_eq!((found[0].node.as_str(), found[0].reached, found[0].edge), ("exp", 9.5, DOMAIN));
         let text = found[0].describe();
         assert!(text.contains("node `exp` (Exp)") && text.contains("reaches 9.500"), "{text}");
+    }
+
+    #[test]
+    fn tangents_are_measured_by_magnitude_and_dead_nodes_are_skipped() {
+        let mut g = FGraph::default();
+        let x = g.add_input("x", vec![2]);
+        let t = g.map("tan", "Tan", Func::Tan, vec![2], &x.elems);
+        let unused = g.map("unused_exp", "Exp", Func::Exp, vec![2], &x.elems);
+        g.outputs = vec![t];
+        assert!(saturations(&g, &[vec![0.3, -1.2]]).is_empty(), "within ±1.5, and the dead Exp is not read");
+        let found = saturations(&g, &[vec![0.3, -1.55]]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].node.as_str(), found[0].reached), ("tan", -1.55));
+        let _ = unused;
     }
 }

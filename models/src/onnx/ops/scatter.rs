@@ -103,8 +103,15 @@ pub(crate) fn nd(
 
 /// Applies the writes: hits `[key = candidate]`, then, write by write, each
 /// position it may touch `x_p + hit·(value − x_p)`.
-fn scatter(ctx: &mut Ctx<'_>, mut x: View, writes: Vec<Write>, reduction: ScatterReduction) -> Result<View> {
-    let comparisons: usize = writes.iter().map(|w| w.candidates.len()).sum();
+fn scatter(ctx: &mut Ctx<'_>, mut x: View, mut writes: Vec<Write>, reduction: ScatterReduction) -> Result<View> {
+    // A constant key lands on its one position; only computed keys compare.
+    for w in &mut writes {
+        if let Elem::Const(c) = w.key {
+            w.candidates.retain(|&(k, _)| k == c);
+        }
+    }
+    let computed = |w: &Write| matches!(w.key, Elem::Ref(_));
+    let comparisons: usize = writes.iter().filter(|w| computed(w)).map(|w| w.candidates.len()).sum();
     if comparisons > MAX_COMPARISONS {
         return Err(ctx.fail(format!(
             "a scatter by computed indices needing {comparisons} comparisons (at most {MAX_COMPARISONS})"
@@ -114,10 +121,22 @@ fn scatter(ctx: &mut Ctx<'_>, mut x: View, writes: Vec<Write>, reduction: Scatte
     let origin = ctx.op_name();
     let offsets = writes
         .iter()
+        .filter(|w| computed(w))
         .flat_map(|w| w.candidates.iter().map(move |&(k, _)| AffineRow { bias: -k, terms: vec![(w.key, 1.0)] }))
         .collect();
     let offsets = ctx.g.affine(&format!("{name}.offset"), &origin, vec![comparisons], offsets);
-    let hits = ctx.g.map(&format!("{name}.hit"), &origin, Func::IsZero, vec![comparisons], &offsets.elems);
+    let compared = ctx.g.map(&format!("{name}.hit"), &origin, Func::IsZero, vec![comparisons], &offsets.elems);
+    let mut compared = compared.elems.into_iter();
+    let mut hits = Vec::new();
+    for w in &writes {
+        for &(k, _) in &w.candidates {
+            hits.push(match w.key {
+                Elem::Const(c) => Elem::Const(f64::from(u8::from(c == k))),
+                Elem::Ref(_) => compared.next().ok_or_else(|| ctx.fail("comparison count"))?,
+            });
+        }
+    }
+    let hits = View { shape: vec![hits.len()], elems: hits };
     // Later writes win (as tract does): each position's changes `(hit, value)`
     // in write order; round `r` applies each position's `r`-th change to its
     // current value.

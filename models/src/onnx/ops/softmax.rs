@@ -102,14 +102,15 @@ impl Lowering for ScaledMaskedSoftmaxLowering {
             .collect();
         let name = ctx.name().to_string();
         let mut scores = ctx.g.affine(&format!("{name}.scores"), "ScaledMaskedSoftmax", x.shape.clone(), rows);
-        // A row masked everywhere attends to nothing: ONNX's Attention gives 0
-        // there (opset 23 on). Its scores are replaced by zeros, and its
-        // probabilities by zeros after the softmax.
+        // A row a constant mask hides everywhere (false, or −∞) attends to
+        // nothing: ONNX's Attention gives 0 there (opset 23 on). Its scores
+        // are replaced by zeros, and its probabilities by zeros after the
+        // softmax. (A finite bias, however negative, is an ordinary softmax.)
         let last = x.shape.len().saturating_sub(1);
         let width = x.shape.get(last).copied().unwrap_or(1).max(1);
         let hidden = |j: usize| match mask.elems[j] {
             Elem::Const(c) if boolean => c == 0.0,
-            Elem::Const(c) => c <= MASKED_AT_OR_BELOW,
+            Elem::Const(c) => c == f64::NEG_INFINITY,
             Elem::Ref(_) => false,
         };
         let empty: Vec<bool> = at.chunks(width).map(|row| row.iter().all(|&j| hidden(j))).collect();

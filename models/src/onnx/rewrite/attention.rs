@@ -8,8 +8,10 @@
 //!
 //! tract also adds a boolean `attn_mask` as if it were a float bias (true as
 //! 1.0, false as 0.0), so a mask known to be boolean becomes the bias ONNX
-//! means: `Where(mask, 0, −10⁴)` (`e^−10⁴` is 0 in float32; a row masked
-//! everywhere then attends to nothing, as ONNX defines).
+//! means: `Where(mask, 0, −∞)` for a constant mask (a row masked everywhere
+//! then attends to nothing, as ONNX defines), `Where(mask, 0, −10⁴)` for a
+//! computed one (`e^−10⁴` is 0 in float32, and the bias stays a finite
+//! fixed-point value).
 
 use tract_onnx::pb::NodeProto;
 
@@ -35,7 +37,7 @@ pub(super) fn refusal(node: &NodeProto) -> Option<Refusal> {
     None
 }
 
-/// The additive bias that stands for a masked position.
+/// The additive bias that stands for a position a computed mask hides.
 const MASKED_BIAS: f64 = -1.0e4;
 
 /// Whether `node` needs [`expand`]: a refusal, or a mask to check.
@@ -53,7 +55,8 @@ pub(super) fn expand(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Refusa
         let q = Emit::input(&node, 0)?.to_string();
         let zero = emit.scalar("attend", 0.0);
         let zero = emit.binary("CastLike", &zero, &q);
-        let masked = emit.scalar("masked", MASKED_BIAS);
+        let bias = if emit.is_constant(&mask) { f64::NEG_INFINITY } else { MASKED_BIAS };
+        let masked = emit.scalar("masked", bias);
         let masked = emit.binary("CastLike", &masked, &q);
         node.input[3] = emit.op("Where", &[&mask, &zero, &masked], vec![]);
     }

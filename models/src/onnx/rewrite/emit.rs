@@ -355,26 +355,48 @@ impl<'a> Emit<'a> {
     /// a graph input or value declared boolean, or the output of a comparison,
     /// a logical operator or a cast to bool emitted earlier in the graph.
     pub fn is_bool(&self, name: &str) -> bool {
+        self.is_bool_at(name, 16)
+    }
+
+    fn is_bool_at(&self, name: &str, depth: u32) -> bool {
         let bool_type = DataType::Bool as i32;
         if let Some(t) = self.graph.initializer.iter().find(|t| t.name == name) {
             return t.data_type == bool_type;
         }
         let declared = self.graph.input.iter().chain(&self.graph.value_info).find(|v| v.name == name);
         if let Some(elem) = declared.and_then(|v| v.r#type.as_ref()).and_then(|t| match &t.value {
-            Some(tract_onnx::pb::type_proto::Value::TensorType(t)) => Some(t.elem_type),
+            Some(tract_onnx::pb::type_proto::Value::TensorType(t)) if t.elem_type != 0 => Some(t.elem_type),
             _ => None,
         }) {
             return elem == bool_type;
         }
-        self.graph.node.iter().chain(&self.steps).find(|n| n.output.iter().any(|o| o == name)).is_some_and(|n| match n
-            .op_type
-            .as_str()
-        {
+        let Some(n) = self.producer(name) else { return false };
+        match n.op_type.as_str() {
             "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" | "Not" | "And" | "Or" | "Xor"
             | "IsNaN" | "IsInf" => true,
             "Cast" => Attrs(n).int("to") == Some(i64::from(bool_type)),
+            "Constant" => n.attribute.iter().any(|a| a.t.as_ref().is_some_and(|t| t.data_type == bool_type)),
+            // Shape and data movement keep the type of their (first) data
+            // input; Where that of its branches.
+            "Unsqueeze" | "Squeeze" | "Reshape" | "Expand" | "Slice" | "Identity" | "Transpose" | "Flatten"
+            | "Tile" | "Gather" | "Concat" => {
+                depth > 0 && n.input.first().is_some_and(|i| self.is_bool_at(i, depth - 1))
+            }
+            "Where" => depth > 0 && n.input.get(1).is_some_and(|i| self.is_bool_at(i, depth - 1)),
             _ => false,
-        })
+        }
+    }
+
+    /// Whether the tensor `name` is a constant: an initializer or the output of
+    /// a `Constant` node.
+    pub fn is_constant(&self, name: &str) -> bool {
+        self.graph.initializer.iter().any(|t| t.name == name)
+            || self.producer(name).is_some_and(|n| n.op_type == "Constant")
+    }
+
+    /// The node emitted earlier that writes `name`.
+    fn producer(&self, name: &str) -> Option<&NodeProto> {
+        self.graph.node.iter().chain(&self.steps).find(|n| n.output.iter().any(|o| o == name))
     }
 
     /// The rank of a constant input (an initializer), if it is one.
