@@ -165,6 +165,20 @@ fn integer_operations_are_exact() {
         assert!(err == 0.0, "{name}: integer reference error {err}");
         p.assert_circuit_equals_reference(&name);
     }
+    // By computed divisors of both signs (never 0): exact, truncating.
+    let name = "Div of integers by a computed divisor (truncating)";
+    let p = prepare_probe(&all, "Div", "of integers by a computed divisor (truncating)", || {
+        let v = f64::from(rng.gen_range(1..60));
+        if rng.gen_bool(0.5) {
+            -v
+        } else {
+            v
+        }
+    });
+    assert!(p.lowering_error == 0.0, "{name}: the float lowering differs from tract by {}", p.lowering_error);
+    let err = max_diff(&[p.integer_outputs()], &[p.reference.concat()]);
+    assert!(err == 0.0, "{name}: integer reference error {err}");
+    p.assert_circuit_equals_reference(name);
 }
 
 #[test]

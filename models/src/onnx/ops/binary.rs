@@ -38,7 +38,10 @@ impl Lowering for BinaryLowering {
         if !SUPPORTED.contains(&name.as_ref()) {
             return Err(format!("binary operator {name} is not supported yet"));
         }
-        if name == "Div" && !const_inputs.get(1).copied().unwrap_or(false) {
+        let integer = node.outputs.first().is_some_and(|o| o.fact.datum_type.is_integer());
+        if name == "Div" && !integer && !const_inputs.get(1).copied().unwrap_or(false) {
+            // tract writes a float division by a tensor as a reciprocal and a
+            // product; a Div left by a tensor is an integer one.
             return Err("division by a variable tensor is not supported yet".into());
         }
         if name.starts_with("Shift") && !const_inputs.get(1).copied().unwrap_or(false) {
@@ -67,6 +70,10 @@ impl Lowering for BinaryLowering {
                 ctx.g.affine(&node, &name, shape, rows)
             }
             "Mul" => ctx.g.multiply(&node, &name, shape, pairs),
+            "Div" if pairs.iter().any(|p| matches!(p.1, Elem::Ref(_))) && integer_output(ctx) => {
+                let n = super::math::Namer { name: &node, origin: &name };
+                super::remainder::integer_division_computed(ctx.g, &n, shape, &pairs).map_err(|e| ctx.fail(e))?
+            }
             "Div" => {
                 let mut divisors = Vec::with_capacity(pairs.len());
                 for &(_, y) in &pairs {

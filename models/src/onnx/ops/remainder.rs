@@ -1,7 +1,8 @@
 //! Remainders (ONNX Mod with `fmod = 1`, tract's Rem; integer Mod reaches it
 //! too, through tract's expansion): by a constant, by exact integer arithmetic
 //! around it; by a computed divisor, by an exact division and a one-step
-//! correction. Both take the dividend's sign, as C's `fmod`.
+//! correction. Both take the dividend's sign, as C's `fmod`. Integer division
+//! by a computed divisor builds on the remainder.
 
 use super::math::{product, rounding, scaled, sign_and_abs, Namer, Rounding};
 use crate::fgraph::{AffineRow, Elem, FGraph, View};
@@ -47,6 +48,28 @@ pub(crate) fn fmod_computed(
     let r = g.affine(&n.at("r"), n.origin, len, rows.collect());
     let m = floor_remainder(g, n, &r.elems, &d);
     Ok(with_dividend_sign(g, n, shape, &x, &m.elems, &d))
+}
+
+/// ONNX's integer division by computed divisors, truncating towards zero:
+/// `x − fmod(x, y)` is an exact multiple of `y` ([`fmod_computed`]), so its
+/// quotient by `|y|` is an exact division, and `sign(y)` gives the sign.
+pub(crate) fn integer_division_computed(
+    g: &mut FGraph,
+    n: &Namer<'_>,
+    shape: Vec<usize>,
+    pairs: &[(Elem, Elem)],
+) -> Result<View, String> {
+    let len = vec![pairs.len()];
+    let r = fmod_computed(g, &Namer { name: &n.at("remainder"), origin: n.origin }, len.clone(), pairs)?;
+    let y: Vec<Elem> = pairs.iter().map(|p| p.1).collect();
+    let (sign, d) = sign_and_abs(g, n, &y);
+    let rows = pairs.iter().zip(&r.elems).map(|(p, &r)| AffineRow { bias: 0.0, terms: vec![(p.0, 1.0), (r, -1.0)] });
+    let multiple = g.affine(&n.at("multiple_of_divisor"), n.origin, len.clone(), rows.collect());
+    let pairs = multiple.elems.iter().copied().zip(d.elems.iter().copied()).collect();
+    let magnitude = g
+        .divide(&n.at("magnitude"), n.origin, len, pairs)
+        .ok_or("an integer division of a constant by a computed divisor is not supported")?;
+    Ok(View { shape, elems: product(g, n, "", &sign.elems, &magnitude.elems).elems })
 }
 
 /// The floor remainder in `[0, d)` from `r ∈ [−d, d)`: `r + d·[r < 0]`.

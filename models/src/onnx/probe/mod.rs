@@ -484,6 +484,10 @@ pub fn probes() -> Vec<Probe> {
         let divided = vec![Input::VarInt(INT8, vec![1, 4]), Input::Narrow(INT8, vec![], vec![divisor])];
         p.push(with_case(probe("Div", divided, vec![]), case));
     }
+    p.push(with_case(
+        probe("Div", vec![Input::VarInt(INT8, vec![1, 4]), Input::VarInt(INT8, vec![1, 4])], vec![]),
+        "of integers by a computed divisor (truncating)",
+    ));
     p.push(Probe { outputs: 1, ..probe("Unique", vec![x()], vec![]) });
     // As PyTorch exports them: zero initial states given as inputs.
     let zeros = || floats(&[1, 1, 3], &[0.0; 3]);
