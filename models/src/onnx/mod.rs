@@ -340,6 +340,18 @@ fn explode_attention(mut model: TypedModel) -> TractResult<TypedModel> {
     for id in fused {
         let node = model.node(id);
         let Some(op) = node.op_as::<Sdpa>() else { continue };
+        // A boolean mask the rewrite did not recognise (`Emit::is_bool`): tract
+        // would add it as a 0/1 bias, which is not what ONNX means.
+        if let Some(mask) = node.inputs.get(3) {
+            if model.outlet_fact(*mask)?.datum_type == DatumType::Bool {
+                return Err(TractError::msg(format!(
+                    "Attention node `{}` has a boolean mask whose type zkinfer could not tell before loading \
+                     (tract would add it as a 0/1 bias)\n  hint: cast the mask to a float bias (0 and −inf) in \
+                     the model, or report the operator that produced it",
+                    node.name
+                )));
+            }
+        }
         if let Some(patch) = op.clone().patch_sdpa(&model, node)? {
             patch.apply(&mut model)?;
         }

@@ -379,7 +379,7 @@ impl<'a> Emit<'a> {
             // Shape and data movement keep the type of their (first) data
             // input; Where that of its branches.
             "Unsqueeze" | "Squeeze" | "Reshape" | "Expand" | "Slice" | "Identity" | "Transpose" | "Flatten"
-            | "Tile" | "Gather" | "Concat" => {
+            | "Tile" | "Gather" | "Concat" | "Split" => {
                 depth > 0 && n.input.first().is_some_and(|i| self.is_bool_at(i, depth - 1))
             }
             "Where" => depth > 0 && n.input.get(1).is_some_and(|i| self.is_bool_at(i, depth - 1)),
