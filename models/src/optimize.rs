@@ -213,20 +213,21 @@ pub fn compose_linear(g: &mut FGraph, width: usize) -> usize {
     merged
 }
 
+/// Which nodes of `g` an output depends on (inputs count as live).
+pub fn live(g: &FGraph) -> Vec<bool> {
+    let roots =
+        g.inputs.iter().map(|i| i.node).chain(g.outputs.iter().flat_map(|v| v.elems.iter()).filter_map(|e| match e {
+            Elem::Ref(r) => Some(r.node as usize),
+            Elem::Const(_) => None,
+        }));
+    let nodes = &g.nodes;
+    live_nodes(nodes.len(), roots, |id, mark| nodes[id].op.for_each_ref(|r| mark(r.node as usize)))
+}
+
 /// Removes nodes that no output depends on (inputs always stay) and renumbers
 /// references.
 pub fn eliminate_dead(g: &mut FGraph) {
-    let roots: Vec<usize> = g
-        .inputs
-        .iter()
-        .map(|i| i.node)
-        .chain(g.outputs.iter().flat_map(|v| v.elems.iter()).filter_map(|e| match e {
-            Elem::Ref(r) => Some(r.node as usize),
-            Elem::Const(_) => None,
-        }))
-        .collect();
-    let nodes = &g.nodes;
-    let live = live_nodes(nodes.len(), roots, |id, mark| nodes[id].op.for_each_ref(|r| mark(r.node as usize)));
+    let live = live(g);
     if live.iter().all(|&l| l) {
         return;
     }

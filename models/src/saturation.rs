@@ -6,9 +6,9 @@
 //! point; [`saturations`] finds each such node on the calibration input, so
 //! the user hears of it by name instead of reading a large error.
 
-use crate::fgraph::{Elem, FGraph, FOp};
+use crate::fgraph::{FGraph, FOp};
 use crate::func::{Func, DOMAIN, TAN_EDGE};
-use crate::ir::live_nodes;
+use crate::optimize::live;
 
 /// A node whose function table saturated.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,11 +58,7 @@ pub fn saturations(g: &FGraph, inputs: &[Vec<f64>]) -> Vec<Saturation> {
     }
     // Only nodes an output depends on: the lowering leaves behind the
     // exponentials of patterns it rewrote exactly (Softplus, ReduceLogSumExp).
-    let roots = g.outputs.iter().flat_map(|v| v.elems.iter()).filter_map(|e| match e {
-        Elem::Ref(r) => Some(r.node as usize),
-        Elem::Const(_) => None,
-    });
-    let live = live_nodes(g.nodes.len(), roots, |id, mark| g.nodes[id].op.for_each_ref(|r| mark(r.node as usize)));
+    let live = live(g);
     let values = g.evaluate(inputs);
     let mut found = Vec::new();
     for (node, _) in g.nodes.iter().zip(&live).filter(|(_, live)| **live) {

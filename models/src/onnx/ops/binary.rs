@@ -6,6 +6,8 @@
 //! (tract's ShiftLeft and ShiftRight, which it also makes of integer products
 //! by powers of two).
 
+use std::convert::Infallible;
+
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 
@@ -118,25 +120,20 @@ impl Lowering for BinaryLowering {
                 let n = super::math::Namer { name: &node, origin: &name };
                 let divisors: Vec<Option<f64>> =
                     pairs.iter().map(|(_, y)| if let Elem::Const(d) = y { Some(*d) } else { None }).collect();
-                match divisors.first().copied().flatten() {
-                    // One constant divisor: exact integer arithmetic around it.
-                    Some(d) if d != 0.0 && divisors.iter().all(|v| v.is_some_and(|v| v.abs() == d.abs())) => {
-                        let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
-                        super::remainder::fmod(ctx.g, &n, shape, &x, d)
-                    }
+                match () {
                     _ if divisors.contains(&Some(0.0)) => return Err(ctx.fail("Mod by zero")),
                     // Computed divisors: an exact division per element.
                     _ if divisors.iter().all(Option::is_none) => {
                         super::remainder::fmod_computed(ctx.g, &n, shape, &pairs).map_err(|e| ctx.fail(e))?
                     }
-                    // Different constant divisors: one exact fmod per divisor.
+                    // Constant divisors: exact integer arithmetic around each
+                    // (the remainder takes the dividend's sign, so only |d| counts).
                     _ if divisors.iter().all(Option::is_some) => {
                         let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
-                        let d: Vec<f64> = divisors.iter().map(|d| d.unwrap_or(1.0)).collect();
-                        let elems = super::math::by_distinct_constant(ctx.g, &n, &x, &d, |g, n, part, d| {
-                            Ok::<_, ()>(super::remainder::fmod(g, n, vec![part.len()], part, d).elems)
-                        })
-                        .unwrap_or_default();
+                        let d: Vec<f64> = divisors.iter().flatten().map(|d| d.abs()).collect();
+                        let Ok(elems) = super::math::by_distinct_constant(ctx.g, &n, &x, &d, |g, n, part, d| {
+                            Ok::<_, Infallible>(super::remainder::fmod(g, n, vec![part.len()], part, d).elems)
+                        });
                         crate::fgraph::View { shape, elems }
                     }
                     _ => {

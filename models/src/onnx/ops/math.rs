@@ -23,6 +23,8 @@
 //!   `x · min(max(x/6 + 1/2, 0), 1)`, SiLU `x · sigmoid(x)` and GELU (exact and
 //!   tanh forms) by arithmetic around their lookups.
 
+use std::convert::Infallible;
+
 use crate::fgraph::{AffineRow, Elem, FGraph, FOp, View};
 use crate::func::{Func, LOG_DOMAIN};
 use crate::ir::{ReduceKind, Ref};
@@ -583,17 +585,18 @@ pub(crate) fn pow_const(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[E
 /// `x_i^(e_i)` for constant exponents that differ between elements: one
 /// [`pow_const`] per distinct exponent, so that integer exponents of negative
 /// bases stay exact products.
-fn pow_consts(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], exponents: Vec<f64>) -> View {
-    let elems = by_distinct_constant(g, n, x, &exponents, |g, n, part, e| {
-        Ok::<_, ()>(pow_const(g, n, vec![part.len()], part, e).elems)
+fn pow_consts(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], exponents: &[f64]) -> View {
+    let Ok(elems) = by_distinct_constant(g, n, x, exponents, |g, n, part, e| {
+        Ok::<_, Infallible>(pow_const(g, n, vec![part.len()], part, e).elems)
     });
-    View { shape, elems: elems.unwrap_or_default() }
+    View { shape, elems }
 }
 
 /// `f` applied once per distinct constant of `constants` (one per element of
 /// `x`), to the elements that share it, the results put back in order: an
 /// operation by constants that differ per element (exponents, divisors) as a
-/// few operations by one constant each.
+/// few operations by one constant each. With one constant, `f` gets `n` as it
+/// is, so a uniform operation is named as before.
 pub(crate) fn by_distinct_constant<E>(
     g: &mut FGraph,
     n: &Namer<'_>,
@@ -606,6 +609,9 @@ pub(crate) fn by_distinct_constant<E>(
         if !distinct.iter().any(|d| d.to_bits() == c.to_bits()) {
             distinct.push(c);
         }
+    }
+    if let [c] = distinct[..] {
+        return f(g, n, x, c);
     }
     let mut out = vec![Elem::Const(0.0); x.len()];
     for (k, &c) in distinct.iter().enumerate() {
@@ -628,13 +634,10 @@ pub(crate) fn by_distinct_constant<E>(
 /// exponent is one constant this is [`pow_const`].
 pub(crate) fn pow(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, pairs: &[(Elem, Elem)]) -> Result<View, String> {
     let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
-    if let Some(Elem::Const(e)) = pairs.first().map(|p| p.1) {
-        if pairs.iter().all(|p| p.1 == Elem::Const(e)) {
-            return Ok(pow_const(g, n, shape, &x, e));
-        }
-    }
-    if let Some(exponents) = pairs.iter().map(|p| if let Elem::Const(e) = p.1 { Some(e) } else { None }).collect() {
-        return Ok(pow_consts(g, n, shape, &x, exponents));
+    let exponents: Option<Vec<f64>> =
+        pairs.iter().map(|p| if let Elem::Const(e) = p.1 { Some(e) } else { None }).collect();
+    if let Some(exponents) = exponents {
+        return Ok(pow_consts(g, n, shape, &x, &exponents));
     }
     if let Some(bad) = x.iter().find(|&&b| !matches!(b, Elem::Const(c) if c > 0.0) && !g.nonnegative(b)) {
         return Err(match bad {

@@ -35,6 +35,7 @@ mod upsample;
 
 use super::lower::Lowering;
 pub(crate) use logic::not_zero;
+pub(crate) use softmax::MASK_PENALTY;
 
 /// Every lowering, in lookup order.
 pub(crate) fn registry() -> &'static [&'static dyn Lowering] {

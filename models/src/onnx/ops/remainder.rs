@@ -34,20 +34,25 @@ pub(crate) fn fmod_computed(
     shape: Vec<usize>,
     pairs: &[(Elem, Elem)],
 ) -> Result<View, String> {
-    let len = vec![pairs.len()];
     let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
     let y: Vec<Elem> = pairs.iter().map(|p| p.1).collect();
     let d = if y.iter().all(|&e| g.nonnegative(e)) { y } else { sign_and_abs(g, n, &y).1.elems };
+    fmod_by_magnitude(g, n, shape, &x, &d)
+}
+
+/// [`fmod_computed`] given the divisors' magnitudes `d = |y|`.
+fn fmod_by_magnitude(g: &mut FGraph, n: &Namer<'_>, shape: Vec<usize>, x: &[Elem], d: &[Elem]) -> Result<View, String> {
+    let len = vec![x.len()];
     let quotient_pairs = x.iter().copied().zip(d.iter().copied()).collect();
     let q = g
         .divide(&n.at("quotient"), n.origin, len.clone(), quotient_pairs)
         .ok_or("Mod of a constant dividend by a computed divisor is not supported")?;
     let whole = rounding(g, &Namer { name: &n.at("whole"), origin: n.origin }, Rounding::Floor, len.clone(), &q.elems);
-    let multiple = product(g, n, "multiple", &whole.elems, &d);
+    let multiple = product(g, n, "multiple", &whole.elems, d);
     let rows = x.iter().zip(&multiple.elems).map(|(&x, &k)| AffineRow { bias: 0.0, terms: vec![(x, 1.0), (k, -1.0)] });
     let r = g.affine(&n.at("r"), n.origin, len, rows.collect());
-    let m = floor_remainder(g, n, &r.elems, &d);
-    Ok(with_dividend_sign(g, n, shape, &x, &m.elems, &d))
+    let m = floor_remainder(g, n, &r.elems, d);
+    Ok(with_dividend_sign(g, n, shape, x, &m.elems, d))
 }
 
 /// ONNX's integer division by computed divisors, truncating towards zero:
@@ -60,10 +65,13 @@ pub(crate) fn integer_division_computed(
     pairs: &[(Elem, Elem)],
 ) -> Result<View, String> {
     let len = vec![pairs.len()];
-    let r = fmod_computed(g, &Namer { name: &n.at("remainder"), origin: n.origin }, len.clone(), pairs)?;
+    let x: Vec<Elem> = pairs.iter().map(|p| p.0).collect();
     let y: Vec<Elem> = pairs.iter().map(|p| p.1).collect();
+    // One sign and magnitude of the divisors serve the remainder and the quotient.
     let (sign, d) = sign_and_abs(g, n, &y);
-    let rows = pairs.iter().zip(&r.elems).map(|(p, &r)| AffineRow { bias: 0.0, terms: vec![(p.0, 1.0), (r, -1.0)] });
+    let rem = Namer { name: &n.at("remainder"), origin: n.origin };
+    let r = fmod_by_magnitude(g, &rem, len.clone(), &x, &d.elems)?;
+    let rows = x.iter().zip(&r.elems).map(|(&x, &r)| AffineRow { bias: 0.0, terms: vec![(x, 1.0), (r, -1.0)] });
     let multiple = g.affine(&n.at("multiple_of_divisor"), n.origin, len.clone(), rows.collect());
     let pairs = multiple.elems.iter().copied().zip(d.elems.iter().copied()).collect();
     let magnitude = g

@@ -127,28 +127,17 @@ fn scatter(ctx: &mut Ctx<'_>, mut x: View, mut writes: Vec<Write>, reduction: Sc
     let offsets = ctx.g.affine(&format!("{name}.offset"), &origin, vec![comparisons], offsets);
     let compared = ctx.g.map(&format!("{name}.hit"), &origin, Func::IsZero, vec![comparisons], &offsets.elems);
     let mut compared = compared.elems.into_iter();
-    let mut hits = Vec::new();
-    for w in &writes {
-        for &(k, _) in &w.candidates {
-            hits.push(match w.key {
-                Elem::Const(c) => Elem::Const(f64::from(u8::from(c == k))),
-                Elem::Ref(_) => compared.next().ok_or_else(|| ctx.fail("comparison count"))?,
-            });
-        }
-    }
-    let hits = View { shape: vec![hits.len()], elems: hits };
     // Later writes win (as tract does): each position's changes `(hit, value)`
     // in write order; round `r` applies each position's `r`-th change to its
     // current value.
     let mut per_position: Vec<Vec<(Elem, Elem)>> = vec![Vec::new(); x.elems.len()];
-    let mut hit = hits.elems.iter();
     for w in &writes {
         for &(_, start) in &w.candidates {
-            let h = *hit.next().ok_or_else(|| ctx.fail("hit count"))?;
-            if h == Elem::Const(0.0) {
-                // A constant index that misses this position.
-                continue;
-            }
+            // A constant key kept only its own position.
+            let h = match w.key {
+                Elem::Const(_) => Elem::Const(1.0),
+                Elem::Ref(_) => compared.next().ok_or_else(|| ctx.fail("hit count"))?,
+            };
             for (e, &value) in w.values.iter().enumerate() {
                 let position = start + e;
                 if position >= x.elems.len() {

@@ -66,9 +66,10 @@ impl Lowering for SoftmaxLowering {
     }
 }
 
-/// Where a boolean attention mask is false, a computed mask lowers the score by
-/// this much (as BERT's additive masks do): `e^(x − 10⁴ − max)` is 0.
-const MASK_PENALTY: f64 = 1.0e4;
+/// Where a computed boolean attention mask is false, the score is lowered by
+/// this much (as BERT's additive masks do): `e^(x − 10⁴ − max)` is 0. The
+/// rewrite that turns a boolean ONNX Attention mask into a bias uses it too.
+pub(crate) const MASK_PENALTY: f64 = 1.0e4;
 
 /// tract's fused `softmax(x · scale + mask)` over the last axis (what an ONNX
 /// `Attention` with a mask or `is_causal` becomes): a float mask is added, a

@@ -15,6 +15,7 @@
 
 use tract_onnx::pb::NodeProto;
 
+use super::super::ops::MASK_PENALTY;
 use super::emit::{Attrs, Emit};
 use super::Refusal;
 
@@ -37,9 +38,6 @@ pub(super) fn refusal(node: &NodeProto) -> Option<Refusal> {
     None
 }
 
-/// The additive bias that stands for a position a computed mask hides.
-const MASKED_BIAS: f64 = -1.0e4;
-
 /// Whether `node` needs [`expand`]: a refusal, or a mask to check.
 pub(super) fn needs_rewrite(node: &NodeProto) -> bool {
     refusal(node).is_some() || node.input.get(3).is_some_and(|m| !m.is_empty())
@@ -55,7 +53,7 @@ pub(super) fn expand(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Refusa
         let q = Emit::input(&node, 0)?.to_string();
         let zero = emit.scalar("attend", 0.0);
         let zero = emit.binary("CastLike", &zero, &q);
-        let bias = if emit.is_constant(&mask) { f64::NEG_INFINITY } else { MASKED_BIAS };
+        let bias = if emit.is_constant(&mask) { f64::NEG_INFINITY } else { -MASK_PENALTY };
         let masked = emit.scalar("masked", bias);
         let masked = emit.binary("CastLike", &masked, &q);
         node.input[3] = emit.op("Where", &[&mask, &zero, &masked], vec![]);

@@ -149,6 +149,17 @@ impl<'a> Emit<'a> {
         self.opset
     }
 
+    /// `[1, …, 1]`, one for each axis after the first two of a tensor whose
+    /// shape is the tensor `shape` (computed in the graph; tract folds it for a
+    /// static shape): what a reshape to `[a, b, 1, …, 1]` appends.
+    pub fn trailing_ones(&mut self, shape: &str) -> String {
+        let rank = self.op("Shape", &[shape], vec![]);
+        let two = self.int64s("two", &[1], vec![2]);
+        let trailing = self.binary("Sub", &rank, &two);
+        let one = self.int64s("one", &[1], vec![1]);
+        self.binary("Tile", &one, &trailing)
+    }
+
     /// Emits `x` reversed along `axis`, written to `output` (a Slice with step
     /// −1: opset 10 or later).
     pub fn reverse_into(&mut self, x: &str, axis: i64, output: &str) {

@@ -15,11 +15,7 @@ pub(super) fn expand(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Refusa
     let slope = Emit::input(node, 1)?;
     let y = Emit::output(node, 0).ok_or("its output is missing")?;
     let shape = emit.op("Shape", &[x], vec![]);
-    let rank = emit.op("Shape", &[&shape], vec![]);
-    let two = emit.int64s("two", &[1], vec![2]);
-    let trailing = emit.binary("Sub", &rank, &two);
-    let one = emit.int64s("one", &[1], vec![1]);
-    let ones = emit.binary("Tile", &one, &trailing);
+    let ones = emit.trailing_ones(&shape);
     let channels = emit.int64s("channels", &[1], vec![-1]);
     let target = emit.op("Concat", &[&channels, &ones], vec![("axis", Attr::Int(0))]);
     let per_channel = emit.binary("Reshape", slope, &target);

@@ -44,12 +44,9 @@ pub(super) fn expand(emit: &mut Emit<'_>, node: &NodeProto) -> Result<(), Refusa
     let index = emit.op("Where", &[&inside, &mirrored, &t], vec![]);
     // The same index for every position of the remaining axes: reshaped to
     // the first two dimensions and rank − 2 ones, then expanded.
-    let rank = emit.op("Shape", &[&shape], vec![]);
-    let two = emit.int64s("two", &[1], vec![2]);
-    let trailing = emit.binary("Sub", &rank, &two);
-    let one_dim = emit.int64s("one_dim", &[1], vec![1]);
-    let ones = emit.binary("Tile", &one_dim, &trailing);
+    let ones = emit.trailing_ones(&shape);
     let start = emit.int64s("start", &[1], vec![0]);
+    let two = emit.int64s("two", &[1], vec![2]);
     let leading = emit.op("Slice", &[&shape, &start, &two], vec![]);
     let target = emit.op("Concat", &[&leading, &ones], vec![("axis", Attr::Int(0))]);
     let index = emit.binary("Reshape", &index, &target);
